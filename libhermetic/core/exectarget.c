@@ -1,0 +1,1 @@
+/* exectarget.c - placeholder; being written. */

@@ -1,0 +1,1 @@
+/* dl.c - placeholder; being written. */

@@ -1,0 +1,1 @@
+/* exec.c - placeholder; being written. */

@@ -1,0 +1,1 @@
+/* fs.c - placeholder; being written. */

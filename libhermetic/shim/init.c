@@ -1,0 +1,171 @@
+/*
+ * init.c - the shim's one-time initialisation and the check/report funnel
+ * every family file uses: resolve the real libc symbols, decode the
+ * inherited policy from HERMETIC_POLICY, and create this process's
+ * policy segment.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+struct hm_real_table hm_real;
+/*
+ * Trace and diagnostics go to fd 2 at the time of the write, not to a
+ * private duplicate made at init: programs sweep descriptors (closefrom,
+ * close_range, Python's close_fds) and a recycled private fd would send
+ * trace lines into an unrelated file. See docs/hacking.md.
+ */
+struct hm_shim_state hm_shim = {.log_fd = 2};
+__thread int hm_inside __attribute__((tls_model("initial-exec")));
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+extern char **environ;
+
+/* getenv() without going through anything interposable, for init only. */
+static const char *env_lookup(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (!environ)
+		return NULL;
+	for (char **e = environ; *e; e++) {
+		if (strncmp(*e, name, len) == 0 && (*e)[len] == '=')
+			return *e + len + 1;
+	}
+	return NULL;
+}
+
+static void resolve_one(void **slot, const char *name, int required,
+			const void *self_base)
+{
+	Dl_info di;
+	void *p = dlsym(RTLD_NEXT, name);
+
+	if (p && dladdr(p, &di) && di.dli_fbase == self_base) {
+		/* A circular reference would make every call recurse. */
+		hm_log_msg(2, "libhermetic: ", name,
+			   " resolves to the shim itself; aborting", (char *)0);
+		_exit(1);
+	}
+	if (!p && required) {
+		hm_log_msg(2, "libhermetic: required libc symbol ", name,
+			   " not found; aborting", (char *)0);
+		_exit(1);
+	}
+	*slot = p;
+}
+
+static void resolve_all(const void *self_base)
+{
+#define HM_SYM(family, req, ret, name, params)                                 \
+	resolve_one((void **)&hm_real.name, #name, req, self_base);
+#define HM_REAL_ONLY(req, ret, name, params)                                   \
+	resolve_one((void **)&hm_real.name, #name, req, self_base);
+#include "symbols.def"
+#undef HM_SYM
+#undef HM_REAL_ONLY
+}
+
+/*
+ * Decode the inherited layers and create the segment. An unreadable
+ * policy becomes one HM_F_INVALID layer (fail closed) plus a diagnostic.
+ */
+static void load_policy(void)
+{
+	const char *text = env_lookup(HM_ENV_POLICY);
+	size_t size = sizeof(struct hm_policy) * HM_MAX_BASE;
+	struct hm_policy *layers;
+	size_t n = 0;
+	int rc;
+
+	layers = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (layers == MAP_FAILED) {
+		hm_shim_msg("cannot map policy scratch space; failing closed");
+		return;
+	}
+	if (text && *text) {
+		rc = hm_wire_decode(text, layers, HM_MAX_BASE, &n);
+		if (rc < 0) {
+			hm_shim_msg("invalid " HM_ENV_POLICY " (",
+				    strerror(-rc), "); failing closed");
+			hm_policy_make_invalid(&layers[0]);
+			n = 1;
+		}
+	} else if (text) {
+		hm_shim_msg("empty " HM_ENV_POLICY "; failing closed");
+		hm_policy_make_invalid(&layers[0]);
+		n = 1;
+	}
+	rc = hm_segment_create(&hm_shim.seg, layers, n);
+	if (rc < 0)
+		hm_shim_msg("cannot create the policy segment (", strerror(-rc),
+			    "); failing closed");
+	else
+		hm_shim.seg_ok = 1;
+	munmap(layers, size);
+}
+
+static void init_once_fn(void)
+{
+	Dl_info di;
+	const void *self_base = NULL;
+
+	hm_inside++;
+	if (dladdr((void *)hm_shim_init, &di)) {
+		self_base = di.dli_fbase;
+		if (!di.dli_fname ||
+		    !realpath(di.dli_fname, hm_shim.self_path))
+			hm_shim.self_path[0] = '\0';
+	}
+	resolve_all(self_base);
+	hm_shim.debug = env_lookup(HM_ENV_DEBUG) != NULL &&
+			*env_lookup(HM_ENV_DEBUG) != '\0';
+	load_policy();
+	hm_shim_debug("initialised, preload=", hm_shim.self_path);
+	hm_shim.ready = 1;
+	hm_inside--;
+}
+
+void hm_shim_init(void)
+{
+	int saved = errno;
+
+	pthread_once(&init_once, init_once_fn);
+	errno = saved;
+}
+
+__attribute__((constructor)) static void hm_shim_ctor(void)
+{
+	hm_shim_init();
+}
+
+uint32_t hm_shim_flags(void)
+{
+	if (HM_UNLIKELY(!hm_shim.seg_ok))
+		return HM_F_INVALID | HM_F_BLOCK_NETWORK |
+		       HM_F_BLOCK_SUBPROCESS | HM_F_FS_READONLY | HM_F_FS_ROOT |
+		       HM_F_BLOCK_NATIVE;
+	return hm_segment_flags(&hm_shim.seg);
+}
+
+enum hm_reason hm_shim_check(const struct hm_request *rq)
+{
+	if (HM_UNLIKELY(!hm_shim.seg_ok))
+		return HM_R_INVALID_POLICY;
+	return hm_segment_check(&hm_shim.seg, rq);
+}
+
+void hm_shim_report(const char *api, const char *key, const char *value,
+		    enum hm_reason r)
+{
+	if (hm_shim_flags() & HM_F_TRACE)
+		hm_log_blocked(hm_shim.log_fd, api, key, value, r);
+}

@@ -1,0 +1,101 @@
+/*
+ * shim.h - shim-internal declarations: the real-symbol table, init and
+ * re-entrancy helpers, and the deny/trace funnel shared by the family
+ * files (net.c, fs.c, exec.c, dl.c). Never included outside shim/.
+ */
+#ifndef HERMETIC_SHIM_SHIM_H
+#define HERMETIC_SHIM_SHIM_H
+
+#include <dirent.h>
+#include <netdb.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <utime.h>
+
+#include "hermetic/hermetic.h"
+
+#define HM_EXPORT __attribute__((visibility("default")))
+#define HM_HIDDEN __attribute__((visibility("hidden")))
+#define HM_LIKELY(x) __builtin_expect(!!(x), 1)
+#define HM_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* Real libc entry points, one member per symbols.def row. */
+struct hm_real_table {
+#define HM_SYM(family, req, ret, name, params) ret(*name) params;
+#define HM_REAL_ONLY(req, ret, name, params) ret(*name) params;
+#include "symbols.def"
+#undef HM_SYM
+#undef HM_REAL_ONLY
+};
+
+/* Written once by hm_shim_init (under pthread_once), read-only afterwards. */
+extern struct hm_real_table hm_real HM_HIDDEN;
+#define HM_REAL(name) (hm_real.name)
+
+/* Process-wide shim state. Written only by hm_shim_init. */
+struct hm_shim_state {
+	volatile int ready;  /* init finished (the real table is usable) */
+	int seg_ok;          /* the segment exists; if 0 every check denies */
+	int log_fd;          /* private dup of stderr (CLOEXEC), or -1 */
+	int debug;           /* HERMETIC_DEBUG was set at init */
+	struct hm_segment seg;
+	char self_path[4096]; /* absolute path of libhermetic.so */
+};
+extern struct hm_shim_state hm_shim HM_HIDDEN;
+
+/*
+ * Per-thread re-entrancy depth: non-zero while the shim itself is working,
+ * so a wrapped call made by the shim (or by libc on its behalf) is
+ * forwarded untouched. initial-exec: access never calls __tls_get_addr.
+ */
+extern __thread int hm_inside
+	__attribute__((tls_model("initial-exec"))) HM_HIDDEN;
+
+/* Run the one-time init (resolve symbols, map the policy). Idempotent. */
+void hm_shim_init(void) HM_HIDDEN;
+
+/*
+ * The first thing every trampoline does. Returns 1 if the call must be
+ * checked, 0 if it must be forwarded untouched (the shim itself is
+ * working on this thread). Makes sure init has run.
+ */
+static inline int hm_shim_enter(void)
+{
+	if (HM_UNLIKELY(!hm_shim.ready))
+		hm_shim_init();
+	return hm_inside == 0;
+}
+
+/*
+ * OR of the flags of every active layer; a cheap fast-path test. Returns
+ * HM_F_INVALID plus all block flags when the segment is missing.
+ */
+uint32_t hm_shim_flags(void) HM_HIDDEN;
+
+/* Evaluate @rq against every layer (hm_segment_check, fail closed). */
+enum hm_reason hm_shim_check(const struct hm_request *rq) HM_HIDDEN;
+
+/*
+ * Report a block: one trace line "[hermetic] blocked <api> <key>=<value>
+ * reason=<r>" on the private stderr fd if any layer has HM_F_TRACE.
+ * Preserves errno. @key/@value may be NULL.
+ */
+void hm_shim_report(const char *api, const char *key, const char *value,
+		    enum hm_reason r) HM_HIDDEN;
+
+/* Write one "hermetic: ..." diagnostic line (always, not only under trace). */
+#define hm_shim_msg(...) hm_log_msg(hm_shim.log_fd, __VA_ARGS__, (char *)0)
+
+/* Debug line, only under HERMETIC_DEBUG. */
+#define hm_shim_debug(...)                                                     \
+	do {                                                                   \
+		if (hm_shim.debug)                                             \
+			hm_log_msg(hm_shim.log_fd, "debug: ", __VA_ARGS__,     \
+				   (char *)0);                                 \
+	} while (0)
+
+#endif /* HERMETIC_SHIM_SHIM_H */
