@@ -113,6 +113,26 @@ static void load_policy(void)
 	munmap(layers, size);
 }
 
+/* Capture HERMETIC_PYSITE (normalised) and its parent directory. */
+static void load_pysite(void)
+{
+	const char *v = env_lookup(HM_ENV_PYSITE);
+	char *slash;
+
+	if (!v || v[0] != '/' ||
+	    hm_path_normalize(NULL, v, hm_shim.pysite,
+			      sizeof(hm_shim.pysite)) < 0) {
+		hm_shim.pysite[0] = '\0';
+		return;
+	}
+	memcpy(hm_shim.pkgdir, hm_shim.pysite, sizeof(hm_shim.pkgdir));
+	slash = strrchr(hm_shim.pkgdir, '/');
+	if (slash && slash != hm_shim.pkgdir)
+		*slash = '\0';
+	else
+		hm_shim.pkgdir[0] = '\0';
+}
+
 static void init_once_fn(void)
 {
 	Dl_info di;
@@ -128,6 +148,7 @@ static void init_once_fn(void)
 	resolve_all(self_base);
 	hm_shim.debug = env_lookup(HM_ENV_DEBUG) != NULL &&
 			*env_lookup(HM_ENV_DEBUG) != '\0';
+	load_pysite();
 	load_policy();
 	hm_shim_debug("initialised, preload=", hm_shim.self_path);
 	hm_shim.ready = 1;

@@ -44,6 +44,8 @@ struct hm_shim_state {
 	int debug;           /* HERMETIC_DEBUG was set at init */
 	struct hm_segment seg;
 	char self_path[4096]; /* absolute path of libhermetic.so */
+	char pysite[4096];    /* HERMETIC_PYSITE at init (absolute) or "" */
+	char pkgdir[4096];    /* parent directory of pysite, or "" */
 };
 extern struct hm_shim_state hm_shim HM_HIDDEN;
 

@@ -22,6 +22,14 @@
 #define HM_ENV_POLICY "HERMETIC_POLICY"
 /* Non-empty: the shim writes debug lines to stderr. */
 #define HM_ENV_DEBUG "HERMETIC_DEBUG"
+/*
+ * Absolute path of the Python bootstrap directory (holding the
+ * sitecustomize.py that loads the Python layer). Set by the launcher,
+ * re-injected (with PYTHONPATH) into every child by the shim. Its parent
+ * is the hermetic package directory, whose _native extension stays
+ * loadable under block_native and readable under fs_root.
+ */
+#define HM_ENV_PYSITE "HERMETIC_PYSITE"
 
 /* Exit codes of the launcher and of Python targets. */
 #define HM_EXIT_USAGE 1   /* hermetic's own failure */
