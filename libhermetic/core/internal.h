@@ -1,0 +1,31 @@
+/*
+ * internal.h - declarations shared between the core's own source files
+ * (and its unit tests); never included from outside libhermetic/ and
+ * tests/unit/. Keep it small: the public contract is hermetic.h.
+ */
+#ifndef HERMETIC_CORE_INTERNAL_H
+#define HERMETIC_CORE_INTERNAL_H
+
+#include "hermetic/hermetic.h"
+
+/* --- core-policy (policy.c, addr.c, path.c) --- */
+
+/*
+ * The network part of hm_policy_check (CONNECT, SENDTO, BIND, LISTEN,
+ * SOCKET, RESOLVE) for one layer that has HM_F_BLOCK_NETWORK set and is
+ * not HM_F_INVALID. Pure and async-signal-safe.
+ */
+enum hm_reason hm_addr_check(const struct hm_policy *p,
+			     const struct hm_request *rq);
+
+/*
+ * True if @s (NUL-terminated) is a stored, already normalised
+ * allow_domains entry: a literal IP, "localhost", or a lower-case host
+ * name of at least two labels (hm_policy_add_domain's output).
+ */
+int hm_addr_domain_valid(const char *s);
+
+/* True if @path is absolute and lexically normalised (hm_path_normalize's output). */
+int hm_path_is_normal(const char *path);
+
+#endif /* HERMETIC_CORE_INTERNAL_H */
