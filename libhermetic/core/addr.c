@@ -1,1 +1,712 @@
-/* addr.c - placeholder; being written. */
+/*
+ * addr.c - the network half of the policy core: socket address
+ * normalisation and classification, cloud metadata detection in every
+ * spelling, allow_domains validation and dot-boundary matching, the
+ * network verdicts, and sockaddr formatting for trace lines.
+ * Pure: no I/O, no allocation, no state; async-signal-safe.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include "hermetic/hermetic.h"
+#include "internal.h"
+
+/*
+ * A destination after normalisation: IPv4 (in a[0..3]) or IPv6 (a[0..15]).
+ * IPv4-mapped, IPv4-compatible and NAT64 IPv6 forms become IPv4.
+ */
+struct naddr {
+	int v4;
+	unsigned char a[16];
+};
+
+/* clang-format off */
+static const unsigned char meta_v4[][4] = {
+	{ 169, 254, 169, 254 }, /* AWS, GCP, Azure, OpenStack, ... */
+	{ 169, 254, 170, 2 },   /* AWS ECS task metadata */
+	{ 168, 63, 129, 16 },   /* Azure WireServer */
+	{ 100, 100, 100, 200 }, /* Alibaba Cloud */
+};
+
+static const unsigned char meta_v6[][16] = {
+	/* fd00:ec2::254 (AWS IPv6 IMDS) */
+	{ 0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54 },
+	/* fe80::a9fe:a9fe (169.254.169.254 as a link-local interface id) */
+	{ 0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xa9, 0xfe, 0xa9, 0xfe },
+};
+
+static const char *const meta_names[] = {
+	"metadata.google.internal",
+	"metadata",
+	"metadata.goog",
+	"instance-data",
+	"instance-data.ec2.internal",
+};
+/* clang-format on */
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ASCII-only lower-casing: locale-independent and async-signal-safe. */
+static char lower(char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+static int casecmp_n(const char *a, const char *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (lower(a[i]) != lower(b[i]))
+			return 1;
+	return 0;
+}
+
+/* @s (NUL-terminated) if it ends inside its array of @cap bytes, else NULL. */
+static const char *field(const char *s, size_t cap)
+{
+	return memchr(s, '\0', cap) ? s : NULL;
+}
+
+/* --- normalisation and classification ------------------------------ */
+
+static void normalize_v6(struct naddr *n)
+{
+	static const unsigned char mapped[12] = {0, 0, 0, 0, 0,	   0,
+						 0, 0, 0, 0, 0xff, 0xff};
+	static const unsigned char nat64[12] = {0x00, 0x64, 0xff, 0x9b};
+	static const unsigned char zero[12];
+	const unsigned char *tail = n->a + 12;
+
+	if (memcmp(n->a, mapped, 12) == 0 || memcmp(n->a, nat64, 12) == 0)
+		goto to_v4;
+	/* IPv4-compatible ::a.b.c.d, but "::" and "::1" are IPv6 themselves. */
+	if (memcmp(n->a, zero, 12) == 0 &&
+	    !(tail[0] == 0 && tail[1] == 0 && tail[2] == 0 && tail[3] <= 1))
+		goto to_v4;
+	return;
+to_v4:
+	memmove(n->a, tail, 4);
+	memset(n->a + 4, 0, 12);
+	n->v4 = 1;
+}
+
+/*
+ * Extract the destination of an AF_INET/AF_INET6 address (@family says
+ * which layout to read, so AF_UNSPEC can be read as AF_INET). Reads byte
+ * by byte: the caller's buffer may be unaligned. Returns 0 or -1 if @len
+ * is too short for the layout (the kernel refuses those too).
+ */
+static int sa_to_naddr(const struct sockaddr *sa, socklen_t len, int family,
+		       struct naddr *n)
+{
+	const unsigned char *b = (const unsigned char *)sa;
+
+	memset(n, 0, sizeof(*n));
+	if (family == AF_INET) {
+		if (len < (socklen_t)sizeof(struct sockaddr_in))
+			return -1;
+		memcpy(n->a, b + offsetof(struct sockaddr_in, sin_addr), 4);
+		n->v4 = 1;
+		return 0;
+	}
+	/* SIN6_LEN_RFC2133: the scope id is optional, the address is not. */
+	if (len < (socklen_t)offsetof(struct sockaddr_in6, sin6_scope_id))
+		return -1;
+	memcpy(n->a, b + offsetof(struct sockaddr_in6, sin6_addr), 16);
+	normalize_v6(n);
+	return 0;
+}
+
+static int sa_family_of(const struct sockaddr *sa, socklen_t len)
+{
+	sa_family_t f;
+
+	if (!sa || len < (socklen_t)sizeof(sa_family_t))
+		return -1;
+	memcpy(&f,
+	       (const unsigned char *)sa + offsetof(struct sockaddr, sa_family),
+	       sizeof(f));
+	return f;
+}
+
+static int naddr_is_metadata(const struct naddr *n)
+{
+	size_t i;
+
+	if (n->v4) {
+		for (i = 0; i < ARRAY_LEN(meta_v4); i++)
+			if (memcmp(n->a, meta_v4[i], 4) == 0)
+				return 1;
+		return 0;
+	}
+	for (i = 0; i < ARRAY_LEN(meta_v6); i++)
+		if (memcmp(n->a, meta_v6[i], 16) == 0)
+			return 1;
+	return 0;
+}
+
+static enum hm_addr_class classify(const struct naddr *n)
+{
+	static const unsigned char zero[15];
+
+	if (naddr_is_metadata(n))
+		return HM_ADDR_METADATA;
+	if (n->v4) {
+		/* 127/8 and 0/8 (a connect to 0.0.0.0 reaches this host). */
+		if (n->a[0] == 127 || n->a[0] == 0)
+			return HM_ADDR_LOOPBACK;
+		if ((n->a[0] & 0xf0) == 224 ||
+		    (n->a[0] == 255 && n->a[1] == 255 && n->a[2] == 255 &&
+		     n->a[3] == 255))
+			return HM_ADDR_MULTICAST;
+		return HM_ADDR_OTHER;
+	}
+	if (memcmp(n->a, zero, 15) == 0 && n->a[15] <= 1)
+		return HM_ADDR_LOOPBACK; /* "::1" and "::" */
+	if (n->a[0] == 0xff)
+		return HM_ADDR_MULTICAST;
+	return HM_ADDR_OTHER;
+}
+
+enum hm_addr_class hm_addr_classify(const struct sockaddr *sa, socklen_t len)
+{
+	struct naddr n;
+	int family = sa_family_of(sa, len);
+
+	switch (family) {
+	case AF_UNIX:
+	case AF_NETLINK:
+		return HM_ADDR_LOCAL_IPC;
+	case AF_INET:
+	case AF_INET6:
+		if (sa_to_naddr(sa, len, family, &n) < 0)
+			return HM_ADDR_INVALID;
+		return classify(&n);
+	default:
+		return HM_ADDR_INVALID;
+	}
+}
+
+/* --- literals and names -------------------------------------------- */
+
+/*
+ * Parse [s, s+len) exactly as glibc's inet_aton does (1 to 4 parts,
+ * each decimal, 0-octal or 0x-hex; the last part fills the remaining
+ * bytes) but with no trailing text at all, which is what getaddrinfo
+ * accepts as numeric. Unbounded leading zeros are fine. Returns 1 and
+ * the address in network byte order in @out, or 0.
+ */
+static int parse_aton(const char *s, size_t len, unsigned char out[4])
+{
+	static const uint32_t max_last[4] = {0xffffffffu, 0xffffffu, 0xffffu,
+					     0xffu};
+	uint32_t parts[4];
+	uint32_t addr;
+	size_t np = 0, i = 0;
+
+	for (;;) {
+		uint64_t v = 0;
+		unsigned base = 10;
+		size_t digits = 0;
+
+		if (i >= len || s[i] < '0' || s[i] > '9')
+			return 0;
+		if (s[i] == '0') {
+			base = 8;
+			if (i + 1 < len &&
+			    (s[i + 1] == 'x' || s[i + 1] == 'X')) {
+				base = 16;
+				i += 2;
+			}
+		}
+		for (; i < len; i++, digits++) {
+			char c = lower(s[i]);
+			unsigned d;
+
+			if (c >= '0' && c <= '9')
+				d = (unsigned)(c - '0');
+			else if (base == 16 && c >= 'a' && c <= 'f')
+				d = (unsigned)(c - 'a' + 10);
+			else
+				break;
+			if (d >= base)
+				return 0;
+			v = v * base + d;
+			if (v > 0xffffffffu)
+				return 0;
+		}
+		/* "0x" without hex digits: strtoul stops at the 'x'. */
+		if (base == 16 && digits == 0)
+			return 0;
+		parts[np++] = (uint32_t)v;
+		if (i < len && s[i] == '.') {
+			if (np > 3 || v > 0xff)
+				return 0;
+			i++;
+			continue;
+		}
+		if (i != len)
+			return 0;
+		break;
+	}
+	if (parts[np - 1] > max_last[np - 1])
+		return 0;
+	addr = parts[np - 1];
+	for (i = 0; i + 1 < np; i++)
+		addr |= parts[i] << (24 - 8 * i);
+	out[0] = (unsigned char)(addr >> 24);
+	out[1] = (unsigned char)(addr >> 16);
+	out[2] = (unsigned char)(addr >> 8);
+	out[3] = (unsigned char)addr;
+	return 1;
+}
+
+/*
+ * Parse an IPv6 literal in [s, s+len), optionally in brackets and with a
+ * "%zone" suffix (both ignored). Returns 1 and the normalised address.
+ */
+static int parse_v6(const char *s, size_t len, struct naddr *n)
+{
+	char buf[INET6_ADDRSTRLEN + 1];
+	const char *pct;
+
+	if (len >= 2 && s[0] == '[' && s[len - 1] == ']') {
+		s++;
+		len -= 2;
+	}
+	pct = memchr(s, '%', len);
+	if (pct)
+		len = (size_t)(pct - s);
+	if (len == 0 || len >= sizeof(buf))
+		return 0;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	memset(n, 0, sizeof(*n));
+	if (inet_pton(AF_INET6, buf, n->a) != 1)
+		return 0;
+	normalize_v6(n);
+	return 1;
+}
+
+/* An allow_domains IP-literal entry (exact inet_pton forms only). */
+static int entry_to_naddr(const char *e, struct naddr *n)
+{
+	memset(n, 0, sizeof(*n));
+	if (inet_pton(AF_INET, e, n->a) == 1) {
+		n->v4 = 1;
+		return 1;
+	}
+	if (inet_pton(AF_INET6, e, n->a) == 1) {
+		normalize_v6(n);
+		return 1;
+	}
+	return 0;
+}
+
+/* What getaddrinfo answers without a DNS query: an IPv4 or IPv6 literal. */
+static int is_numeric_host(const char *name)
+{
+	unsigned char v4[4];
+	struct naddr n;
+	size_t len = strlen(name);
+
+	/* No brackets: getaddrinfo does not accept them either. */
+	if (len && name[0] == '[')
+		return 0;
+	return parse_aton(name, len, v4) || parse_v6(name, len, &n);
+}
+
+int hm_host_is_metadata(const char *host)
+{
+	struct naddr n;
+	size_t len, i;
+
+	if (!host)
+		return 0;
+	len = strlen(host);
+	if (len && host[len - 1] == '.')
+		len--; /* one trailing dot: "169.254.169.254." and "metadata."
+			*/
+	if (len == 0)
+		return 0;
+	for (i = 0; i < ARRAY_LEN(meta_names); i++)
+		if (strlen(meta_names[i]) == len &&
+		    casecmp_n(host, meta_names[i], len) == 0)
+			return 1;
+	memset(&n, 0, sizeof(n));
+	if (parse_aton(host, len, n.a)) {
+		n.v4 = 1;
+		return naddr_is_metadata(&n);
+	}
+	if (parse_v6(host, len, &n))
+		return naddr_is_metadata(&n);
+	return 0;
+}
+
+int hm_domain_match(const char *name, const char *domain)
+{
+	size_t nl, dl;
+
+	if (!name || !domain)
+		return 0;
+	nl = strlen(name);
+	dl = strlen(domain);
+	if (nl && name[nl - 1] == '.')
+		nl--;
+	if (dl && domain[dl - 1] == '.')
+		dl--;
+	if (nl == 0 || dl == 0 || nl < dl)
+		return 0;
+	if (casecmp_n(name + nl - dl, domain, dl) != 0)
+		return 0;
+	/* Equal, or a '.' right before the suffix: "a.example.com". */
+	return nl == dl || name[nl - dl - 1] == '.';
+}
+
+static int is_host_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+	       c == '_' || c == '.';
+}
+
+int hm_addr_domain_valid(const char *s)
+{
+	unsigned char v4[4];
+	struct naddr n;
+	size_t len, i, label = 0, labels = 1, last = 0;
+	int last_numeric = 1;
+
+	if (!s)
+		return 0;
+	len = strlen(s);
+	if (len == 0 || len > 253)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (s[i] >= 'A' && s[i] <= 'Z')
+			return 0; /* stored entries are lower-case */
+	if (entry_to_naddr(s, &n))
+		return 1;
+	if (strcmp(s, "localhost") == 0)
+		return 1; /* the one single label users write */
+	/*
+	 * Something inet_aton reads as an address ("1.2.3", "0x7f.1") is not a
+	 * host name, and a numeric top label never is (RFC 3696 section 2):
+	 * refusing them keeps "0.1" from matching "10.0.1" on a dot boundary.
+	 */
+	if (parse_aton(s, len, v4))
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (!is_host_char(s[i]))
+			return 0;
+		if (s[i] == '.') {
+			if (label == 0)
+				return 0; /* "", ".a", "a..b", "a." */
+			labels++;
+			label = 0;
+			last = i + 1;
+			continue;
+		}
+		if (++label > 63)
+			return 0;
+	}
+	if (label == 0 || labels < 2)
+		return 0;
+	for (i = last; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			last_numeric = 0;
+	return !last_numeric;
+}
+
+/* --- verdicts ------------------------------------------------------ */
+
+/* True if some IP-literal entry of @p's allow_domains equals @n. */
+static int allowed_literal(const struct hm_policy *p, const struct naddr *n)
+{
+	uint32_t i, cnt = p->n_domains;
+	struct naddr e;
+
+	if (cnt > HM_MAX_DOMAINS)
+		cnt = HM_MAX_DOMAINS;
+	for (i = 0; i < cnt; i++) {
+		const char *d = field(p->domains[i], HM_DOMAIN_MAX);
+
+		if (d && entry_to_naddr(d, &e) && e.v4 == n->v4 &&
+		    memcmp(e.a, n->a, 16) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* True if @name matches a host-name entry (IP literals never match names). */
+static int allowed_name(const struct hm_policy *p, const char *name)
+{
+	uint32_t i, cnt = p->n_domains;
+	struct naddr e;
+
+	if (cnt > HM_MAX_DOMAINS)
+		cnt = HM_MAX_DOMAINS;
+	for (i = 0; i < cnt; i++) {
+		const char *d = field(p->domains[i], HM_DOMAIN_MAX);
+
+		if (d && !entry_to_naddr(d, &e) && hm_domain_match(name, d))
+			return 1;
+	}
+	return 0;
+}
+
+static enum hm_reason check_dest(const struct hm_policy *p,
+				 const struct hm_request *rq)
+{
+	struct naddr n;
+	int family = sa_family_of(rq->sa, rq->salen);
+
+	if (!rq->sa)
+		return HM_R_NONE; /* send on a connected socket */
+	switch (family) {
+	case AF_UNIX:
+	case AF_NETLINK:
+		return HM_R_NONE;
+	case AF_UNSPEC:
+		/* connect(AF_UNSPEC) dissolves the association: nothing is
+		 * sent. */
+		if (rq->op == HM_OP_CONNECT)
+			return HM_R_NONE;
+		/*
+		 * But udp_sendmsg and raw_sendmsg accept AF_UNSPEC as AF_INET
+		 * and send to sin_addr, so a datagram destination is read as
+		 * IPv4. Shorter than a sockaddr_in, the kernel refuses or
+		 * ignores it.
+		 */
+		if (rq->salen < (socklen_t)sizeof(struct sockaddr_in))
+			return HM_R_NONE;
+		family = AF_INET;
+		break;
+	case AF_INET:
+	case AF_INET6:
+		break;
+	default:
+		return HM_R_NO_NETWORK; /* AF_PACKET, AF_VSOCK, short, ... */
+	}
+	if (sa_to_naddr(rq->sa, rq->salen, family, &n) < 0)
+		return HM_R_NO_NETWORK;
+	switch (classify(&n)) {
+	case HM_ADDR_LOOPBACK:
+		return (p->flags & HM_F_ALLOW_LOCALHOST) ? HM_R_NONE
+							 : HM_R_NO_NETWORK;
+	case HM_ADDR_OTHER:
+		if (allowed_literal(p, &n))
+			return HM_R_NONE;
+		if (rq->resolved_name &&
+		    !hm_host_is_metadata(rq->resolved_name) &&
+		    allowed_name(p, rq->resolved_name))
+			return HM_R_NONE;
+		return HM_R_NO_NETWORK;
+	default:
+		/* METADATA (whatever is allowed), MULTICAST, broadcast. */
+		return HM_R_NO_NETWORK;
+	}
+}
+
+/*
+ * BIND and LISTEN: strictly 127/8 and ::1, whatever allow_localhost says
+ * (the original's rule); "any" (0.0.0.0, ::) would accept the network.
+ */
+static enum hm_reason check_local(const struct hm_request *rq)
+{
+	static const unsigned char v6_lo[16] = {[15] = 1};
+	struct naddr n;
+	int family = sa_family_of(rq->sa, rq->salen);
+
+	switch (family) {
+	case AF_UNIX:
+	case AF_NETLINK:
+		return HM_R_NONE;
+	case AF_UNSPEC:
+		/*
+		 * inet_bind maps AF_UNSPEC + INADDR_ANY to an AF_INET bind to
+		 * "any": read it as AF_INET (too short, the kernel refuses it).
+		 */
+		if (rq->salen < (socklen_t)sizeof(struct sockaddr_in))
+			return HM_R_NONE;
+		family = AF_INET;
+		break;
+	case AF_INET:
+	case AF_INET6:
+		break;
+	default:
+		return HM_R_NO_NETWORK; /* NULL, short, other families */
+	}
+	if (sa_to_naddr(rq->sa, rq->salen, family, &n) < 0)
+		return HM_R_NO_NETWORK;
+	if (n.v4 ? n.a[0] == 127 : memcmp(n.a, v6_lo, 16) == 0)
+		return HM_R_NONE;
+	return HM_R_NO_NETWORK;
+}
+
+static enum hm_reason check_socket(const struct hm_request *rq)
+{
+	switch (rq->domain) {
+	case AF_UNIX:
+	case AF_NETLINK:
+		return HM_R_NONE;
+	case AF_INET:
+	case AF_INET6:
+		/* SCTP carries addresses in setsockopt, where connect never
+		 * looks. */
+		return rq->protocol == IPPROTO_SCTP ? HM_R_NO_NETWORK
+						    : HM_R_NONE;
+	default:
+		return HM_R_NO_NETWORK;
+	}
+}
+
+static enum hm_reason check_resolve(const struct hm_policy *p, const char *name)
+{
+	if (!name)
+		return HM_R_NONE; /* passive or local lookup */
+	/* A literal makes no DNS query; connect decides on the address. */
+	if (is_numeric_host(name))
+		return hm_host_is_metadata(name) ? HM_R_NO_NETWORK : HM_R_NONE;
+	if (hm_domain_match(name, "localhost"))
+		return (p->flags & HM_F_ALLOW_LOCALHOST) ? HM_R_NONE
+							 : HM_R_NO_NETWORK;
+	if (hm_host_is_metadata(name))
+		return HM_R_NO_NETWORK;
+	return allowed_name(p, name) ? HM_R_NONE : HM_R_NO_NETWORK;
+}
+
+enum hm_reason hm_addr_check(const struct hm_policy *p,
+			     const struct hm_request *rq)
+{
+	switch (rq->op) {
+	case HM_OP_CONNECT:
+	case HM_OP_SENDTO:
+		return check_dest(p, rq);
+	case HM_OP_BIND:
+	case HM_OP_LISTEN:
+		return check_local(rq);
+	case HM_OP_SOCKET:
+		return check_socket(rq);
+	case HM_OP_RESOLVE:
+		return check_resolve(p, rq->name);
+	default:
+		return HM_R_INVALID_POLICY;
+	}
+}
+
+/* --- formatting ---------------------------------------------------- */
+
+struct sbuf {
+	char *buf;
+	size_t cap, len; /* len < cap always: room for the NUL */
+};
+
+static void put(struct sbuf *b, const char *s, size_t n)
+{
+	while (n-- && b->len + 1 < b->cap)
+		b->buf[b->len++] = *s++;
+	b->buf[b->len] = '\0';
+}
+
+static void put_str(struct sbuf *b, const char *s)
+{
+	put(b, s, strlen(s));
+}
+
+static void put_uint(struct sbuf *b, unsigned long v)
+{
+	char tmp[24];
+	size_t i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	put(b, tmp + i, sizeof(tmp) - i);
+}
+
+/* Printable ASCII verbatim, anything else (NUL in abstract names) as '?'. */
+static void put_safe(struct sbuf *b, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char c = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+
+		put(b, &c, 1);
+	}
+}
+
+static void format_unix(struct sbuf *b, const struct sockaddr *sa,
+			socklen_t len)
+{
+	const char *path =
+	    (const char *)sa + offsetof(struct sockaddr_un, sun_path);
+	size_t n = len - offsetof(struct sockaddr_un, sun_path);
+
+	if (n > sizeof(((struct sockaddr_un *)0)->sun_path))
+		n = sizeof(((struct sockaddr_un *)0)->sun_path);
+	put_str(b, "unix:");
+	if (n && path[0] == '\0') {
+		/* Abstract: the name is every byte of @len, NULs included. */
+		put_str(b, "@");
+		put_safe(b, path + 1, n - 1);
+		return;
+	}
+	put_safe(b, path, strnlen(path, n));
+}
+
+const char *hm_format_sockaddr(const struct sockaddr *sa, socklen_t len,
+			       char *buf, size_t cap)
+{
+	char ip[INET6_ADDRSTRLEN];
+	struct sbuf b = {buf, cap, 0};
+	int family = sa_family_of(sa, len);
+	const unsigned char *raw = (const unsigned char *)sa;
+	unsigned char a[16];
+	uint16_t port;
+
+	if (!buf || cap == 0)
+		return buf ? buf : "";
+	buf[0] = '\0';
+	if (family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
+		memcpy(a, raw + offsetof(struct sockaddr_in, sin_addr), 4);
+		memcpy(&port, raw + offsetof(struct sockaddr_in, sin_port), 2);
+		if (!inet_ntop(AF_INET, a, ip, sizeof(ip)))
+			goto family;
+		put_str(&b, ip);
+		put_str(&b, ":");
+		put_uint(&b, ntohs(port));
+		return buf;
+	}
+	if (family == AF_INET6 &&
+	    len >= (socklen_t)offsetof(struct sockaddr_in6, sin6_scope_id)) {
+		memcpy(a, raw + offsetof(struct sockaddr_in6, sin6_addr), 16);
+		memcpy(&port, raw + offsetof(struct sockaddr_in6, sin6_port),
+		       2);
+		if (!inet_ntop(AF_INET6, a, ip, sizeof(ip)))
+			goto family;
+		put_str(&b, "[");
+		put_str(&b, ip);
+		put_str(&b, "]:");
+		put_uint(&b, ntohs(port));
+		return buf;
+	}
+	if (family == AF_UNIX) {
+		format_unix(&b, sa, len);
+		return buf;
+	}
+family:
+	if (family < 0) {
+		put_str(&b, "family=?");
+		return buf;
+	}
+	put_str(&b, "family=");
+	put_uint(&b, (unsigned long)family);
+	return buf;
+}

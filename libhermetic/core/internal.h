@@ -25,7 +25,7 @@ enum hm_reason hm_addr_check(const struct hm_policy *p,
  */
 int hm_addr_domain_valid(const char *s);
 
-/* True if @path is absolute and lexically normalised (hm_path_normalize's output). */
+/* True if @path is absolute and lexically normalised (as hm_path_normalize). */
 int hm_path_is_normal(const char *path);
 
 #endif /* HERMETIC_CORE_INTERNAL_H */
