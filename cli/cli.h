@@ -1,1 +1,72 @@
-/* cli.h - placeholder. */
+/*
+ * cli.h - the launcher's internal interface: the parsed command line
+ * (args.c, pure and unit-tested) and the launch step (launch.c) that main.c
+ * runs once the policy is complete.
+ */
+#ifndef HERMETIC_CLI_CLI_H
+#define HERMETIC_CLI_CLI_H
+
+#include <stddef.h>
+
+#include <hermetic/hermetic.h>
+
+/* --profile may be given at most this many times. */
+#define HM_CLI_MAX_PROFILES 16
+
+/* What hm_cli_parse found the command line asks for. */
+enum hm_cli_result {
+	HM_CLI_ERROR = -1,  /* bad command line: message in @err, exit 1 */
+	HM_CLI_RUN = 0,	    /* run the target under o->policy */
+	HM_CLI_HELP = 1,    /* print hm_cli_usage() to stdout, exit 0 */
+	HM_CLI_VERSION = 2, /* print "hermetic " HERMETIC_VERSION, exit 0 */
+};
+
+/*
+ * The parsed command line. Every pointer points into the argv given to
+ * hm_cli_parse (nothing is copied or allocated), so argv must outlive it.
+ */
+struct hm_cli_options {
+	/*
+	 * Flags, allow_domains, deny_imports, with the profiles already
+	 * OR-ed in. fs_root and writable[] are NOT set yet: the caller
+	 * resolves fs_root/writable below (realpath) and then calls
+	 * hm_policy_set_root / hm_policy_add_writable.
+	 */
+	struct hm_policy policy;
+	const char *fs_root; /* raw --fs-readonly ROOT, or NULL */
+	const char *writable[HM_MAX_WRITABLE]; /* raw --allow-write DIRs */
+	size_t n_writable;
+	const char *profiles[HM_CLI_MAX_PROFILES]; /* in the order given */
+	size_t n_profiles;
+	/* The target: argv after the first "--", NULL-terminated. */
+	char **target_argv;
+	int target_argc;
+};
+
+/*
+ * Parse the launcher's command line `hermetic [FLAGS] -- CMD [ARGS...]`.
+ * argv must be NULL-terminated at argv[argc], as main's is. The split is
+ * at the FIRST literal "--": everything after it is the target, untouched.
+ * Pure: no I/O, no exit, no allocation, no file-system access; argv is
+ * not modified. Safe to call repeatedly (getopt is fully re-initialised).
+ * Returns an enum hm_cli_result. On HM_CLI_ERROR, @err (if @errlen > 0)
+ * holds one line "hermetic: <message>" without a trailing newline; on
+ * HM_CLI_RUN, @o is complete (target_argc >= 1).
+ */
+int hm_cli_parse(int argc, char **argv, struct hm_cli_options *o, char *err,
+		 size_t errlen);
+
+/* The --help text (ends in a newline). */
+const char *hm_cli_usage(void);
+
+/*
+ * Run the target of @o (whose policy is complete and valid): set up
+ * LD_PRELOAD, HERMETIC_POLICY, HERMETIC_PYSITE and PYTHONPATH, resolve the
+ * command like execvp, refuse targets LD_PRELOAD cannot guard, and execve
+ * it. Never returns on success. On failure it prints one "hermetic: "
+ * line to stderr and returns the exit status: 127 (command not found),
+ * 126 (found but not executable), 1 (anything else).
+ */
+int hm_cli_launch(const struct hm_cli_options *o);
+
+#endif /* HERMETIC_CLI_CLI_H */

@@ -1,1 +1,406 @@
-/* launch.c - placeholder; being written. */
+/*
+ * launch.c - turn a complete policy into the target process: find
+ * libhermetic.so and the Python bootstrap next to the launcher, set the
+ * environment the shim reads, resolve the command like execvp and execve it
+ * (no fork, no wait: the target's exit status becomes hermetic's).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+extern char **environ;
+
+/* Where execvp looks when PATH is unset. */
+#define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
+
+/* Flags whose enforcement needs the shim inside the target (libc layer). */
+#define LIBC_GUARDS                                                            \
+	(HM_F_BLOCK_NETWORK | HM_F_BLOCK_SUBPROCESS | HM_F_FS_READONLY |       \
+	 HM_F_FS_ROOT | HM_F_BLOCK_NATIVE)
+
+/* Candidates, relative to the launcher's directory: build tree, install. */
+static const char *const shim_paths[] = {
+    "../lib/libhermetic.so",
+    "../lib/hermetic/libhermetic.so",
+    NULL,
+};
+static const char *const pysite_paths[] = {
+    "../python/hermetic/_site",
+    "../lib/hermetic/python/hermetic/_site",
+    NULL,
+};
+
+/* The launcher's own path and directory, from /proc/self/exe. */
+static int find_self(char exe[PATH_MAX], char dir[PATH_MAX])
+{
+	ssize_t n = readlink("/proc/self/exe", exe, PATH_MAX - 1);
+	char *slash;
+
+	if (n <= 0) {
+		fprintf(stderr, "hermetic: cannot read /proc/self/exe: %s\n",
+			n < 0 ? strerror(errno) : "empty link");
+		return -1;
+	}
+	exe[n] = '\0';
+	memcpy(dir, exe, (size_t)n + 1);
+	slash = strrchr(dir, '/');
+	if (!slash) {
+		fprintf(stderr, "hermetic: odd launcher path '%s'\n", exe);
+		return -1;
+	}
+	slash[slash == dir ? 1 : 0] = '\0';
+	return 0;
+}
+
+/*
+ * The first of @rel (relative to @dir) that exists with file type @type
+ * (S_IFREG or S_IFDIR), as an absolute path without symlinks in @out.
+ * Returns 0, or -1 if none does.
+ */
+static int find_near(const char *dir, const char *const *rel, mode_t type,
+		     char out[PATH_MAX])
+{
+	char cand[PATH_MAX];
+	struct stat st;
+	int n;
+
+	for (; *rel; rel++) {
+		n = snprintf(cand, sizeof(cand), "%s/%s", dir, *rel);
+		if (n < 0 || (size_t)n >= sizeof(cand))
+			continue;
+		if (!realpath(cand, out) || stat(out, &st) != 0)
+			continue;
+		if ((st.st_mode & S_IFMT) == type)
+			return 0;
+	}
+	return -1;
+}
+
+/* True if @a and @b name the same file. */
+static int same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	if (!strcmp(a, b))
+		return 1;
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
+	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/*
+ * LD_PRELOAD=<shim>[:existing entries]. ld.so splits the list on ':' and
+ * ' ', so entries are re-joined with ':' and copies of our shim dropped.
+ */
+static int set_preload(const char *shim)
+{
+	const char *old = getenv("LD_PRELOAD");
+	size_t cap = strlen(shim) + (old ? strlen(old) : 0) + 2;
+	char *val, *copy, *tok, *save = NULL;
+	int r;
+
+	if (strpbrk(shim, ": \t\n")) {
+		fprintf(stderr,
+			"hermetic: the path of libhermetic.so contains ':' or "
+			"a blank, which LD_PRELOAD cannot express: %s\n",
+			shim);
+		return -1;
+	}
+	val = malloc(cap);
+	copy = strdup(old ? old : "");
+	if (!val || !copy)
+		goto err_nomem;
+	strcpy(val, shim);
+	for (tok = strtok_r(copy, ": \t\n", &save); tok;
+	     tok = strtok_r(NULL, ": \t\n", &save)) {
+		if (same_file(tok, shim))
+			continue;
+		strcat(val, ":");
+		strcat(val, tok);
+	}
+	r = setenv("LD_PRELOAD", val, 1);
+	free(copy);
+	free(val);
+	if (r)
+		goto err_setenv;
+	return 0;
+
+err_nomem:
+	free(copy);
+	free(val);
+	errno = ENOMEM;
+err_setenv:
+	fprintf(stderr, "hermetic: cannot set LD_PRELOAD: %s\n",
+		strerror(errno));
+	return -1;
+}
+
+/* HERMETIC_PYSITE=<dir>, PYTHONPATH=<dir>[:old entries other than dir]. */
+static int set_pysite(const char *dir)
+{
+	const char *old = getenv("PYTHONPATH");
+	size_t cap = strlen(dir) + (old ? strlen(old) : 0) + 2;
+	const char *p, *end;
+	char *val;
+	size_t len;
+	int r;
+
+	val = malloc(cap);
+	if (!val)
+		goto err;
+	strcpy(val, dir);
+	/* Keep every other entry as it was, empty ones (= cwd) included. */
+	for (p = old; p && *p; p = *end ? end + 1 : end) {
+		end = strchrnul(p, ':');
+		len = (size_t)(end - p);
+		if (len == strlen(dir) && !strncmp(p, dir, len))
+			continue;
+		strcat(val, ":");
+		strncat(val, p, len);
+	}
+	r = setenv(HM_ENV_PYSITE, dir, 1) || setenv("PYTHONPATH", val, 1);
+	free(val);
+	if (r)
+		goto err;
+	return 0;
+err:
+	fprintf(stderr, "hermetic: cannot set PYTHONPATH: %s\n",
+		strerror(errno));
+	return -1;
+}
+
+/*
+ * HERMETIC_POLICY = the inherited layers (if this launcher already runs
+ * under hermetic) followed by our own. Appending a layer can only narrow
+ * (every layer must allow), so honouring an inherited value is safe; an
+ * inherited value we cannot read is refused rather than dropped, which
+ * would widen. On success *@all_flags is the OR of every layer's flags.
+ */
+static int set_policy(const struct hm_policy *own, uint32_t *all_flags)
+{
+	const char *old = getenv(HM_ENV_POLICY);
+	struct hm_policy *layers;
+	size_t n = 0, i, cap;
+	char *text = NULL;
+	int r, ret = -1;
+
+	layers = calloc(HM_MAX_BASE, sizeof(*layers));
+	if (!layers) {
+		fprintf(stderr, "hermetic: out of memory\n");
+		return -1;
+	}
+	if (old && *old) {
+		r = hm_wire_decode(old, layers, HM_MAX_BASE - 1, &n);
+		if (r) {
+			fprintf(stderr,
+				"hermetic: the inherited " HM_ENV_POLICY
+				" is invalid (%s); refusing to run\n",
+				r == -E2BIG ? "too many layers" : strerror(-r));
+			goto out;
+		}
+	}
+	layers[n++] = *own;
+	*all_flags = 0;
+	for (i = 0; i < n; i++)
+		*all_flags |= layers[i].flags;
+
+	cap = hm_wire_encoded_size(layers, n);
+	text = malloc(cap ? cap : 1);
+	if (!text) {
+		fprintf(stderr, "hermetic: out of memory\n");
+		goto out;
+	}
+	r = hm_wire_encode(layers, n, text, cap);
+	if (r < 0) {
+		fprintf(stderr, "hermetic: cannot encode the policy: %s\n",
+			strerror(-r));
+		goto out;
+	}
+	if (setenv(HM_ENV_POLICY, text, 1)) {
+		fprintf(stderr, "hermetic: cannot set " HM_ENV_POLICY ": %s\n",
+			strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	free(text);
+	free(layers);
+	return ret;
+}
+
+/*
+ * 0 if @path is a regular file we may execute, 126 if it exists but is
+ * not (a directory, no x bit, no permission), 127 if it does not exist.
+ */
+static int check_exec(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return errno == ENOENT || errno == ENOTDIR ? 127 : 126;
+	if (!S_ISREG(st.st_mode) || access(path, X_OK) != 0)
+		return 126;
+	return 0;
+}
+
+/*
+ * Resolve the command @cmd to the file to execute, the way execvp does:
+ * a name with '/' is used as is, any other is searched in PATH. The
+ * Python-target resolution of issue 3 (module:attr, console scripts) will
+ * be added here. Returns 0 with @out set, or the exit status (127 or
+ * 126) after printing why.
+ */
+static int resolve_target(const char *cmd, char out[PATH_MAX])
+{
+	const char *path, *p, *end;
+	int r, seen_denied = 0;
+	size_t len;
+
+	if (strchr(cmd, '/')) {
+		if (strlen(cmd) >= PATH_MAX) {
+			r = 127;
+			goto fail;
+		}
+		strcpy(out, cmd);
+		r = check_exec(out);
+		if (r)
+			goto fail;
+		return 0;
+	}
+	r = 127;
+	if (!*cmd)
+		goto fail;
+	path = getenv("PATH");
+	if (!path)
+		path = DEFAULT_PATH;
+	for (p = path;; p = end + 1) {
+		end = strchrnul(p, ':');
+		len = (size_t)(end - p);
+		/* An empty PATH entry means the current directory. */
+		if (len == 0)
+			r = snprintf(out, PATH_MAX, "%s", cmd);
+		else
+			r = snprintf(out, PATH_MAX, "%.*s/%s", (int)len, p,
+				     cmd);
+		if (r > 0 && r < PATH_MAX) {
+			r = check_exec(out);
+			if (r == 0)
+				return 0;
+			if (r == 126)
+				seen_denied = 1;
+		}
+		if (!*end)
+			break;
+	}
+	r = seen_denied ? 126 : 127;
+fail:
+	if (r == 127)
+		fprintf(stderr, "hermetic: command not found: %s\n", cmd);
+	else
+		fprintf(stderr, "hermetic: permission denied: %s\n", cmd);
+	return r;
+}
+
+/*
+ * Refuse a target LD_PRELOAD cannot follow while a libc guard is on:
+ * the loader ignores the preload for setuid/setgid/capability binaries,
+ * and a static binary never loads it. Returns 0 or -1 (printed).
+ */
+static int check_guardable(const char *path, uint32_t flags)
+{
+	if (!(flags & LIBC_GUARDS))
+		return 0;
+	/*
+	 * The kernel layer (--seal: Landlock + seccomp) would cover these,
+	 * but it is not built yet, so they are refused even with --seal.
+	 */
+	switch (hm_exec_inspect_path(path)) {
+	case HM_EXEC_STATIC:
+		fprintf(stderr,
+			"hermetic: %s is statically linked: LD_PRELOAD cannot "
+			"guard it; use --seal\n",
+			path);
+		return -1;
+	case HM_EXEC_SETID:
+		fprintf(
+		    stderr,
+		    "hermetic: %s is setuid/setgid or has file "
+		    "capabilities: LD_PRELOAD cannot guard it; use --seal\n",
+		    path);
+		return -1;
+	case HM_EXEC_DYNAMIC:
+	case HM_EXEC_UNKNOWN:
+	default:
+		return 0;
+	}
+}
+
+/*
+ * execve @path; like execvp, a file the kernel cannot run (ENOEXEC: a
+ * script without "#!") is run by /bin/sh. Returns the exit status.
+ */
+static int exec_target(const char *path, char **argv, int argc, uint32_t flags)
+{
+	char **sh_argv;
+	int e;
+
+	execve(path, argv, environ);
+	e = errno;
+	if (e == ENOEXEC) {
+		if (check_guardable("/bin/sh", flags))
+			return HM_EXIT_USAGE;
+		sh_argv = calloc((size_t)argc + 2, sizeof(*sh_argv));
+		if (sh_argv) {
+			sh_argv[0] = "/bin/sh";
+			sh_argv[1] = (char *)path;
+			memcpy(sh_argv + 2, argv + 1,
+			       (size_t)argc * sizeof(*sh_argv));
+			execve("/bin/sh", sh_argv, environ);
+			e = errno;
+			free(sh_argv);
+		} else {
+			e = ENOMEM;
+		}
+	}
+	fprintf(stderr, "hermetic: cannot execute %s: %s\n", path, strerror(e));
+	return e == ENOENT ? 127 : 126;
+}
+
+int hm_cli_launch(const struct hm_cli_options *o)
+{
+	char exe[PATH_MAX], dir[PATH_MAX], shim[PATH_MAX], pysite[PATH_MAX];
+	char target[PATH_MAX];
+	uint32_t flags = 0;
+	int r;
+
+	if (find_self(exe, dir))
+		return HM_EXIT_USAGE;
+	if (find_near(dir, shim_paths, S_IFREG, shim)) {
+		fprintf(stderr,
+			"hermetic: cannot find libhermetic.so next to %s\n",
+			exe);
+		return HM_EXIT_USAGE;
+	}
+	/* The Python bootstrap is optional: a build without Python. */
+	if (!find_near(dir, pysite_paths, S_IFDIR, pysite) &&
+	    set_pysite(pysite))
+		return HM_EXIT_USAGE;
+	if (set_preload(shim) || set_policy(&o->policy, &flags))
+		return HM_EXIT_USAGE;
+
+	r = resolve_target(o->target_argv[0], target);
+	if (r)
+		return r;
+	if (check_guardable(target, flags))
+		return HM_EXIT_USAGE;
+	/*
+	 * The launcher itself is not preloaded, so this exec is always
+	 * allowed; --no-subprocess applies to what the target starts.
+	 */
+	return exec_target(target, o->target_argv, o->target_argc, flags);
+}
