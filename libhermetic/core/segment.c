@@ -1,1 +1,921 @@
-/* segment.c - placeholder; being written. */
+/*
+ * segment.c - the per-process policy segment: an immutable, sealed BASE
+ * memfd ("hermetic-base") holding the inherited layers, and a DYNAMIC
+ * memfd ("hermetic-dyn") mapped MAP_PRIVATE holding the stack of active
+ * hermetic_blocker entries, read lock-free under a seqlock.
+ *
+ * Torn reads: a reader may evaluate a dynamic entry while a writer
+ * rewrites it; the seqlock then discards the verdict. Such a read stays
+ * memory-safe because writers only ever store entries in canonical form
+ * (every count within its maximum, every string array zero-filled after
+ * its NUL, so the last byte of each array is always 0): any byte-wise mix
+ * of two canonical entries is again NUL-terminated inside every array
+ * with counts within the maxima. hm_policy_check therefore never reads
+ * outside an entry, whatever it sees.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "hermetic/hermetic.h"
+
+#define BASE_MAGIC 0x45534248u /* "HBSE" */
+#define DYN_MAGIC 0x4e594448u  /* "HDYN" */
+#define SEG_VERSION 1u
+
+#define BASE_NAME "hermetic-base"
+#define DYN_NAME "hermetic-dyn"
+
+/* Torn-read retries: spin this often, then yield up to the limit. */
+#define READ_SPINS 64u
+#define READ_TRIES 2048u
+
+/* What a reader assumes of a segment it cannot trust. */
+#define FAIL_CLOSED_FLAGS                                                      \
+	(HM_F_INVALID | HM_F_BLOCK_NETWORK | HM_F_BLOCK_SUBPROCESS |           \
+	 HM_F_FS_READONLY | HM_F_FS_ROOT | HM_F_BLOCK_NATIVE |                 \
+	 HM_F_BLOCK_ENVIRONMENT | HM_F_BLOCK_CODE_EXEC |                       \
+	 HM_F_BLOCK_INTERP_MUTATION)
+
+/* From wire.c: encoders over an array of layer pointers. */
+size_t hm_wire_encoded_size_ptrs(const struct hm_policy *const *layers,
+				 size_t n);
+int hm_wire_encode_ptrs(const struct hm_policy *const *layers, size_t n,
+			char *out, size_t cap);
+
+/* Read-only after creation: written with pwrite, then sealed. */
+struct hm_base_area {
+	uint32_t magic;
+	uint32_t version;
+	uint64_t size;	/* bytes of the whole area */
+	uint32_t n;	/* layers */
+	uint32_t flags; /* OR of the layers' flags */
+	uint64_t reserved;
+	struct hm_policy layers[];
+};
+
+struct hm_dyn_entry {
+	uint32_t id;
+	uint32_t sealed;
+	struct hm_policy pol;
+};
+
+struct hm_dyn_area {
+	uint32_t magic;
+	uint32_t version;
+	uint64_t size;		/* sizeof(struct hm_dyn_area) */
+	_Atomic uint32_t seq;	/* odd while a writer is active */
+	_Atomic uint32_t n;	/* live entries */
+	_Atomic uint32_t flags; /* OR of the live entries' flags (superset) */
+	uint32_t next_id;	/* writers only */
+	_Atomic uint64_t counters[HM_FAM_COUNT];
+	struct hm_dyn_entry entries[HM_MAX_DYN];
+};
+
+/* ---- raw system calls (the shim interposes the libc wrappers) --------- */
+
+static int sys_ret(long rc)
+{
+	return rc < 0 ? -errno : (int)rc;
+}
+
+static int sys_close(int fd)
+{
+	return sys_ret(syscall(SYS_close, fd));
+}
+
+static int sys_openat(const char *path, int flags)
+{
+	return sys_ret(syscall(SYS_openat, AT_FDCWD, path, flags, 0));
+}
+
+static int pwrite_all(int fd, const void *buf, size_t len, off_t off)
+{
+	const char *p = buf;
+	long rc;
+
+	while (len) {
+		rc = syscall(SYS_pwrite64, fd, p, len, off);
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc <= 0)
+			return rc < 0 ? -errno : -EIO;
+		p += rc;
+		off += rc;
+		len -= (size_t)rc;
+	}
+	return 0;
+}
+
+/* A sealable memfd of @size bytes. Returns the fd or a negative errno. */
+static int make_memfd(const char *name, size_t size)
+{
+	int fd, rc;
+
+	fd = sys_ret(
+	    syscall(SYS_memfd_create, name, MFD_CLOEXEC | MFD_ALLOW_SEALING));
+	if (fd < 0)
+		return fd;
+	rc = sys_ret(syscall(SYS_ftruncate, fd, (off_t)size));
+	if (rc < 0) {
+		sys_close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+static int add_seals(int fd, int seals)
+{
+	return sys_ret(syscall(SYS_fcntl, fd, F_ADD_SEALS, seals));
+}
+
+static void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#else
+	atomic_signal_fence(memory_order_seq_cst);
+#endif
+}
+
+/* Back off after torn read @tries; 0 when the caller must give up. */
+static int backoff(unsigned tries)
+{
+	if (tries >= READ_TRIES)
+		return 0;
+	if (tries < READ_SPINS)
+		cpu_relax();
+	else
+		sched_yield();
+	return 1;
+}
+
+/* ---- validity ----------------------------------------------------------- */
+
+static size_t base_size(size_t n)
+{
+	return sizeof(struct hm_base_area) + n * sizeof(struct hm_policy);
+}
+
+static int base_ok(const struct hm_base_area *b)
+{
+	return b && b->magic == BASE_MAGIC && b->version == SEG_VERSION &&
+	       b->n <= HM_MAX_BASE && b->size == base_size(b->n);
+}
+
+static int dyn_ok(const struct hm_dyn_area *d)
+{
+	return d && d->magic == DYN_MAGIC && d->version == SEG_VERSION &&
+	       d->size == sizeof(struct hm_dyn_area);
+}
+
+static uint32_t clamp_dyn(uint32_t n)
+{
+	return n > HM_MAX_DYN ? HM_MAX_DYN : n;
+}
+
+/* ---- creation ------------------------------------------------------------ */
+
+/*
+ * Map the sealed base memfd read-only. Since Linux 6.7 a write-sealed
+ * memfd maps MAP_SHARED read-only without VM_MAYWRITE; older kernels
+ * refuse any shared mapping of it, so fall back to a read-only reopen
+ * through /proc, whose shared mapping lacks VM_MAYWRITE as well. Either
+ * way mprotect(PROT_WRITE) fails on the result.
+ */
+static void *map_base(int fd, size_t size)
+{
+	char path[32] = "/proc/self/fd/";
+	char digits[12];
+	size_t len = strlen(path), k = 0;
+	void *p;
+	int ro;
+
+	p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	if (p != MAP_FAILED)
+		return p;
+	do {
+		digits[k++] = (char)('0' + fd % 10);
+		fd /= 10;
+	} while (fd && k < sizeof(digits));
+	while (k)
+		path[len++] = digits[--k];
+	path[len] = '\0';
+	ro = sys_openat(path, O_RDONLY | O_CLOEXEC);
+	if (ro < 0)
+		return MAP_FAILED;
+	p = mmap(NULL, size, PROT_READ, MAP_SHARED, ro, 0);
+	sys_close(ro);
+	return p;
+}
+
+static int create_base(const struct hm_policy *layers, size_t n,
+		       const struct hm_base_area **out)
+{
+	struct hm_base_area hdr;
+	size_t size = base_size(n), i;
+	void *p;
+	int fd, rc;
+
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.magic = BASE_MAGIC;
+	hdr.version = SEG_VERSION;
+	hdr.size = size;
+	hdr.n = (uint32_t)n;
+	for (i = 0; i < n; i++)
+		hdr.flags |= layers[i].flags;
+
+	fd = make_memfd(BASE_NAME, size);
+	if (fd < 0)
+		return fd;
+	/* Filled with pwrite: the base never has a writable mapping. */
+	rc = pwrite_all(fd, &hdr, sizeof(hdr), 0);
+	for (i = 0; rc == 0 && i < n; i++)
+		rc = pwrite_all(fd, &layers[i], sizeof(layers[i]),
+				(off_t)base_size(i));
+	if (rc == 0)
+		rc = add_seals(fd, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
+				       F_SEAL_SEAL);
+	if (rc < 0)
+		goto err_close_fd;
+	p = map_base(fd, size);
+	if (p == MAP_FAILED) {
+		rc = -errno;
+		goto err_close_fd;
+	}
+	sys_close(fd);
+	*out = p;
+	return 0;
+
+err_close_fd:
+	sys_close(fd);
+	return rc;
+}
+
+static int create_dyn(struct hm_dyn_area **out)
+{
+	size_t size = sizeof(struct hm_dyn_area);
+	struct hm_dyn_area *d;
+	int fd, rc;
+
+	fd = make_memfd(DYN_NAME, size);
+	if (fd < 0)
+		return fd;
+	/*
+	 * Seal everything before mapping: the memfd itself stays all zero
+	 * for good. A MAP_PRIVATE mapping is still writable (copy-on-write
+	 * pages private to this process; tested in test_segment.c).
+	 */
+	rc = add_seals(fd, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
+			       F_SEAL_SEAL);
+	if (rc < 0)
+		goto err_close_fd;
+	d = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	if (d == MAP_FAILED) {
+		rc = -errno;
+		goto err_close_fd;
+	}
+	sys_close(fd);
+	d->version = SEG_VERSION;
+	d->size = size;
+	d->next_id = 1;
+	atomic_store_explicit(&d->seq, 0, memory_order_relaxed);
+	atomic_store_explicit(&d->n, 0, memory_order_relaxed);
+	atomic_store_explicit(&d->flags, 0, memory_order_relaxed);
+	/* The magic last: attach never accepts a half-initialised area. */
+	atomic_thread_fence(memory_order_release);
+	d->magic = DYN_MAGIC;
+	*out = d;
+	return 0;
+
+err_close_fd:
+	sys_close(fd);
+	return rc;
+}
+
+int hm_segment_create(struct hm_segment *s, const struct hm_policy *base,
+		      size_t n)
+{
+	const struct hm_base_area *b = NULL;
+	struct hm_dyn_area *d = NULL;
+	size_t i;
+	int rc;
+
+	if (!s)
+		return -EINVAL;
+	s->base = NULL;
+	s->dyn = NULL;
+	if (n > HM_MAX_BASE)
+		return -E2BIG;
+	if (n && !base)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		if (hm_policy_validate(&base[i]) < 0)
+			return -EINVAL;
+	}
+	rc = create_base(base, n, &b);
+	if (rc < 0)
+		return rc;
+	rc = create_dyn(&d);
+	if (rc < 0) {
+		munmap((void *)b, base_size(n));
+		return rc;
+	}
+	s->base = b;
+	s->dyn = d;
+	return 0;
+}
+
+/* ---- attach -------------------------------------------------------------- */
+
+struct maps_line {
+	uintptr_t start, end, offset;
+	char perms[4];
+	const char *name;
+};
+
+static const char *parse_hex(const char *p, uintptr_t *v)
+{
+	uintptr_t x = 0;
+	int any = 0;
+
+	for (;; p++) {
+		if (*p >= '0' && *p <= '9')
+			x = x * 16 + (uintptr_t)(*p - '0');
+		else if (*p >= 'a' && *p <= 'f')
+			x = x * 16 + (uintptr_t)(*p - 'a' + 10);
+		else
+			break;
+		any = 1;
+	}
+	*v = x;
+	return any ? p : NULL;
+}
+
+static const char *skip_field(const char *p)
+{
+	while (*p && *p != ' ')
+		p++;
+	while (*p == ' ')
+		p++;
+	return p;
+}
+
+/* "start-end perms offset dev inode   name" */
+static int parse_maps_line(const char *p, struct maps_line *ml)
+{
+	int i;
+
+	p = parse_hex(p, &ml->start);
+	if (!p || *p++ != '-')
+		return -1;
+	p = parse_hex(p, &ml->end);
+	if (!p || *p++ != ' ')
+		return -1;
+	for (i = 0; i < 4; i++) {
+		if (!p[i])
+			return -1;
+		ml->perms[i] = p[i];
+	}
+	p = skip_field(p);
+	p = parse_hex(p, &ml->offset);
+	if (!p)
+		return -1;
+	p = skip_field(p); /* offset's trailing blanks */
+	p = skip_field(p); /* dev */
+	p = skip_field(p); /* inode */
+	ml->name = p;
+	return ml->end > ml->start ? 0 : -1;
+}
+
+/* @name is "/memfd:<want>" or "/memfd:<want> (deleted)". */
+static int name_is(const char *name, const char *want)
+{
+	size_t k = strlen(want);
+
+	if (strncmp(name, "/memfd:", 7) != 0 || strncmp(name + 7, want, k))
+		return 0;
+	name += 7 + k;
+	return *name == '\0' || strcmp(name, " (deleted)") == 0;
+}
+
+static int base_candidate_ok(const struct maps_line *ml)
+{
+	const struct hm_base_area *b = (const void *)ml->start;
+	uint32_t flags = 0, i;
+
+	if (ml->perms[0] != 'r' || ml->perms[1] == 'w' || ml->offset ||
+	    ml->end - ml->start < sizeof(*b))
+		return 0;
+	if (!base_ok(b) || b->size > ml->end - ml->start)
+		return 0;
+	for (i = 0; i < b->n; i++) {
+		if (hm_policy_validate(&b->layers[i]) < 0)
+			return 0;
+		flags |= b->layers[i].flags;
+	}
+	return flags == b->flags;
+}
+
+static int dyn_candidate_ok(const struct maps_line *ml)
+{
+	const struct hm_dyn_area *d = (const void *)ml->start;
+
+	if (ml->perms[0] != 'r' || ml->perms[1] != 'w' || ml->perms[3] != 'p' ||
+	    ml->offset || ml->end - ml->start < sizeof(*d))
+		return 0;
+	return dyn_ok(d) &&
+	       atomic_load_explicit(&d->n, memory_order_relaxed) <= HM_MAX_DYN;
+}
+
+struct attach_state {
+	struct hm_segment *s;
+	int seen; /* a candidate of either kind, valid or not */
+};
+
+static void attach_line(struct attach_state *st, const char *line)
+{
+	struct maps_line ml;
+
+	if (parse_maps_line(line, &ml) < 0)
+		return;
+	if (name_is(ml.name, BASE_NAME)) {
+		st->seen = 1;
+		if (!st->s->base && base_candidate_ok(&ml))
+			st->s->base = (const void *)ml.start;
+	} else if (name_is(ml.name, DYN_NAME)) {
+		st->seen = 1;
+		if (!st->s->dyn && dyn_candidate_ok(&ml))
+			st->s->dyn = (void *)ml.start;
+	}
+}
+
+int hm_segment_attach(struct hm_segment *s)
+{
+	struct attach_state st = {.s = s};
+	char chunk[1024], line[512];
+	size_t used = 0;
+	int skipping = 0, fd;
+	long got, i;
+
+	if (!s)
+		return -EINVAL;
+	s->base = NULL;
+	s->dyn = NULL;
+	/* Raw syscalls: under fs_root the shim may refuse open(). */
+	fd = sys_openat("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+	for (;;) {
+		got = syscall(SYS_read, fd, chunk, sizeof(chunk));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		for (i = 0; i < got; i++) {
+			if (chunk[i] != '\n') {
+				/* Lines too long for @line name no segment. */
+				if (used + 1 < sizeof(line))
+					line[used++] = chunk[i];
+				else
+					skipping = 1;
+				continue;
+			}
+			line[used] = '\0';
+			if (!skipping)
+				attach_line(&st, line);
+			used = 0;
+			skipping = 0;
+		}
+	}
+	sys_close(fd);
+	if (got < 0) {
+		s->base = NULL;
+		s->dyn = NULL;
+		return -EIO;
+	}
+	if (s->base && s->dyn)
+		return 0;
+	s->base = NULL;
+	s->dyn = NULL;
+	return st.seen ? -EINVAL : -ENOENT;
+}
+
+/* ---- readers ------------------------------------------------------------- */
+
+enum hm_family hm_op_family(enum hm_op op)
+{
+	switch (op) {
+	case HM_OP_CONNECT:
+	case HM_OP_SENDTO:
+	case HM_OP_BIND:
+	case HM_OP_LISTEN:
+	case HM_OP_SOCKET:
+	case HM_OP_RESOLVE:
+		return HM_FAM_NETWORK;
+	case HM_OP_EXEC:
+		return HM_FAM_SUBPROCESS;
+	case HM_OP_OPEN:
+	case HM_OP_MUTATE:
+		return HM_FAM_FILESYSTEM;
+	case HM_OP_DLOPEN:
+		return HM_FAM_NATIVE;
+	case HM_OP_ENV:
+	case HM_OP_CODE_EXEC:
+	case HM_OP_INTERP:
+	case HM_OP_IMPORT:
+		return HM_FAM_PYTHON;
+	default:
+		return HM_FAM_PYTHON;
+	}
+}
+
+/*
+ * The flags without which a layer cannot deny @op, so the layer can be
+ * skipped (mirrors hm_policy_check's rules; HM_F_INVALID denies all).
+ * 0 means "never skip" (imports: deny_imports has no flag of its own).
+ */
+static uint32_t op_mask(enum hm_op op)
+{
+	switch (op) {
+	case HM_OP_CONNECT:
+	case HM_OP_SENDTO:
+	case HM_OP_BIND:
+	case HM_OP_LISTEN:
+	case HM_OP_SOCKET:
+	case HM_OP_RESOLVE:
+		return HM_F_INVALID | HM_F_BLOCK_NETWORK;
+	case HM_OP_EXEC:
+		return HM_F_INVALID | HM_F_BLOCK_SUBPROCESS;
+	case HM_OP_OPEN:
+	case HM_OP_MUTATE:
+		return HM_F_INVALID | HM_F_FS_READONLY | HM_F_FS_ROOT;
+	case HM_OP_DLOPEN:
+		return HM_F_INVALID | HM_F_BLOCK_NATIVE;
+	case HM_OP_ENV:
+		return HM_F_INVALID | HM_F_BLOCK_ENVIRONMENT;
+	case HM_OP_CODE_EXEC:
+		return HM_F_INVALID | HM_F_BLOCK_CODE_EXEC;
+	case HM_OP_INTERP:
+		return HM_F_INVALID | HM_F_BLOCK_INTERP_MUTATION;
+	case HM_OP_IMPORT:
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static int valid(const struct hm_segment *s)
+{
+	return s && s->base && s->dyn && s->base->magic == BASE_MAGIC &&
+	       s->dyn->magic == DYN_MAGIC;
+}
+
+uint32_t hm_segment_flags(const struct hm_segment *s)
+{
+	if (__builtin_expect(!valid(s), 0))
+		return FAIL_CLOSED_FLAGS;
+	return s->base->flags |
+	       atomic_load_explicit(&s->dyn->flags, memory_order_relaxed);
+}
+
+static void count_deny(struct hm_dyn_area *d, enum hm_op op)
+{
+	unsigned fam = (unsigned)hm_op_family(op);
+
+	if (fam < HM_FAM_COUNT)
+		atomic_fetch_add_explicit(&d->counters[fam], 1,
+					  memory_order_relaxed);
+}
+
+static int may_deny(uint32_t flags, uint32_t mask)
+{
+	return !mask || (flags & mask);
+}
+
+/* One seqlock read of the dynamic stack; 1 if it was consistent. */
+static int check_dyn(const struct hm_dyn_area *d, const struct hm_request *rq,
+		     uint32_t mask, enum hm_reason *out)
+{
+	enum hm_reason r = HM_R_NONE;
+	uint32_t s1, s2, n, i;
+
+	s1 = atomic_load_explicit(&d->seq, memory_order_acquire);
+	if (s1 & 1)
+		return 0;
+	n = clamp_dyn(atomic_load_explicit(&d->n, memory_order_relaxed));
+	for (i = 0; i < n && r == HM_R_NONE; i++) {
+		const struct hm_policy *p = &d->entries[i].pol;
+
+		if (may_deny(p->flags, mask))
+			r = hm_policy_check(p, rq);
+	}
+	atomic_thread_fence(memory_order_acquire);
+	s2 = atomic_load_explicit(&d->seq, memory_order_relaxed);
+	if (s1 != s2)
+		return 0;
+	*out = r;
+	return 1;
+}
+
+enum hm_reason hm_segment_check(struct hm_segment *s,
+				const struct hm_request *rq)
+{
+	const struct hm_base_area *b;
+	struct hm_dyn_area *d;
+	enum hm_reason r = HM_R_NONE;
+	uint32_t mask, i;
+	unsigned tries;
+
+	if (!valid(s))
+		return HM_R_INVALID_POLICY;
+	b = s->base;
+	d = s->dyn;
+	if (!rq) {
+		r = HM_R_INVALID_POLICY;
+		goto deny;
+	}
+	mask = op_mask(rq->op);
+
+	/* Base layers are immutable: no seqlock needed. */
+	if (may_deny(b->flags, mask)) {
+		for (i = 0; i < b->n && i < HM_MAX_BASE; i++) {
+			if (!may_deny(b->layers[i].flags, mask))
+				continue;
+			r = hm_policy_check(&b->layers[i], rq);
+			if (r != HM_R_NONE)
+				goto deny;
+		}
+	}
+
+	/* The OR of the entries' flags is a superset at every instant. */
+	if (!may_deny(atomic_load_explicit(&d->flags, memory_order_relaxed),
+		      mask))
+		return HM_R_NONE;
+	for (tries = 0;; tries++) {
+		if (check_dyn(d, rq, mask, &r))
+			break;
+		if (!backoff(tries)) {
+			r = HM_R_INVALID_POLICY; /* fail closed */
+			break;
+		}
+	}
+	if (r == HM_R_NONE)
+		return r;
+deny:
+	count_deny(d, rq ? rq->op : HM_OP_IMPORT);
+	return r;
+}
+
+size_t hm_segment_base_count(const struct hm_segment *s)
+{
+	if (!s || !base_ok(s->base))
+		return 0;
+	return s->base->n;
+}
+
+size_t hm_segment_dyn_count(const struct hm_segment *s)
+{
+	if (!s || !s->dyn)
+		return 0;
+	return clamp_dyn(
+	    atomic_load_explicit(&s->dyn->n, memory_order_relaxed));
+}
+
+const struct hm_policy *hm_segment_base_layer(const struct hm_segment *s,
+					      size_t i)
+{
+	if (i >= hm_segment_base_count(s))
+		return NULL;
+	return &s->base->layers[i];
+}
+
+uint64_t hm_segment_count(const struct hm_segment *s, enum hm_family fam)
+{
+	if (!s || !s->dyn || (unsigned)fam >= HM_FAM_COUNT)
+		return 0;
+	return atomic_load_explicit(&s->dyn->counters[fam],
+				    memory_order_relaxed);
+}
+
+/*
+ * A snapshot request: with @out NULL only the encoded size is computed
+ * (into @size); otherwise the layers are encoded into @out.
+ */
+struct snap_args {
+	char *out;
+	size_t cap;
+	size_t size;
+};
+
+/*
+ * Collect base layers then dynamic entries under one seqlock read and
+ * encode (or measure) them. Returns 1 with *@rc set if the read was
+ * consistent, 0 if it must be retried.
+ */
+static int snap_once(const struct hm_segment *s, struct snap_args *a, int *rc)
+{
+	const struct hm_policy *ptrs[HM_MAX_BASE + HM_MAX_DYN];
+	const struct hm_dyn_area *d = s->dyn;
+	uint32_t s1, s2, nd, i;
+	size_t nb = s->base->n, k = 0;
+
+	s1 = atomic_load_explicit(&d->seq, memory_order_acquire);
+	if (s1 & 1)
+		return 0;
+	nd = clamp_dyn(atomic_load_explicit(&d->n, memory_order_relaxed));
+	for (i = 0; i < nb; i++)
+		ptrs[k++] = &s->base->layers[i];
+	for (i = 0; i < nd; i++)
+		ptrs[k++] = &d->entries[i].pol;
+	if (!a->out) {
+		a->size = k ? hm_wire_encoded_size_ptrs(ptrs, k) : 1;
+		*rc = 0;
+	} else if (k == 0) {
+		a->out[0] = '\0';
+		*rc = 0;
+	} else if (k > HM_MAX_BASE) {
+		a->out[0] = '\0';
+		*rc = -E2BIG;
+	} else {
+		*rc = hm_wire_encode_ptrs(ptrs, k, a->out, a->cap);
+	}
+	atomic_thread_fence(memory_order_acquire);
+	s2 = atomic_load_explicit(&d->seq, memory_order_relaxed);
+	return s1 == s2;
+}
+
+static int snap(const struct hm_segment *s, struct snap_args *a)
+{
+	unsigned tries;
+	int rc = 0;
+
+	for (tries = 0;; tries++) {
+		if (snap_once(s, a, &rc))
+			return rc;
+		if (!backoff(tries))
+			return -EAGAIN;
+	}
+}
+
+size_t hm_segment_snapshot_size(const struct hm_segment *s)
+{
+	struct snap_args a = {0};
+
+	if (!valid(s) || !base_ok(s->base) || snap(s, &a) < 0)
+		return 1;
+	return a.size;
+}
+
+int hm_segment_snapshot(const struct hm_segment *s, char *out, size_t cap)
+{
+	struct snap_args a = {.out = out, .cap = cap};
+	int rc;
+
+	if (!out || cap == 0)
+		return -ENOSPC;
+	out[0] = '\0';
+	if (!valid(s) || !base_ok(s->base))
+		return -EINVAL;
+	rc = snap(s, &a);
+	if (rc < 0)
+		out[0] = '\0';
+	return rc;
+}
+
+/* ---- writers (serialised by the caller) ---------------------------------- */
+
+static uint32_t write_begin(struct hm_dyn_area *d)
+{
+	uint32_t seq = atomic_load_explicit(&d->seq, memory_order_relaxed);
+
+	atomic_store_explicit(&d->seq, seq + 1, memory_order_relaxed);
+	/* Order the odd counter before every data store that follows. */
+	atomic_thread_fence(memory_order_release);
+	return seq;
+}
+
+static void write_end(struct hm_dyn_area *d, uint32_t seq)
+{
+	atomic_store_explicit(&d->seq, seq + 2, memory_order_release);
+}
+
+/* Copy a string and zero the rest of its array (canonical form). */
+static void put_str(char *dst, const char *src, size_t cap)
+{
+	size_t len = 0;
+
+	while (len + 1 < cap && src[len])
+		len++;
+	memcpy(dst, src, len);
+	memset(dst + len, 0, cap - len);
+}
+
+static void put_entry(struct hm_dyn_entry *e, uint32_t id, uint32_t sealed,
+		      const struct hm_policy *p)
+{
+	struct hm_policy *q = &e->pol;
+	uint32_t i;
+
+	e->id = id;
+	e->sealed = sealed;
+	q->flags = p->flags;
+	q->n_domains = p->n_domains;
+	q->n_writable = p->n_writable;
+	q->n_imports = p->n_imports;
+	put_str(q->fs_root, p->fs_root, sizeof(q->fs_root));
+	for (i = 0; i < HM_MAX_DOMAINS; i++)
+		put_str(q->domains[i], i < p->n_domains ? p->domains[i] : "",
+			HM_DOMAIN_MAX);
+	for (i = 0; i < HM_MAX_WRITABLE; i++)
+		put_str(q->writable[i], i < p->n_writable ? p->writable[i] : "",
+			HM_PATH_MAX);
+	for (i = 0; i < HM_MAX_IMPORTS; i++)
+		put_str(q->imports[i], i < p->n_imports ? p->imports[i] : "",
+			HM_IMPORT_MAX);
+}
+
+static int id_in_use(const struct hm_dyn_area *d, uint32_t n, uint32_t id)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		if (d->entries[i].id == id)
+			return 1;
+	}
+	return 0;
+}
+
+int hm_segment_push(struct hm_segment *s, const struct hm_policy *p, int sealed,
+		    uint32_t *id)
+{
+	struct hm_dyn_area *d;
+	uint32_t n, new_id, seq;
+
+	if (!valid(s) || !p || !id)
+		return -EINVAL;
+	if (hm_policy_validate(p) < 0)
+		return -EINVAL;
+	d = s->dyn;
+	n = atomic_load_explicit(&d->n, memory_order_relaxed);
+	if (n >= HM_MAX_DYN)
+		return -ENOSPC;
+	do {
+		new_id = d->next_id++;
+	} while (new_id == 0 || id_in_use(d, n, new_id));
+
+	/*
+	 * Widen the flags first so hm_segment_flags never under-reports:
+	 * an interposer that skips the check on the fast path must not miss
+	 * an entry that is already visible.
+	 */
+	atomic_fetch_or_explicit(&d->flags, p->flags, memory_order_release);
+	seq = write_begin(d);
+	/* A policy marked sealed is sealed whatever the caller says. */
+	put_entry(&d->entries[n], new_id,
+		  sealed || (p->flags & HM_F_SEALED) ? 1 : 0, p);
+	atomic_store_explicit(&d->n, n + 1, memory_order_relaxed);
+	write_end(d, seq);
+	*id = new_id;
+	return 0;
+}
+
+int hm_segment_pop(struct hm_segment *s, uint32_t id)
+{
+	struct hm_dyn_area *d;
+	uint32_t n, i, j, flags = 0, seq;
+
+	if (!valid(s))
+		return -EINVAL;
+	d = s->dyn;
+	n = clamp_dyn(atomic_load_explicit(&d->n, memory_order_relaxed));
+	for (i = 0; i < n && d->entries[i].id != id; i++)
+		;
+	if (i == n || id == 0)
+		return -ENOENT;
+	if (d->entries[i].sealed)
+		return -EPERM;
+
+	seq = write_begin(d);
+	/* Compact: every copy moves one canonical entry over another. */
+	for (j = i; j + 1 < n; j++)
+		memcpy(&d->entries[j], &d->entries[j + 1],
+		       sizeof(d->entries[j]));
+	atomic_store_explicit(&d->n, n - 1, memory_order_relaxed);
+	memset(&d->entries[n - 1], 0, sizeof(d->entries[n - 1]));
+	write_end(d, seq);
+
+	/* Narrow the flags only once the entry is gone (see push). */
+	for (j = 0; j + 1 < n; j++)
+		flags |= d->entries[j].pol.flags;
+	atomic_store_explicit(&d->flags, flags, memory_order_release);
+	return 0;
+}
