@@ -200,7 +200,9 @@ static int set_policy(const struct hm_policy *own, uint32_t *all_flags)
 			fprintf(stderr,
 				"hermetic: the inherited " HM_ENV_POLICY
 				" is invalid (%s); refusing to run\n",
-				r == -E2BIG ? "too many layers" : strerror(-r));
+				r == -E2BIG    ? "too many layers"
+				: r == -EPROTO ? "unknown version"
+					       : "corrupt");
 			goto out;
 		}
 	}
@@ -300,7 +302,8 @@ static int resolve_target(const char *cmd, char out[PATH_MAX])
 	r = seen_denied ? 126 : 127;
 fail:
 	if (r == 127)
-		fprintf(stderr, "hermetic: command not found: %s\n", cmd);
+		fprintf(stderr, "hermetic: command not found: %s\n",
+			*cmd ? cmd : "''");
 	else
 		fprintf(stderr, "hermetic: permission denied: %s\n", cmd);
 	return r;
