@@ -1,1 +1,1486 @@
-/* net.c - placeholder; being written. */
+/*
+ * net.c - interposers for the network family: socket creation, connect,
+ * bind/listen, datagram sends, every public name-resolution entry point
+ * and the legacy r* helpers; plus the resolution-provenance table that
+ * lets connect()/sendto() admit addresses an allowed lookup returned.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <resolv.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "shim.h"
+
+/* The flags under which the network family leaves the fast path. */
+#define NET_GATE (HM_F_BLOCK_NETWORK | HM_F_INVALID)
+
+/* Longest host name we copy (NI_MAXHOST); a longer one is refused. */
+#define NAME_CAP 1025
+
+/* Messages of one sendmmsg() call copied and checked per round. */
+#define MMSG_CHUNK 8
+
+/* The kernel caps one sendmmsg() at UIO_MAXIOV messages. */
+#define MMSG_MAX 1024
+
+/* Not declared by any header, but exported by glibc and wrapped here. */
+int __connect(int fd, const struct sockaddr *addr, socklen_t len);
+int __sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags);
+
+/* ------------------------------------------------------------------ */
+/* Small helpers                                                       */
+/* ------------------------------------------------------------------ */
+
+/* The reason for a denial the shim decides without a core op. */
+static enum hm_reason net_reason(void)
+{
+	return (hm_shim_flags() & HM_F_INVALID) ? HM_R_INVALID_POLICY
+						: HM_R_NO_NETWORK;
+}
+
+/* "<prefix><decimal v>" into @buf (cap >= 32). */
+static const char *fmt_int(char *buf, size_t cap, const char *prefix, int v)
+{
+	char digits[16];
+	size_t n = 0, len = strlen(prefix);
+	unsigned int u = v < 0 ? 0u - (unsigned int)v : (unsigned int)v;
+
+	do {
+		digits[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u && n < sizeof(digits));
+	if (len + n + 2 > cap)
+		return prefix;
+	memcpy(buf, prefix, len);
+	if (v < 0)
+		buf[len++] = '-';
+	while (n)
+		buf[len++] = digits[--n];
+	buf[len] = '\0';
+	return buf;
+}
+
+/*
+ * Copy @len bytes of @sa into @ss (zero-filled). Returns 0, or -1 with
+ * errno EINVAL when @len exceeds a sockaddr_storage, which the kernel
+ * rejects with EINVAL too.
+ */
+static int sa_copy(struct sockaddr_storage *ss, const struct sockaddr *sa,
+		   socklen_t len)
+{
+	if (len > sizeof(*ss)) {
+		errno = EINVAL;
+		return -1;
+	}
+	memset(ss, 0, sizeof(*ss));
+	memcpy(ss, sa, len);
+	return 0;
+}
+
+/* Copy @src (NUL-terminated) into @dst; -1 if it does not fit. */
+static int str_copy(char *dst, size_t cap, const char *src)
+{
+	size_t n = strnlen(src, cap);
+
+	if (n == cap)
+		return -1;
+	memcpy(dst, src, n + 1);
+	return 0;
+}
+
+/* True if @name is an IPv4 (any inet_aton spelling) or IPv6 literal. */
+static int is_numeric_host(const char *name)
+{
+	char v6[INET6_ADDRSTRLEN + 1];
+	unsigned char buf[sizeof(struct in6_addr)];
+	struct in_addr in;
+	size_t n = strcspn(name, "%");
+
+	if (inet_aton(name, &in))
+		return 1;
+	if (n >= sizeof(v6))
+		return 0;
+	memcpy(v6, name, n);
+	v6[n] = '\0';
+	return inet_pton(AF_INET6, v6, buf) == 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Resolution provenance                                               */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A fixed ring of (address -> lookup name) records written by allowed
+ * lookups and read by connect()/sendto() to fill hm_request's
+ * resolved_name. Lock-free and allocation-free: a writer claims a slot
+ * by moving its sequence number from even to odd, fills it, and
+ * publishes it even again; a reader copies what it needs and retries
+ * nothing, it simply ignores a slot whose sequence moved (a lost match
+ * only means a deny). Addresses are normalised as the core does
+ * (IPv4-mapped, IPv4-compatible and NAT64 IPv6 become IPv4).
+ */
+#define PROV_SLOTS 256
+
+struct prov_key {
+	unsigned char fam; /* 4 or 6 */
+	unsigned char addr[16];
+};
+
+struct prov_slot {
+	unsigned int seq; /* 0 empty, odd being written, even valid */
+	struct prov_key key;
+	char name[HM_DOMAIN_MAX];
+};
+
+static struct prov_slot prov[PROV_SLOTS];
+static unsigned int prov_next;
+
+/* Normalise the address of @sa into @k. Returns 0, or -1 if not IP. */
+static int prov_key_of(const struct sockaddr *sa, socklen_t len,
+		       struct prov_key *k)
+{
+	static const unsigned char mapped[12] = {0, 0, 0, 0, 0,	   0,
+						 0, 0, 0, 0, 0xff, 0xff};
+	static const unsigned char nat64[12] = {0, 0x64, 0xff, 0x9b};
+	static const unsigned char zero[12];
+	const unsigned char *a;
+
+	memset(k, 0, sizeof(*k));
+	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+		k->fam = 4;
+		memcpy(k->addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+		return 0;
+	}
+	if (sa->sa_family != AF_INET6 || len < sizeof(struct sockaddr_in6))
+		return -1;
+	a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+	if (memcmp(a, mapped, 12) == 0 || memcmp(a, nat64, 12) == 0 ||
+	    (memcmp(a, zero, 12) == 0 &&
+	     (a[12] | a[13] | a[14] || a[15] > 1))) {
+		k->fam = 4;
+		memcpy(k->addr, a + 12, 4);
+	} else {
+		k->fam = 6;
+		memcpy(k->addr, a, 16);
+	}
+	return 0;
+}
+
+/* Record that @name (a lookup name, not a literal) resolved to @k. */
+static void prov_record(const struct prov_key *k, const char *name)
+{
+	char norm[HM_DOMAIN_MAX];
+	size_t n = strnlen(name, sizeof(norm));
+
+	if (n == sizeof(norm) || n == 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+
+		norm[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+	}
+	if (n > 1 && norm[n - 1] == '.')
+		n--;
+	norm[n] = '\0';
+
+	for (int tries = 0; tries < 4; tries++) {
+		unsigned int i =
+		    __atomic_fetch_add(&prov_next, 1, __ATOMIC_RELAXED);
+		struct prov_slot *s = &prov[i % PROV_SLOTS];
+		unsigned int seq = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
+
+		/* An odd sequence: another writer owns it; take the next. */
+		if ((seq & 1) || !__atomic_compare_exchange_n(
+				     &s->seq, &seq, seq + 1, 0,
+				     __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			continue;
+		/* Order the odd sequence before the data stores. */
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		s->key = *k;
+		memcpy(s->name, norm, n + 1);
+		__atomic_store_n(&s->seq, seq + 2, __ATOMIC_RELEASE);
+		return;
+	}
+}
+
+/*
+ * Find the newest name recorded for @sa into @out. Returns 1 if found.
+ * Async-signal-safe: reads only, never waits for a writer.
+ */
+static int prov_lookup(const struct sockaddr *sa, socklen_t len, char *out,
+		       size_t cap)
+{
+	struct prov_key want, got;
+	unsigned int head = __atomic_load_n(&prov_next, __ATOMIC_RELAXED);
+
+	if (cap < HM_DOMAIN_MAX || prov_key_of(sa, len, &want) < 0)
+		return 0;
+	for (unsigned int n = 1; n <= PROV_SLOTS; n++) {
+		const struct prov_slot *s = &prov[(head - n) % PROV_SLOTS];
+		unsigned int s1 = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+
+		if (s1 == 0 || (s1 & 1))
+			continue;
+		got = s->key;
+		if (got.fam != want.fam ||
+		    memcmp(got.addr, want.addr, sizeof(got.addr)) != 0)
+			continue;
+		memcpy(out, s->name, HM_DOMAIN_MAX);
+		/* The copies above must complete before the re-check. */
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) != s1)
+			continue;
+		out[HM_DOMAIN_MAX - 1] = '\0';
+		return 1;
+	}
+	return 0;
+}
+
+/* Record every IP address of a getaddrinfo() result under @name. */
+static void prov_record_ai(const char *name, const struct addrinfo *ai)
+{
+	struct prov_key k;
+
+	for (; ai; ai = ai->ai_next) {
+		if (ai->ai_addr &&
+		    prov_key_of(ai->ai_addr, ai->ai_addrlen, &k) == 0)
+			prov_record(&k, name);
+	}
+}
+
+/* Record every address of a hostent result under @name. */
+static void prov_record_he(const char *name, const struct hostent *he)
+{
+	struct prov_key k;
+
+	if (!he || !he->h_addr_list)
+		return;
+	if (!((he->h_addrtype == AF_INET && he->h_length == 4) ||
+	      (he->h_addrtype == AF_INET6 && he->h_length == 16)))
+		return;
+	for (char **p = he->h_addr_list; *p; p++) {
+		union {
+			struct sockaddr sa;
+			struct sockaddr_in in4;
+			struct sockaddr_in6 in6;
+		} u;
+		socklen_t len;
+
+		memset(&u, 0, sizeof(u));
+		if (he->h_addrtype == AF_INET) {
+			u.in4.sin_family = AF_INET;
+			memcpy(&u.in4.sin_addr, *p, 4);
+			len = sizeof(u.in4);
+		} else {
+			u.in6.sin6_family = AF_INET6;
+			memcpy(&u.in6.sin6_addr, *p, 16);
+			len = sizeof(u.in6);
+		}
+		if (prov_key_of(&u.sa, len, &k) == 0)
+			prov_record(&k, name);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Destination checks                                                  */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Local sockets that are privilege doors: a container daemon starts
+ * processes and reaches the network on the caller's behalf
+ * (libc-surface.md section 1.2 A). Matched on the path's last component
+ * so rootless daemons under /run/user/<uid>/ are caught too.
+ */
+static const char *const door_names[] = {"docker.sock", "podman.sock",
+					 "containerd.sock"};
+
+/* True if @sa is a pathname AF_UNIX address of a privilege door. */
+static int unix_is_door(const struct sockaddr *sa, socklen_t len)
+{
+	const struct sockaddr_un *un = (const struct sockaddr_un *)sa;
+	size_t off = offsetof(struct sockaddr_un, sun_path);
+	char path[sizeof(un->sun_path) + 1];
+	const char *base;
+	size_t n;
+
+	if (len <= off || un->sun_path[0] == '\0')
+		return 0; /* unnamed or abstract */
+	n = len - off;
+	if (n > sizeof(un->sun_path))
+		n = sizeof(un->sun_path);
+	memcpy(path, un->sun_path, n);
+	path[n] = '\0';
+	base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	for (size_t i = 0; i < sizeof(door_names) / sizeof(door_names[0]); i++)
+		if (strcmp(base, door_names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Check a destination (the COPY the real call will get) for CONNECT or
+ * SENDTO and report a denial. Runs with hm_inside raised. Returns the
+ * reason (HM_R_NONE to allow).
+ */
+static enum hm_reason dest_check(enum hm_op op, struct sockaddr_storage *ss,
+				 socklen_t len, const char *api)
+{
+	struct sockaddr_storage alt;
+	const struct sockaddr *sa = (const struct sockaddr *)ss;
+	char name[HM_DOMAIN_MAX];
+	char text[160];
+	struct hm_request rq = {.op = op, .sa = sa, .salen = len};
+	uint32_t flags = hm_shim_flags();
+	enum hm_reason r;
+
+	if (ss->ss_family == AF_UNSPEC) {
+		/*
+		 * connect(AF_UNSPEC) dissolves an association and reaches
+		 * nobody. A send to AF_UNSPEC, though, is taken as AF_INET
+		 * by the IPv4 UDP, raw and ping sockets: check it as such,
+		 * and still hand the kernel the caller's bytes.
+		 */
+		if (op == HM_OP_CONNECT)
+			return HM_R_NONE;
+		alt = *ss;
+		alt.ss_family = AF_INET;
+		sa = (const struct sockaddr *)&alt;
+		rq.sa = sa;
+	}
+	if (sa->sa_family == AF_UNIX &&
+	    (flags & (NET_GATE | HM_F_BLOCK_SUBPROCESS)) &&
+	    unix_is_door(sa, len)) {
+		r = (flags & HM_F_INVALID)	   ? HM_R_INVALID_POLICY
+		    : (flags & HM_F_BLOCK_NETWORK) ? HM_R_NO_NETWORK
+						   : HM_R_NO_SUBPROCESS;
+		goto deny;
+	}
+	if (!(flags & NET_GATE))
+		return HM_R_NONE;
+	if ((sa->sa_family == AF_INET || sa->sa_family == AF_INET6) &&
+	    prov_lookup(sa, len, name, sizeof(name)))
+		rq.resolved_name = name;
+	r = hm_shim_check(&rq);
+	if (r == HM_R_NONE)
+		return r;
+deny:
+	hm_shim_report(api, "host",
+		       hm_format_sockaddr(sa, len, text, sizeof(text)), r);
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* Sockets                                                             */
+/* ------------------------------------------------------------------ */
+
+static int net_socket(int domain, int type, int protocol)
+{
+	struct hm_request rq = {
+	    .op = HM_OP_SOCKET,
+	    .domain = domain,
+	    .type = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC),
+	    .protocol = protocol,
+	};
+	char text[32];
+	int saved = errno;
+	enum hm_reason r;
+
+	hm_inside++;
+	r = hm_shim_check(&rq);
+	if (r != HM_R_NONE)
+		hm_shim_report("socket", "host",
+			       fmt_int(text, sizeof(text), "family=", domain),
+			       r);
+	hm_inside--;
+	if (r != HM_R_NONE) {
+		errno = EACCES;
+		return -1;
+	}
+	errno = saved;
+	return HM_REAL(socket)(domain, type, protocol);
+}
+
+HM_EXPORT int socket(int domain, int type, int protocol)
+{
+	if (!hm_shim_enter() || !(hm_shim_flags() & NET_GATE))
+		return HM_REAL(socket)(domain, type, protocol);
+	return net_socket(domain, type, protocol);
+}
+
+typedef int (*connect_fn)(int, const struct sockaddr *, socklen_t);
+
+static int net_connect(connect_fn real, int fd, const struct sockaddr *addr,
+		       socklen_t len)
+{
+	struct sockaddr_storage ss;
+	int saved = errno;
+	enum hm_reason r;
+
+	if (!real) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (!addr || len == 0)
+		return real(fd, addr, len); /* the kernel reports the error */
+	if (sa_copy(&ss, addr, len) < 0)
+		return -1;
+	hm_inside++;
+	r = dest_check(HM_OP_CONNECT, &ss, len, "connect");
+	hm_inside--;
+	if (r != HM_R_NONE) {
+		errno = EACCES;
+		return -1;
+	}
+	errno = saved;
+	return real(fd, (const struct sockaddr *)&ss, len);
+}
+
+/*
+ * connect also leaves the fast path under block_subprocess alone: a
+ * container daemon's socket is a door to new processes (unix_is_door).
+ */
+HM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	if (!hm_shim_enter() ||
+	    !(hm_shim_flags() & (NET_GATE | HM_F_BLOCK_SUBPROCESS)))
+		return HM_REAL(connect)(fd, addr, len);
+	return net_connect(HM_REAL(connect), fd, addr, len);
+}
+
+HM_EXPORT int __connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	if (!hm_shim_enter() ||
+	    !(hm_shim_flags() & (NET_GATE | HM_F_BLOCK_SUBPROCESS))) {
+		if (!HM_REAL(__connect)) {
+			errno = ENOSYS;
+			return -1;
+		}
+		return HM_REAL(__connect)(fd, addr, len);
+	}
+	return net_connect(HM_REAL(__connect), fd, addr, len);
+}
+
+/*
+ * Only AF_INET/AF_INET6 binds (and AF_UNSPEC, which an IPv4 socket
+ * takes as INADDR_ANY) go to the core. AF_UNIX binds stay allowed:
+ * local IPC. Note: a pathname AF_UNIX bind creates a file, so it is a
+ * file-system mutation that fs_readonly should govern; it is left
+ * allowed for now. Other families are allowed unless the policy is
+ * invalid (their sockets are refused at socket() already).
+ */
+static int net_bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct sockaddr_storage ss, alt;
+	const struct sockaddr *sa = (const struct sockaddr *)&ss;
+	struct hm_request rq = {.op = HM_OP_BIND};
+	char text[160];
+	int saved = errno;
+	enum hm_reason r = HM_R_NONE;
+
+	if (!addr || len == 0)
+		return HM_REAL(bind)(fd, addr, len);
+	if (sa_copy(&ss, addr, len) < 0)
+		return -1;
+	hm_inside++;
+	switch (ss.ss_family) {
+	case AF_UNIX:
+		break;
+	case AF_UNSPEC:
+		alt = ss;
+		alt.ss_family = AF_INET;
+		sa = (const struct sockaddr *)&alt;
+		/* fall through */
+	case AF_INET:
+	case AF_INET6:
+		rq.sa = sa;
+		rq.salen = len;
+		r = hm_shim_check(&rq);
+		break;
+	default:
+		if (hm_shim_flags() & HM_F_INVALID)
+			r = HM_R_INVALID_POLICY;
+		break;
+	}
+	if (r != HM_R_NONE)
+		hm_shim_report("bind", "host",
+			       hm_format_sockaddr(sa, len, text, sizeof(text)),
+			       r);
+	hm_inside--;
+	if (r != HM_R_NONE) {
+		errno = EACCES;
+		return -1;
+	}
+	errno = saved;
+	return HM_REAL(bind)(fd, (const struct sockaddr *)&ss, len);
+}
+
+HM_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	if (!hm_shim_enter() || !(hm_shim_flags() & NET_GATE))
+		return HM_REAL(bind)(fd, addr, len);
+	return net_bind(fd, addr, len);
+}
+
+/* listen() is judged by the socket's local address (unbound = any). */
+static int net_listen(int fd, int backlog)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct hm_request rq = {.op = HM_OP_LISTEN};
+	char text[160];
+	int saved = errno;
+	enum hm_reason r = HM_R_NONE;
+
+	hm_inside++;
+	memset(&ss, 0, sizeof(ss));
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
+		/* Not a socket, or a bad fd: listen() reports it. */
+		hm_inside--;
+		errno = saved;
+		return HM_REAL(listen)(fd, backlog);
+	}
+	if (len > sizeof(ss))
+		len = sizeof(ss);
+	switch (ss.ss_family) {
+	case AF_UNIX:
+		break;
+	case AF_INET:
+	case AF_INET6:
+		rq.sa = (const struct sockaddr *)&ss;
+		rq.salen = len;
+		r = hm_shim_check(&rq);
+		break;
+	default:
+		if (hm_shim_flags() & HM_F_INVALID)
+			r = HM_R_INVALID_POLICY;
+		break;
+	}
+	if (r != HM_R_NONE)
+		hm_shim_report("listen", "host",
+			       hm_format_sockaddr((const struct sockaddr *)&ss,
+						  len, text, sizeof(text)),
+			       r);
+	hm_inside--;
+	if (r != HM_R_NONE) {
+		errno = EACCES;
+		return -1;
+	}
+	errno = saved;
+	return HM_REAL(listen)(fd, backlog);
+}
+
+HM_EXPORT int listen(int fd, int backlog)
+{
+	if (!hm_shim_enter() || !(hm_shim_flags() & NET_GATE))
+		return HM_REAL(listen)(fd, backlog);
+	return net_listen(fd, backlog);
+}
+
+/*
+ * A destination is checked whatever the flags: with MSG_FASTOPEN a TCP
+ * sendto() is an implicit connect. A NULL destination (a connected
+ * socket) was judged at connect().
+ */
+static ssize_t net_sendto(int fd, const void *buf, size_t n, int flags,
+			  const struct sockaddr *dest, socklen_t len)
+{
+	struct sockaddr_storage ss;
+	int saved = errno;
+	enum hm_reason r;
+
+	if (len == 0) /* the kernel rejects or ignores it */
+		return HM_REAL(sendto)(fd, buf, n, flags, dest, len);
+	if (sa_copy(&ss, dest, len) < 0)
+		return -1;
+	hm_inside++;
+	r = dest_check(HM_OP_SENDTO, &ss, len, "sendto");
+	hm_inside--;
+	if (r != HM_R_NONE) {
+		errno = EACCES;
+		return -1;
+	}
+	errno = saved;
+	return HM_REAL(sendto)(fd, buf, n, flags, (const struct sockaddr *)&ss,
+			       len);
+}
+
+HM_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
+			 const struct sockaddr *dest, socklen_t len)
+{
+	if (!hm_shim_enter() || !dest || !(hm_shim_flags() & NET_GATE))
+		return HM_REAL(sendto)(fd, buf, n, flags, dest, len);
+	return net_sendto(fd, buf, n, flags, dest, len);
+}
+
+static ssize_t net_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	struct msghdr m = *msg;
+	struct sockaddr_storage ss;
+	int saved = errno;
+	enum hm_reason r;
+
+	if (!m.msg_name || m.msg_namelen == 0) {
+		/* The kernel ignores a name without a length. */
+		m.msg_name = NULL;
+		m.msg_namelen = 0;
+		errno = saved;
+		return HM_REAL(sendmsg)(fd, &m, flags);
+	}
+	if (sa_copy(&ss, m.msg_name, m.msg_namelen) < 0)
+		return -1;
+	m.msg_name = &ss;
+	hm_inside++;
+	r = dest_check(HM_OP_SENDTO, &ss, m.msg_namelen, "sendmsg");
+	hm_inside--;
+	if (r != HM_R_NONE) {
+		errno = EACCES;
+		return -1;
+	}
+	errno = saved;
+	return HM_REAL(sendmsg)(fd, &m, flags);
+}
+
+HM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	if (!hm_shim_enter() || !msg || !(hm_shim_flags() & NET_GATE))
+		return HM_REAL(sendmsg)(fd, msg, flags);
+	return net_sendmsg(fd, msg, flags);
+}
+
+typedef int (*sendmmsg_fn)(int, struct mmsghdr *, unsigned int, int);
+
+/*
+ * Copy-then-check in rounds of MMSG_CHUNK: each round copies the headers
+ * and names, checks every name and hands the kernel only the copies, so
+ * no other thread can swap a destination after its check. The kernel's
+ * partial-success rule is kept: a denied or failing message ends the
+ * call, returning the count sent before it, or -1 if none was. Each
+ * round is its own system call; with MSG_WAITFORONE the rounds after
+ * the first add MSG_DONTWAIT, as the kernel would.
+ */
+static int net_sendmmsg(sendmmsg_fn real, int fd, struct mmsghdr *vec,
+			unsigned int vlen, int flags)
+{
+	struct mmsghdr copy[MMSG_CHUNK];
+	struct sockaddr_storage names[MMSG_CHUNK];
+	unsigned int done = 0;
+	int saved = errno;
+
+	if (!real) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (!vec || vlen == 0)
+		return real(fd, vec, vlen, flags);
+	if (vlen > MMSG_MAX)
+		vlen = MMSG_MAX;
+	while (done < vlen) {
+		unsigned int n = vlen - done, ok = 0;
+		int err = 0, rc;
+
+		if (n > MMSG_CHUNK)
+			n = MMSG_CHUNK;
+		hm_inside++;
+		for (unsigned int i = 0; i < n; i++) {
+			struct msghdr *h = &copy[i].msg_hdr;
+
+			copy[i] = vec[done + i];
+			if (!h->msg_name || h->msg_namelen == 0) {
+				h->msg_name = NULL;
+				h->msg_namelen = 0;
+			} else if (sa_copy(&names[i], h->msg_name,
+					   h->msg_namelen) < 0) {
+				err = EINVAL;
+				break;
+			} else {
+				h->msg_name = &names[i];
+				if (dest_check(HM_OP_SENDTO, &names[i],
+					       h->msg_namelen, "sendmmsg")) {
+					err = EACCES;
+					break;
+				}
+			}
+			ok++;
+		}
+		hm_inside--;
+		if (ok > 0) {
+			int f = flags;
+
+			if ((flags & MSG_WAITFORONE) && done > 0)
+				f |= MSG_DONTWAIT;
+			errno = saved;
+			rc = real(fd, copy, ok, f);
+			if (rc < 0)
+				return done > 0 ? (int)done : -1;
+			for (int i = 0; i < rc; i++)
+				vec[done + (unsigned int)i].msg_len =
+				    copy[i].msg_len;
+			done += (unsigned int)rc;
+			if ((unsigned int)rc < ok)
+				return (int)done;
+			saved = errno;
+		}
+		if (err) {
+			if (done > 0)
+				return (int)done;
+			errno = err;
+			return -1;
+		}
+	}
+	errno = saved;
+	return (int)done;
+}
+
+HM_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen,
+		       int flags)
+{
+	if (!hm_shim_enter() || !(hm_shim_flags() & NET_GATE))
+		return HM_REAL(sendmmsg)(fd, vec, vlen, flags);
+	return net_sendmmsg(HM_REAL(sendmmsg), fd, vec, vlen, flags);
+}
+
+HM_EXPORT int __sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen,
+			 int flags)
+{
+	if (!hm_shim_enter() || !(hm_shim_flags() & NET_GATE)) {
+		if (!HM_REAL(__sendmmsg)) {
+			errno = ENOSYS;
+			return -1;
+		}
+		return HM_REAL(__sendmmsg)(fd, vec, vlen, flags);
+	}
+	return net_sendmmsg(HM_REAL(__sendmmsg), fd, vec, vlen, flags);
+}
+
+/* ------------------------------------------------------------------ */
+/* Name resolution                                                     */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Copy @name into @buf and ask the core whether it may be resolved.
+ * Reports a denial under @api. Runs with hm_inside raised. A name too
+ * long to copy is refused (no real host name is that long).
+ */
+static enum hm_reason resolve_check(const char *name, char *buf, size_t cap,
+				    const char *api)
+{
+	struct hm_request rq = {.op = HM_OP_RESOLVE, .name = buf};
+	enum hm_reason r;
+
+	if (str_copy(buf, cap, name) < 0) {
+		r = net_reason();
+		hm_shim_report(api, "host", name, r);
+		return r;
+	}
+	r = hm_shim_check(&rq);
+	if (r != HM_R_NONE)
+		hm_shim_report(api, "host", buf, r);
+	return r;
+}
+
+static int net_getaddrinfo(const char *node, const char *service,
+			   const struct addrinfo *hints, struct addrinfo **res)
+{
+	char name[NAME_CAP];
+	int saved = errno, numeric, rc;
+	enum hm_reason r;
+
+	hm_inside++;
+	r = resolve_check(node, name, sizeof(name), "getaddrinfo");
+	numeric = (hints && (hints->ai_flags & AI_NUMERICHOST)) ||
+		  (r == HM_R_NONE && is_numeric_host(name));
+	hm_inside--;
+	if (r != HM_R_NONE) {
+		errno = EACCES;
+		return EAI_SYSTEM;
+	}
+	errno = saved;
+	rc = HM_REAL(getaddrinfo)(name, service, hints, res);
+	if (rc == 0 && res && !numeric) {
+		saved = errno;
+		hm_inside++;
+		prov_record_ai(name, *res);
+		hm_inside--;
+		errno = saved;
+	}
+	return rc;
+}
+
+/* A NULL node is a passive or local lookup that sends nothing: allowed. */
+HM_EXPORT int getaddrinfo(const char *node, const char *service,
+			  const struct addrinfo *hints, struct addrinfo **res)
+{
+	if (!hm_shim_enter() || !node || !(hm_shim_flags() & NET_GATE))
+		return HM_REAL(getaddrinfo)(node, service, hints, res);
+	return net_getaddrinfo(node, service, hints, res);
+}
+
+/*
+ * Every request's name is checked before the lookups start. The worker
+ * threads read ar_name later, from the caller's memory, so a name
+ * swapped after this check is a TOCTOU residue (an async request has no
+ * stack of ours to hold a copy). Results are not recorded for
+ * provenance: they arrive after we return.
+ */
+static int net_getaddrinfo_a(int mode, struct gaicb **list, int nitems,
+			     struct sigevent *sevp)
+{
+	char name[NAME_CAP];
+	int saved = errno;
+	enum hm_reason r = HM_R_NONE;
+
+	hm_inside++;
+	for (int i = 0; list && i < nitems && r == HM_R_NONE; i++)
+		if (list[i] && list[i]->ar_name)
+			r = resolve_check(list[i]->ar_name, name, sizeof(name),
+					  "getaddrinfo_a");
+	hm_inside--;
+	if (r != HM_R_NONE) {
+		errno = EACCES;
+		return EAI_SYSTEM;
+	}
+	errno = saved;
+	return HM_REAL(getaddrinfo_a)(mode, list, nitems, sevp);
+}
+
+HM_EXPORT int getaddrinfo_a(int mode, struct gaicb **list, int nitems,
+			    struct sigevent *sevp)
+{
+	if (!hm_shim_enter() || !HM_REAL(getaddrinfo_a) ||
+	    !(hm_shim_flags() & NET_GATE)) {
+		if (!HM_REAL(getaddrinfo_a)) {
+			errno = ENOSYS;
+			return EAI_SYSTEM;
+		}
+		return HM_REAL(getaddrinfo_a)(mode, list, nitems, sevp);
+	}
+	return net_getaddrinfo_a(mode, list, nitems, sevp);
+}
+
+/* Record a gethostbyname* result if the name was not a literal. */
+static void record_hostent(const char *name, const struct hostent *he)
+{
+	int saved = errno;
+
+	hm_inside++;
+	if (he && !is_numeric_host(name))
+		prov_record_he(name, he);
+	hm_inside--;
+	errno = saved;
+}
+
+/* Deny a plain gethostby*: NULL, h_errno NO_RECOVERY, errno EACCES. */
+static struct hostent *hostent_deny(void)
+{
+	h_errno = NO_RECOVERY;
+	errno = EACCES;
+	return NULL;
+}
+
+/* Deny a gethostby*_r: never ERANGE (callers grow the buffer and retry). */
+static int hostent_r_deny(struct hostent **result, int *h_errnop)
+{
+	if (result)
+		*result = NULL;
+	if (h_errnop)
+		*h_errnop = NO_RECOVERY;
+	errno = EACCES;
+	return EACCES;
+}
+
+/*
+ * gethostbyname and gethostbyname2 share one body: @af < 0 selects the
+ * one-argument form.
+ */
+static struct hostent *net_gethostbyname(const char *name, int af)
+{
+	char buf[NAME_CAP];
+	struct hostent *he;
+	int saved = errno;
+	enum hm_reason r;
+
+	hm_inside++;
+	r = resolve_check(name, buf, sizeof(buf), "gethostbyname");
+	hm_inside--;
+	if (r != HM_R_NONE)
+		return hostent_deny();
+	errno = saved;
+	he = af < 0 ? HM_REAL(gethostbyname)(buf)
+		    : HM_REAL(gethostbyname2)(buf, af);
+	record_hostent(buf, he);
+	return he;
+}
+
+HM_EXPORT struct hostent *gethostbyname(const char *name)
+{
+	if (!hm_shim_enter() || !name || !(hm_shim_flags() & NET_GATE))
+		return HM_REAL(gethostbyname)(name);
+	return net_gethostbyname(name, -1);
+}
+
+HM_EXPORT struct hostent *gethostbyname2(const char *name, int af)
+{
+	if (!hm_shim_enter() || !name || !(hm_shim_flags() & NET_GATE))
+		return HM_REAL(gethostbyname2)(name, af);
+	return net_gethostbyname(name, af);
+}
+
+/* The reentrant pair; @af < 0 selects gethostbyname_r. */
+static int net_gethostbyname_r(const char *name, int af, struct hostent *ret,
+			       char *buf, size_t buflen,
+			       struct hostent **result, int *h_errnop)
+{
+	char copy[NAME_CAP];
+	int saved = errno, rc;
+	enum hm_reason r;
+
+	hm_inside++;
+	r = resolve_check(name, copy, sizeof(copy), "gethostbyname");
+	hm_inside--;
+	if (r != HM_R_NONE)
+		return hostent_r_deny(result, h_errnop);
+	errno = saved;
+	rc = af < 0 ? HM_REAL(gethostbyname_r)(copy, ret, buf, buflen, result,
+					       h_errnop)
+		    : HM_REAL(gethostbyname2_r)(copy, af, ret, buf, buflen,
+						result, h_errnop);
+	if (rc == 0 && result)
+		record_hostent(copy, *result);
+	return rc;
+}
+
+HM_EXPORT int gethostbyname_r(const char *name, struct hostent *ret, char *buf,
+			      size_t buflen, struct hostent **result,
+			      int *h_errnop)
+{
+	if (!hm_shim_enter() || !name || !(hm_shim_flags() & NET_GATE))
+		return HM_REAL(gethostbyname_r)(name, ret, buf, buflen, result,
+						h_errnop);
+	return net_gethostbyname_r(name, -1, ret, buf, buflen, result,
+				   h_errnop);
+}
+
+HM_EXPORT int gethostbyname2_r(const char *name, int af, struct hostent *ret,
+			       char *buf, size_t buflen,
+			       struct hostent **result, int *h_errnop)
+{
+	if (!hm_shim_enter() || !name || !(hm_shim_flags() & NET_GATE))
+		return HM_REAL(gethostbyname2_r)(name, af, ret, buf, buflen,
+						 result, h_errnop);
+	return net_gethostbyname_r(name, af, ret, buf, buflen, result,
+				   h_errnop);
+}
+
+/*
+ * Reverse lookups are refused whenever the network is blocked: the query
+ * itself leaks the address to the resolver, and no policy names it.
+ */
+static void reverse_report(const void *addr, socklen_t len, int type)
+{
+	char text[INET6_ADDRSTRLEN];
+	unsigned char a[16];
+	const char *v = "?";
+
+	hm_inside++;
+	if (addr && ((type == AF_INET && len == 4) ||
+		     (type == AF_INET6 && len == 16))) {
+		memcpy(a, addr, len);
+		if (inet_ntop(type, a, text, sizeof(text)))
+			v = text;
+	}
+	hm_shim_report("gethostbyaddr", "host", v, net_reason());
+	hm_inside--;
+}
+
+HM_EXPORT struct hostent *gethostbyaddr(const void *addr, socklen_t len,
+					int type)
+{
+	if (!hm_shim_enter() || !(hm_shim_flags() & NET_GATE))
+		return HM_REAL(gethostbyaddr)(addr, len, type);
+	reverse_report(addr, len, type);
+	return hostent_deny();
+}
+
+HM_EXPORT int gethostbyaddr_r(const void *addr, socklen_t len, int type,
+			      struct hostent *ret, char *buf, size_t buflen,
+			      struct hostent **result, int *h_errnop)
+{
+	if (!hm_shim_enter() || !(hm_shim_flags() & NET_GATE))
+		return HM_REAL(gethostbyaddr_r)(addr, len, type, ret, buf,
+						buflen, result, h_errnop);
+	reverse_report(addr, len, type);
+	return hostent_r_deny(result, h_errnop);
+}
+
+/*
+ * Under a network block getnameinfo() still works, numerically: logging
+ * code keeps running and no reverse query leaves. A caller that insists
+ * on a name (NI_NAMEREQD) gets EAI_NONAME.
+ */
+static int net_getnameinfo(const struct sockaddr *sa, socklen_t salen,
+			   char *host, socklen_t hostlen, char *serv,
+			   socklen_t servlen, int flags)
+{
+	char text[160];
+
+	if (host && hostlen) {
+		if (flags & NI_NAMEREQD) {
+			hm_inside++;
+			hm_shim_report("getnameinfo", "host",
+				       sa ? hm_format_sockaddr(sa, salen, text,
+							       sizeof(text))
+					  : "?",
+				       net_reason());
+			hm_inside--;
+			return EAI_NONAME;
+		}
+		flags |= NI_NUMERICHOST;
+	}
+	return HM_REAL(getnameinfo)(sa, salen, host, hostlen, serv, servlen,
+				    flags);
+}
+
+HM_EXPORT int getnameinfo(const struct sockaddr *sa, socklen_t salen,
+			  char *host, socklen_t hostlen, char *serv,
+			  socklen_t servlen, int flags)
+{
+	if (!hm_shim_enter() || !(hm_shim_flags() & NET_GATE))
+		return HM_REAL(getnameinfo)(sa, salen, host, hostlen, serv,
+					    servlen, flags);
+	return net_getnameinfo(sa, salen, host, hostlen, serv, servlen, flags);
+}
+
+/* ------------------------------------------------------------------ */
+/* The res_* family                                                    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * In libc since 2.34 (optional rows: a missing one fails with ENOSYS).
+ * Queries by name pass if the core allows resolving the name, and the
+ * real call gets our copy of it; res_send/res_nsend carry a raw packet
+ * and are refused under a network block. A denial returns -1 with
+ * h_errno (and statp->res_h_errno) NO_RECOVERY and errno EACCES.
+ * Answers are not parsed, so res_* results give no provenance.
+ */
+
+/* True if this call must be checked (init has run either way). */
+static inline int net_gated(void)
+{
+	return hm_shim_enter() && (hm_shim_flags() & NET_GATE);
+}
+
+static int res_deny(void *statp)
+{
+	if (statp)
+		((res_state)statp)->res_h_errno = NO_RECOVERY;
+	h_errno = NO_RECOVERY;
+	errno = EACCES;
+	return -1;
+}
+
+static int res_enosys(void)
+{
+	errno = ENOSYS;
+	return -1;
+}
+
+enum res_kind { RES_QUERY, RES_SEARCH, RES_NQUERY, RES_NSEARCH };
+
+static int net_res_query(enum res_kind k, void *statp, const char *dname,
+			 int cls, int type, unsigned char *answer, int anslen)
+{
+	static const char *const api[] = {"res_query", "res_search",
+					  "res_nquery", "res_nsearch"};
+	char name[NAME_CAP];
+	int saved = errno;
+	enum hm_reason r;
+
+	if (!dname) {
+		errno = EINVAL;
+		return -1;
+	}
+	hm_inside++;
+	r = resolve_check(dname, name, sizeof(name), api[k]);
+	hm_inside--;
+	if (r != HM_R_NONE)
+		return res_deny(statp);
+	errno = saved;
+	switch (k) {
+	case RES_QUERY:
+		return HM_REAL(res_query)(name, cls, type, answer, anslen);
+	case RES_SEARCH:
+		return HM_REAL(res_search)(name, cls, type, answer, anslen);
+	case RES_NQUERY:
+		return HM_REAL(res_nquery)(statp, name, cls, type, answer,
+					   anslen);
+	case RES_NSEARCH:
+		return HM_REAL(res_nsearch)(statp, name, cls, type, answer,
+					    anslen);
+	default:
+		return res_deny(statp);
+	}
+}
+
+HM_EXPORT int res_query(const char *dname, int cls, int type,
+			unsigned char *answer, int anslen)
+{
+	int gated = net_gated();
+
+	if (!HM_REAL(res_query))
+		return res_enosys();
+	if (!gated)
+		return HM_REAL(res_query)(dname, cls, type, answer, anslen);
+	return net_res_query(RES_QUERY, NULL, dname, cls, type, answer, anslen);
+}
+
+HM_EXPORT int res_search(const char *dname, int cls, int type,
+			 unsigned char *answer, int anslen)
+{
+	int gated = net_gated();
+
+	if (!HM_REAL(res_search))
+		return res_enosys();
+	if (!gated)
+		return HM_REAL(res_search)(dname, cls, type, answer, anslen);
+	return net_res_query(RES_SEARCH, NULL, dname, cls, type, answer,
+			     anslen);
+}
+
+/*
+ * res_querydomain asks for "name.domain" (or name alone): that joined
+ * name is what the core judges; the real call gets copies of both parts.
+ */
+static int net_res_querydomain(void *statp, const char *name,
+			       const char *domain, int cls, int type,
+			       unsigned char *answer, int anslen)
+{
+	const char *api = statp ? "res_nquerydomain" : "res_querydomain";
+	char n[NAME_CAP], d[NAME_CAP], full[NAME_CAP], joined[NAME_CAP];
+	int saved = errno;
+	enum hm_reason r;
+	size_t nl;
+
+	if (!name) {
+		errno = EINVAL;
+		return -1;
+	}
+	hm_inside++;
+	if (str_copy(n, sizeof(n), name) < 0 ||
+	    (domain && str_copy(d, sizeof(d), domain) < 0) ||
+	    (nl = strlen(n), domain && nl + 1 + strlen(d) >= sizeof(full))) {
+		r = net_reason();
+		hm_shim_report(api, "host", name, r);
+	} else {
+		memcpy(full, n, nl + 1);
+		if (domain) {
+			full[nl] = '.';
+			memcpy(full + nl + 1, d, strlen(d) + 1);
+		}
+		r = resolve_check(full, joined, sizeof(joined), api);
+	}
+	hm_inside--;
+	if (r != HM_R_NONE)
+		return res_deny(statp);
+	errno = saved;
+	if (statp)
+		return HM_REAL(res_nquerydomain)(statp, n, domain ? d : NULL,
+						 cls, type, answer, anslen);
+	return HM_REAL(res_querydomain)(n, domain ? d : NULL, cls, type, answer,
+					anslen);
+}
+
+HM_EXPORT int res_querydomain(const char *name, const char *domain, int cls,
+			      int type, unsigned char *answer, int anslen)
+{
+	int gated = net_gated();
+
+	if (!HM_REAL(res_querydomain))
+		return res_enosys();
+	if (!gated)
+		return HM_REAL(res_querydomain)(name, domain, cls, type, answer,
+						anslen);
+	return net_res_querydomain(NULL, name, domain, cls, type, answer,
+				   anslen);
+}
+
+/* Report a refused raw-packet send. */
+static int res_send_deny(void *statp, const char *api)
+{
+	hm_inside++;
+	hm_shim_report(api, NULL, NULL, net_reason());
+	hm_inside--;
+	return res_deny(statp);
+}
+
+HM_EXPORT int res_send(const unsigned char *msg, int msglen,
+		       unsigned char *answer, int anslen)
+{
+	int gated = net_gated();
+
+	if (!HM_REAL(res_send))
+		return res_enosys();
+	if (!gated)
+		return HM_REAL(res_send)(msg, msglen, answer, anslen);
+	return res_send_deny(NULL, "res_send");
+}
+
+HM_EXPORT int res_nquery(res_state statp, const char *dname, int cls, int type,
+			 unsigned char *answer, int anslen)
+{
+	int gated = net_gated();
+
+	if (!HM_REAL(res_nquery))
+		return res_enosys();
+	if (!gated)
+		return HM_REAL(res_nquery)(statp, dname, cls, type, answer,
+					   anslen);
+	return net_res_query(RES_NQUERY, statp, dname, cls, type, answer,
+			     anslen);
+}
+
+HM_EXPORT int res_nsearch(res_state statp, const char *dname, int cls, int type,
+			  unsigned char *answer, int anslen)
+{
+	int gated = net_gated();
+
+	if (!HM_REAL(res_nsearch))
+		return res_enosys();
+	if (!gated)
+		return HM_REAL(res_nsearch)(statp, dname, cls, type, answer,
+					    anslen);
+	return net_res_query(RES_NSEARCH, statp, dname, cls, type, answer,
+			     anslen);
+}
+
+HM_EXPORT int res_nquerydomain(res_state statp, const char *name,
+			       const char *domain, int cls, int type,
+			       unsigned char *answer, int anslen)
+{
+	int gated = net_gated();
+
+	if (!HM_REAL(res_nquerydomain))
+		return res_enosys();
+	if (!gated)
+		return HM_REAL(res_nquerydomain)(statp, name, domain, cls, type,
+						 answer, anslen);
+	if (!statp) {
+		errno = EINVAL;
+		return -1;
+	}
+	return net_res_querydomain(statp, name, domain, cls, type, answer,
+				   anslen);
+}
+
+HM_EXPORT int res_nsend(res_state statp, const unsigned char *msg, int msglen,
+			unsigned char *answer, int anslen)
+{
+	int gated = net_gated();
+
+	if (!HM_REAL(res_nsend))
+		return res_enosys();
+	if (!gated)
+		return HM_REAL(res_nsend)(statp, msg, msglen, answer, anslen);
+	return res_send_deny(statp, "res_nsend");
+}
+
+/* ------------------------------------------------------------------ */
+/* Legacy r* helpers                                                   */
+/* ------------------------------------------------------------------ */
+
+/*
+ * rcmd/rexec connect, rresvport binds, and ruserok/iruserok look host
+ * names up, all through libc-internal calls no other wrapper sees. They
+ * have no place in a program with the network blocked: refused outright
+ * with -1/EACCES. bindresvport is judged as the bind it performs.
+ */
+static int legacy_deny(const char *api, const char *host)
+{
+	char copy[NAME_CAP];
+
+	hm_inside++;
+	if (host && str_copy(copy, sizeof(copy), host) == 0)
+		hm_shim_report(api, "host", copy, net_reason());
+	else
+		hm_shim_report(api, NULL, NULL, net_reason());
+	hm_inside--;
+	errno = EACCES;
+	return -1;
+}
+
+static int legacy_enosys(void)
+{
+	errno = ENOSYS;
+	return -1;
+}
+
+HM_EXPORT int rcmd(char **ahost, unsigned short inport, const char *locuser,
+		   const char *remuser, const char *cmd, int *fd2p)
+{
+	int gated = net_gated();
+
+	if (!HM_REAL(rcmd))
+		return legacy_enosys();
+	if (!gated)
+		return HM_REAL(rcmd)(ahost, inport, locuser, remuser, cmd,
+				     fd2p);
+	return legacy_deny("rcmd", ahost ? *ahost : NULL);
+}
+
+HM_EXPORT int rcmd_af(char **ahost, unsigned short inport, const char *locuser,
+		      const char *remuser, const char *cmd, int *fd2p,
+		      sa_family_t af)
+{
+	int gated = net_gated();
+
+	if (!HM_REAL(rcmd_af))
+		return legacy_enosys();
+	if (!gated)
+		return HM_REAL(rcmd_af)(ahost, inport, locuser, remuser, cmd,
+					fd2p, af);
+	return legacy_deny("rcmd", ahost ? *ahost : NULL);
+}
+
+HM_EXPORT int rexec(char **ahost, int rport, const char *name, const char *pass,
+		    const char *cmd, int *fd2p)
+{
+	int gated = net_gated();
+
+	if (!HM_REAL(rexec))
+		return legacy_enosys();
+	if (!gated)
+		return HM_REAL(rexec)(ahost, rport, name, pass, cmd, fd2p);
+	return legacy_deny("rexec", ahost ? *ahost : NULL);
+}
+
+HM_EXPORT int rexec_af(char **ahost, int rport, const char *name,
+		       const char *pass, const char *cmd, int *fd2p,
+		       sa_family_t af)
+{
+	int gated = net_gated();
+
+	if (!HM_REAL(rexec_af))
+		return legacy_enosys();
+	if (!gated)
+		return HM_REAL(rexec_af)(ahost, rport, name, pass, cmd, fd2p,
+					 af);
+	return legacy_deny("rexec", ahost ? *ahost : NULL);
+}
+
+HM_EXPORT int rresvport(int *alport)
+{
+	int gated = net_gated();
+
+	if (!HM_REAL(rresvport))
+		return legacy_enosys();
+	if (!gated)
+		return HM_REAL(rresvport)(alport);
+	return legacy_deny("rresvport", NULL);
+}
+
+HM_EXPORT int rresvport_af(int *alport, sa_family_t af)
+{
+	int gated = net_gated();
+
+	if (!HM_REAL(rresvport_af))
+		return legacy_enosys();
+	if (!gated)
+		return HM_REAL(rresvport_af)(alport, af);
+	return legacy_deny("rresvport", NULL);
+}
+
+/* A NULL @sin binds INADDR_ANY; the chosen port is copied back. */
+static int net_bindresvport(int sd, struct sockaddr_in *sin)
+{
+	struct sockaddr_in copy = {.sin_family = AF_INET};
+	struct hm_request rq = {.op = HM_OP_BIND,
+				.sa = (const struct sockaddr *)&copy,
+				.salen = sizeof(copy)};
+	char text[160];
+	int saved = errno, rc;
+	enum hm_reason r;
+
+	if (sin)
+		copy = *sin;
+	hm_inside++;
+	r = hm_shim_check(&rq);
+	if (r != HM_R_NONE)
+		hm_shim_report(
+		    "bindresvport", "host",
+		    hm_format_sockaddr(rq.sa, rq.salen, text, sizeof(text)), r);
+	hm_inside--;
+	if (r != HM_R_NONE) {
+		errno = EACCES;
+		return -1;
+	}
+	errno = saved;
+	if (!sin)
+		return HM_REAL(bindresvport)(sd, NULL);
+	rc = HM_REAL(bindresvport)(sd, &copy);
+	sin->sin_port = copy.sin_port;
+	return rc;
+}
+
+HM_EXPORT int bindresvport(int sd, struct sockaddr_in *sin)
+{
+	int gated = net_gated();
+
+	if (!HM_REAL(bindresvport))
+		return legacy_enosys();
+	if (!gated)
+		return HM_REAL(bindresvport)(sd, sin);
+	return net_bindresvport(sd, sin);
+}
+
+HM_EXPORT int ruserok(const char *rhost, int suser, const char *remuser,
+		      const char *locuser)
+{
+	int gated = net_gated();
+
+	if (!HM_REAL(ruserok))
+		return legacy_enosys();
+	if (!gated)
+		return HM_REAL(ruserok)(rhost, suser, remuser, locuser);
+	return legacy_deny("ruserok", rhost);
+}
+
+HM_EXPORT int ruserok_af(const char *rhost, int suser, const char *remuser,
+			 const char *locuser, sa_family_t af)
+{
+	int gated = net_gated();
+
+	if (!HM_REAL(ruserok_af))
+		return legacy_enosys();
+	if (!gated)
+		return HM_REAL(ruserok_af)(rhost, suser, remuser, locuser, af);
+	return legacy_deny("ruserok", rhost);
+}
+
+HM_EXPORT int iruserok(uint32_t raddr, int suser, const char *remuser,
+		       const char *locuser)
+{
+	int gated = net_gated();
+
+	if (!HM_REAL(iruserok))
+		return legacy_enosys();
+	if (!gated)
+		return HM_REAL(iruserok)(raddr, suser, remuser, locuser);
+	return legacy_deny("iruserok", NULL);
+}
+
+HM_EXPORT int iruserok_af(const void *raddr, int suser, const char *remuser,
+			  const char *locuser, sa_family_t af)
+{
+	int gated = net_gated();
+
+	if (!HM_REAL(iruserok_af))
+		return legacy_enosys();
+	if (!gated)
+		return HM_REAL(iruserok_af)(raddr, suser, remuser, locuser, af);
+	return legacy_deny("iruserok", NULL);
+}
