@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <string.h>
 
 #include "hermetic/hermetic.h"
@@ -158,9 +159,12 @@ int hm_path_is_normal(const char *path)
 
 /*
  * Append the components of @in to the normalised absolute path in
- * @out[0..*len) (always starting with '/'). Returns 0 or -ENAMETOOLONG.
+ * @out[0..*len) (always starting with '/'). Components that do not fit
+ * are only counted in *@over, so a later ".." can still cancel them: the
+ * result is too long only if the final path is.
  */
-static int push_components(const char *in, char *out, size_t cap, size_t *len)
+static void push_components(const char *in, char *out, size_t cap, size_t *len,
+			    size_t *over)
 {
 	const char *c = in;
 
@@ -177,6 +181,10 @@ static int push_components(const char *in, char *out, size_t cap, size_t *len)
 		if (n == 0 || (n == 1 && start[0] == '.'))
 			continue;
 		if (n == 2 && start[0] == '.' && start[1] == '.') {
+			if (*over) {
+				(*over)--;
+				continue;
+			}
 			/* Drop the last component; "/.." stays "/". */
 			while (*len > 1 && out[*len - 1] != '/')
 				(*len)--;
@@ -185,43 +193,41 @@ static int push_components(const char *in, char *out, size_t cap, size_t *len)
 			continue;
 		}
 		/* separator (unless at the root) + component + NUL */
-		if (*len + (*len > 1) + n + 1 > cap)
-			return -ENAMETOOLONG;
+		if (*over || *len + (*len > 1) + n + 1 > cap) {
+			(*over)++;
+			continue;
+		}
 		if (*len > 1)
 			out[(*len)++] = '/';
 		memcpy(out + *len, start, n);
 		*len += n;
 	}
-	return 0;
 }
 
 int hm_path_normalize(const char *base, const char *in, char *out, size_t cap)
 {
-	size_t len = 1;
-	int rc;
+	size_t len = 1, over = 0;
 
 	if (!in || !out || in[0] == '\0')
 		return -EINVAL;
 	if (in[0] != '/' && (!base || base[0] != '/'))
 		return -EINVAL;
+	if (cap > INT_MAX)
+		cap = INT_MAX; /* the length is returned as an int */
 	if (cap < 2)
 		return -ENAMETOOLONG;
 	out[0] = '/';
-	if (in[0] != '/') {
-		rc = push_components(base, out, cap, &len);
-		if (rc < 0)
-			goto err_clear;
+	if (in[0] != '/')
+		push_components(base, out, cap, &len, &over);
+	push_components(in, out, cap, &len, &over);
+	if (over) {
+		/* Never leave a half-built path that a careless caller might
+		 * use. */
+		out[0] = '\0';
+		return -ENAMETOOLONG;
 	}
-	rc = push_components(in, out, cap, &len);
-	if (rc < 0)
-		goto err_clear;
 	out[len] = '\0';
 	return (int)len;
-
-err_clear:
-	/* Never leave a half-built path that a careless caller might use. */
-	out[0] = '\0';
-	return rc;
 }
 
 int hm_runtime_readable(const char *path)

@@ -1,0 +1,1624 @@
+/*
+ * test_policy.c - table-driven unit tests for the pure policy core:
+ * builders, profiles, validation, per-layer verdicts for every op, and
+ * the address, domain and path helpers behind them (TAP output).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/netlink.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "hermetic/hermetic.h"
+#include "internal.h"
+#include "tap.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ------------------------------------------------------------------ */
+/* Policy setups used by the verdict tables                            */
+/* ------------------------------------------------------------------ */
+
+struct setup {
+	uint32_t flags;
+	const char *profile;
+	const char *root;
+	const char *domains[6];
+	const char *writable[3];
+	const char *imports[3];
+	int invalid;
+};
+
+enum {
+	P_NONE,	      /* nothing blocked: the positive control */
+	P_NET,	      /* block_network */
+	P_NET_LH,     /* block_network + allow_localhost */
+	P_NET_DOM,    /* block_network + allow_domains */
+	P_NET_LH_DOM, /* ... + allow_localhost + metadata "allowed" */
+	P_RO,	      /* fs_readonly */
+	P_RO_HOLE,    /* fs_readonly + --allow-write /tmp/out */
+	P_ROOT,	      /* fs_root=/srv/root */
+	P_ROOT_SLASH, /* fs_root=/ */
+	P_ROOT_HOLE,  /* fs_root=/srv/root + --allow-write /tmp/out */
+	P_ALL,	      /* profile block-all */
+	P_EXEC,	      /* profile exec-deny */
+	P_NATIVE,     /* profile block-native */
+	P_IMPORTS,    /* deny_imports pickle, xml.etree */
+	P_INVALID,    /* hm_policy_make_invalid */
+	P_COUNT
+};
+
+/* clang-format off */
+static const struct setup setups[P_COUNT] = {
+	[P_NONE]       = { 0 },
+	[P_NET]        = { HM_F_BLOCK_NETWORK },
+	[P_NET_LH]     = { HM_F_BLOCK_NETWORK | HM_F_ALLOW_LOCALHOST },
+	[P_NET_DOM]    = { HM_F_BLOCK_NETWORK, .domains = {
+				"example.com", "10.1.2.3", "2001:db8::7",
+				"*.Wild.Test." } },
+	[P_NET_LH_DOM] = { HM_F_BLOCK_NETWORK | HM_F_ALLOW_LOCALHOST,
+			   .domains = { "example.com", "169.254.169.254",
+				"metadata.google.internal", "fd00:ec2::254" } },
+	[P_RO]         = { HM_F_FS_READONLY },
+	[P_RO_HOLE]    = { HM_F_FS_READONLY, .writable = { "/tmp/out/" } },
+	[P_ROOT]       = { 0, .root = "/srv//root/." },
+	[P_ROOT_SLASH] = { 0, .root = "/" },
+	[P_ROOT_HOLE]  = { 0, .root = "/srv/root", .writable = { "/tmp/out" } },
+	[P_ALL]        = { 0, .profile = "block-all" },
+	[P_EXEC]       = { 0, .profile = "exec-deny" },
+	[P_NATIVE]     = { 0, .profile = "block-native" },
+	[P_IMPORTS]    = { 0, .imports = { "pickle", " xml.etree " } },
+	[P_INVALID]    = { .invalid = 1 },
+};
+/* clang-format on */
+
+static struct hm_policy policies[P_COUNT];
+
+static void build_policies(void)
+{
+	size_t i, j;
+
+	for (i = 0; i < P_COUNT; i++) {
+		const struct setup *s = &setups[i];
+		struct hm_policy *p = &policies[i];
+		int bad = 0;
+
+		hm_policy_init(p);
+		if (s->invalid) {
+			hm_policy_make_invalid(p);
+			continue;
+		}
+		p->flags |= s->flags;
+		if (s->profile)
+			bad |= hm_profile_apply(p, s->profile) != 0;
+		if (s->root)
+			bad |= hm_policy_set_root(p, s->root) != 0;
+		for (j = 0; j < ARRAY_LEN(s->domains) && s->domains[j]; j++)
+			bad |= hm_policy_add_domain(p, s->domains[j]) != 0;
+		for (j = 0; j < ARRAY_LEN(s->writable) && s->writable[j]; j++)
+			bad |= hm_policy_add_writable(p, s->writable[j]) != 0;
+		for (j = 0; j < ARRAY_LEN(s->imports) && s->imports[j]; j++)
+			bad |= hm_policy_add_import(p, s->imports[j]) != 0;
+		OK(!bad, "setup: builders accept the test policy");
+		CHECK_INT(hm_policy_validate(p), 0, "setup: policy validates");
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Socket addresses from short specs                                   */
+/* ------------------------------------------------------------------ */
+
+struct sa_buf {
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int null;
+};
+
+/*
+ * NULL: no address. "unix:/p", "unix:@abstract", "netlink", "fam:N",
+ * "unspec" (16 zero bytes), "unspec:IPV4", "unspec-short" (2 bytes),
+ * "short:IPV4" (8 bytes), "v6short:IPV6" (23 bytes), "IPV6" (contains
+ * ':') or "IPV4". Port 80.
+ */
+static void make_sa(const char *spec, struct sa_buf *b)
+{
+	struct sockaddr_in *in = (struct sockaddr_in *)&b->ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&b->ss;
+	struct sockaddr_un *un = (struct sockaddr_un *)&b->ss;
+
+	memset(b, 0, sizeof(*b));
+	if (!spec) {
+		b->null = 1;
+		return;
+	}
+	if (strncmp(spec, "unix:", 5) == 0) {
+		size_t n = strlen(spec + 5);
+
+		un->sun_family = AF_UNIX;
+		memcpy(un->sun_path, spec + 5, n);
+		if (spec[5] == '@')
+			un->sun_path[0] = '\0';
+		/* A path includes its NUL; "unix:" alone is unnamed. */
+		b->len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+				     n + (n && spec[5] != '@'));
+		return;
+	}
+	if (strcmp(spec, "netlink") == 0) {
+		b->ss.ss_family = AF_NETLINK;
+		b->len = sizeof(struct sockaddr_nl);
+		return;
+	}
+	if (strncmp(spec, "fam:", 4) == 0) {
+		b->ss.ss_family = (sa_family_t)atoi(spec + 4);
+		b->len = 16;
+		return;
+	}
+	if (strcmp(spec, "unspec") == 0) {
+		b->ss.ss_family = AF_UNSPEC;
+		b->len = sizeof(struct sockaddr_in);
+		return;
+	}
+	if (strcmp(spec, "unspec-short") == 0) {
+		b->ss.ss_family = AF_UNSPEC;
+		b->len = sizeof(sa_family_t);
+		return;
+	}
+	if (strncmp(spec, "unspec:", 7) == 0) {
+		inet_pton(AF_INET, spec + 7, &in->sin_addr);
+		in->sin_family = AF_UNSPEC;
+		in->sin_port = htons(80);
+		b->len = sizeof(*in);
+		return;
+	}
+	if (strncmp(spec, "short:", 6) == 0) {
+		inet_pton(AF_INET, spec + 6, &in->sin_addr);
+		in->sin_family = AF_INET;
+		b->len = 8;
+		return;
+	}
+	if (strncmp(spec, "v6short:", 8) == 0) {
+		inet_pton(AF_INET6, spec + 8, &in6->sin6_addr);
+		in6->sin6_family = AF_INET6;
+		b->len = offsetof(struct sockaddr_in6, sin6_scope_id) - 1;
+		return;
+	}
+	if (strchr(spec, ':')) {
+		OK(inet_pton(AF_INET6, spec, &in6->sin6_addr) == 1, spec);
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(80);
+		b->len = sizeof(*in6);
+		return;
+	}
+	OK(inet_pton(AF_INET, spec, &in->sin_addr) == 1, spec);
+	in->sin_family = AF_INET;
+	in->sin_port = htons(80);
+	b->len = sizeof(*in);
+}
+
+/* ------------------------------------------------------------------ */
+/* Verdict table                                                       */
+/* ------------------------------------------------------------------ */
+
+struct row {
+	const char *desc;
+	int pol;
+	enum hm_op op;
+	const char *addr;     /* make_sa spec */
+	const char *resolved; /* CONNECT/SENDTO provenance */
+	const char *str;      /* RESOLVE/IMPORT name, OPEN/MUTATE/... path */
+	int flags;	      /* OPEN */
+	int chardev;	      /* OPEN */
+	int domain, type, protocol;
+	enum hm_reason want;
+};
+
+#define ALLOW HM_R_NONE
+#define NONET HM_R_NO_NETWORK
+#define RO HM_R_FS_READONLY
+#define ROOT HM_R_FS_ROOT
+#define INVAL HM_R_INVALID_POLICY
+
+#define CONN(d, p, a, r, w)                                                    \
+	{                                                                      \
+		d, p, HM_OP_CONNECT, a, r, NULL, 0, 0, 0, 0, 0, w              \
+	}
+#define SEND(d, p, a, r, w)                                                    \
+	{                                                                      \
+		d, p, HM_OP_SENDTO, a, r, NULL, 0, 0, 0, 0, 0, w               \
+	}
+#define BIND(d, p, a, w)                                                       \
+	{                                                                      \
+		d, p, HM_OP_BIND, a, NULL, NULL, 0, 0, 0, 0, 0, w              \
+	}
+#define LSTN(d, p, a, w)                                                       \
+	{                                                                      \
+		d, p, HM_OP_LISTEN, a, NULL, NULL, 0, 0, 0, 0, 0, w            \
+	}
+#define SOCK(d, p, f, t, pr, w)                                                \
+	{                                                                      \
+		d, p, HM_OP_SOCKET, NULL, NULL, NULL, 0, 0, f, t, pr, w        \
+	}
+#define RSLV(d, p, n, w)                                                       \
+	{                                                                      \
+		d, p, HM_OP_RESOLVE, NULL, NULL, n, 0, 0, 0, 0, 0, w           \
+	}
+#define OPEN(d, p, s, fl, c, w)                                                \
+	{                                                                      \
+		d, p, HM_OP_OPEN, NULL, NULL, s, fl, c, 0, 0, 0, w             \
+	}
+#define OPR(d, p, o, s, w)                                                     \
+	{                                                                      \
+		d, p, o, NULL, NULL, s, 0, 0, 0, 0, 0, w                       \
+	}
+
+/* clang-format off */
+static const struct row rows[] = {
+	/* --- connect: plain destinations ------------------------------- */
+	CONN("connect 1.2.3.4, nothing blocked", P_NONE, "1.2.3.4", NULL, ALLOW),
+	CONN("connect 1.2.3.4 under block_network", P_NET, "1.2.3.4", NULL, NONET),
+	CONN("connect 2001:db8::1 under block_network", P_NET, "2001:db8::1", NULL, NONET),
+	CONN("connect metadata, nothing blocked", P_NONE, "169.254.169.254", NULL, ALLOW),
+	/* --- connect: loopback ------------------------------------------ */
+	CONN("connect 127.0.0.1 without allow_localhost", P_NET, "127.0.0.1", NULL, NONET),
+	CONN("connect 127.0.0.1 with allow_localhost", P_NET_LH, "127.0.0.1", NULL, ALLOW),
+	CONN("connect 127.0.0.2 with allow_localhost (all of 127/8)", P_NET_LH, "127.0.0.2", NULL, ALLOW),
+	CONN("connect 127.255.255.254 with allow_localhost", P_NET_LH, "127.255.255.254", NULL, ALLOW),
+	CONN("connect 128.0.0.1 with allow_localhost", P_NET_LH, "128.0.0.1", NULL, NONET),
+	CONN("connect 126.255.255.255 with allow_localhost", P_NET_LH, "126.255.255.255", NULL, NONET),
+	CONN("connect ::1 with allow_localhost", P_NET_LH, "::1", NULL, ALLOW),
+	CONN("connect ::1 without allow_localhost", P_NET, "::1", NULL, NONET),
+	CONN("connect 0.0.0.0 with allow_localhost", P_NET_LH, "0.0.0.0", NULL, ALLOW),
+	CONN("connect 0.0.0.0 without allow_localhost", P_NET, "0.0.0.0", NULL, NONET),
+	CONN("connect :: with allow_localhost", P_NET_LH, "::", NULL, ALLOW),
+	CONN("connect :: without allow_localhost", P_NET, "::", NULL, NONET),
+	CONN("connect ::2 (compat 0.0.0.2) with allow_localhost", P_NET_LH, "::2", NULL, ALLOW),
+	CONN("connect ::1:0 (compat 0.1.0.0, 0/8) with allow_localhost", P_NET_LH, "::1:0", NULL, ALLOW),
+	CONN("connect ::1:0:0:0 is not loopback", P_NET_LH, "::1:0:0:0", NULL, NONET),
+	/* --- connect: IPv4-mapped / compat / NAT64 ---------------------- */
+	CONN("connect ::ffff:127.0.0.1 with allow_localhost", P_NET_LH, "::ffff:127.0.0.1", NULL, ALLOW),
+	CONN("connect ::ffff:127.0.0.1 without allow_localhost", P_NET, "::ffff:127.0.0.1", NULL, NONET),
+	CONN("connect 64:ff9b::7f00:1 (NAT64 127.0.0.1) with allow_localhost", P_NET_LH, "64:ff9b::7f00:1", NULL, ALLOW),
+	CONN("connect ::127.0.0.1 (compat) with allow_localhost", P_NET_LH, "::127.0.0.1", NULL, ALLOW),
+	CONN("connect ::ffff:10.1.2.3 matches IP entry 10.1.2.3", P_NET_DOM, "::ffff:10.1.2.3", NULL, ALLOW),
+	CONN("connect ::10.1.2.3 (compat) matches IP entry", P_NET_DOM, "::10.1.2.3", NULL, ALLOW),
+	CONN("connect 64:ff9b::a01:203 (NAT64) matches IP entry", P_NET_DOM, "64:ff9b::a01:203", NULL, ALLOW),
+	CONN("connect 64:ff9b:1::a01:203 is not NAT64 /96", P_NET_DOM, "64:ff9b:1::a01:203", NULL, NONET),
+	/* --- connect: IP-literal entries ------------------------------- */
+	CONN("connect 10.1.2.3 = IP entry", P_NET_DOM, "10.1.2.3", NULL, ALLOW),
+	CONN("connect 10.1.2.4 != IP entry", P_NET_DOM, "10.1.2.4", NULL, NONET),
+	CONN("connect 110.1.2.3 (suffix of the text) != IP entry", P_NET_DOM, "110.1.2.3", NULL, NONET),
+	CONN("connect 2001:db8::7 = IPv6 entry", P_NET_DOM, "2001:db8::7", NULL, ALLOW),
+	CONN("connect 2001:db8::8 != IPv6 entry", P_NET_DOM, "2001:db8::8", NULL, NONET),
+	/* --- connect: resolution provenance ---------------------------- */
+	CONN("connect via resolved example.com", P_NET_DOM, "93.184.216.34", "example.com", ALLOW),
+	CONN("connect via resolved www.example.com.", P_NET_DOM, "93.184.216.34", "www.example.com.", ALLOW),
+	CONN("connect via resolved WWW.EXAMPLE.COM", P_NET_DOM, "93.184.216.34", "WWW.EXAMPLE.COM", ALLOW),
+	CONN("connect via resolved a.wild.test (*.Wild.Test. entry)", P_NET_DOM, "2001:db8::99", "a.wild.test", ALLOW),
+	CONN("connect via resolved notexample.com", P_NET_DOM, "93.184.216.34", "notexample.com", NONET),
+	CONN("connect via resolved example.com.evil", P_NET_DOM, "93.184.216.34", "example.com.evil", NONET),
+	CONN("connect without provenance", P_NET_DOM, "93.184.216.34", NULL, NONET),
+	CONN("connect via resolved name 10.1.2.3 (IP entries never match names)", P_NET_DOM, "93.184.216.34", "10.1.2.3", NONET),
+	CONN("connect via resolved metadata.google.internal (listed!)", P_NET_LH_DOM, "93.184.216.34", "metadata.google.internal", NONET),
+	CONN("connect 169.254.169.253 via resolved example.com", P_NET_LH_DOM, "169.254.169.253", "example.com", ALLOW),
+	/* --- connect: metadata always denied --------------------------- */
+	CONN("connect 169.254.169.254 (listed, provenance ok)", P_NET_LH_DOM, "169.254.169.254", "example.com", NONET),
+	CONN("connect 169.254.170.2", P_NET_LH_DOM, "169.254.170.2", "example.com", NONET),
+	CONN("connect 168.63.129.16", P_NET_LH_DOM, "168.63.129.16", "example.com", NONET),
+	CONN("connect 100.100.100.200", P_NET_LH_DOM, "100.100.100.200", "example.com", NONET),
+	CONN("connect fd00:ec2::254 (listed)", P_NET_LH_DOM, "fd00:ec2::254", "example.com", NONET),
+	CONN("connect fe80::a9fe:a9fe", P_NET_LH_DOM, "fe80::a9fe:a9fe", "example.com", NONET),
+	CONN("connect ::ffff:169.254.169.254", P_NET_LH_DOM, "::ffff:169.254.169.254", "example.com", NONET),
+	CONN("connect ::169.254.169.254 (compat)", P_NET_LH_DOM, "::169.254.169.254", "example.com", NONET),
+	CONN("connect 64:ff9b::a9fe:a9fe (NAT64)", P_NET_LH_DOM, "64:ff9b::a9fe:a9fe", "example.com", NONET),
+	/* --- connect: multicast and broadcast -------------------------- */
+	CONN("connect 224.0.0.251 (mDNS)", P_NET_DOM, "224.0.0.251", "example.com", NONET),
+	CONN("connect 239.255.255.250 (SSDP)", P_NET_DOM, "239.255.255.250", "example.com", NONET),
+	CONN("connect 255.255.255.255", P_NET_DOM, "255.255.255.255", "example.com", NONET),
+	CONN("connect ff02::fb", P_NET_DOM, "ff02::fb", "example.com", NONET),
+	CONN("connect 223.255.255.255 via example.com (not multicast)", P_NET_DOM, "223.255.255.255", "example.com", ALLOW),
+	CONN("connect 240.0.0.1 via example.com (not multicast)", P_NET_DOM, "240.0.0.1", "example.com", ALLOW),
+	/* --- connect: families ----------------------------------------- */
+	CONN("connect AF_UNIX path", P_NET, "unix:/run/x.sock", NULL, ALLOW),
+	CONN("connect AF_UNIX abstract", P_NET, "unix:@abstract", NULL, ALLOW),
+	CONN("connect AF_NETLINK", P_NET, "netlink", NULL, ALLOW),
+	CONN("connect AF_UNSPEC (disconnect)", P_NET, "unspec", NULL, ALLOW),
+	CONN("connect AF_PACKET", P_NET, "fam:17", NULL, NONET),
+	CONN("connect AF_VSOCK", P_NET, "fam:40", NULL, NONET),
+	CONN("connect AF_PACKET, nothing blocked", P_NONE, "fam:17", NULL, ALLOW),
+	CONN("connect AF_INET too short", P_NET_LH, "short:127.0.0.1", NULL, NONET),
+	CONN("connect AF_INET6 too short", P_NET_LH, "v6short:::1", NULL, NONET),
+	CONN("connect NULL address", P_NET, NULL, NULL, ALLOW),
+	/* --- sendto ----------------------------------------------------- */
+	SEND("sendto NULL (connected socket)", P_NET, NULL, NULL, ALLOW),
+	SEND("sendto 1.2.3.4", P_NET, "1.2.3.4", NULL, NONET),
+	SEND("sendto 127.0.0.1 with allow_localhost", P_NET_LH, "127.0.0.1", NULL, ALLOW),
+	SEND("sendto 8.8.8.8:53 without provenance", P_NET_DOM, "8.8.8.8", NULL, NONET),
+	SEND("sendto AF_UNSPEC+1.2.3.4 (udp_sendmsg reads it as AF_INET)", P_NET, "unspec:1.2.3.4", NULL, NONET),
+	SEND("sendto AF_UNSPEC+127.0.0.1 with allow_localhost", P_NET_LH, "unspec:127.0.0.1", NULL, ALLOW),
+	SEND("sendto AF_UNSPEC too short for an address", P_NET, "unspec-short", NULL, ALLOW),
+	SEND("sendto AF_UNIX", P_NET, "unix:/tmp/s", NULL, ALLOW),
+	SEND("sendto 224.0.0.251, nothing blocked", P_NONE, "224.0.0.251", NULL, ALLOW),
+	/* --- bind ------------------------------------------------------- */
+	BIND("bind 127.0.0.1 (no allow_localhost needed)", P_NET, "127.0.0.1", ALLOW),
+	BIND("bind 127.0.0.5", P_NET, "127.0.0.5", ALLOW),
+	BIND("bind ::1", P_NET, "::1", ALLOW),
+	BIND("bind ::ffff:127.0.0.1", P_NET, "::ffff:127.0.0.1", ALLOW),
+	BIND("bind 0.0.0.0", P_NET_LH, "0.0.0.0", NONET),
+	BIND("bind ::", P_NET_LH, "::", NONET),
+	BIND("bind ::ffff:0.0.0.0", P_NET_LH, "::ffff:0.0.0.0", NONET),
+	BIND("bind 0.0.0.1 (0/8 is not bindable loopback)", P_NET_LH, "0.0.0.1", NONET),
+	BIND("bind 10.0.0.1", P_NET_LH, "10.0.0.1", NONET),
+	BIND("bind listed 10.1.2.3", P_NET_DOM, "10.1.2.3", NONET),
+	BIND("bind AF_UNIX", P_NET, "unix:/tmp/s", ALLOW),
+	BIND("bind AF_NETLINK", P_NET, "netlink", ALLOW),
+	BIND("bind AF_UNSPEC+INADDR_ANY (inet_bind: AF_INET any)", P_NET, "unspec", NONET),
+	BIND("bind AF_UNSPEC too short", P_NET, "unspec-short", ALLOW),
+	BIND("bind AF_PACKET", P_NET, "fam:17", NONET),
+	BIND("bind NULL", P_NET, NULL, NONET),
+	BIND("bind 0.0.0.0, nothing blocked", P_NONE, "0.0.0.0", ALLOW),
+	/* --- listen ----------------------------------------------------- */
+	LSTN("listen on 127.0.0.1", P_NET, "127.0.0.1", ALLOW),
+	LSTN("listen on ::1", P_NET, "::1", ALLOW),
+	LSTN("listen on 0.0.0.0", P_NET_LH, "0.0.0.0", NONET),
+	LSTN("listen on ::", P_NET_LH, "::", NONET),
+	LSTN("listen on 192.168.1.5", P_NET_LH, "192.168.1.5", NONET),
+	LSTN("listen with no local address", P_NET, NULL, NONET),
+	LSTN("listen on AF_UNIX", P_NET, "unix:/tmp/s", ALLOW),
+	LSTN("listen on 0.0.0.0, nothing blocked", P_NONE, "0.0.0.0", ALLOW),
+	/* --- socket ----------------------------------------------------- */
+	SOCK("socket AF_INET stream", P_NET, AF_INET, SOCK_STREAM, 0, ALLOW),
+	SOCK("socket AF_INET6 dgram", P_NET, AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0, ALLOW),
+	SOCK("socket AF_UNIX", P_NET, AF_UNIX, SOCK_STREAM, 0, ALLOW),
+	SOCK("socket AF_NETLINK", P_NET, AF_NETLINK, SOCK_RAW, 0, ALLOW),
+	SOCK("socket AF_INET SCTP", P_NET, AF_INET, SOCK_STREAM, IPPROTO_SCTP, NONET),
+	SOCK("socket AF_INET6 SCTP seqpacket", P_NET, AF_INET6, SOCK_SEQPACKET, IPPROTO_SCTP, NONET),
+	SOCK("socket AF_INET TCP protocol", P_NET, AF_INET, SOCK_STREAM, IPPROTO_TCP, ALLOW),
+	SOCK("socket AF_PACKET", P_NET_LH, AF_PACKET, SOCK_RAW, 0, NONET),
+	SOCK("socket AF_VSOCK", P_NET_LH, 40, SOCK_STREAM, 0, NONET),
+	SOCK("socket AF_BLUETOOTH", P_NET_LH, 31, SOCK_STREAM, 0, NONET),
+	SOCK("socket AF_UNSPEC", P_NET, AF_UNSPEC, SOCK_STREAM, 0, NONET),
+	SOCK("socket AF_PACKET, nothing blocked", P_NONE, AF_PACKET, SOCK_RAW, 0, ALLOW),
+	SOCK("socket SCTP, nothing blocked", P_NONE, AF_INET, SOCK_STREAM, IPPROTO_SCTP, ALLOW),
+	/* --- resolve ---------------------------------------------------- */
+	RSLV("resolve NULL (passive)", P_NET, NULL, ALLOW),
+	RSLV("resolve 1.2.3.4 (numeric)", P_NET, "1.2.3.4", ALLOW),
+	RSLV("resolve 2001:db8::1 (numeric)", P_NET, "2001:db8::1", ALLOW),
+	RSLV("resolve fe80::1%eth0 (numeric, zone)", P_NET, "fe80::1%eth0", ALLOW),
+	RSLV("resolve 0x7f.1 (inet_aton numeric)", P_NET, "0x7f.1", ALLOW),
+	RSLV("resolve 169.254.169.253 (numeric, not metadata)", P_NET, "169.254.169.253", ALLOW),
+	RSLV("resolve 169.254.169.254", P_NET_LH_DOM, "169.254.169.254", NONET),
+	RSLV("resolve 2852039166", P_NET_LH_DOM, "2852039166", NONET),
+	RSLV("resolve 0xa9fea9fe", P_NET_LH_DOM, "0xa9fea9fe", NONET),
+	RSLV("resolve 0251.0376.0251.0376", P_NET_LH_DOM, "0251.0376.0251.0376", NONET),
+	RSLV("resolve 169.254.43518", P_NET_LH_DOM, "169.254.43518", NONET),
+	RSLV("resolve 169.254.169.254. (a name for getaddrinfo)", P_NET_LH_DOM, "169.254.169.254.", NONET),
+	RSLV("resolve ::ffff:169.254.169.254", P_NET_LH_DOM, "::ffff:169.254.169.254", NONET),
+	RSLV("resolve fe80::a9fe:a9fe%eth0", P_NET_LH_DOM, "fe80::a9fe:a9fe%eth0", NONET),
+	RSLV("resolve FD00:EC2:0:0:0:0:0:254", P_NET_LH_DOM, "FD00:EC2:0:0:0:0:0:254", NONET),
+	RSLV("resolve 1.2.3.4 junk (inet_aton stops at the blank)", P_NET, "1.2.3.4 junk", NONET),
+	RSLV("resolve localhost without allow_localhost", P_NET, "localhost", NONET),
+	RSLV("resolve localhost with allow_localhost", P_NET_LH, "localhost", ALLOW),
+	RSLV("resolve LOCALHOST. with allow_localhost", P_NET_LH, "LOCALHOST.", ALLOW),
+	RSLV("resolve foo.localhost with allow_localhost", P_NET_LH, "foo.localhost", ALLOW),
+	RSLV("resolve foo.localhost without allow_localhost", P_NET_DOM, "foo.localhost", NONET),
+	RSLV("resolve notlocalhost with allow_localhost", P_NET_LH, "notlocalhost", NONET),
+	RSLV("resolve localhost.evil with allow_localhost", P_NET_LH, "localhost.evil", NONET),
+	RSLV("resolve metadata.google.internal (listed)", P_NET_LH_DOM, "metadata.google.internal", NONET),
+	RSLV("resolve METADATA.GOOGLE.INTERNAL.", P_NET_LH_DOM, "METADATA.GOOGLE.INTERNAL.", NONET),
+	RSLV("resolve metadata", P_NET_LH_DOM, "metadata", NONET),
+	RSLV("resolve metadata.goog", P_NET_LH_DOM, "metadata.goog", NONET),
+	RSLV("resolve instance-data", P_NET_LH_DOM, "instance-data", NONET),
+	RSLV("resolve instance-data.ec2.internal.", P_NET_LH_DOM, "instance-data.ec2.internal.", NONET),
+	RSLV("resolve example.com (listed)", P_NET_DOM, "example.com", ALLOW),
+	RSLV("resolve api.example.com", P_NET_DOM, "api.example.com", ALLOW),
+	RSLV("resolve Api.Example.Com.", P_NET_DOM, "Api.Example.Com.", ALLOW),
+	RSLV("resolve wild.test (from *.Wild.Test.)", P_NET_DOM, "wild.test", ALLOW),
+	RSLV("resolve notexample.com", P_NET_DOM, "notexample.com", NONET),
+	RSLV("resolve example.com.evil", P_NET_DOM, "example.com.evil", NONET),
+	RSLV("resolve example.org", P_NET_DOM, "example.org", NONET),
+	RSLV("resolve empty name", P_NET_DOM, "", NONET),
+	RSLV("resolve anything, nothing blocked", P_NONE, "evil.example.org", ALLOW),
+	RSLV("resolve under block-all", P_ALL, "example.com", NONET),
+	/* --- exec / dlopen / python-layer switches ---------------------- */
+	OPR("exec, nothing blocked", P_NONE, HM_OP_EXEC, "/bin/true", ALLOW),
+	OPR("exec under exec-deny", P_EXEC, HM_OP_EXEC, "/bin/true", HM_R_NO_SUBPROCESS),
+	OPR("exec NULL path under exec-deny", P_EXEC, HM_OP_EXEC, NULL, HM_R_NO_SUBPROCESS),
+	OPR("exec under block_network only", P_NET, HM_OP_EXEC, "/bin/true", ALLOW),
+	OPR("dlopen, nothing blocked", P_NONE, HM_OP_DLOPEN, "libm.so.6", ALLOW),
+	OPR("dlopen under block-native", P_NATIVE, HM_OP_DLOPEN, "libm.so.6", HM_R_BLOCK_NATIVE),
+	OPR("dlopen under exec-deny", P_EXEC, HM_OP_DLOPEN, "libm.so.6", ALLOW),
+	OPR("env under block-all", P_ALL, HM_OP_ENV, NULL, HM_R_NO_ENVIRONMENT),
+	OPR("env, nothing blocked", P_NONE, HM_OP_ENV, NULL, ALLOW),
+	OPR("env under block_network only", P_NET, HM_OP_ENV, NULL, ALLOW),
+	OPR("code exec under block-all", P_ALL, HM_OP_CODE_EXEC, NULL, HM_R_NO_CODE_EXEC),
+	OPR("code exec, nothing blocked", P_NONE, HM_OP_CODE_EXEC, NULL, ALLOW),
+	OPR("interp mutation under block-all", P_ALL, HM_OP_INTERP, NULL, HM_R_NO_INTERP_MUTATION),
+	OPR("interp mutation, nothing blocked", P_NONE, HM_OP_INTERP, NULL, ALLOW),
+	OPR("exec under block-all", P_ALL, HM_OP_EXEC, "/bin/sh", HM_R_NO_SUBPROCESS),
+	OPR("dlopen under block-all", P_ALL, HM_OP_DLOPEN, "x.so", HM_R_BLOCK_NATIVE),
+	/* --- imports ---------------------------------------------------- */
+	OPR("import pickle (denied)", P_IMPORTS, HM_OP_IMPORT, "pickle", HM_R_DENY_IMPORT),
+	OPR("import pickle.x (submodule)", P_IMPORTS, HM_OP_IMPORT, "pickle.x", HM_R_DENY_IMPORT),
+	OPR("import pickletools (prefix only)", P_IMPORTS, HM_OP_IMPORT, "pickletools", ALLOW),
+	OPR("import xml.etree.ElementTree", P_IMPORTS, HM_OP_IMPORT, "xml.etree.ElementTree", HM_R_DENY_IMPORT),
+	OPR("import xml.etree", P_IMPORTS, HM_OP_IMPORT, "xml.etree", HM_R_DENY_IMPORT),
+	OPR("import xml (parent of a denied name)", P_IMPORTS, HM_OP_IMPORT, "xml", ALLOW),
+	OPR("import xml.dom", P_IMPORTS, HM_OP_IMPORT, "xml.dom", ALLOW),
+	OPR("import Pickle (case-sensitive)", P_IMPORTS, HM_OP_IMPORT, "Pickle", ALLOW),
+	OPR("import NULL name with a deny list", P_IMPORTS, HM_OP_IMPORT, NULL, HM_R_DENY_IMPORT),
+	OPR("import NULL name, no deny list", P_NONE, HM_OP_IMPORT, NULL, ALLOW),
+	OPR("import pickle, no deny list", P_ALL, HM_OP_IMPORT, "pickle", ALLOW),
+	/* --- open: fs_readonly ------------------------------------------ */
+	OPEN("open O_WRONLY, nothing blocked", P_NONE, "/etc/x", O_WRONLY | O_CREAT, 0, ALLOW),
+	OPEN("open O_RDONLY under fs_readonly", P_RO, "/etc/passwd", O_RDONLY, 0, ALLOW),
+	OPEN("open O_WRONLY under fs_readonly", P_RO, "/tmp/f", O_WRONLY, 0, RO),
+	OPEN("open O_RDWR under fs_readonly", P_RO, "/tmp/f", O_RDWR, 0, RO),
+	OPEN("open O_RDONLY|O_TRUNC under fs_readonly", P_RO, "/tmp/f", O_RDONLY | O_TRUNC, 0, RO),
+	OPEN("open O_RDONLY|O_CREAT under fs_readonly", P_RO, "/tmp/f", O_RDONLY | O_CREAT, 0, RO),
+	OPEN("open O_APPEND under fs_readonly", P_RO, "/tmp/f", O_RDONLY | O_APPEND, 0, RO),
+	OPEN("open O_TMPFILE under fs_readonly", P_RO, "/tmp", O_TMPFILE | O_RDWR, 0, RO),
+	OPEN("open O_RDWR /dev/null (chardev)", P_RO, "/dev/null", O_RDWR, 1, ALLOW),
+	OPEN("open O_WRONLY /dev/pts/3 (chardev)", P_RO, "/dev/pts/3", O_WRONLY, 1, ALLOW),
+	OPEN("open O_RDWR /dev/pts/3 (chardev, no root)", P_RO, "/dev/pts/3", O_RDWR, 1, ALLOW),
+	OPEN("open O_WRONLY NULL path under fs_readonly", P_RO, NULL, O_WRONLY, 0, RO),
+	OPEN("open O_RDONLY NULL path, no root", P_RO, NULL, O_RDONLY, 0, ALLOW),
+	OPEN("open read under block-all (no root)", P_ALL, "/etc/passwd", O_RDONLY, 0, ALLOW),
+	OPEN("open write under block-all", P_ALL, "/tmp/f", O_WRONLY, 0, RO),
+	/* --- open: writable holes --------------------------------------- */
+	OPEN("open write in hole", P_RO_HOLE, "/tmp/out/x", O_WRONLY | O_CREAT, 0, ALLOW),
+	OPEN("open write = hole dir (O_TMPFILE)", P_RO_HOLE, "/tmp/out", O_TMPFILE | O_WRONLY, 0, ALLOW),
+	OPEN("open write /tmp/outx/y (not the hole)", P_RO_HOLE, "/tmp/outx/y", O_WRONLY, 0, RO),
+	OPEN("open write /tmp/out/../etc/passwd (unnormalised)", P_RO_HOLE, "/tmp/out/../etc/passwd", O_WRONLY, 0, RO),
+	OPEN("open write /tmp (parent of the hole)", P_RO_HOLE, "/tmp/f", O_WRONLY, 0, RO),
+	/* --- open: fs_root ---------------------------------------------- */
+	OPEN("read inside root", P_ROOT, "/srv/root/a/b", O_RDONLY, 0, ALLOW),
+	OPEN("read the root itself", P_ROOT, "/srv/root", O_RDONLY | O_DIRECTORY, 0, ALLOW),
+	OPEN("read /srv/rootx (no '/' boundary)", P_ROOT, "/srv/rootx", O_RDONLY, 0, ROOT),
+	OPEN("read /etc/passwd outside root", P_ROOT, "/etc/passwd", O_RDONLY, 0, ROOT),
+	OPEN("read /srv/root/../../etc/passwd", P_ROOT, "/srv/root/../../etc/passwd", O_RDONLY, 0, ROOT),
+	OPEN("read relative path under root", P_ROOT, "etc/passwd", O_RDONLY, 0, ROOT),
+	OPEN("read NULL path under root", P_ROOT, NULL, O_RDONLY, 0, ROOT),
+	OPEN("read stdlib (runtime list)", P_ROOT, "/usr/lib/python3.11/os.py", O_RDONLY, 0, ALLOW),
+	OPEN("read /etc/ld.so.cache (runtime list)", P_ROOT, "/etc/ld.so.cache", O_RDONLY, 0, ALLOW),
+	OPEN("read /proc/self/root/etc/passwd", P_ROOT, "/proc/self/root/etc/passwd", O_RDONLY, 0, ROOT),
+	OPEN("write inside root (root implies readonly)", P_ROOT, "/srv/root/a", O_WRONLY, 0, RO),
+	OPEN("O_WRONLY chardev outside root", P_ROOT, "/dev/pts/3", O_WRONLY, 1, ALLOW),
+	OPEN("O_RDWR chardev outside root (it reads)", P_ROOT, "/dev/pts/3", O_RDWR, 1, ROOT),
+	OPEN("O_RDWR /dev/null under root (runtime list)", P_ROOT, "/dev/null", O_RDWR, 1, ALLOW),
+	OPEN("read /etc/passwd with fs_root=/", P_ROOT_SLASH, "/etc/passwd", O_RDONLY, 0, ALLOW),
+	OPEN("read / with fs_root=/", P_ROOT_SLASH, "/", O_RDONLY, 0, ALLOW),
+	OPEN("write with fs_root=/", P_ROOT_SLASH, "/tmp/f", O_WRONLY, 0, RO),
+	OPEN("write in hole outside root", P_ROOT_HOLE, "/tmp/out/f", O_WRONLY | O_CREAT, 0, ALLOW),
+	OPEN("read in hole outside root", P_ROOT_HOLE, "/tmp/out/f", O_RDONLY, 0, ALLOW),
+	OPEN("read /tmp/other outside root and hole", P_ROOT_HOLE, "/tmp/other", O_RDONLY, 0, ROOT),
+	OPEN("read inside root with a hole", P_ROOT_HOLE, "/srv/root/x", O_RDONLY, 0, ALLOW),
+	/* --- mutate ----------------------------------------------------- */
+	OPR("mutate, nothing blocked", P_NONE, HM_OP_MUTATE, "/tmp/x", ALLOW),
+	OPR("mutate under fs_readonly", P_RO, HM_OP_MUTATE, "/tmp/x", RO),
+	OPR("mutate in hole", P_RO_HOLE, HM_OP_MUTATE, "/tmp/out/x", ALLOW),
+	OPR("mutate /tmp/outx", P_RO_HOLE, HM_OP_MUTATE, "/tmp/outx", RO),
+	OPR("mutate NULL path", P_RO_HOLE, HM_OP_MUTATE, NULL, RO),
+	OPR("mutate inside root", P_ROOT, HM_OP_MUTATE, "/srv/root/x", RO),
+	OPR("mutate under block_network only", P_NET, HM_OP_MUTATE, "/tmp/x", ALLOW),
+	/* --- the fail-closed stand-in ----------------------------------- */
+	OPEN("invalid: read /usr/lib/x.so", P_INVALID, "/usr/lib/x.so", O_RDONLY, 0, ALLOW),
+	OPEN("invalid: read /dev/urandom", P_INVALID, "/dev/urandom", O_RDONLY, 1, ALLOW),
+	OPEN("invalid: read /etc/passwd", P_INVALID, "/etc/passwd", O_RDONLY, 0, INVAL),
+	OPEN("invalid: write /usr/lib/x", P_INVALID, "/usr/lib/x", O_WRONLY, 0, INVAL),
+	OPEN("invalid: write /dev/null", P_INVALID, "/dev/null", O_WRONLY, 1, INVAL),
+	OPEN("invalid: read NULL", P_INVALID, NULL, O_RDONLY, 0, INVAL),
+	CONN("invalid: connect 127.0.0.1", P_INVALID, "127.0.0.1", NULL, INVAL),
+	CONN("invalid: connect AF_UNIX", P_INVALID, "unix:/tmp/s", NULL, INVAL),
+	RSLV("invalid: resolve NULL", P_INVALID, NULL, INVAL),
+	SOCK("invalid: socket AF_UNIX", P_INVALID, AF_UNIX, SOCK_STREAM, 0, INVAL),
+	OPR("invalid: exec", P_INVALID, HM_OP_EXEC, "/bin/true", INVAL),
+	OPR("invalid: dlopen", P_INVALID, HM_OP_DLOPEN, "x.so", INVAL),
+	OPR("invalid: mutate", P_INVALID, HM_OP_MUTATE, "/tmp/x", INVAL),
+	OPR("invalid: import os", P_INVALID, HM_OP_IMPORT, "os", INVAL),
+	OPR("invalid: env", P_INVALID, HM_OP_ENV, NULL, INVAL),
+	OPR("invalid: code exec", P_INVALID, HM_OP_CODE_EXEC, NULL, INVAL),
+	OPR("invalid: interp", P_INVALID, HM_OP_INTERP, NULL, INVAL),
+	/* --- unknown op ------------------------------------------------- */
+	OPR("unknown op 0", P_NONE, (enum hm_op)0, NULL, INVAL),
+	OPR("unknown op 99", P_NONE, (enum hm_op)99, NULL, INVAL),
+};
+/* clang-format on */
+
+static void test_verdicts(void)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(rows); i++) {
+		const struct row *r = &rows[i];
+		struct hm_request rq = {0};
+		struct sa_buf sa;
+		enum hm_reason got;
+
+		rq.op = r->op;
+		if (r->op == HM_OP_CONNECT || r->op == HM_OP_SENDTO ||
+		    r->op == HM_OP_BIND || r->op == HM_OP_LISTEN) {
+			make_sa(r->addr, &sa);
+			rq.sa = sa.null ? NULL : (struct sockaddr *)&sa.ss;
+			rq.salen = sa.len;
+		}
+		rq.resolved_name = r->resolved;
+		if (r->op == HM_OP_RESOLVE || r->op == HM_OP_IMPORT)
+			rq.name = r->str;
+		else
+			rq.path = r->str;
+		rq.flags = r->flags;
+		rq.is_chardev = r->chardev;
+		rq.domain = r->domain;
+		rq.type = r->type;
+		rq.protocol = r->protocol;
+		got = hm_policy_check(&policies[r->pol], &rq);
+		CHECK_INT(got, r->want, r->desc);
+		if (got != r->want)
+			printf("#   got %s, want %s\n", hm_reason_name(got),
+			       hm_reason_name(r->want));
+	}
+}
+
+static void test_check_edges(void)
+{
+	struct hm_policy p;
+	struct hm_request rq = {.op = HM_OP_EXEC, .path = "/bin/true"};
+	unsigned char raw[sizeof(struct sockaddr_in) + 1];
+	struct sockaddr_in in = {.sin_family = AF_INET};
+
+	CHECK_INT(hm_policy_check(NULL, &rq), INVAL, "check: NULL policy");
+	CHECK_INT(hm_policy_check(&policies[P_NONE], NULL), INVAL,
+		  "check: NULL request");
+	hm_policy_init(&p);
+	p.flags = 1u << 20;
+	CHECK_INT(hm_policy_check(&p, &rq), INVAL,
+		  "check: unknown flag bits fail closed");
+	p.flags = 0;
+	CHECK_INT(hm_policy_check(&p, &rq), ALLOW,
+		  "check: same request, clean flags (control)");
+
+	/* Counts beyond the maxima are clamped, never trusted. */
+	p.flags = HM_F_BLOCK_NETWORK;
+	p.n_domains = 0xffffffffu;
+	memset(p.domains, 'a', sizeof(p.domains));
+	rq = (struct hm_request){.op = HM_OP_RESOLVE, .name = "aaa.example"};
+	CHECK_INT(hm_policy_check(&p, &rq), NONET,
+		  "check: garbage domain table, huge count: denied");
+	hm_policy_init(&p);
+	p.flags = HM_F_FS_ROOT | HM_F_FS_READONLY;
+	memset(p.fs_root, '/', sizeof(p.fs_root));
+	p.n_writable = 0xffffffffu;
+	memset(p.writable, '/', sizeof(p.writable));
+	rq = (struct hm_request){.op = HM_OP_OPEN, .path = "/etc/passwd"};
+	CHECK_INT(hm_policy_check(&p, &rq), ROOT,
+		  "check: unterminated root and holes: read denied");
+
+	/* An unaligned address (the shim copies into byte buffers). */
+	inet_pton(AF_INET, "127.0.0.1", &in.sin_addr);
+	memcpy(raw + 1, &in, sizeof(in));
+	rq = (struct hm_request){.op = HM_OP_CONNECT,
+				 .sa = (const struct sockaddr *)(raw + 1),
+				 .salen = sizeof(in)};
+	CHECK_INT(hm_policy_check(&policies[P_NET_LH], &rq), ALLOW,
+		  "check: unaligned sockaddr, allow_localhost");
+	CHECK_INT(hm_policy_check(&policies[P_NET], &rq), NONET,
+		  "check: unaligned sockaddr, no allow_localhost");
+}
+
+/* ------------------------------------------------------------------ */
+/* Domains                                                             */
+/* ------------------------------------------------------------------ */
+
+static void test_domain_match(void)
+{
+	/* clang-format off */
+	static const struct { const char *name, *dom; int want; } t[] = {
+		{ "example.com", "example.com", 1 },
+		{ "a.example.com", "example.com", 1 },
+		{ "a.b.example.com", "example.com", 1 },
+		{ "notexample.com", "example.com", 0 },
+		{ "example.com.evil", "example.com", 0 },
+		{ "xexample.com", "example.com", 0 },
+		{ "example.com.", "example.com", 1 },
+		{ "A.EXAMPLE.COM.", "example.com", 1 },
+		{ "example.com", "EXAMPLE.com.", 1 },
+		{ "example.com..", "example.com", 0 },
+		{ "com", "example.com", 0 },
+		{ "example.co", "example.com", 0 },
+		{ "", "example.com", 0 },
+		{ ".", "example.com", 0 },
+		{ "example.com", "", 0 },
+		{ "localhost", "localhost", 1 },
+		{ "a.localhost", "localhost", 1 },
+		{ "evil-localhost", "localhost", 0 },
+	};
+	/* clang-format on */
+	size_t i;
+	char d[160];
+
+	for (i = 0; i < ARRAY_LEN(t); i++) {
+		snprintf(d, sizeof(d), "domain_match(\"%s\", \"%s\") = %d",
+			 t[i].name, t[i].dom, t[i].want);
+		CHECK_INT(hm_domain_match(t[i].name, t[i].dom), t[i].want, d);
+	}
+	CHECK_INT(hm_domain_match(NULL, "example.com"), 0,
+		  "domain_match NULL name");
+	CHECK_INT(hm_domain_match("example.com", NULL), 0,
+		  "domain_match NULL domain");
+}
+
+static void test_add_domain(void)
+{
+	/* clang-format off */
+	static const struct { const char *in; int rc; const char *stored; } t[] = {
+		{ "example.com", 0, "example.com" },
+		{ "Example.COM.", 0, "example.com" },
+		{ "  *.example.com \t", 0, "example.com" },
+		{ ".example.com", 0, "example.com" },
+		{ "*.a.b.example.com.", 0, "a.b.example.com" },
+		{ "localhost", 0, "localhost" },
+		{ "LocalHost.", 0, "localhost" },
+		{ "my_host.example", 0, "my_host.example" },
+		{ "xn--bcher-kva.example", 0, "xn--bcher-kva.example" },
+		{ "10.1.2.3", 0, "10.1.2.3" },
+		{ "10.1.2.3.", 0, "10.1.2.3" },
+		{ "2001:DB8::7", 0, "2001:db8::7" },
+		{ "::ffff:10.1.2.3", 0, "::ffff:10.1.2.3" },
+		{ "1-2.example", 0, "1-2.example" },
+		{ "", -EINVAL, NULL },
+		{ "   ", -EINVAL, NULL },
+		{ "*", -EINVAL, NULL },
+		{ "*.", -EINVAL, NULL },
+		{ ".", -EINVAL, NULL },
+		{ "..", -EINVAL, NULL },
+		{ "com", -EINVAL, NULL },
+		{ ".com", -EINVAL, NULL },
+		{ "*.com", -EINVAL, NULL },
+		{ "com.", -EINVAL, NULL },
+		{ "a..b", -EINVAL, NULL },
+		{ "example.com..", -EINVAL, NULL },
+		{ "*.*.example.com", -EINVAL, NULL },
+		{ "**.example.com", -EINVAL, NULL },
+		{ "exa mple.com", -EINVAL, NULL },
+		{ "example.com/x", -EINVAL, NULL },
+		{ "example.com:443", -EINVAL, NULL },
+		{ "ex\xc3\xa4mple.com", -EINVAL, NULL },
+		{ "example.com\n.evil", -EINVAL, NULL },
+		{ "1.2.3", -EINVAL, NULL },
+		{ "0x7f.1", -EINVAL, NULL },
+		{ "0.1", -EINVAL, NULL },
+		{ "example.123", -EINVAL, NULL },
+		{ "01.02.03.04", -EINVAL, NULL },
+		{ "*.1.2.3.4", -EINVAL, NULL },
+		{ ".10.1.2.3", -EINVAL, NULL },
+		{ "fe80::1%eth0", -EINVAL, NULL },
+	};
+	/* clang-format on */
+	struct hm_policy p;
+	char buf[400], d[200];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < ARRAY_LEN(t); i++) {
+		hm_policy_init(&p);
+		rc = hm_policy_add_domain(&p, t[i].in);
+		snprintf(d, sizeof(d), "add_domain(\"%s\") = %d", t[i].in,
+			 t[i].rc);
+		CHECK_INT(rc, t[i].rc, d);
+		if (t[i].stored) {
+			CHECK_STR(p.domains[0], t[i].stored,
+				  "add_domain stores the normalised form");
+			CHECK_INT(hm_policy_validate(&p), 0,
+				  "add_domain output validates");
+		} else {
+			CHECK_INT(p.n_domains, 0, "refused domain not stored");
+		}
+	}
+
+	hm_policy_init(&p);
+	CHECK_INT(hm_policy_add_domain(&p, NULL), -EINVAL, "add_domain NULL");
+	CHECK_INT(hm_policy_add_domain(NULL, "example.com"), -EINVAL,
+		  "add_domain NULL policy");
+
+	/* Label of 63 is fine, 64 is not. */
+	memset(buf, 'a', 63);
+	strcpy(buf + 63, ".com");
+	CHECK_INT(hm_policy_add_domain(&p, buf), 0, "add_domain label of 63");
+	memset(buf, 'a', 64);
+	strcpy(buf + 64, ".com");
+	CHECK_INT(hm_policy_add_domain(&p, buf), -EINVAL,
+		  "add_domain label of 64");
+	/* 253 in total is fine, 254 is not; more than fits is ENAMETOOLONG. */
+	for (i = 0; i < 252; i++)
+		buf[i] = (i % 2) ? '.' : 'a';
+	buf[252] = 'b';
+	buf[253] = '\0';
+	CHECK_INT(hm_policy_add_domain(&p, buf), 0, "add_domain 253 chars");
+	buf[253] = 'b';
+	buf[254] = '\0';
+	CHECK_INT(hm_policy_add_domain(&p, buf), -EINVAL,
+		  "add_domain 254 chars");
+	memset(buf, 'a', 300);
+	memcpy(buf + 296, ".com", 5);
+	CHECK_INT(hm_policy_add_domain(&p, buf), -ENAMETOOLONG,
+		  "add_domain 300 chars");
+
+	hm_policy_init(&p);
+	for (i = 0; i < HM_MAX_DOMAINS; i++) {
+		snprintf(buf, sizeof(buf), "h%zu.example", i);
+		rc = hm_policy_add_domain(&p, buf);
+		if (rc)
+			break;
+	}
+	CHECK_INT(rc, 0, "add_domain fills the table");
+	CHECK_INT(hm_policy_add_domain(&p, "one.more"), -ENOSPC,
+		  "add_domain beyond HM_MAX_DOMAINS");
+	CHECK_INT(hm_policy_add_domain(&p, "com"), -EINVAL,
+		  "add_domain invalid on a full table is still EINVAL");
+	CHECK_INT(hm_policy_validate(&p), 0, "full domain table validates");
+}
+
+/* ------------------------------------------------------------------ */
+/* Addresses                                                           */
+/* ------------------------------------------------------------------ */
+
+static void test_metadata(void)
+{
+	/* clang-format off */
+	static const struct { const char *host; int want; } t[] = {
+		{ "169.254.169.254", 1 },
+		{ "169.254.169.254.", 1 },
+		{ "2852039166", 1 },
+		{ "2852039166.", 1 },
+		{ "0xa9fea9fe", 1 },
+		{ "0XA9FEA9FE", 1 },
+		{ "0xa9fea9fe.", 1 },
+		{ "0251.0376.0251.0376", 1 },
+		{ "0251.0376.0251.0376.", 1 },
+		{ "00000000251.0376.0251.0376", 1 },
+		{ "169.254.43518", 1 },
+		{ "169.254.43518.", 1 },
+		{ "169.16689662", 1 },
+		{ "0xa9.0xfe.0xa9.0xfe", 1 },
+		{ "0xa9.254.0251.0xfe", 1 },
+		{ "0251.0xfe.43518", 1 },
+		{ "169.254.170.2", 1 },
+		{ "168.63.129.16", 1 },
+		{ "2822734096", 1 },
+		{ "100.100.100.200", 1 },
+		{ "0x64.0x64.0x64.0xc8", 1 },
+		{ "fd00:ec2::254", 1 },
+		{ "FD00:EC2::254", 1 },
+		{ "fd00:ec2:0:0:0:0:0:254", 1 },
+		{ "[fd00:ec2::254]", 1 },
+		{ "fe80::a9fe:a9fe", 1 },
+		{ "fe80::a9fe:a9fe%eth0", 1 },
+		{ "::ffff:169.254.169.254", 1 },
+		{ "::ffff:a9fe:a9fe", 1 },
+		{ "::169.254.169.254", 1 },
+		{ "64:ff9b::169.254.169.254", 1 },
+		{ "::ffff:100.100.100.200", 1 },
+		{ "metadata.google.internal", 1 },
+		{ "METADATA.Google.Internal.", 1 },
+		{ "metadata", 1 },
+		{ "metadata.", 1 },
+		{ "metadata.goog", 1 },
+		{ "instance-data", 1 },
+		{ "Instance-Data.EC2.Internal", 1 },
+		/* controls */
+		{ "169.254.169.253", 0 },
+		{ "169.254.169.255", 0 },
+		{ "169.254.169.0254", 0 },
+		{ "2852039165", 0 },
+		{ "4294967296", 0 },
+		{ "0x1a9fea9fe", 0 },
+		{ "169.254.169.254.1", 0 },
+		{ "169.254.169.254..", 0 },
+		{ "169.254.169.254 ", 0 },
+		{ "0x", 0 },
+		{ "08", 0 },
+		{ "169.254.65536", 0 },
+		{ "fd00:ec2::255", 0 },
+		{ "fe80::a9fe:a9ff", 0 },
+		{ "metadata.google.internal.evil", 0 },
+		{ "xmetadata", 0 },
+		{ "metadata.google", 0 },
+		{ "example.com", 0 },
+		{ "", 0 },
+		{ ".", 0 },
+	};
+	/* clang-format on */
+	size_t i;
+	char d[120];
+
+	for (i = 0; i < ARRAY_LEN(t); i++) {
+		snprintf(d, sizeof(d), "is_metadata(\"%s\") = %d", t[i].host,
+			 t[i].want);
+		CHECK_INT(hm_host_is_metadata(t[i].host), t[i].want, d);
+	}
+	CHECK_INT(hm_host_is_metadata(NULL), 0, "is_metadata(NULL) = 0");
+}
+
+static void test_classify(void)
+{
+	/* clang-format off */
+	static const struct { const char *spec; enum hm_addr_class want; } t[] = {
+		{ "unix:/tmp/s", HM_ADDR_LOCAL_IPC },
+		{ "unix:@abs", HM_ADDR_LOCAL_IPC },
+		{ "netlink", HM_ADDR_LOCAL_IPC },
+		{ "127.0.0.1", HM_ADDR_LOOPBACK },
+		{ "127.1.2.3", HM_ADDR_LOOPBACK },
+		{ "0.0.0.0", HM_ADDR_LOOPBACK },
+		{ "0.1.2.3", HM_ADDR_LOOPBACK },
+		{ "::", HM_ADDR_LOOPBACK },
+		{ "::1", HM_ADDR_LOOPBACK },
+		{ "::2", HM_ADDR_LOOPBACK },
+		{ "::ffff:127.0.0.1", HM_ADDR_LOOPBACK },
+		{ "::127.0.0.1", HM_ADDR_LOOPBACK },
+		{ "64:ff9b::7f00:1", HM_ADDR_LOOPBACK },
+		{ "169.254.169.254", HM_ADDR_METADATA },
+		{ "::ffff:a9fe:a9fe", HM_ADDR_METADATA },
+		{ "64:ff9b::a9fe:a9fe", HM_ADDR_METADATA },
+		{ "fd00:ec2::254", HM_ADDR_METADATA },
+		{ "fe80::a9fe:a9fe", HM_ADDR_METADATA },
+		{ "224.0.0.1", HM_ADDR_MULTICAST },
+		{ "239.255.255.255", HM_ADDR_MULTICAST },
+		{ "255.255.255.255", HM_ADDR_MULTICAST },
+		{ "::ffff:224.0.0.1", HM_ADDR_MULTICAST },
+		{ "ff02::1", HM_ADDR_MULTICAST },
+		{ "240.0.0.1", HM_ADDR_OTHER },
+		{ "255.255.255.254", HM_ADDR_OTHER },
+		{ "8.8.8.8", HM_ADDR_OTHER },
+		{ "169.254.1.1", HM_ADDR_OTHER },
+		{ "2001:db8::1", HM_ADDR_OTHER },
+		{ "fe80::1", HM_ADDR_OTHER },
+		{ "fam:17", HM_ADDR_INVALID },
+		{ "unspec", HM_ADDR_INVALID },
+		{ "short:1.2.3.4", HM_ADDR_INVALID },
+		{ "v6short:::1", HM_ADDR_INVALID },
+	};
+	/* clang-format on */
+	struct sa_buf b;
+	size_t i;
+	char d[120];
+
+	for (i = 0; i < ARRAY_LEN(t); i++) {
+		make_sa(t[i].spec, &b);
+		snprintf(d, sizeof(d), "classify %s = %d", t[i].spec,
+			 (int)t[i].want);
+		CHECK_INT(hm_addr_classify((struct sockaddr *)&b.ss, b.len),
+			  t[i].want, d);
+	}
+	CHECK_INT(hm_addr_classify(NULL, 16), HM_ADDR_INVALID, "classify NULL");
+	make_sa("::1", &b);
+	CHECK_INT(
+	    hm_addr_classify((struct sockaddr *)&b.ss,
+			     offsetof(struct sockaddr_in6, sin6_scope_id)),
+	    HM_ADDR_LOOPBACK, "classify v6 without scope id (24 bytes)");
+	CHECK_INT(hm_addr_classify((struct sockaddr *)&b.ss, 1),
+		  HM_ADDR_INVALID, "classify 1-byte address");
+}
+
+static void test_format(void)
+{
+	/* clang-format off */
+	static const struct { const char *spec; const char *want; } t[] = {
+		{ "1.2.3.4", "1.2.3.4:80" },
+		{ "::1", "[::1]:80" },
+		{ "::ffff:1.2.3.4", "[::ffff:1.2.3.4]:80" },
+		{ "unix:/run/x.sock", "unix:/run/x.sock" },
+		{ "unix:@abstract", "unix:@abstract" },
+		{ "unix:", "unix:" },
+		{ "fam:17", "family=17" },
+		{ "unspec", "family=0" },
+		{ "short:1.2.3.4", "family=2" },
+		{ "v6short:::1", "family=10" },
+		{ "netlink", "family=16" },
+	};
+	/* clang-format on */
+	struct sa_buf b;
+	char buf[128], d[120];
+	size_t i;
+	struct sockaddr_un un = {.sun_family = AF_UNIX};
+
+	for (i = 0; i < ARRAY_LEN(t); i++) {
+		make_sa(t[i].spec, &b);
+		snprintf(d, sizeof(d), "format %s", t[i].spec);
+		CHECK_STR(hm_format_sockaddr((struct sockaddr *)&b.ss, b.len,
+					     buf, sizeof(buf)),
+			  t[i].want, d);
+	}
+	CHECK_STR(hm_format_sockaddr(NULL, 0, buf, sizeof(buf)), "family=?",
+		  "format NULL");
+	/* Abstract names may hold NULs and control bytes. */
+	memcpy(un.sun_path, "\0a\0b\n", 5);
+	CHECK_STR(hm_format_sockaddr((struct sockaddr *)&un,
+				     offsetof(struct sockaddr_un, sun_path) + 5,
+				     buf, sizeof(buf)),
+		  "unix:@a?b?", "format abstract with NUL and newline");
+	/* A path socket without a NUL inside @len. */
+	memset(un.sun_path, 'p', sizeof(un.sun_path));
+	hm_format_sockaddr((struct sockaddr *)&un, sizeof(un), buf,
+			   sizeof(buf));
+	CHECK_INT(strlen(buf), 5 + sizeof(un.sun_path),
+		  "format unterminated sun_path: bounded by sun_path");
+	hm_format_sockaddr((struct sockaddr *)&un, sizeof(un), buf, 50);
+	CHECK_INT(strlen(buf), 49, "format long sun_path: truncated to cap");
+	/* Truncation keeps the NUL and never writes past @cap. */
+	make_sa("1.2.3.4", &b);
+	memset(buf, 'X', sizeof(buf));
+	hm_format_sockaddr((struct sockaddr *)&b.ss, b.len, buf, 5);
+	CHECK_STR(buf, "1.2.", "format truncated to cap 5");
+	CHECK_INT(buf[5], 'X', "format wrote nothing past cap");
+	memset(buf, 'X', sizeof(buf));
+	hm_format_sockaddr((struct sockaddr *)&b.ss, b.len, buf, 1);
+	CHECK_STR(buf, "", "format cap 1 gives \"\"");
+	memset(buf, 'X', sizeof(buf));
+	OK(hm_format_sockaddr((struct sockaddr *)&b.ss, b.len, buf, 0) == buf &&
+	       buf[0] == 'X',
+	   "format cap 0 returns buf untouched");
+	CHECK_STR(hm_format_sockaddr((struct sockaddr *)&b.ss, b.len, NULL, 9),
+		  "", "format NULL buf returns \"\"");
+}
+
+/* ------------------------------------------------------------------ */
+/* Paths and open modes                                                */
+/* ------------------------------------------------------------------ */
+
+static void test_normalize(void)
+{
+	/* clang-format off */
+	static const struct { const char *base, *in; int rc; const char *want; } t[] = {
+		{ NULL, "/", 1, "/" },
+		{ NULL, "/a/b/../c", 4, "/a/c" },
+		{ NULL, "/..", 1, "/" },
+		{ NULL, "/../../x", 2, "/x" },
+		{ NULL, "//a//b//", 4, "/a/b" },
+		{ NULL, "/a/./b/.", 4, "/a/b" },
+		{ NULL, "/a/b/..", 2, "/a" },
+		{ NULL, "/a/..", 1, "/" },
+		{ NULL, "/...", 4, "/..." },
+		{ NULL, "/a/..b/.c", 9, "/a/..b/.c" },
+		{ NULL, "/tmp/root/../etc", 8, "/tmp/etc" },
+		{ NULL, "/tmp/root/../../etc", 4, "/etc" },
+		{ "/home/u", "x/../y", 9, "/home/u/y" },
+		{ "/home/u", "../../../etc", 4, "/etc" },
+		{ "/home/u/", "./", 7, "/home/u" },
+		{ "/home/./u//", "a", 9, "/home/u/a" },
+		{ "/", "a", 2, "/a" },
+		{ "/ignored", "/abs", 4, "/abs" },
+		{ "rel", "/abs", 4, "/abs" },
+		{ NULL, "rel", -EINVAL, NULL },
+		{ "rel", "x", -EINVAL, NULL },
+		{ NULL, "", -EINVAL, NULL },
+		{ "/home", "", -EINVAL, NULL },
+	};
+	/* clang-format on */
+	char out[64], d[120];
+	char big[3000];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < ARRAY_LEN(t); i++) {
+		rc = hm_path_normalize(t[i].base, t[i].in, out, sizeof(out));
+		snprintf(d, sizeof(d), "normalize(%s, \"%s\") = %d",
+			 t[i].base ? t[i].base : "NULL", t[i].in, t[i].rc);
+		CHECK_INT(rc, t[i].rc, d);
+		if (t[i].want)
+			CHECK_STR(out, t[i].want, d);
+	}
+	CHECK_INT(hm_path_normalize(NULL, NULL, out, sizeof(out)), -EINVAL,
+		  "normalize NULL input");
+	CHECK_INT(hm_path_normalize(NULL, "/a", NULL, 8), -EINVAL,
+		  "normalize NULL output");
+
+	/* Capacity: exact fit, one short, and never a byte past @cap. */
+	memset(out, 'X', sizeof(out));
+	CHECK_INT(hm_path_normalize(NULL, "/abc", out, 5), 4,
+		  "normalize exact fit");
+	CHECK_STR(out, "/abc", "normalize exact fit output");
+	memset(out, 'X', sizeof(out));
+	CHECK_INT(hm_path_normalize(NULL, "/abc", out, 4), -ENAMETOOLONG,
+		  "normalize one byte short");
+	OK(out[4] == 'X' && out[0] == '\0',
+	   "normalize short: cleared, bounded");
+	CHECK_INT(hm_path_normalize(NULL, "/", out, 1), -ENAMETOOLONG,
+		  "normalize cap 1");
+	CHECK_INT(hm_path_normalize(NULL, "/a/b/c/../../..", out, 2), 1,
+		  "normalize long input that collapses to \"/\" fits cap 2");
+	CHECK_INT(hm_path_normalize(NULL, "/aaa/bbbbbbbbbbbb/..", out, 5), 4,
+		  "normalize: a component past cap cancelled by \"..\"");
+	CHECK_STR(out, "/aaa", "normalize: cancelled overflow output");
+	CHECK_INT(hm_path_normalize(NULL, "/aaa/bbbbbbbbbbbb/../c", out, 5),
+		  -ENAMETOOLONG, "normalize: final path one byte too long");
+	CHECK_INT(hm_path_normalize(NULL, "/aaa/bb/cc/../..", out, 5), 4,
+		  "normalize: two overflowed components cancelled");
+	memset(big, 'a', sizeof(big) - 1);
+	big[0] = '/';
+	big[sizeof(big) - 1] = '\0';
+	memset(out, 'X', sizeof(out));
+	CHECK_INT(hm_path_normalize(NULL, big, out, sizeof(out) - 8),
+		  -ENAMETOOLONG, "normalize 3000-byte path into 56 bytes");
+	CHECK_INT(out[sizeof(out) - 8], 'X', "normalize never overflows");
+	CHECK_INT(hm_path_normalize("/base", big + 1, out, sizeof(out) - 8),
+		  -ENAMETOOLONG, "normalize long relative path");
+}
+
+static void test_path_under(void)
+{
+	/* clang-format off */
+	static const struct { const char *path, *dir; int want; } t[] = {
+		{ "/tmp/root", "/tmp/root", 1 },
+		{ "/tmp/root/x", "/tmp/root", 1 },
+		{ "/tmp/root/x/y", "/tmp/root", 1 },
+		{ "/tmp/root/", "/tmp/root", 1 },
+		{ "/tmp/root/x", "/tmp/root/", 1 },
+		{ "/tmp/rootx", "/tmp/root", 0 },
+		{ "/tmp/roo", "/tmp/root", 0 },
+		{ "/tmp", "/tmp/root", 0 },
+		{ "/tmp/root/../etc", "/tmp/root", 0 },
+		{ "/tmp/root/..", "/tmp/root", 0 },
+		{ "/tmp/root/./x", "/tmp/root", 0 },
+		{ "/tmp/root/..x", "/tmp/root", 1 },
+		{ "/etc/passwd", "/", 1 },
+		{ "/", "/", 1 },
+		{ "/anything/at/all", "/", 1 },
+		{ "relative", "/", 0 },
+		{ "", "/", 0 },
+		{ "/tmp/root", "", 0 },
+		{ "/tmp/root", "tmp", 0 },
+	};
+	/* clang-format on */
+	size_t i;
+	char d[120], out[64];
+
+	for (i = 0; i < ARRAY_LEN(t); i++) {
+		snprintf(d, sizeof(d), "under(\"%s\", \"%s\") = %d", t[i].path,
+			 t[i].dir, t[i].want);
+		CHECK_INT(hm_path_under(t[i].path, t[i].dir), t[i].want, d);
+	}
+	CHECK_INT(hm_path_under(NULL, "/"), 0, "under(NULL, /)");
+	CHECK_INT(hm_path_under("/a", NULL), 0, "under(/a, NULL)");
+	hm_path_normalize(NULL, "/tmp/root/../etc", out, sizeof(out));
+	CHECK_INT(hm_path_under(out, "/tmp/root"), 0,
+		  "normalised /tmp/root/../etc is not under /tmp/root");
+	hm_path_normalize(NULL, "/tmp/root/a/../b", out, sizeof(out));
+	CHECK_INT(hm_path_under(out, "/tmp/root"), 1,
+		  "normalised /tmp/root/a/../b is under /tmp/root");
+}
+
+static void test_path_is_normal(void)
+{
+	/* clang-format off */
+	static const struct { const char *path; int want; } t[] = {
+		{ "/", 1 }, { "/a", 1 }, { "/a/b", 1 }, { "/a/..b", 1 },
+		{ "/.x", 1 }, { "", 0 }, { "a", 0 }, { "/a/", 0 }, { "//a", 0 },
+		{ "/a//b", 0 }, { "/a/./b", 0 }, { "/a/..", 0 }, { "/.", 0 },
+		{ "/..", 0 },
+	};
+	/* clang-format on */
+	size_t i;
+	char d[80];
+
+	for (i = 0; i < ARRAY_LEN(t); i++) {
+		snprintf(d, sizeof(d), "is_normal(\"%s\") = %d", t[i].path,
+			 t[i].want);
+		CHECK_INT(hm_path_is_normal(t[i].path), t[i].want, d);
+	}
+	CHECK_INT(hm_path_is_normal(NULL), 0, "is_normal(NULL)");
+}
+
+static void test_runtime_readable(void)
+{
+	/* clang-format off */
+	static const struct { const char *path; int want; } t[] = {
+		{ "/usr/lib/python3.11/os.py", 1 },
+		{ "/usr/lib", 1 },
+		{ "/usr/lib64/libc.so.6", 1 },
+		{ "/usr/lib32/x", 1 },
+		{ "/lib/x86_64-linux-gnu/libc.so.6", 1 },
+		{ "/lib64/ld-linux-x86-64.so.2", 1 },
+		{ "/lib32/x", 1 },
+		{ "/etc/ld.so.cache", 1 },
+		{ "/etc/localtime", 1 },
+		{ "/usr/share/zoneinfo/UTC", 1 },
+		{ "/usr/share/locale/de/LC_MESSAGES/x.mo", 1 },
+		{ "/usr/lib/locale/C.utf8/LC_CTYPE", 1 },
+		{ "/dev/null", 1 },
+		{ "/dev/zero", 1 },
+		{ "/dev/urandom", 1 },
+		{ "/dev/random", 1 },
+		{ "/dev/tty", 1 },
+		{ "/usr/libx", 0 },
+		{ "/usr/local/lib/x", 0 },
+		{ "/libx", 0 },
+		{ "/etc/ld.so.cache.d", 0 },
+		{ "/etc/ld.so.conf", 0 },
+		{ "/etc/passwd", 0 },
+		{ "/etc/localtime/x", 0 },
+		{ "/dev/null/x", 0 },
+		{ "/dev/tty1", 0 },
+		{ "/dev/sda", 0 },
+		{ "/proc/self/root/etc/passwd", 0 },
+		{ "/proc/self/fd/3", 0 },
+		{ "/usr/lib/../../etc/passwd", 0 },
+		{ "/usr/share", 0 },
+		{ "usr/lib/x", 0 },
+		{ "", 0 },
+	};
+	/* clang-format on */
+	size_t i;
+	char d[120];
+
+	for (i = 0; i < ARRAY_LEN(t); i++) {
+		snprintf(d, sizeof(d), "runtime_readable(\"%s\") = %d",
+			 t[i].path, t[i].want);
+		CHECK_INT(hm_runtime_readable(t[i].path), t[i].want, d);
+	}
+	CHECK_INT(hm_runtime_readable(NULL), 0, "runtime_readable(NULL)");
+}
+
+static void test_open_flags(void)
+{
+	/* clang-format off */
+	static const struct { const char *desc; int flags, want; } t[] = {
+		{ "O_RDONLY", O_RDONLY, 0 },
+		{ "O_RDONLY|O_CLOEXEC", O_RDONLY | O_CLOEXEC, 0 },
+		{ "O_RDONLY|O_DIRECTORY", O_RDONLY | O_DIRECTORY, 0 },
+		{ "O_RDONLY|O_NOFOLLOW|O_NONBLOCK", O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0 },
+		{ "O_PATH", O_PATH, 0 },
+		{ "O_WRONLY", O_WRONLY, 1 },
+		{ "O_RDWR", O_RDWR, 1 },
+		{ "O_ACCMODE (3)", O_ACCMODE, 1 },
+		{ "O_RDONLY|O_TRUNC", O_RDONLY | O_TRUNC, 1 },
+		{ "O_RDONLY|O_CREAT", O_RDONLY | O_CREAT, 1 },
+		{ "O_RDONLY|O_APPEND", O_RDONLY | O_APPEND, 1 },
+		{ "O_TMPFILE|O_RDWR", O_TMPFILE | O_RDWR, 1 },
+		{ "O_TMPFILE alone", O_TMPFILE, 1 },
+	};
+	/* clang-format on */
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(t); i++)
+		CHECK_INT(hm_open_flags_write(t[i].flags), t[i].want,
+			  t[i].desc);
+}
+
+static void test_fopen_modes(void)
+{
+	/* clang-format off */
+	static const struct { const char *mode; int flags, write; } t[] = {
+		{ "r", O_RDONLY, 0 },
+		{ "rb", O_RDONLY, 0 },
+		{ "rt", O_RDONLY, 0 },
+		{ "rm", O_RDONLY, 0 },
+		{ "rc", O_RDONLY, 0 },
+		{ "re", O_RDONLY | O_CLOEXEC, 0 },
+		{ "rbe", O_RDONLY | O_CLOEXEC, 0 },
+		{ "r,ccs=UTF-8", O_RDONLY, 0 },
+		{ "r,ccs=+w", O_RDONLY, 0 },
+		{ "r+", O_RDWR, 1 },
+		{ "rb+", O_RDWR, 1 },
+		{ "r+b", O_RDWR, 1 },
+		{ "r+,ccs=UTF-8", O_RDWR, 1 },
+		{ "w", O_WRONLY | O_CREAT | O_TRUNC, 1 },
+		{ "wb", O_WRONLY | O_CREAT | O_TRUNC, 1 },
+		{ "w+", O_RDWR | O_CREAT | O_TRUNC, 1 },
+		{ "wx", O_WRONLY | O_CREAT | O_TRUNC | O_EXCL, 1 },
+		{ "wxe", O_WRONLY | O_CREAT | O_TRUNC | O_EXCL | O_CLOEXEC, 1 },
+		{ "a", O_WRONLY | O_CREAT | O_APPEND, 1 },
+		{ "a+", O_RDWR | O_CREAT | O_APPEND, 1 },
+		{ "rz", O_RDONLY, 0 },
+		{ "z", -1, -1 },
+		{ "", -1, -1 },
+		{ "+r", -1, -1 },
+		{ "R", -1, -1 },
+		{ "x", -1, -1 },
+	};
+	/* clang-format on */
+	size_t i;
+	char d[80];
+	int f;
+
+	for (i = 0; i < ARRAY_LEN(t); i++) {
+		f = hm_fopen_mode_flags(t[i].mode);
+		snprintf(d, sizeof(d), "fopen mode \"%s\"", t[i].mode);
+		CHECK_INT(f, t[i].flags, d);
+		if (t[i].write >= 0) {
+			snprintf(d, sizeof(d), "fopen mode \"%s\" write = %d",
+				 t[i].mode, t[i].write);
+			CHECK_INT(hm_open_flags_write(f), t[i].write, d);
+		}
+	}
+	CHECK_INT(hm_fopen_mode_flags(NULL), -1, "fopen mode NULL");
+}
+
+/* ------------------------------------------------------------------ */
+/* Builders, profiles, validation, names                               */
+/* ------------------------------------------------------------------ */
+
+static void test_paths_builders(void)
+{
+	struct hm_policy p;
+	char big[HM_PATH_MAX + 10];
+	int i, rc = 0;
+
+	hm_policy_init(&p);
+	CHECK_INT(hm_policy_set_root(&p, "/tmp//root/./x/../"), 0,
+		  "set_root normalises");
+	CHECK_STR(p.fs_root, "/tmp/root", "set_root stored form");
+	CHECK_INT(p.flags, HM_F_FS_ROOT | HM_F_FS_READONLY,
+		  "set_root sets FS_ROOT and FS_READONLY");
+	CHECK_INT(hm_policy_validate(&p), 0, "set_root output validates");
+	CHECK_INT(hm_policy_set_root(&p, "/"), 0, "set_root /");
+	CHECK_STR(p.fs_root, "/", "set_root / stored");
+	CHECK_INT(hm_policy_set_root(&p, "/.."), 0, "set_root /..");
+	CHECK_STR(p.fs_root, "/", "set_root /.. stored as /");
+
+	hm_policy_init(&p);
+	CHECK_INT(hm_policy_set_root(&p, "relative"), -EINVAL,
+		  "set_root relative");
+	CHECK_INT(hm_policy_set_root(&p, ""), -EINVAL, "set_root empty");
+	CHECK_INT(hm_policy_set_root(&p, NULL), -EINVAL, "set_root NULL");
+	CHECK_INT(hm_policy_set_root(NULL, "/"), -EINVAL,
+		  "set_root NULL policy");
+	memset(big, 'a', sizeof(big) - 1);
+	big[0] = '/';
+	big[sizeof(big) - 1] = '\0';
+	CHECK_INT(hm_policy_set_root(&p, big), -ENAMETOOLONG,
+		  "set_root too long");
+	CHECK_INT(p.flags, 0, "failed set_root leaves flags alone");
+	CHECK_STR(p.fs_root, "", "failed set_root leaves fs_root empty");
+
+	CHECK_INT(hm_policy_add_writable(&p, "/tmp/out/"), 0, "add_writable");
+	CHECK_STR(p.writable[0], "/tmp/out", "add_writable stored form");
+	CHECK_INT(p.flags, 0, "add_writable sets no flag");
+	CHECK_INT(hm_policy_add_writable(&p, "out"), -EINVAL,
+		  "add_writable relative");
+	CHECK_INT(hm_policy_add_writable(&p, big), -ENAMETOOLONG,
+		  "add_writable too long");
+	for (i = 1; i < HM_MAX_WRITABLE && !rc; i++)
+		rc = hm_policy_add_writable(&p, "/tmp/more");
+	CHECK_INT(rc, 0, "add_writable fills the table");
+	CHECK_INT(hm_policy_add_writable(&p, "/tmp/one-more"), -ENOSPC,
+		  "add_writable beyond HM_MAX_WRITABLE");
+	CHECK_INT(p.n_writable, HM_MAX_WRITABLE, "writable count at max");
+	CHECK_INT(hm_policy_validate(&p), 0, "full writable table validates");
+}
+
+static void test_add_import(void)
+{
+	/* clang-format off */
+	static const struct { const char *in; int rc; const char *stored; } t[] = {
+		{ "os", 0, "os" },
+		{ "xml.etree", 0, "xml.etree" },
+		{ "  pickle\t", 0, "pickle" },
+		{ "a.b_c.d1", 0, "a.b_c.d1" },
+		{ "_private._x", 0, "_private._x" },
+		{ "caf\xc3\xa9", 0, "caf\xc3\xa9" },
+		{ "", -EINVAL, NULL },
+		{ "  ", -EINVAL, NULL },
+		{ "1abc", -EINVAL, NULL },
+		{ "a.1b", -EINVAL, NULL },
+		{ "a..b", -EINVAL, NULL },
+		{ ".a", -EINVAL, NULL },
+		{ "a.", -EINVAL, NULL },
+		{ "a-b", -EINVAL, NULL },
+		{ "a b", -EINVAL, NULL },
+		{ "a/b", -EINVAL, NULL },
+		{ "*", -EINVAL, NULL },
+	};
+	/* clang-format on */
+	struct hm_policy p;
+	char big[HM_IMPORT_MAX + 10], d[80];
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < ARRAY_LEN(t); i++) {
+		hm_policy_init(&p);
+		snprintf(d, sizeof(d), "add_import(\"%s\") = %d", t[i].in,
+			 t[i].rc);
+		CHECK_INT(hm_policy_add_import(&p, t[i].in), t[i].rc, d);
+		if (t[i].stored) {
+			CHECK_STR(p.imports[0], t[i].stored, d);
+			CHECK_INT(hm_policy_validate(&p), 0,
+				  "add_import output validates");
+		} else {
+			CHECK_INT(p.n_imports, 0, "refused import not stored");
+		}
+	}
+	hm_policy_init(&p);
+	CHECK_INT(hm_policy_add_import(&p, NULL), -EINVAL, "add_import NULL");
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	CHECK_INT(hm_policy_add_import(&p, big), -ENAMETOOLONG,
+		  "add_import too long");
+	big[HM_IMPORT_MAX - 1] = '\0';
+	CHECK_INT(hm_policy_add_import(&p, big), 0,
+		  "add_import of HM_IMPORT_MAX-1 bytes");
+	for (i = 1; i < HM_MAX_IMPORTS && !rc; i++)
+		rc = hm_policy_add_import(&p, "m");
+	CHECK_INT(rc, 0, "add_import fills the table");
+	CHECK_INT(hm_policy_add_import(&p, "one_more"), -ENOSPC,
+		  "add_import beyond HM_MAX_IMPORTS");
+	CHECK_INT(hm_policy_validate(&p), 0, "full import table validates");
+}
+
+static void test_profiles(void)
+{
+	/* clang-format off */
+	static const struct { const char *name; uint32_t flags; } t[] = {
+		{ "block-all", HM_F_BLOCK_NATIVE | HM_F_BLOCK_SUBPROCESS |
+			HM_F_BLOCK_NETWORK | HM_F_FS_READONLY |
+			HM_F_BLOCK_ENVIRONMENT | HM_F_BLOCK_CODE_EXEC |
+			HM_F_BLOCK_INTERP_MUTATION },
+		{ "net-hermetic", HM_F_BLOCK_NETWORK | HM_F_ALLOW_LOCALHOST },
+		{ "exec-deny", HM_F_BLOCK_SUBPROCESS },
+		{ "fs-readonly", HM_F_FS_READONLY },
+		{ "block-native", HM_F_BLOCK_NATIVE },
+	};
+	/* clang-format on */
+	const char *const *names = hm_profile_names();
+	struct hm_policy p;
+	size_t i, n = 0;
+
+	for (i = 0; i < ARRAY_LEN(t); i++) {
+		hm_policy_init(&p);
+		CHECK_INT(hm_profile_apply(&p, t[i].name), 0, t[i].name);
+		CHECK_INT(p.flags, t[i].flags, t[i].name);
+		CHECK_INT(hm_policy_validate(&p), 0, "profile validates");
+	}
+	hm_policy_init(&p);
+	CHECK_INT(hm_profile_apply(&p, "bogus"), -ENOENT, "unknown profile");
+	CHECK_INT(hm_profile_apply(&p, "Block-All"), -ENOENT,
+		  "profile names are case-sensitive");
+	CHECK_INT(hm_profile_apply(&p, ""), -ENOENT, "empty profile name");
+	CHECK_INT(hm_profile_apply(&p, NULL), -ENOENT, "NULL profile name");
+	CHECK_INT(p.flags, 0, "unknown profiles change nothing");
+	CHECK_INT(hm_profile_apply(NULL, "block-all"), -EINVAL,
+		  "profile on NULL policy");
+
+	/* Profiles OR into what is there (union). */
+	p.flags = HM_F_TRACE;
+	hm_profile_apply(&p, "exec-deny");
+	hm_profile_apply(&p, "net-hermetic");
+	CHECK_INT(p.flags,
+		  HM_F_TRACE | HM_F_BLOCK_SUBPROCESS | HM_F_BLOCK_NETWORK |
+		      HM_F_ALLOW_LOCALHOST,
+		  "profiles are a union with existing flags");
+
+	OK(names != NULL, "profile names list");
+	while (names && names[n])
+		n++;
+	CHECK_INT(n, ARRAY_LEN(t), "five profile names, NULL-terminated");
+	for (i = 0; names && i < n && i < ARRAY_LEN(t); i++)
+		CHECK_STR(names[i], t[i].name, "profile names in doc order");
+}
+
+static void test_validate(void)
+{
+	struct hm_policy p;
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	size_t i, j, passed = 0;
+
+	hm_policy_init(&p);
+	CHECK_INT(hm_policy_validate(&p), 0, "validate: empty policy");
+	CHECK_INT(hm_policy_validate(NULL), -EINVAL, "validate: NULL");
+	for (i = 0; i < P_COUNT; i++)
+		CHECK_INT(hm_policy_validate(&policies[i]), 0,
+			  "validate: every test policy");
+	hm_policy_make_invalid(&p);
+	CHECK_INT(hm_policy_validate(&p), 0,
+		  "validate: the fail-closed stand-in (children inherit it)");
+	OK(p.flags & HM_F_INVALID, "make_invalid sets HM_F_INVALID");
+	OK(p.flags & HM_F_BLOCK_NETWORK, "make_invalid sets block flags");
+	hm_policy_make_invalid(NULL);
+
+	p = policies[P_NET_DOM];
+	p.flags |= 1u << 12;
+	CHECK_INT(hm_policy_validate(&p), -EINVAL, "validate: unknown flag");
+	p = policies[P_NET_DOM];
+	p.flags |= 1u << 31;
+	CHECK_INT(hm_policy_validate(&p), -EINVAL, "validate: flag bit 31");
+	p = policies[P_NET_DOM];
+	p.n_domains = HM_MAX_DOMAINS + 1;
+	CHECK_INT(hm_policy_validate(&p), -EINVAL,
+		  "validate: domain count over max");
+	p.n_domains = 0xffffffffu;
+	CHECK_INT(hm_policy_validate(&p), -EINVAL,
+		  "validate: domain count 2^32-1");
+	p = policies[P_RO_HOLE];
+	p.n_writable = HM_MAX_WRITABLE + 1;
+	CHECK_INT(hm_policy_validate(&p), -EINVAL,
+		  "validate: writable count over max");
+	p = policies[P_IMPORTS];
+	p.n_imports = HM_MAX_IMPORTS + 1;
+	CHECK_INT(hm_policy_validate(&p), -EINVAL,
+		  "validate: import count over max");
+	p = policies[P_NET_DOM];
+	memset(p.domains[1], 'a', HM_DOMAIN_MAX);
+	CHECK_INT(hm_policy_validate(&p), -EINVAL,
+		  "validate: domain not NUL-terminated");
+	p = policies[P_NET_DOM];
+	memset(p.domains[p.n_domains], 'a', HM_DOMAIN_MAX);
+	CHECK_INT(hm_policy_validate(&p), 0,
+		  "validate: garbage in an unused slot is ignored");
+	p = policies[P_ROOT];
+	memset(p.fs_root, 'a', HM_PATH_MAX);
+	CHECK_INT(hm_policy_validate(&p), -EINVAL,
+		  "validate: fs_root not NUL-terminated");
+	p = policies[P_NONE];
+	memset(p.fs_root, '/', HM_PATH_MAX);
+	CHECK_INT(hm_policy_validate(&p), -EINVAL,
+		  "validate: unterminated fs_root without FS_ROOT");
+	p = policies[P_RO_HOLE];
+	memset(p.writable[0], '/', HM_PATH_MAX);
+	CHECK_INT(hm_policy_validate(&p), -EINVAL,
+		  "validate: writable not NUL-terminated");
+	p = policies[P_IMPORTS];
+	memset(p.imports[0], 'a', HM_IMPORT_MAX);
+	CHECK_INT(hm_policy_validate(&p), -EINVAL,
+		  "validate: import not NUL-terminated");
+	hm_policy_init(&p);
+	p.flags = HM_F_FS_ROOT | HM_F_FS_READONLY;
+	CHECK_INT(hm_policy_validate(&p), -EINVAL,
+		  "validate: FS_ROOT without a root");
+	hm_policy_init(&p);
+	strcpy(p.fs_root, "/srv");
+	p.flags = HM_F_FS_READONLY;
+	CHECK_INT(hm_policy_validate(&p), -EINVAL,
+		  "validate: a root without FS_ROOT");
+	p.flags = HM_F_FS_ROOT;
+	CHECK_INT(hm_policy_validate(&p), -EINVAL,
+		  "validate: FS_ROOT without FS_READONLY");
+	p.flags = HM_F_FS_ROOT | HM_F_FS_READONLY;
+	CHECK_INT(hm_policy_validate(&p), 0, "validate: /srv root (control)");
+	strcpy(p.fs_root, "/srv/../etc");
+	CHECK_INT(hm_policy_validate(&p), -EINVAL,
+		  "validate: unnormalised root");
+	strcpy(p.fs_root, "srv");
+	CHECK_INT(hm_policy_validate(&p), -EINVAL, "validate: relative root");
+	p = policies[P_RO_HOLE];
+	strcpy(p.writable[0], "tmp/out");
+	CHECK_INT(hm_policy_validate(&p), -EINVAL,
+		  "validate: relative writable");
+	strcpy(p.writable[0], "/tmp/out/");
+	CHECK_INT(hm_policy_validate(&p), -EINVAL,
+		  "validate: writable with trailing slash");
+	p = policies[P_NET_DOM];
+	strcpy(p.domains[0], "Example.com");
+	CHECK_INT(hm_policy_validate(&p), -EINVAL,
+		  "validate: upper-case domain");
+	strcpy(p.domains[0], "com");
+	CHECK_INT(hm_policy_validate(&p), -EINVAL,
+		  "validate: single-label domain");
+	strcpy(p.domains[0], "*.example.com");
+	CHECK_INT(hm_policy_validate(&p), -EINVAL,
+		  "validate: wildcard left in a stored domain");
+	strcpy(p.domains[0], "example.com.");
+	CHECK_INT(hm_policy_validate(&p), -EINVAL,
+		  "validate: trailing dot left in a stored domain");
+	strcpy(p.domains[0], "");
+	CHECK_INT(hm_policy_validate(&p), -EINVAL, "validate: empty domain");
+	strcpy(p.domains[0], "example.net");
+	CHECK_INT(hm_policy_validate(&p), 0, "validate: example.net (control)");
+	p = policies[P_IMPORTS];
+	strcpy(p.imports[0], "a..b");
+	CHECK_INT(hm_policy_validate(&p), -EINVAL, "validate: bad import");
+	strcpy(p.imports[0], " os");
+	CHECK_INT(hm_policy_validate(&p), -EINVAL,
+		  "validate: untrimmed import");
+
+	/*
+	 * Hostile bytes: random policies must never crash validate or check
+	 * (ASan/UBSan builds watch), and whatever validates must be usable.
+	 */
+	for (i = 0; i < 3000; i++) {
+		unsigned char *b = (unsigned char *)&p;
+		struct hm_request rq = {.op = HM_OP_OPEN,
+					.path = "/etc/passwd"};
+
+		for (j = 0; j < sizeof(p); j++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			/* Mostly small bytes so strings end and counts fit. */
+			b[j] = (x & 3) ? 0 : (unsigned char)(x >> 24);
+		}
+		if (i % 3 == 0)
+			p.flags &= HM_F_ALL_KNOWN;
+		if (i % 2 == 0) {
+			p.n_domains %= HM_MAX_DOMAINS + 2;
+			p.n_writable %= HM_MAX_WRITABLE + 2;
+			p.n_imports %= HM_MAX_IMPORTS + 2;
+		}
+		if (hm_policy_validate(&p) == 0)
+			passed++;
+		for (j = HM_OP_CONNECT; j <= HM_OP_IMPORT; j++) {
+			rq.op = (enum hm_op)j;
+			rq.name = "x.example";
+			(void)hm_policy_check(&p, &rq);
+		}
+	}
+	OK(1, "validate/check survive 3000 random policies");
+	printf("# %zu random policies validated\n", passed);
+}
+
+static void test_names(void)
+{
+	/* clang-format off */
+	static const struct { enum hm_reason r; const char *name; } t[] = {
+		{ HM_R_NONE, "allowed" },
+		{ HM_R_NO_NETWORK, "no-network" },
+		{ HM_R_NO_SUBPROCESS, "no-subprocess" },
+		{ HM_R_FS_READONLY, "fs-readonly" },
+		{ HM_R_FS_ROOT, "fs-root" },
+		{ HM_R_BLOCK_NATIVE, "block-native" },
+		{ HM_R_NO_ENVIRONMENT, "no-environment" },
+		{ HM_R_NO_CODE_EXEC, "no-code-exec" },
+		{ HM_R_NO_INTERP_MUTATION, "no-interpreter-mutation" },
+		{ HM_R_DENY_IMPORT, "deny-import" },
+		{ HM_R_UNGUARDABLE, "unguardable" },
+		{ HM_R_INVALID_POLICY, "invalid-policy" },
+	};
+	static const struct { enum hm_op op; enum hm_family fam; } f[] = {
+		{ HM_OP_CONNECT, HM_FAM_NETWORK },
+		{ HM_OP_SENDTO, HM_FAM_NETWORK },
+		{ HM_OP_BIND, HM_FAM_NETWORK },
+		{ HM_OP_LISTEN, HM_FAM_NETWORK },
+		{ HM_OP_SOCKET, HM_FAM_NETWORK },
+		{ HM_OP_RESOLVE, HM_FAM_NETWORK },
+		{ HM_OP_EXEC, HM_FAM_SUBPROCESS },
+		{ HM_OP_OPEN, HM_FAM_FILESYSTEM },
+		{ HM_OP_MUTATE, HM_FAM_FILESYSTEM },
+		{ HM_OP_DLOPEN, HM_FAM_NATIVE },
+		{ HM_OP_ENV, HM_FAM_PYTHON },
+		{ HM_OP_CODE_EXEC, HM_FAM_PYTHON },
+		{ HM_OP_INTERP, HM_FAM_PYTHON },
+		{ HM_OP_IMPORT, HM_FAM_PYTHON },
+	};
+	/* clang-format on */
+	size_t i;
+
+	CHECK_INT(ARRAY_LEN(t), HM_R_COUNT, "every reason has a test row");
+	for (i = 0; i < ARRAY_LEN(t); i++)
+		CHECK_STR(hm_reason_name(t[i].r), t[i].name, t[i].name);
+	CHECK_STR(hm_reason_name(HM_R_COUNT), "unknown", "reason COUNT");
+	CHECK_STR(hm_reason_name((enum hm_reason) - 1), "unknown", "reason -1");
+	CHECK_STR(hm_reason_name((enum hm_reason)1000), "unknown",
+		  "reason 1000");
+	for (i = 0; i < ARRAY_LEN(f); i++)
+		CHECK_INT(hm_op_family(f[i].op), f[i].fam, "op family");
+	OK(hm_op_family((enum hm_op)99) < HM_FAM_COUNT,
+	   "unknown op maps to a valid family");
+}
+
+int main(void)
+{
+	build_policies();
+	test_verdicts();
+	test_check_edges();
+	test_domain_match();
+	test_add_domain();
+	test_metadata();
+	test_classify();
+	test_format();
+	test_normalize();
+	test_path_under();
+	test_path_is_normal();
+	test_runtime_readable();
+	test_open_flags();
+	test_fopen_modes();
+	test_paths_builders();
+	test_add_import();
+	test_profiles();
+	test_validate();
+	test_names();
+	return tap_done();
+}
