@@ -40,7 +40,17 @@ static __thread struct dl_tls dl_tls __attribute__((tls_model("initial-exec")));
  */
 static const char dl_denied[1];
 
-/* True if @dir (absolute, normalised) is hermetic's own package directory. */
+/* True if @path (absolute, normalised) is directly in the package dir. */
+/* True if @path has a ".." component (a symlink could make it go anywhere). */
+static int has_dotdot(const char *path)
+{
+	for (const char *p = path; (p = strstr(p, "..")) != NULL; p += 2)
+		if ((p == path || p[-1] == '/') &&
+		    (p[2] == '/' || p[2] == '\0'))
+			return 1;
+	return 0;
+}
+
 static int in_pkgdir(const char *path)
 {
 	const char *slash = strrchr(path, '/');
@@ -58,9 +68,9 @@ static int in_pkgdir(const char *path)
 /*
  * Decide a dlopen of @file under block_native (or an invalid policy).
  * Returns the name the real call must get (a stable copy, or NULL for
- * dlopen(NULL)), or dl_denied after reporting and arming dlerror(). Kept out of
- * line so the trampolines' own frames hold no array (a stack protector canary
- * would forbid the tail call).
+ * dlopen(NULL)), or dl_denied after reporting and arming dlerror().
+ * Kept out of line so the trampolines' own frames hold no array (a stack
+ * protector canary would forbid the tail call).
  *
  * Allowed, in order:
  *  - dlopen(NULL) (the main program) and RTLD_NOLOAD probes;
@@ -72,7 +82,11 @@ static int in_pkgdir(const char *path)
  *    extension: the Python layer must load even when block_native is
  *    inherited. The path is normalised lexically (a relative one against
  *    the current directory) and its directory must equal pkgdir exactly;
- *    subdirectories are not included. Anything else is denied.
+ *    subdirectories and names with a ".." component (which a symlink
+ *    could send anywhere) are not included. This entry trusts pkgdir's
+ *    contents: it must not be writable by the guarded program (an
+ *    installed package is not; under fs_readonly nothing is).
+ * Anything else is denied.
  */
 static __attribute__((noinline)) const char *
 dl_decide(const char *file, int mode, const char *api)
@@ -105,7 +119,8 @@ dl_decide(const char *file, int mode, const char *api)
 		dlclose(h);
 		goto allow;
 	}
-	if (strchr(copy, '/') && (copy[0] == '/' || getcwd(cwd, sizeof(cwd))) &&
+	if (strchr(copy, '/') && !has_dotdot(copy) &&
+	    (copy[0] == '/' || getcwd(cwd, sizeof(cwd))) &&
 	    hm_path_normalize(copy[0] == '/' ? NULL : cwd, copy, norm,
 			      sizeof(norm)) >= 0 &&
 	    in_pkgdir(norm))
@@ -141,6 +156,7 @@ HM_EXPORT void *dlopen(const char *file, int mode)
 {
 	uint32_t f;
 
+	dl_tls.pending = 0; /* a refusal is reported by the next dlerror only */
 	if (hm_shim_enter()) {
 		f = hm_shim_flags();
 		if (f & DL_ANY_BLOCK) {
@@ -156,24 +172,28 @@ HM_EXPORT void *dlopen(const char *file, int mode)
 	return HM_REAL(dlopen)(file, mode);
 }
 
-/* Report and arm dlerror() for a refused namespace. */
+/*
+ * Report and arm dlerror() for a refused namespace: "hermetic: dlmopen
+ * outside the base namespace blocked (its libc is not guarded): <file>".
+ */
 static __attribute__((noinline)) void dl_deny_namespace(const char *file,
 							uint32_t f)
 {
+	static const char pfx[] = "hermetic: dlmopen outside the base "
+				  "namespace blocked (its libc is not "
+				  "guarded): ";
 	enum hm_reason r = (f & HM_F_INVALID)	     ? HM_R_INVALID_POLICY
 			   : (f & HM_F_BLOCK_NATIVE) ? HM_R_BLOCK_NATIVE
 						     : HM_R_UNGUARDABLE;
-	char *copy = dl_tls.msg + DL_PREFIX_LEN;
-	size_t cap = sizeof(dl_tls.msg) - DL_PREFIX_LEN;
 	const char *v = file ? file : "(main program)";
-	size_t n = strnlen(v, cap - 1);
+	size_t n = strnlen(v, sizeof(dl_tls.msg) - sizeof(pfx));
 
 	hm_inside++;
 	hm_shim_report("dlmopen", "path", v, r);
-	memcpy(copy, v, n);
-	copy[n] = '\0';
 	(void)HM_REAL(dlerror)();
-	memcpy(dl_tls.msg, DL_PREFIX, DL_PREFIX_LEN);
+	memcpy(dl_tls.msg, pfx, sizeof(pfx) - 1);
+	memcpy(dl_tls.msg + sizeof(pfx) - 1, v, n);
+	dl_tls.msg[sizeof(pfx) - 1 + n] = '\0';
 	dl_tls.pending = 1;
 	hm_inside--;
 	errno = EACCES;
@@ -189,6 +209,7 @@ HM_EXPORT void *dlmopen(Lmid_t lmid, const char *file, int mode)
 {
 	uint32_t f;
 
+	dl_tls.pending = 0;
 	if (hm_shim_enter()) {
 		f = hm_shim_flags();
 		if (f & DL_ANY_BLOCK) {

@@ -890,6 +890,8 @@ static int hostent_r_deny(struct hostent **result, int *h_errnop)
 		*result = NULL;
 	if (h_errnop)
 		*h_errnop = NO_RECOVERY;
+	/* CPython reads the global h_errno, not *h_errnop. */
+	h_errno = NO_RECOVERY;
 	errno = EACCES;
 	return EACCES;
 }
