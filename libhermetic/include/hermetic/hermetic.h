@@ -94,7 +94,7 @@ void hm_policy_init(struct hm_policy *p);
  * Add an allow_domains entry after normalising it (trim blanks, lower-case,
  * strip one trailing dot; a leading "*." or "." is accepted and stripped).
  * Returns 0, -EINVAL for an empty string, "*", a single label such as "com"
- * or ".com", or any character outside [a-z0-9.-] (IP literals pass), -ENOSPC
+ * or ".com", or any character outside [a-z0-9._-] (IP literals pass), -ENOSPC
  * when the table is full, -ENAMETOOLONG when it does not fit. Duplicates
  * are accepted silently.
  */
