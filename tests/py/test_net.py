@@ -5,7 +5,6 @@ hermetic failed to block them run inside an empty network namespace (the
 `isolated` fixture) or use a UDP connect, which sends no packet."""
 
 import os
-import shutil
 import socket
 
 import pytest
