@@ -4,14 +4,20 @@
  * memfd ("hermetic-dyn") mapped MAP_PRIVATE holding the stack of active
  * hermetic_blocker entries, read lock-free under a seqlock.
  *
- * Torn reads: a reader may evaluate a dynamic entry while a writer
- * rewrites it; the seqlock then discards the verdict. Such a read stays
- * memory-safe because writers only ever store entries in canonical form
- * (every count within its maximum, every string array zero-filled after
- * its NUL, so the last byte of each array is always 0): any byte-wise mix
- * of two canonical entries is again NUL-terminated inside every array
- * with counts within the maxima. hm_policy_check therefore never reads
- * outside an entry, whatever it sees.
+ * The dynamic stack is an array of entry slots plus an order[] of slot
+ * numbers. A push fills a free slot outside the seqlock's write window
+ * and then, inside it, only appends the slot number; a pop only removes
+ * one. Write windows are a few stores long, so readers rarely retry.
+ *
+ * Torn reads: a stale reader (one whose seqlock read will fail) may
+ * evaluate a slot while a writer refills it; the verdict is discarded.
+ * Such a read stays memory-safe because writers only ever store entries
+ * in canonical form (every count within its maximum, every string array
+ * zero-filled after its NUL, so the last byte of each array is always 0):
+ * any byte-wise mix of two canonical entries is again NUL-terminated
+ * inside every array with counts within the maxima, and slot numbers are
+ * reduced modulo HM_MAX_DYN. hm_policy_check therefore never reads
+ * outside an entry, whatever it sees (it also bounds its own reads).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -71,10 +77,11 @@ struct hm_dyn_area {
 	uint32_t version;
 	uint64_t size;		/* sizeof(struct hm_dyn_area) */
 	_Atomic uint32_t seq;	/* odd while a writer is active */
-	_Atomic uint32_t n;	/* live entries */
+	_Atomic uint32_t n;	/* live entries: order[0..n) */
 	_Atomic uint32_t flags; /* OR of the live entries' flags (superset) */
 	uint32_t next_id;	/* writers only */
 	_Atomic uint64_t counters[HM_FAM_COUNT];
+	_Atomic uint8_t order[HM_MAX_DYN]; /* slots, oldest entry first */
 	struct hm_dyn_entry entries[HM_MAX_DYN];
 };
 
@@ -180,6 +187,16 @@ static int dyn_ok(const struct hm_dyn_area *d)
 static uint32_t clamp_dyn(uint32_t n)
 {
 	return n > HM_MAX_DYN ? HM_MAX_DYN : n;
+}
+
+/* The entry at stack position @i (any @i is memory-safe). */
+static const struct hm_dyn_entry *entry_at(const struct hm_dyn_area *d,
+					   uint32_t i)
+{
+	uint8_t slot = atomic_load_explicit(&d->order[i % HM_MAX_DYN],
+					    memory_order_relaxed);
+
+	return &d->entries[slot % HM_MAX_DYN];
 }
 
 /* ---- creation ------------------------------------------------------------ */
@@ -511,40 +528,17 @@ int hm_segment_attach(struct hm_segment *s)
 
 /* ---- readers ------------------------------------------------------------- */
 
-enum hm_family hm_op_family(enum hm_op op)
-{
-	switch (op) {
-	case HM_OP_CONNECT:
-	case HM_OP_SENDTO:
-	case HM_OP_BIND:
-	case HM_OP_LISTEN:
-	case HM_OP_SOCKET:
-	case HM_OP_RESOLVE:
-		return HM_FAM_NETWORK;
-	case HM_OP_EXEC:
-		return HM_FAM_SUBPROCESS;
-	case HM_OP_OPEN:
-	case HM_OP_MUTATE:
-		return HM_FAM_FILESYSTEM;
-	case HM_OP_DLOPEN:
-		return HM_FAM_NATIVE;
-	case HM_OP_ENV:
-	case HM_OP_CODE_EXEC:
-	case HM_OP_INTERP:
-	case HM_OP_IMPORT:
-		return HM_FAM_PYTHON;
-	default:
-		return HM_FAM_PYTHON;
-	}
-}
-
 /*
  * The flags without which a layer cannot deny @op, so the layer can be
- * skipped (mirrors hm_policy_check's rules; HM_F_INVALID denies all).
- * 0 means "never skip" (imports: deny_imports has no flag of its own).
+ * skipped. Mirrors hm_policy_check: HM_F_INVALID and unknown bits deny
+ * (almost) everything; otherwise each op looks at its family's flags.
+ * 0 means "never skip" (deny_imports has no flag of its own; unknown ops
+ * are denied by every layer).
  */
 static uint32_t op_mask(enum hm_op op)
 {
+	const uint32_t always = HM_F_INVALID | ~(uint32_t)HM_F_ALL_KNOWN;
+
 	switch (op) {
 	case HM_OP_CONNECT:
 	case HM_OP_SENDTO:
@@ -552,20 +546,20 @@ static uint32_t op_mask(enum hm_op op)
 	case HM_OP_LISTEN:
 	case HM_OP_SOCKET:
 	case HM_OP_RESOLVE:
-		return HM_F_INVALID | HM_F_BLOCK_NETWORK;
+		return always | HM_F_BLOCK_NETWORK;
 	case HM_OP_EXEC:
-		return HM_F_INVALID | HM_F_BLOCK_SUBPROCESS;
+		return always | HM_F_BLOCK_SUBPROCESS;
 	case HM_OP_OPEN:
 	case HM_OP_MUTATE:
-		return HM_F_INVALID | HM_F_FS_READONLY | HM_F_FS_ROOT;
+		return always | HM_F_FS_READONLY | HM_F_FS_ROOT;
 	case HM_OP_DLOPEN:
-		return HM_F_INVALID | HM_F_BLOCK_NATIVE;
+		return always | HM_F_BLOCK_NATIVE;
 	case HM_OP_ENV:
-		return HM_F_INVALID | HM_F_BLOCK_ENVIRONMENT;
+		return always | HM_F_BLOCK_ENVIRONMENT;
 	case HM_OP_CODE_EXEC:
-		return HM_F_INVALID | HM_F_BLOCK_CODE_EXEC;
+		return always | HM_F_BLOCK_CODE_EXEC;
 	case HM_OP_INTERP:
-		return HM_F_INVALID | HM_F_BLOCK_INTERP_MUTATION;
+		return always | HM_F_BLOCK_INTERP_MUTATION;
 	case HM_OP_IMPORT:
 		return 0;
 	default:
@@ -613,7 +607,7 @@ static int check_dyn(const struct hm_dyn_area *d, const struct hm_request *rq,
 		return 0;
 	n = clamp_dyn(atomic_load_explicit(&d->n, memory_order_relaxed));
 	for (i = 0; i < n && r == HM_R_NONE; i++) {
-		const struct hm_policy *p = &d->entries[i].pol;
+		const struct hm_policy *p = &entry_at(d, i)->pol;
 
 		if (may_deny(p->flags, mask))
 			r = hm_policy_check(p, rq);
@@ -735,7 +729,7 @@ static int snap_once(const struct hm_segment *s, struct snap_args *a, int *rc)
 	for (i = 0; i < nb; i++)
 		ptrs[k++] = &s->base->layers[i];
 	for (i = 0; i < nd; i++)
-		ptrs[k++] = &d->entries[i].pol;
+		ptrs[k++] = &entry_at(d, i)->pol;
 	if (!a->out) {
 		a->size = k ? hm_wire_encoded_size_ptrs(ptrs, k) : 1;
 		*rc = 0;
@@ -848,10 +842,25 @@ static int id_in_use(const struct hm_dyn_area *d, uint32_t n, uint32_t id)
 	uint32_t i;
 
 	for (i = 0; i < n; i++) {
-		if (d->entries[i].id == id)
+		if (entry_at(d, i)->id == id)
 			return 1;
 	}
 	return 0;
+}
+
+/* A slot not referenced by order[0..n) (n < HM_MAX_DYN). */
+static uint8_t free_slot(const struct hm_dyn_area *d, uint32_t n)
+{
+	uint32_t used = 0, i;
+	uint8_t slot = 0;
+
+	for (i = 0; i < n; i++)
+		used |= 1u << (atomic_load_explicit(&d->order[i],
+						    memory_order_relaxed) %
+			       HM_MAX_DYN);
+	while (used & (1u << slot))
+		slot++;
+	return slot;
 }
 
 int hm_segment_push(struct hm_segment *s, const struct hm_policy *p, int sealed,
@@ -859,13 +868,14 @@ int hm_segment_push(struct hm_segment *s, const struct hm_policy *p, int sealed,
 {
 	struct hm_dyn_area *d;
 	uint32_t n, new_id, seq;
+	uint8_t slot;
 
 	if (!valid(s) || !p || !id)
 		return -EINVAL;
 	if (hm_policy_validate(p) < 0)
 		return -EINVAL;
 	d = s->dyn;
-	n = atomic_load_explicit(&d->n, memory_order_relaxed);
+	n = clamp_dyn(atomic_load_explicit(&d->n, memory_order_relaxed));
 	if (n >= HM_MAX_DYN)
 		return -ENOSPC;
 	do {
@@ -873,15 +883,22 @@ int hm_segment_push(struct hm_segment *s, const struct hm_policy *p, int sealed,
 	} while (new_id == 0 || id_in_use(d, n, new_id));
 
 	/*
-	 * Widen the flags first so hm_segment_flags never under-reports:
-	 * an interposer that skips the check on the fast path must not miss
-	 * an entry that is already visible.
+	 * Fill a free slot while the sequence is even: no consistent reader
+	 * looks at it (only order[0..n) is live), and a stale reader's
+	 * verdict is discarded. A policy marked sealed is sealed whatever
+	 * the caller says.
+	 */
+	slot = free_slot(d, n);
+	put_entry(&d->entries[slot], new_id,
+		  sealed || (p->flags & HM_F_SEALED) ? 1 : 0, p);
+	/*
+	 * Widen the flags before the entry goes live so hm_segment_flags
+	 * never under-reports: an interposer that skips the check on the
+	 * fast path must not miss an entry that is already visible.
 	 */
 	atomic_fetch_or_explicit(&d->flags, p->flags, memory_order_release);
 	seq = write_begin(d);
-	/* A policy marked sealed is sealed whatever the caller says. */
-	put_entry(&d->entries[n], new_id,
-		  sealed || (p->flags & HM_F_SEALED) ? 1 : 0, p);
+	atomic_store_explicit(&d->order[n], slot, memory_order_relaxed);
 	atomic_store_explicit(&d->n, n + 1, memory_order_relaxed);
 	write_end(d, seq);
 	*id = new_id;
@@ -892,30 +909,31 @@ int hm_segment_pop(struct hm_segment *s, uint32_t id)
 {
 	struct hm_dyn_area *d;
 	uint32_t n, i, j, flags = 0, seq;
+	uint8_t next;
 
 	if (!valid(s))
 		return -EINVAL;
 	d = s->dyn;
 	n = clamp_dyn(atomic_load_explicit(&d->n, memory_order_relaxed));
-	for (i = 0; i < n && d->entries[i].id != id; i++)
+	for (i = 0; i < n && entry_at(d, i)->id != id; i++)
 		;
 	if (i == n || id == 0)
 		return -ENOENT;
-	if (d->entries[i].sealed)
+	if (entry_at(d, i)->sealed)
 		return -EPERM;
 
 	seq = write_begin(d);
-	/* Compact: every copy moves one canonical entry over another. */
-	for (j = i; j + 1 < n; j++)
-		memcpy(&d->entries[j], &d->entries[j + 1],
-		       sizeof(d->entries[j]));
+	for (j = i; j + 1 < n; j++) {
+		next = atomic_load_explicit(&d->order[j + 1],
+					    memory_order_relaxed);
+		atomic_store_explicit(&d->order[j], next, memory_order_relaxed);
+	}
 	atomic_store_explicit(&d->n, n - 1, memory_order_relaxed);
-	memset(&d->entries[n - 1], 0, sizeof(d->entries[n - 1]));
 	write_end(d, seq);
 
 	/* Narrow the flags only once the entry is gone (see push). */
 	for (j = 0; j + 1 < n; j++)
-		flags |= d->entries[j].pol.flags;
+		flags |= entry_at(d, j)->pol.flags;
 	atomic_store_explicit(&d->flags, flags, memory_order_release);
 	return 0;
 }

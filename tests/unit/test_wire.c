@@ -1,0 +1,599 @@
+/*
+ * test_wire.c - unit tests of the HERMETIC_POLICY codec: round trips up to
+ * every maximum, exact sizes, and every class of malformed input (records
+ * are also hand-built here from the format description in wire.c, with
+ * an independent FNV-1a 64, so counts and lengths can lie convincingly).
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hermetic/hermetic.h"
+#include "tap.h"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static int policy_eq(const struct hm_policy *a, const struct hm_policy *b)
+{
+	uint32_t i;
+
+	if (a->flags != b->flags || a->n_domains != b->n_domains ||
+	    a->n_writable != b->n_writable || a->n_imports != b->n_imports ||
+	    strcmp(a->fs_root, b->fs_root) != 0)
+		return 0;
+	for (i = 0; i < a->n_domains; i++) {
+		if (strcmp(a->domains[i], b->domains[i]) != 0)
+			return 0;
+	}
+	for (i = 0; i < a->n_writable; i++) {
+		if (strcmp(a->writable[i], b->writable[i]) != 0)
+			return 0;
+	}
+	for (i = 0; i < a->n_imports; i++) {
+		if (strcmp(a->imports[i], b->imports[i]) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* Encode @n layers into a fresh buffer of exactly the announced size. */
+static char *encode(const struct hm_policy *layers, size_t n, int *rc)
+{
+	size_t size = hm_wire_encoded_size(layers, n);
+	char *out = malloc(size);
+
+	*rc = hm_wire_encode(layers, n, out, size);
+	return out;
+}
+
+/* A hand-built binary record, hex-encoded by finish(). */
+struct rec {
+	unsigned char b[8192];
+	size_t len;
+};
+
+static void r_u8(struct rec *r, unsigned v)
+{
+	r->b[r->len++] = (unsigned char)v;
+}
+
+static void r_u16(struct rec *r, unsigned v)
+{
+	r_u8(r, v & 0xff);
+	r_u8(r, (v >> 8) & 0xff);
+}
+
+static void r_u32(struct rec *r, uint32_t v)
+{
+	r_u16(r, v & 0xffff);
+	r_u16(r, v >> 16);
+}
+
+static void r_bytes(struct rec *r, const void *p, size_t n)
+{
+	memcpy(r->b + r->len, p, n);
+	r->len += n;
+}
+
+static void r_str(struct rec *r, const char *s)
+{
+	r_u16(r, (unsigned)strlen(s));
+	r_bytes(r, s, strlen(s));
+}
+
+static void r_head(struct rec *r, unsigned version, unsigned n_layers)
+{
+	r->len = 0;
+	r_bytes(r, "HMPW", 4);
+	r_u16(r, version);
+	r_u16(r, n_layers);
+}
+
+/* A layer with no tables: flags and fs_root only. */
+static void r_plain_layer(struct rec *r, uint32_t flags, const char *root)
+{
+	r_u32(r, flags);
+	r_str(r, root);
+	r_u16(r, 0);
+	r_u16(r, 0);
+	r_u16(r, 0);
+}
+
+static char *finish(struct rec *r)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint64_t h = 0xcbf29ce484222325ull;
+	char *out;
+	size_t i;
+
+	for (i = 0; i < r->len; i++)
+		h = (h ^ r->b[i]) * 0x100000001b3ull;
+	for (i = 0; i < 8; i++)
+		r_u8(r, (h >> (8 * i)) & 0xff);
+	out = malloc(2 * r->len + 1);
+	for (i = 0; i < r->len; i++) {
+		out[2 * i] = hex[r->b[i] >> 4];
+		out[2 * i + 1] = hex[r->b[i] & 15];
+	}
+	out[2 * r->len] = '\0';
+	return out;
+}
+
+static struct hm_policy scratch[HM_MAX_BASE];
+
+static int decode(const char *text, size_t max, size_t *n)
+{
+	return hm_wire_decode(text, scratch, max, n);
+}
+
+/* A domain of exactly @len chars: labels of up to 63 chars. */
+static void make_domain(char *buf, size_t len, char first)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = (i % 64 == 63) ? '.' : 'a' + (char)(i % 26);
+	buf[0] = first;
+	buf[len] = '\0';
+	if (buf[len - 1] == '.')
+		buf[len - 1] = 'z';
+}
+
+/* An absolute path of exactly @len chars ("/d/dddd/..."). */
+static void make_path(char *buf, size_t len, char c)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = (i % 50 == 0) ? '/' : c;
+	if (buf[len - 1] == '/')
+		buf[len - 1] = c;
+	buf[len] = '\0';
+}
+
+/* A dotted identifier of exactly @len chars. */
+static void make_import(char *buf, size_t len, char c)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = (i % 20 == 19) ? '.' : c;
+	if (buf[len - 1] == '.')
+		buf[len - 1] = c;
+	buf[len] = '\0';
+}
+
+/* Every table full, every string as long as the builders accept. */
+static int make_max_layer(struct hm_policy *p, char tag)
+{
+	char buf[HM_PATH_MAX + 8];
+	size_t len;
+	int i, rc = 0;
+
+	hm_policy_init(p);
+	p->flags = HM_F_BLOCK_NETWORK | HM_F_ALLOW_LOCALHOST |
+		   HM_F_BLOCK_SUBPROCESS | HM_F_BLOCK_NATIVE |
+		   HM_F_BLOCK_ENVIRONMENT | HM_F_BLOCK_CODE_EXEC |
+		   HM_F_BLOCK_INTERP_MUTATION | HM_F_TRACE | HM_F_SEALED;
+	make_path(buf, HM_PATH_MAX - 1, tag);
+	rc |= hm_policy_set_root(p, buf);
+	for (i = 0; i < HM_MAX_DOMAINS; i++) {
+		/* DNS caps names below the array size; take the longest. */
+		for (len = HM_DOMAIN_MAX - 1; len > 3; len--) {
+			make_domain(buf, len, (char)('a' + i % 26));
+			buf[1] = (char)('a' + i / 26);
+			if (hm_policy_add_domain(p, buf) == 0)
+				break;
+		}
+		rc |= len <= 3;
+	}
+	for (i = 0; i < HM_MAX_WRITABLE; i++) {
+		make_path(buf, HM_PATH_MAX - 1, (char)('a' + i));
+		rc |= hm_policy_add_writable(p, buf);
+	}
+	for (i = 0; i < HM_MAX_IMPORTS; i++) {
+		make_import(buf, HM_IMPORT_MAX - 1, (char)('a' + i % 26));
+		buf[1] = (char)('a' + i / 26);
+		rc |= hm_policy_add_import(p, buf);
+	}
+	return rc;
+}
+
+/* ---- round trips ----------------------------------------------------------
+ */
+
+static void test_empty(void)
+{
+	size_t n = 99;
+	char *text;
+	int rc;
+
+	text = encode(NULL, 0, &rc);
+	CHECK_INT(rc, strlen(text), "empty: encode returns the length");
+	CHECK_INT(strlen(text) + 1, hm_wire_encoded_size(NULL, 0),
+		  "empty: size is exact");
+	CHECK_INT(strlen(text), 32, "empty: header + checksum = 16 bytes");
+	CHECK_INT(strspn(text, "0123456789abcdef"), strlen(text),
+		  "empty: lower-case hex only");
+	CHECK_INT(decode(text, HM_MAX_BASE, &n), 0, "empty: decodes");
+	CHECK_INT(n, 0, "empty: zero layers");
+	CHECK_INT(decode(text, 0, &n), 0, "empty: decodes with max 0");
+	free(text);
+}
+
+static void test_one(void)
+{
+	struct hm_policy p;
+	size_t n = 0;
+	char *text;
+	int rc;
+
+	hm_policy_init(&p);
+	p.flags = HM_F_BLOCK_NETWORK | HM_F_ALLOW_LOCALHOST;
+	OK(hm_policy_add_domain(&p, "example.com") == 0, "one: add domain");
+	OK(hm_policy_set_root(&p, "/srv/data") == 0, "one: set root");
+	OK(hm_policy_add_writable(&p, "/tmp/out") == 0, "one: add writable");
+	OK(hm_policy_add_import(&p, "os.path") == 0, "one: add import");
+	text = encode(&p, 1, &rc);
+	CHECK_INT(rc, strlen(text), "one: encode");
+	CHECK_INT(strlen(text) + 1, hm_wire_encoded_size(&p, 1),
+		  "one: size is exact");
+	CHECK_INT(decode(text, HM_MAX_BASE, &n), 0, "one: decode");
+	CHECK_INT(n, 1, "one: one layer");
+	OK(policy_eq(&p, &scratch[0]), "one: layer equal after round trip");
+	CHECK_INT(decode(text, 1, &n), 0, "one: decodes with max 1");
+	CHECK_INT(decode(text, 0, &n), -E2BIG, "one: max 0 is E2BIG");
+	CHECK_INT(n, 0, "one: n is 0 on error");
+	free(text);
+
+	/* The fail-closed stand-in travels too. */
+	hm_policy_make_invalid(&p);
+	text = encode(&p, 1, &rc);
+	CHECK_INT(rc, strlen(text), "invalid-stand-in: encodes");
+	CHECK_INT(decode(text, 1, &n), 0, "invalid-stand-in: decodes");
+	OK(n == 1 && (scratch[0].flags & HM_F_INVALID),
+	   "invalid-stand-in: keeps HM_F_INVALID");
+	free(text);
+}
+
+static void test_many_and_max(void)
+{
+	static struct hm_policy layers[HM_MAX_BASE];
+	size_t n = 0, i, size;
+	char *text;
+	int rc, eq = 1;
+
+	for (i = 0; i < HM_MAX_BASE; i++) {
+		hm_policy_init(&layers[i]);
+		layers[i].flags = (uint32_t)(i % 2 ? HM_F_BLOCK_NETWORK
+						   : HM_F_BLOCK_SUBPROCESS);
+		if (i % 3 == 0)
+			hm_policy_add_domain(&layers[i], "pypi.org");
+		if (i % 4 == 0)
+			hm_policy_set_root(&layers[i], "/opt");
+	}
+	text = encode(layers, HM_MAX_BASE, &rc);
+	CHECK_INT(rc, strlen(text), "many: encode 32 layers");
+	CHECK_INT(decode(text, HM_MAX_BASE, &n), 0, "many: decode");
+	CHECK_INT(n, HM_MAX_BASE, "many: 32 layers");
+	for (i = 0; i < n; i++)
+		eq &= policy_eq(&layers[i], &scratch[i]);
+	OK(eq, "many: every layer equal, in order");
+	CHECK_INT(decode(text, HM_MAX_BASE - 1, &n), -E2BIG,
+		  "many: 32 layers into 31 is E2BIG");
+	free(text);
+	CHECK_INT(hm_wire_encode(layers, HM_MAX_BASE + 1, NULL, 0), -EINVAL,
+		  "many: more layers than any process holds is refused");
+
+	OK(make_max_layer(&layers[0], 'm') == 0, "max: builders accept it");
+	OK(strlen(layers[0].fs_root) == HM_PATH_MAX - 1, "max: 1023-byte root");
+	for (i = 1; i < HM_MAX_BASE; i++)
+		layers[i] = layers[0];
+	size = hm_wire_encoded_size(layers, HM_MAX_BASE);
+	text = malloc(size);
+	CHECK_INT(hm_wire_encode(layers, HM_MAX_BASE, text, size - 1), -ENOSPC,
+		  "max: one byte short is ENOSPC");
+	rc = hm_wire_encode(layers, HM_MAX_BASE, text, size);
+	CHECK_INT(rc, size - 1, "max: exact size fits");
+	CHECK_INT(decode(text, HM_MAX_BASE, &n), 0, "max: decode");
+	eq = n == HM_MAX_BASE;
+	for (i = 0; i < n; i++)
+		eq &= policy_eq(&layers[0], &scratch[i]);
+	OK(eq, "max: 32 full layers equal after round trip");
+	free(text);
+}
+
+static void test_nospc(void)
+{
+	struct hm_policy p;
+	char buf[256];
+	size_t size;
+
+	hm_policy_init(&p);
+	p.flags = HM_F_BLOCK_NATIVE;
+	size = hm_wire_encoded_size(&p, 1);
+	CHECK_INT(hm_wire_encode(&p, 1, buf, 0), -ENOSPC, "nospc: cap 0");
+	CHECK_INT(hm_wire_encode(&p, 1, buf, size - 1), -ENOSPC,
+		  "nospc: NUL does not fit");
+	CHECK_INT(hm_wire_encode(&p, 1, buf, size), (int)size - 1,
+		  "nospc: exact size (positive control)");
+	CHECK_INT(hm_wire_encode(&p, 1, NULL, 100), -ENOSPC, "nospc: NULL out");
+}
+
+/* ---- malformed input ------------------------------------------------------
+ */
+
+static char *small_text(void)
+{
+	struct hm_policy p;
+	char *text;
+	int rc;
+
+	hm_policy_init(&p);
+	p.flags = HM_F_BLOCK_NETWORK;
+	hm_policy_add_domain(&p, "a.io");
+	text = encode(&p, 1, &rc);
+	return text;
+}
+
+static void test_shape(void)
+{
+	char *text = small_text();
+	size_t len = strlen(text), n;
+	char *t = malloc(len + 8);
+
+	CHECK_INT(decode(text, 1, &n), 0, "shape: positive control");
+	CHECK_INT(hm_wire_decode(NULL, scratch, 1, &n), -EINVAL, "shape: NULL");
+	CHECK_INT(decode("", 1, &n), -EINVAL, "shape: empty text");
+
+	memcpy(t, text, len + 1);
+	strcat(t, "0");
+	CHECK_INT(decode(t, 1, &n), -EINVAL, "shape: odd length");
+
+	memcpy(t, text, len + 1);
+	t[len / 2] = 'g';
+	CHECK_INT(decode(t, 1, &n), -EINVAL, "shape: non-hex digit");
+	memcpy(t, text, len + 1);
+	t[10] = 'A';
+	CHECK_INT(decode(t, 1, &n), -EINVAL, "shape: upper-case digit");
+	memcpy(t, text, len + 1);
+	t[10] = ' ';
+	CHECK_INT(decode(t, 1, &n), -EINVAL, "shape: blank");
+
+	memcpy(t, text, len + 1);
+	strcat(t, "00");
+	CHECK_INT(decode(t, 1, &n), -EINVAL, "shape: trailing byte");
+
+	memcpy(t, text, len + 1);
+	t[0] = t[0] == '0' ? '1' : '0';
+	CHECK_INT(decode(t, 1, &n), -EINVAL, "shape: bad magic");
+
+	memcpy(t, text, len + 1);
+	t[8] = '0';
+	t[9] = '2'; /* version 2 (checksum now wrong too: version wins) */
+	CHECK_INT(decode(t, 1, &n), -EPROTO, "shape: unknown version");
+	free(t);
+	free(text);
+}
+
+static void test_every_byte_flip(void)
+{
+	static const char hex[] = "0123456789abcdef";
+	char *text = small_text();
+	size_t len = strlen(text), i, n;
+	int all = 1, rc;
+	char saved;
+
+	for (i = 0; i < len; i += 2) {
+		/* Flip one bit of byte i/2 by changing its low hex digit. */
+		saved = text[i + 1];
+		text[i + 1] = hex[(strchr(hex, saved) - hex) ^ 1];
+		rc = decode(text, 1, &n);
+		if (rc == 0 || n != 0) {
+			all = 0;
+			printf("#   byte %zu flipped still decodes\n", i / 2);
+		}
+		text[i + 1] = saved;
+	}
+	OK(all, "flip: every flipped byte is refused");
+	CHECK_INT(decode(text, 1, &n), 0, "flip: restored text decodes");
+	free(text);
+}
+
+static void test_truncation(void)
+{
+	char *text = small_text();
+	size_t len = strlen(text), cut, n;
+	char *t = malloc(len + 1);
+	int all = 1;
+
+	for (cut = 0; cut < len; cut++) {
+		memcpy(t, text, cut);
+		t[cut] = '\0';
+		if (decode(t, 1, &n) == 0) {
+			all = 0;
+			printf("#   truncated at %zu still decodes\n", cut);
+		}
+	}
+	OK(all, "truncation: every prefix is refused");
+	free(t);
+	free(text);
+}
+
+static void test_crafted(void)
+{
+	struct rec r;
+	char *t;
+	char big[HM_PATH_MAX + 2];
+	size_t n;
+	int i;
+
+	/* Positive control: the hand-built form matches the codec. */
+	r_head(&r, 1, 1);
+	r_plain_layer(&r, HM_F_FS_READONLY | HM_F_FS_ROOT, "/srv");
+	t = finish(&r);
+	CHECK_INT(decode(t, 1, &n), 0, "crafted: hand-built record decodes");
+	OK(n == 1 && strcmp(scratch[0].fs_root, "/srv") == 0,
+	   "crafted: fields land where documented");
+	free(t);
+
+	r_head(&r, 2, 0);
+	t = finish(&r);
+	CHECK_INT(decode(t, 1, &n), -EPROTO, "crafted: version 2");
+	free(t);
+	r_head(&r, 0, 0);
+	t = finish(&r);
+	CHECK_INT(decode(t, 1, &n), -EPROTO, "crafted: version 0");
+	free(t);
+
+	r_head(&r, 1, HM_MAX_BASE + 1);
+	for (i = 0; i < HM_MAX_BASE + 1; i++)
+		r_plain_layer(&r, HM_F_BLOCK_NETWORK, "");
+	t = finish(&r);
+	CHECK_INT(decode(t, HM_MAX_BASE, &n), -E2BIG, "crafted: 33 layers");
+	free(t);
+
+	r_head(&r, 1, 1);
+	r_u32(&r, HM_F_BLOCK_NETWORK);
+	r_str(&r, "");
+	r_u16(&r, HM_MAX_DOMAINS + 1);
+	for (i = 0; i < HM_MAX_DOMAINS + 1; i++)
+		r_str(&r, "a.io");
+	r_u16(&r, 0);
+	r_u16(&r, 0);
+	t = finish(&r);
+	CHECK_INT(decode(t, 1, &n), -E2BIG, "crafted: 33 domains");
+	free(t);
+
+	r_head(&r, 1, 1);
+	r_u32(&r, HM_F_FS_READONLY);
+	r_str(&r, "");
+	r_u16(&r, 0);
+	r_u16(&r, HM_MAX_WRITABLE + 1);
+	for (i = 0; i < HM_MAX_WRITABLE + 1; i++)
+		r_str(&r, "/tmp");
+	r_u16(&r, 0);
+	t = finish(&r);
+	CHECK_INT(decode(t, 1, &n), -E2BIG, "crafted: 9 writable holes");
+	free(t);
+
+	r_head(&r, 1, 1);
+	r_u32(&r, 0);
+	r_str(&r, "");
+	r_u16(&r, 0);
+	r_u16(&r, 0);
+	r_u16(&r, 0xffff);
+	t = finish(&r);
+	CHECK_INT(decode(t, 1, &n), -E2BIG, "crafted: 65535 imports");
+	free(t);
+
+	make_path(big, HM_PATH_MAX, 'x');
+	r_head(&r, 1, 1);
+	r_plain_layer(&r, HM_F_FS_READONLY | HM_F_FS_ROOT, big);
+	t = finish(&r);
+	CHECK_INT(decode(t, 1, &n), -E2BIG, "crafted: 1024-byte root");
+	free(t);
+
+	r_head(&r, 1, 1);
+	r_u32(&r, HM_F_FS_READONLY | HM_F_FS_ROOT);
+	r_u16(&r, 5);
+	r_bytes(&r, "/a\0bc", 5);
+	r_u16(&r, 0);
+	r_u16(&r, 0);
+	r_u16(&r, 0);
+	t = finish(&r);
+	CHECK_INT(decode(t, 1, &n), -EINVAL, "crafted: NUL inside a string");
+	free(t);
+
+	r_head(&r, 1, 1);
+	r_plain_layer(&r, HM_F_BLOCK_NETWORK, "");
+	r_u8(&r, 0);
+	t = finish(&r);
+	CHECK_INT(decode(t, 1, &n), -EINVAL,
+		  "crafted: trailing byte under a good checksum");
+	free(t);
+
+	r_head(&r, 1, 2);
+	r_plain_layer(&r, HM_F_BLOCK_NETWORK, "");
+	t = finish(&r);
+	CHECK_INT(decode(t, 2, &n), -EINVAL,
+		  "crafted: layer count larger than the record");
+	free(t);
+
+	r_head(&r, 1, 1);
+	r_u32(&r, 0);
+	r_u16(&r, 200); /* string longer than the record */
+	r_bytes(&r, "/x", 2);
+	t = finish(&r);
+	CHECK_INT(decode(t, 1, &n), -EINVAL,
+		  "crafted: string length past the end");
+	free(t);
+
+	r_head(&r, 1, 1);
+	r_plain_layer(&r, HM_F_FS_READONLY | HM_F_FS_ROOT, "relative/root");
+	t = finish(&r);
+	CHECK_INT(decode(t, 1, &n), -EINVAL, "crafted: relative fs_root");
+	free(t);
+
+	r_head(&r, 1, 1);
+	r_plain_layer(&r, HM_F_FS_ROOT, "/srv");
+	t = finish(&r);
+	CHECK_INT(decode(t, 1, &n), -EINVAL,
+		  "crafted: fs_root without fs_readonly");
+	free(t);
+
+	r_head(&r, 1, 1);
+	r_plain_layer(&r, 1u << 30, "");
+	t = finish(&r);
+	CHECK_INT(decode(t, 1, &n), -EINVAL, "crafted: unknown flag bit");
+	free(t);
+
+	r_head(&r, 1, 1);
+	r_u32(&r, HM_F_BLOCK_NETWORK);
+	r_str(&r, "");
+	r_u16(&r, 1);
+	r_str(&r, "com");
+	r_u16(&r, 0);
+	r_u16(&r, 0);
+	t = finish(&r);
+	CHECK_INT(decode(t, 1, &n), -EINVAL, "crafted: single-label domain");
+	free(t);
+}
+
+static void test_encode_invalid(void)
+{
+	struct hm_policy p;
+	char buf[512];
+	int rc;
+
+	hm_policy_init(&p);
+	p.flags = HM_F_FS_READONLY | HM_F_FS_ROOT;
+	strcpy(p.fs_root, "relative");
+	CHECK_INT(hm_wire_encode(&p, 1, buf, sizeof(buf)), -EINVAL,
+		  "encode: relative root refused");
+	hm_policy_init(&p);
+	p.n_domains = HM_MAX_DOMAINS + 1;
+	CHECK_INT(hm_wire_encode(&p, 1, buf, sizeof(buf)), -EINVAL,
+		  "encode: oversized count refused");
+	OK(hm_wire_encoded_size(&p, 1) > 0,
+	   "encode: size of an invalid layer is still computed safely");
+	hm_policy_init(&p);
+	rc = hm_wire_encode(&p, 1, buf, sizeof(buf));
+	CHECK_INT(rc, (int)strlen(buf),
+		  "encode: empty layer (positive control)");
+}
+
+int main(void)
+{
+	test_empty();
+	test_one();
+	test_many_and_max();
+	test_nospc();
+	test_shape();
+	test_every_byte_flip();
+	test_truncation();
+	test_crafted();
+	test_encode_invalid();
+	return tap_done();
+}
