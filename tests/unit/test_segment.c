@@ -101,6 +101,88 @@ static int maps_count(const char *name)
 
 /* ---- create / attach ----------------------------------------------------- */
 
+/* Run @fn in a fork child; its exit status (0 = pass). */
+static int in_child(int (*fn)(const struct hm_segment *),
+		    const struct hm_segment *s)
+{
+	pid_t pid = fork();
+	int st = 0;
+
+	if (pid == 0)
+		_exit(fn(s));
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return 99;
+	return WEXITSTATUS(st);
+}
+
+/* Map a decoy memfd named like the base, all zero (wrong magic). */
+static void *map_decoy(const char *name)
+{
+	int fd = memfd_create(name, MFD_CLOEXEC);
+	void *p = MAP_FAILED;
+
+	if (fd >= 0 && ftruncate(fd, 65536) == 0)
+		p = mmap(NULL, 65536, PROT_READ, MAP_SHARED, fd, 0);
+	if (fd >= 0)
+		close(fd);
+	return p;
+}
+
+static size_t base_bytes(const struct hm_segment *s)
+{
+	return 32 + hm_segment_base_count(s) * sizeof(struct hm_policy);
+}
+
+static int child_decoys(const struct hm_segment *s)
+{
+	struct hm_segment a;
+
+	if (map_decoy("hermetic-base") == MAP_FAILED ||
+	    map_decoy("hermetic-dyn") == MAP_FAILED)
+		return 2;
+	if (hm_segment_attach(&a) != 0)
+		return 3;
+	return a.base == s->base && a.dyn == s->dyn ? 0 : 4;
+}
+
+static int child_no_base(const struct hm_segment *s)
+{
+	struct hm_segment a;
+
+	munmap((void *)s->base, base_bytes(s));
+	return hm_segment_attach(&a) == -EINVAL && !a.base && !a.dyn ? 0 : 1;
+}
+
+static int child_bad_base(const struct hm_segment *s)
+{
+	struct hm_segment a;
+
+	munmap((void *)s->base, base_bytes(s));
+	if (map_decoy("hermetic-base") == MAP_FAILED)
+		return 2;
+	return hm_segment_attach(&a) == -EINVAL ? 0 : 1;
+}
+
+static int child_no_dyn(const struct hm_segment *s)
+{
+	struct hm_segment a;
+
+	munmap(s->dyn, 4096);
+	return hm_segment_attach(&a) == -EINVAL ? 0 : 1;
+}
+
+static void test_attach_edges(const struct hm_segment *s)
+{
+	CHECK_INT(in_child(child_decoys, s), 0,
+		  "attach: invalid decoys are skipped, the valid one found");
+	CHECK_INT(in_child(child_no_base, s), 0,
+		  "attach: dyn without base is EINVAL");
+	CHECK_INT(in_child(child_bad_base, s), 0,
+		  "attach: only an invalid base is EINVAL");
+	CHECK_INT(in_child(child_no_dyn, s), 0,
+		  "attach: base without (a whole) dyn is EINVAL");
+}
+
 static void test_create_attach(void)
 {
 	struct hm_policy base = pol_flags(HM_F_BLOCK_SUBPROCESS);
@@ -145,6 +227,7 @@ static void test_create_attach(void)
 		OK(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 		   "attach: works in a fork child");
 	}
+	test_attach_edges(&s);
 }
 
 static void test_create_errors(void)
