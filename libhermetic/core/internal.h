@@ -28,4 +28,18 @@ int hm_addr_domain_valid(const char *s);
 /* True if @path is absolute and lexically normalised (as hm_path_normalize). */
 int hm_path_is_normal(const char *path);
 
+/* --- core-segment (wire.c, segment.c) --- */
+
+/*
+ * Encoders over an array of layer pointers, shared by wire.c and
+ * segment.c (whose snapshot encodes base layers and dynamic entries that
+ * are not contiguous). They tolerate torn input: counts are clamped and
+ * strings measured within their arrays, so they never read outside a
+ * layer. Same results as hm_wire_encoded_size / hm_wire_encode.
+ */
+size_t hm_wire_encoded_size_ptrs(const struct hm_policy *const *layers,
+				 size_t n);
+int hm_wire_encode_ptrs(const struct hm_policy *const *layers, size_t n,
+			char *out, size_t cap);
+
 #endif /* HERMETIC_CORE_INTERNAL_H */

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "hermetic/hermetic.h"
+#include "internal.h"
 
 #define BASE_MAGIC 0x45534248u /* "HBSE" */
 #define DYN_MAGIC 0x4e594448u  /* "HDYN" */
@@ -49,11 +50,6 @@
 	 HM_F_BLOCK_ENVIRONMENT | HM_F_BLOCK_CODE_EXEC |                       \
 	 HM_F_BLOCK_INTERP_MUTATION)
 
-/* From wire.c: encoders over an array of layer pointers. */
-size_t hm_wire_encoded_size_ptrs(const struct hm_policy *const *layers,
-				 size_t n);
-int hm_wire_encode_ptrs(const struct hm_policy *const *layers, size_t n,
-			char *out, size_t cap);
 
 /* Read-only after creation: written with pwrite, then sealed. */
 struct hm_base_area {

@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "hermetic/hermetic.h"
+#include "internal.h"
 
 #define WIRE_MAGIC0 0x48 /* 'H' */
 #define WIRE_MAGIC1 0x4d /* 'M' */
@@ -45,16 +46,6 @@
 #define FNV64_OFFSET 0xcbf29ce484222325ull
 #define FNV64_PRIME 0x100000001b3ull
 
-/*
- * Encoders over an array of layer pointers, shared with segment.c (whose
- * snapshot encodes base layers and dynamic entries that are not
- * contiguous). They tolerate torn input: counts are clamped and strings
- * measured within their arrays, so they never read outside a layer.
- */
-size_t hm_wire_encoded_size_ptrs(const struct hm_policy *const *layers,
-				 size_t n);
-int hm_wire_encode_ptrs(const struct hm_policy *const *layers, size_t n,
-			char *out, size_t cap);
 
 static const char hexdig[] = "0123456789abcdef";
 
