@@ -252,12 +252,11 @@ static int check_exec(const char *path)
 
 /*
  * Resolve the command @cmd to the file to execute, the way execvp does:
- * a name with '/' is used as is, any other is searched in PATH. The
- * Python-target resolution of issue 3 (module:attr, console scripts) will
- * be added here. Returns 0 with @out set, or the exit status (127 or
- * 126) after printing why.
+ * a name with '/' is used as is, any other is searched in PATH. Returns 0
+ * with @out set, or the exit status (127 or 126); prints why unless
+ * @quiet (the caller may still try a Python target).
  */
-static int resolve_target(const char *cmd, char out[PATH_MAX])
+static int resolve_target(const char *cmd, char out[PATH_MAX], int quiet)
 {
 	const char *path, *p, *end;
 	int r, seen_denied = 0;
@@ -301,6 +300,8 @@ static int resolve_target(const char *cmd, char out[PATH_MAX])
 	}
 	r = seen_denied ? 126 : 127;
 fail:
+	if (quiet)
+		return r;
 	if (r == 127)
 		fprintf(stderr, "hermetic: command not found: %s\n",
 			*cmd ? cmd : "''");
@@ -374,12 +375,166 @@ static int exec_target(const char *path, char **argv, int argc, uint32_t flags)
 	return e == ENOENT ? 127 : 126;
 }
 
+/* ------------------------------------------------------------------ */
+/* Python targets (original-hermetic.md section 1.3)                  */
+/* ------------------------------------------------------------------ */
+
+#ifndef HERMETIC_DEFAULT_PYTHON
+#define HERMETIC_DEFAULT_PYTHON "/usr/bin/python3"
+#endif
+
+/* True for a dotted Python identifier path such as "pkg.mod". */
+static int is_module_name(const char *s, size_t len)
+{
+	int start = 1;
+
+	if (len == 0)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (c == '.') {
+			if (start)
+				return 0;
+			start = 1;
+			continue;
+		}
+		if (!(c == '_' || (c >= 'a' && c <= 'z') ||
+		      (c >= 'A' && c <= 'Z') ||
+		      (!start && c >= '0' && c <= '9')))
+			return 0;
+		start = 0;
+	}
+	return !start;
+}
+
+/*
+ * The interpreter for module targets: the one hermetic._native was built
+ * for (HERMETIC_DEFAULT_PYTHON) if it is there, else python3 from PATH.
+ */
+static int find_python(char out[PATH_MAX])
+{
+	if (access(HERMETIC_DEFAULT_PYTHON, X_OK) == 0 &&
+	    strlen(HERMETIC_DEFAULT_PYTHON) < PATH_MAX) {
+		strcpy(out, HERMETIC_DEFAULT_PYTHON);
+		return 0;
+	}
+	return resolve_target("python3", out, 1);
+}
+
+/*
+ * exec "<python> [-m hermetic._run] ARGV..." with the package root on
+ * PYTHONPATH after the bootstrap dir. @runner selects the hermetic._run
+ * form (module and module:attr targets); otherwise ARGV[0] is a script.
+ */
+static int exec_python(const struct hm_cli_options *o, const char *pysite,
+		       uint32_t flags, int runner)
+{
+	char python[PATH_MAX], root[PATH_MAX], *slash, **argv;
+	const char *old = getenv("PYTHONPATH"), *rest;
+	char *val;
+	int n = 0, e;
+
+	if (find_python(python)) {
+		fprintf(stderr,
+			"hermetic: no Python interpreter found for "
+			"target %s\n",
+			o->target_argv[0]);
+		return 127;
+	}
+	if (check_guardable(python, flags))
+		return HM_EXIT_USAGE;
+	/* pysite is <root>/hermetic/_site: the package root is two up. */
+	strcpy(root, pysite);
+	for (int up = 0; up < 2; up++) {
+		slash = strrchr(root, '/');
+		if (!slash || slash == root)
+			return HM_EXIT_USAGE;
+		*slash = '\0';
+	}
+	val =
+	    malloc(strlen(pysite) + strlen(root) + (old ? strlen(old) : 0) + 3);
+	argv = calloc((size_t)o->target_argc + 4, sizeof(*argv));
+	if (!val || !argv) {
+		fprintf(stderr, "hermetic: out of memory\n");
+		return HM_EXIT_USAGE;
+	}
+	/*
+	 * set_pysite made PYTHONPATH "<pysite>[:rest]"; the runner needs the
+	 * package root too: "<pysite>:<root>[:rest]".
+	 */
+	rest = old ? strchr(old, ':') : NULL;
+	sprintf(val, "%s:%s%s", pysite, root, rest ? rest : "");
+	if (setenv("PYTHONPATH", val, 1)) {
+		fprintf(stderr, "hermetic: cannot set PYTHONPATH: %s\n",
+			strerror(errno));
+		return HM_EXIT_USAGE;
+	}
+	argv[n++] = python;
+	if (runner) {
+		argv[n++] = "-m";
+		argv[n++] = "hermetic._run";
+	}
+	for (int i = 0; i < o->target_argc; i++)
+		argv[n++] = o->target_argv[i];
+	argv[n] = NULL;
+	execve(python, argv, environ);
+	e = errno;
+	fprintf(stderr, "hermetic: cannot execute %s: %s\n", python,
+		strerror(e));
+	return e == ENOENT ? 127 : 126;
+}
+
+/*
+ * Python target forms the original accepts besides plain commands:
+ * "module:attr" (call attr() in-process), a non-executable "*.py" script,
+ * and a bare module name that is not a command (run as "python -m").
+ * Returns an exit status if it handled the target (exec failed or bad
+ * input), or -1 to let the plain command path run.
+ */
+static int resolve_python_target(const struct hm_cli_options *o,
+				 const char *pysite, uint32_t flags)
+{
+	const char *t = o->target_argv[0];
+	const char *colon = strchr(t, ':');
+	char path[PATH_MAX];
+	size_t len = strlen(t);
+	int r;
+
+	if (colon && !strchr(t, '/')) {
+		if (!is_module_name(t, (size_t)(colon - t)) ||
+		    !is_module_name(colon + 1, strlen(colon + 1)) ||
+		    strchr(colon + 1, ':')) {
+			fprintf(stderr,
+				"hermetic: invalid module:attr target '%s'\n",
+				t);
+			return HM_EXIT_USAGE;
+		}
+		if (!pysite) {
+			fprintf(stderr, "hermetic: module:attr targets need "
+					"the Python package (not built)\n");
+			return HM_EXIT_USAGE;
+		}
+		return exec_python(o, pysite, flags, 1);
+	}
+	r = resolve_target(t, path, 1);
+	if (r == 0)
+		return -1;
+	/* "script.py" that is not executable (or not on PATH, but here). */
+	if (pysite && len > 3 && !strcmp(t + len - 3, ".py") &&
+	    access(t, R_OK) == 0)
+		return exec_python(o, pysite, flags, 0);
+	if (r == 127 && pysite && !strchr(t, '/') && is_module_name(t, len))
+		return exec_python(o, pysite, flags, 1);
+	return -1;
+}
+
 int hm_cli_launch(const struct hm_cli_options *o)
 {
 	char exe[PATH_MAX], dir[PATH_MAX], shim[PATH_MAX], pysite[PATH_MAX];
 	char target[PATH_MAX];
 	uint32_t flags = 0;
-	int r;
+	int r, have_pysite;
 
 	if (find_self(exe, dir))
 		return HM_EXIT_USAGE;
@@ -390,13 +545,16 @@ int hm_cli_launch(const struct hm_cli_options *o)
 		return HM_EXIT_USAGE;
 	}
 	/* The Python bootstrap is optional: a build without Python. */
-	if (!find_near(dir, pysite_paths, S_IFDIR, pysite) &&
-	    set_pysite(pysite))
+	have_pysite = !find_near(dir, pysite_paths, S_IFDIR, pysite);
+	if (have_pysite && set_pysite(pysite))
 		return HM_EXIT_USAGE;
 	if (set_preload(shim) || set_policy(&o->policy, &flags))
 		return HM_EXIT_USAGE;
 
-	r = resolve_target(o->target_argv[0], target);
+	r = resolve_python_target(o, have_pysite ? pysite : NULL, flags);
+	if (r >= 0)
+		return r;
+	r = resolve_target(o->target_argv[0], target, 0);
 	if (r)
 		return r;
 	if (check_guardable(target, flags))
