@@ -359,5 +359,39 @@ def test_launcher_message_is_the_only_output(static_binary):
     assert r.out == "", r
 
 
+@pytest.fixture
+def setid_copy(workdir):
+    """Factory: a copy of /bin/echo with the given mode (set-id bits)."""
+    def make(mode):
+        p = workdir / f"echo-{mode:o}"
+        shutil.copyfile("/bin/echo", p)
+        p.chmod(mode)
+        return p
+    return make
+
+
+@pytest.mark.parametrize("mode", [0o4755, 0o2755], ids=["setuid", "setgid"])
+def test_setid_target_refused_by_launcher(mode, setid_copy):
+    p = setid_copy(mode)
+    r = run_hermetic(NO_NET, [str(p), "setid-ran"])
+    assert r.rc == 1 and "setid-ran" not in r.out, r
+    msgs = hermetic_lines(r.err)
+    assert len(msgs) == 1 and str(p) in msgs[0], r
+    assert "LD_PRELOAD cannot guard it" in msgs[0], r
+
+
+@pytest.mark.parametrize("mode", [0o4755, 0o2755], ids=["setuid", "setgid"])
+def test_setid_exec_refused_in_guarded_process(mode, setid_copy):
+    p = setid_copy(mode)
+    r = run_probe(["execve", str(p), "setid-ran"], NO_NET)
+    assert r.line == "errno=EACCES", r
+
+
+def test_setid_target_runs_without_guard(setid_copy):
+    p = setid_copy(0o4755)
+    r = run_hermetic([], [str(p), "setid-ran"])
+    assert r.rc == 0 and r.out == "setid-ran\n", r
+
+
 def test_lib_exists():
     assert run(["test", "-f", LIB]).rc == 0

@@ -141,6 +141,22 @@ def test_read_shows_content(tree):
     assert r.line == "ok data", r
 
 
+def test_spawn_file_action_write_refused(workdir):
+    """posix_spawn's addopen runs inside the child, where no interposer
+    sees it: the file action itself must be refused."""
+    out = workdir / "out.txt"
+    r = run_probe(["spawn-redirect", "/bin/echo", str(out)], RO)
+    assert r.line == "errno=EACCES", r
+    assert not out.exists(), r
+
+
+def test_spawn_file_action_control(workdir):
+    out = workdir / "out.txt"
+    r = run_probe(["spawn-redirect", "/bin/echo", str(out)], [])
+    assert r.line == "ok exit=0", r
+    assert out.exists()
+
+
 # --- character devices ------------------------------------------------------
 
 @pytest.mark.parametrize("argv", [["open", "/dev/null", "w"],
@@ -301,6 +317,15 @@ def test_allow_write_rename_across_boundary_refused(holes):
                   flags)
     assert r.line == "errno=EACCES", r
     assert snapshot(holes) == before
+
+
+def test_allow_write_hardlink_escape_refused(holes):
+    """A hard link from outside into the hole would let a later write
+    through the hole modify the outside file."""
+    flags = _hole_flags(holes)
+    script = (f"ln {holes}/sib/s {holes}/w/s; echo pwned > {holes}/w/s")
+    run_hermetic(flags, ["sh", "-c", script])
+    assert (holes / "sib" / "s").read_text() == "s\n"
 
 
 def test_allow_write_from_shell(holes):

@@ -96,6 +96,32 @@ def test_connect_ipv4_mapped_loopback(tcp_listener):
     assert lst.accepted() == 1
 
 
+@pytest.mark.parametrize("host", ["0.0.0.0", "::"], ids=["any-v4", "any-v6"])
+def test_connect_to_any_reaches_loopback(host, tcp_listener):
+    """Linux routes a connect to 0.0.0.0 / :: to the local host: it is
+    loopback, refused without --allow-localhost."""
+    if host == "::" and not ipv6_loopback_ok():
+        pytest.skip("no IPv6 loopback (::1) on this host")
+    lst = tcp_listener("::1" if host == "::" else "127.0.0.1")
+    r = run_probe(["connect", host, str(lst.port)], NO_NET)
+    assert r.line == "errno=EACCES", r
+    assert lst.accepted() == 0
+    r = run_probe(["connect", host, str(lst.port)], LOCAL)
+    assert r.line == "ok", r
+    assert lst.accepted() == 1
+
+
+@needs_ipv6
+@pytest.mark.parametrize("host", ["64:ff9b::7f00:1", "::127.0.0.1",
+                                  "::ffff:127.0.0.1"],
+                         ids=["nat64", "v4-compat", "v4-mapped"])
+def test_connect_embedded_loopback_refused_isolated(host, isolated):
+    """Embedded-IPv4 spellings of loopback are refused under --no-network
+    (isolated: a wrongly allowed NAT64 connect would be routed away)."""
+    r = run_probe(["connect", host, "80"], NO_NET, prefix=isolated)
+    assert r.line == "errno=EACCES", r
+
+
 def test_tcp_fastopen_sendto_blocked(tcp_listener):
     """sendto(MSG_FASTOPEN) on a TCP socket is an implicit connect."""
     lst = tcp_listener()
@@ -258,6 +284,16 @@ def test_udp_sendmsg_loopback(udp_receiver):
     assert rx.received() == [b"probe\n"]
 
 
+def test_udp_sendmmsg_loopback(udp_receiver):
+    rx = udp_receiver()
+    r = run_probe(["udp-sendmmsg", "127.0.0.1", str(rx.port)], NO_NET)
+    assert r.line == "errno=EACCES", r
+    assert rx.received() == []
+    r = run_probe(["udp-sendmmsg", "127.0.0.1", str(rx.port)], LOCAL)
+    assert r.line == "ok", r
+    assert rx.received() == [b"probe\n"]
+
+
 def test_udp_connect_loopback(udp_receiver):
     rx = udp_receiver()
     r = run_probe(["udp-connect", "127.0.0.1", str(rx.port)], NO_NET)
@@ -286,6 +322,8 @@ def test_bind_any_control():
 @needs_ipv6
 def test_bind_ipv6_any_refused():
     r = run_probe(["bind", "::", "0"], NO_NET)
+    assert r.line == "errno=EACCES", r
+    r = run_probe(["bind", "::ffff:0.0.0.0", "0"], NO_NET)
     assert r.line == "errno=EACCES", r
     r = run_probe(["bind", "::1", "0"], NO_NET)
     assert r.line == "ok", r
