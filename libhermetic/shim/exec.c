@@ -46,8 +46,10 @@ enum hm_reason hm_fs_check_open(char *path, int oflags) HM_HIDDEN;
 
 /* The child's environment, built in an anonymous mapping. */
 struct child_env {
-	void *map;
+	void *map; /* the envp vector and its new strings */
 	size_t size;
+	char *pol; /* the policy text handed down */
+	size_t pol_size;
 	char **envp; /* NULL: forward the caller's environment untouched */
 };
 
@@ -225,21 +227,103 @@ static void release_env(struct child_env *ce)
 
 	if (ce->map)
 		munmap(ce->map, ce->size);
+	if (ce->pol)
+		munmap(ce->pol, ce->pol_size);
 	ce->map = NULL;
+	ce->pol = NULL;
 	ce->envp = NULL;
 	errno = saved;
+}
+
+static void *map_anon(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* Encode this process's effective policy into ce->pol. Returns the length. */
+static int snapshot(struct child_env *ce)
+{
+	int rc = -ENOSPC, tries;
+
+	/* The policy can grow between sizing and encoding: retry. */
+	for (tries = 0; tries < 3 && rc == -ENOSPC; tries++) {
+		ce->pol_size = hm_segment_snapshot_size(&hm_shim.seg);
+		ce->pol = map_anon(ce->pol_size);
+		if (!ce->pol)
+			return -ENOMEM;
+		rc = hm_segment_snapshot(&hm_shim.seg, ce->pol, ce->pol_size);
+		if (rc < 0) {
+			munmap(ce->pol, ce->pol_size);
+			ce->pol = NULL;
+		}
+	}
+	return rc;
+}
+
+/*
+ * Add to ce->pol (our snapshot, @ours layers long) the valid layers of
+ * the caller's own HERMETIC_POLICY @theirs that we do not already hold:
+ * a nested launcher narrowing its target hands its extra layer down this
+ * way. Layers are a conjunction, so this can only narrow; text that does
+ * not decode adds nothing (our layers are there regardless). Returns the
+ * new length, or a negative errno (-E2BIG: too many layers).
+ */
+static int merge_theirs(struct child_env *ce, int len, const char *theirs)
+{
+	size_t one = sizeof(struct hm_policy), na = 0, nb = 0, i, j, size;
+	struct hm_policy *a, *b;
+	char *text;
+	int rc;
+
+	if (!theirs || !*theirs || strcmp(theirs, ce->pol) == 0)
+		return len;
+	a = map_anon(2 * HM_MAX_BASE * one);
+	if (!a)
+		return -ENOMEM;
+	b = a + HM_MAX_BASE;
+	rc = len ? hm_wire_decode(ce->pol, a, HM_MAX_BASE, &na) : 0;
+	if (rc == 0 && hm_wire_decode(theirs, b, HM_MAX_BASE, &nb) < 0)
+		nb = 0;
+	for (j = 0; rc == 0 && j < nb; j++) {
+		for (i = 0; i < na && memcmp(&a[i], &b[j], one) != 0; i++)
+			;
+		if (i < na)
+			continue; /* conjunction is idempotent */
+		if (na == HM_MAX_BASE)
+			rc = -E2BIG;
+		else
+			memcpy(&a[na++], &b[j], one);
+	}
+	if (rc == 0 && na > 0 && (len == 0 || nb > 0)) {
+		size = hm_wire_encoded_size(a, na);
+		text = map_anon(size);
+		rc = text ? hm_wire_encode(a, na, text, size) : -ENOMEM;
+		if (rc >= 0) {
+			munmap(ce->pol, ce->pol_size);
+			ce->pol = text;
+			ce->pol_size = size;
+			len = rc;
+		} else if (text) {
+			munmap(text, size);
+		}
+	}
+	munmap(a, 2 * HM_MAX_BASE * one);
+	return rc < 0 ? rc : len;
 }
 
 /*
  * Build the child's environment from @src (NULL = empty): drop every
  * LD_PRELOAD, HERMETIC_POLICY, HERMETIC_PYSITE (and, when the shim has a
- * pysite, PYTHONPATH), then add HERMETIC_POLICY=<snapshot>,
+ * pysite, PYTHONPATH), then add HERMETIC_POLICY=<snapshot, merged>,
  * HERMETIC_PYSITE and PYTHONPATH=<pysite>[:<old>] first and
  * LD_PRELOAD=<shim>[:<old, without the shim>] last. Order matters against
  * a thread rewriting one of the caller's strings after we looked at it:
  * getenv() (the child's shim, Python) takes the first match and ld.so
  * takes the last LD_PRELOAD. Returns 0, -ENOENT (shim path unknown),
- * -ENOMEM, or -E2BIG (too many layers to hand down).
+ * -ENOMEM, -E2BIG (too many layers to hand down) or -EINVAL.
  */
 static int build_env(char *const *src, struct child_env *ce)
 {
@@ -250,47 +334,41 @@ static int build_env(char *const *src, struct child_env *ce)
 	const char *self = hm_shim.self_path, *site = hm_shim.pysite;
 	const char *old_pre = env_value(src, "LD_PRELOAD");
 	const char *old_pp = env_value(src, "PYTHONPATH");
-	size_t slen = strlen(site), n = 0, vec, text, snap, k = 0, i;
-	char **envp = NULL, *t = NULL, *start;
-	int rc = -ENOSPC, tries;
+	size_t slen = strlen(site), n = 0, vec, text, k = 0, i;
+	char **envp, *t;
+	int len;
 
 	if (!self[0])
 		return -ENOENT;
 	while (src && src[n])
 		n++;
-	/* The policy can grow between sizing and encoding: retry. */
-	for (tries = 0; tries < 3 && rc == -ENOSPC; tries++) {
-		snap = hm_segment_snapshot_size(&hm_shim.seg);
-		vec = (n + 5) * sizeof(char *);
-		text = sizeof(k_pol) + snap + sizeof(k_pre) + strlen(self) +
-		       (old_pre ? strlen(old_pre) : 0) + 2;
-		if (slen)
-			text += sizeof(k_site) + slen + sizeof(k_pp) + slen +
-				(old_pp ? strlen(old_pp) : 0) + 2;
-		ce->size = (vec + text + 4095) & ~(size_t)4095;
-		ce->map = mmap(NULL, ce->size, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (ce->map == MAP_FAILED) {
-			ce->map = NULL;
-			return -ENOMEM;
-		}
-		envp = ce->map;
-		t = (char *)ce->map + vec;
-		start = t;
-		t = put(t, k_pol);
-		rc = hm_segment_snapshot(&hm_shim.seg, t, snap);
-		if (rc > 0) {
-			envp[k++] = start;
-			t += rc + 1;
-		} else if (rc == 0) {
-			t = start; /* every layer went away: nothing to pass */
-		} else {
-			release_env(ce);
-		}
+	len = snapshot(ce);
+	if (len >= 0)
+		len = merge_theirs(ce, len, env_value(src, HM_ENV_POLICY));
+	if (len < 0) {
+		release_env(ce);
+		return len == -E2BIG || len == -ENOMEM ? len : -EINVAL;
 	}
-	if (rc < 0)
-		return rc == -E2BIG ? -E2BIG : -ENOMEM;
 
+	vec = (n + 5) * sizeof(char *);
+	text = sizeof(k_pol) + (size_t)len + sizeof(k_pre) + strlen(self) +
+	       (old_pre ? strlen(old_pre) : 0) + 2;
+	if (slen)
+		text += sizeof(k_site) + slen + sizeof(k_pp) + slen +
+			(old_pp ? strlen(old_pp) : 0) + 2;
+	ce->size = vec + text;
+	ce->map = map_anon(ce->size);
+	if (!ce->map) {
+		release_env(ce);
+		return -ENOMEM;
+	}
+	envp = ce->map;
+	t = (char *)ce->map + vec;
+	if (len > 0) { /* 0: every layer went away, nothing to pass */
+		envp[k++] = t;
+		t = put(put(t, k_pol), ce->pol);
+		*t++ = '\0';
+	}
 	if (slen) {
 		envp[k++] = t;
 		t = put(put(t, k_site), site);
@@ -338,8 +416,9 @@ static int exec_gate(const char *api, const char *shown, const char *ipath,
 	int saved = errno, rc;
 
 	ce->map = NULL;
+	ce->pol = NULL;
 	ce->envp = NULL;
-	ce->size = 0;
+	ce->size = ce->pol_size = 0;
 	if (f & BLOCK_FLAGS) {
 		struct hm_request rq = {.op = HM_OP_EXEC, .path = shown};
 		enum hm_reason r = hm_shim_check(&rq);
@@ -385,8 +464,9 @@ static int exec_gate(const char *api, const char *shown, const char *ipath,
 	}
 	if (rc < 0) {
 		hm_shim_msg("cannot build the environment for ", named,
-			    rc == -ENOENT ? ": libhermetic.so not found"
-					  : ": out of memory");
+			    rc == -ENOENT   ? ": libhermetic.so not found"
+			    : rc == -ENOMEM ? ": out of memory"
+					    : ": the policy cannot be encoded");
 		return deny(api, shown, HM_R_UNGUARDABLE);
 	}
 	errno = saved;

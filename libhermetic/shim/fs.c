@@ -1172,29 +1172,24 @@ HM_EXPORT int mkdirat(int dirfd, const char *path, mode_t mode)
 }
 
 /*
- * link/linkat: the new name is the mutation. Under fs_root the existing
- * file must also be readable: a hard link into a writable hole would
- * otherwise make a file from outside the root readable inside it.
+ * link/linkat: the new name is a mutation, and so is the existing file:
+ * a hard link of a read-only file into a writable hole would make it
+ * writable (and, under fs_root, readable) through the hole's name. With
+ * AT_EMPTY_PATH the existing file is the descriptor (an O_TMPFILE file
+ * being given a name: "/hole/#123 (deleted)" passes).
  */
 static int link_slow(const char *api, int olddir, const char *oldp, int newdir,
 		     const char *newp, int flags, int at)
 {
 	char a[PATH_MAX], b[PATH_MAX];
 	int follow = (flags & AT_SYMLINK_FOLLOW) ? FOLLOW : NOFOLLOW;
-	const char *old_arg = oldp;
+	int rc = gate_at(api, olddir, oldp, flags & AT_EMPTY_PATH, follow, a);
 
-	if ((hm_shim_flags() & READ_FLAGS) &&
-	    !(oldp && oldp[0] == '\0' && (flags & AT_EMPTY_PATH))) {
-		if (gate_path(api, olddir, oldp, HM_OP_OPEN, O_RDONLY, follow,
-			      a) < 0)
-			return -1;
-		old_arg = a;
-	}
-	if (gate_mutate(api, newdir, newp, NOFOLLOW, b) < 0)
+	if (rc < 0 || gate_mutate(api, newdir, newp, NOFOLLOW, b) < 0)
 		return -1;
 	if (!at)
-		return HM_REAL(link)(old_arg, b);
-	return HM_REAL(linkat)(olddir, old_arg, newdir, b, flags);
+		return HM_REAL(link)(rc ? oldp : a, b);
+	return HM_REAL(linkat)(olddir, rc ? oldp : a, newdir, b, flags);
 }
 
 HM_EXPORT int link(const char *oldp, const char *newp)
