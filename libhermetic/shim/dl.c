@@ -334,3 +334,22 @@ HM_EXPORT char *dlerror(void)
 		hm_shim_init();
 	return HM_REAL(dlerror)();
 }
+
+/*
+ * dlsym through an explicit handle (ctypes.CDLL("libc.so.6").connect,
+ * dlopen("libc.so.6") + dlsym) searches only that object and would hand
+ * out libc's own connect/execve/open, skipping every wrapper: such a
+ * result is remapped by address to the shim's wrapper (aliases sharing
+ * code, e.g. __connect, are caught the same way). RTLD_DEFAULT and
+ * RTLD_NEXT are forwarded untouched as tail calls: glibc resolves them
+ * from the caller's return address, and a later preload asking for
+ * RTLD_NEXT must still get the next object (a remap would loop). The
+ * remaining holes (dlvsym, RTLD_NEXT from a plugin) are listed in
+ * docs/threat-model.md.
+ */
+HM_EXPORT void *dlsym(void *handle, const char *name)
+{
+	if (!hm_shim_enter() || handle == RTLD_DEFAULT || handle == RTLD_NEXT)
+		return HM_REAL(dlsym)(handle, name);
+	return hm_shim_wrapper_for(HM_REAL(dlsym)(handle, name));
+}

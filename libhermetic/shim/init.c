@@ -42,11 +42,32 @@ static const char *env_lookup(const char *name)
 	return NULL;
 }
 
+/*
+ * libc's dlsym, found with dlvsym (which the shim does not interpose):
+ * the shim exports its own dlsym, so a plain dlsym() call from here would
+ * reach the wrapper before the real table exists.
+ */
+static void *(*real_dlsym)(void *, const char *);
+
+/* One {real, wrapper} pair per HM_SYM row, for hm_shim_wrapper_for(). */
+#define HM_SYM(family, req, ret, name, params) +1
+#define HM_REAL_ONLY(req, ret, name, params)
+enum {
+	HM_N_EXPORTS = 0
+#include "symbols.def"
+};
+#undef HM_SYM
+#undef HM_REAL_ONLY
+static struct {
+	void *real;
+	void *wrap;
+} wraps[HM_N_EXPORTS];
+
 static void resolve_one(void **slot, const char *name, int required,
 			const void *self_base)
 {
 	Dl_info di;
-	void *p = dlsym(RTLD_NEXT, name);
+	void *p = real_dlsym(RTLD_NEXT, name);
 
 	if (p && dladdr(p, &di) && di.dli_fbase == self_base) {
 		/* A circular reference would make every call recurse. */
@@ -64,6 +85,16 @@ static void resolve_one(void **slot, const char *name, int required,
 
 static void resolve_all(const void *self_base)
 {
+	real_dlsym = (void *(*)(void *, const char *))dlvsym(RTLD_NEXT, "dlsym",
+							     "GLIBC_2.34");
+	if (!real_dlsym)
+		real_dlsym = (void *(*)(void *, const char *))dlvsym(
+		    RTLD_NEXT, "dlsym", "GLIBC_2.2.5");
+	if (!real_dlsym) {
+		hm_log_msg(2, "libhermetic: cannot find libc's dlsym; aborting",
+			   (char *)0);
+		_exit(1);
+	}
 #define HM_SYM(family, req, ret, name, params)                                 \
 	resolve_one((void **)&hm_real.name, #name, req, self_base);
 #define HM_REAL_ONLY(req, ret, name, params)                                   \
@@ -120,8 +151,8 @@ static void load_pysite(void)
 	char *slash;
 
 	if (!v || v[0] != '/' ||
-	    hm_path_normalize(NULL, v, hm_shim.pysite,
-			      sizeof(hm_shim.pysite)) < 0) {
+	    hm_path_normalize(NULL, v, hm_shim.pysite, sizeof(hm_shim.pysite)) <
+		0) {
 		hm_shim.pysite[0] = '\0';
 		return;
 	}
@@ -133,6 +164,42 @@ static void load_pysite(void)
 		hm_shim.pkgdir[0] = '\0';
 }
 
+/*
+ * Pair every real libc entry point with the shim's exported wrapper of
+ * the same name (looked up in the shim's own handle), so dlsym through an
+ * explicit libc handle can be remapped to the wrapper.
+ */
+static void build_wraps(void)
+{
+	void *self = NULL;
+	size_t i = 0;
+
+	if (hm_shim.self_path[0])
+		self =
+		    HM_REAL(dlopen)(hm_shim.self_path, RTLD_NOLOAD | RTLD_LAZY);
+	if (!self)
+		return;
+#define HM_SYM(family, req, ret, name, params)                                 \
+	wraps[i].real = (void *)hm_real.name;                                  \
+	wraps[i].wrap = real_dlsym(self, #name);                               \
+	i++;
+#define HM_REAL_ONLY(req, ret, name, params)
+#include "symbols.def"
+#undef HM_SYM
+#undef HM_REAL_ONLY
+	/* The handle is kept: the shim is never unloaded anyway. */
+}
+
+void *hm_shim_wrapper_for(void *real)
+{
+	if (!real)
+		return real;
+	for (size_t i = 0; i < HM_N_EXPORTS; i++)
+		if (wraps[i].real == real && wraps[i].wrap)
+			return wraps[i].wrap;
+	return real;
+}
+
 static void init_once_fn(void)
 {
 	Dl_info di;
@@ -141,11 +208,11 @@ static void init_once_fn(void)
 	hm_inside++;
 	if (dladdr((void *)hm_shim_init, &di)) {
 		self_base = di.dli_fbase;
-		if (!di.dli_fname ||
-		    !realpath(di.dli_fname, hm_shim.self_path))
+		if (!di.dli_fname || !realpath(di.dli_fname, hm_shim.self_path))
 			hm_shim.self_path[0] = '\0';
 	}
 	resolve_all(self_base);
+	build_wraps();
 	hm_shim.debug = env_lookup(HM_ENV_DEBUG) != NULL &&
 			*env_lookup(HM_ENV_DEBUG) != '\0';
 	load_pysite();

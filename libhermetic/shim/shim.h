@@ -38,10 +38,10 @@ extern struct hm_real_table hm_real HM_HIDDEN;
 
 /* Process-wide shim state. Written only by hm_shim_init. */
 struct hm_shim_state {
-	volatile int ready;  /* init finished (the real table is usable) */
-	int seg_ok;          /* the segment exists; if 0 every check denies */
-	int log_fd;          /* private dup of stderr (CLOEXEC), or -1 */
-	int debug;           /* HERMETIC_DEBUG was set at init */
+	volatile int ready; /* init finished (the real table is usable) */
+	int seg_ok;	    /* the segment exists; if 0 every check denies */
+	int log_fd;	    /* private dup of stderr (CLOEXEC), or -1 */
+	int debug;	    /* HERMETIC_DEBUG was set at init */
 	struct hm_segment seg;
 	char self_path[4096]; /* absolute path of libhermetic.so */
 	char pysite[4096];    /* HERMETIC_PYSITE at init (absolute) or "" */
@@ -54,8 +54,8 @@ extern struct hm_shim_state hm_shim HM_HIDDEN;
  * so a wrapped call made by the shim (or by libc on its behalf) is
  * forwarded untouched. initial-exec: access never calls __tls_get_addr.
  */
-extern __thread int hm_inside
-	__attribute__((tls_model("initial-exec"))) HM_HIDDEN;
+extern __thread int hm_inside __attribute__((tls_model("initial-exec")))
+HM_HIDDEN;
 
 /* Run the one-time init (resolve symbols, map the policy). Idempotent. */
 void hm_shim_init(void) HM_HIDDEN;
@@ -77,6 +77,12 @@ static inline int hm_shim_enter(void)
  * HM_F_INVALID plus all block flags when the segment is missing.
  */
 uint32_t hm_shim_flags(void) HM_HIDDEN;
+
+/*
+ * The shim's exported wrapper for the real libc function at @real, or
+ * @real itself if the shim does not wrap it (dlsym remapping, dl.c).
+ */
+void *hm_shim_wrapper_for(void *real) HM_HIDDEN;
 
 /* Evaluate @rq against every layer (hm_segment_check, fail closed). */
 enum hm_reason hm_shim_check(const struct hm_request *rq) HM_HIDDEN;
