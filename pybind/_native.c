@@ -1,0 +1,2384 @@
+/*
+ * _native.c - hermetic._native, the Python layer of hermetic: it attaches
+ * to this process's policy segment (the shim's, or a private one), pushes
+ * and pops hermetic_blocker entries on its dynamic stack, and turns
+ * CPython audit events into policy requests from one C audit hook.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hermetic/hermetic.h"
+
+PyMODINIT_FUNC PyInit__native(void);
+
+/* Every flag that can make a layer deny something at the Python layer. */
+#define ACTIVE_FLAGS                                                           \
+	(HM_F_BLOCK_NETWORK | HM_F_BLOCK_SUBPROCESS | HM_F_FS_READONLY |       \
+	 HM_F_FS_ROOT | HM_F_BLOCK_NATIVE | HM_F_BLOCK_ENVIRONMENT |           \
+	 HM_F_BLOCK_CODE_EXEC | HM_F_BLOCK_INTERP_MUTATION | HM_F_INVALID)
+
+/* Flags a hermetic_blocker entry may carry (push validates against it). */
+#define PUSH_FLAGS                                                             \
+	(HM_F_BLOCK_NETWORK | HM_F_ALLOW_LOCALHOST | HM_F_BLOCK_SUBPROCESS |   \
+	 HM_F_FS_READONLY | HM_F_BLOCK_NATIVE | HM_F_BLOCK_ENVIRONMENT |       \
+	 HM_F_BLOCK_CODE_EXEC | HM_F_BLOCK_INTERP_MUTATION | HM_F_TRACE)
+
+#define FS_FLAGS (HM_F_FS_READONLY | HM_F_FS_ROOT | HM_F_INVALID)
+#define NET_FLAGS (HM_F_BLOCK_NETWORK | HM_F_INVALID)
+
+/*
+ * Process-level state: one segment per process, whatever number of
+ * interpreters or module objects load this extension. Written under
+ * @lock (and only by this file); the audit hook reads it lock-free.
+ */
+struct proc_state {
+	pthread_mutex_t lock;
+	int ready;    /* seg is usable */
+	int attached; /* seg is the shim's: the libc layer is live */
+	int kernel;   /* the launcher sealed us with the kernel layer */
+	int hook;     /* the audit hook is installed */
+	int atfork;   /* pthread_atfork handlers registered */
+	struct hm_segment seg;
+	/* Layers (base + dynamic) carrying deny_imports entries. */
+	_Atomic uint32_t n_import_layers;
+	uint32_t import_ids[HM_MAX_DYN];
+	uint32_t n_import_ids;
+	/* realpath of this package's directory, and of the stdlib. */
+	char pkgdir[PATH_MAX];
+	char stdlib[PATH_MAX];
+	/* The stdlib directory as os.__file__ spells it (code filenames). */
+	char stdlib_raw[PATH_MAX];
+};
+
+static struct proc_state proc = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* Non-zero while this thread runs the audit hook (no re-entry). */
+static _Thread_local int in_hook;
+/* Set by the eval/exec/compile wrappers: the name the user called. */
+static _Thread_local const char *code_label;
+
+/* Per-module-object state (one per interpreter that imported us). */
+struct mod_state {
+	PyObject *policy_violation;
+	PyObject *import_blocked;
+	PyObject *native_import_blocked;
+	PyObject *fs_blocked;
+	PyObject *orig_import;
+	PyObject *orig_eval;
+	PyObject *orig_exec;
+	PyObject *orig_compile;
+	PyObject *orig_fork_exec;
+	PyObject *env_data;
+};
+
+static struct PyModuleDef native_def;
+
+enum exc_kind { EXC_PLAIN, EXC_IMPORT, EXC_NATIVE_IMPORT, EXC_FS };
+
+/* ------------------------------------------------------------------ */
+/* Process state                                                       */
+/* ------------------------------------------------------------------ */
+
+static void atfork_prepare(void)
+{
+	pthread_mutex_lock(&proc.lock);
+}
+
+static void atfork_release(void)
+{
+	pthread_mutex_unlock(&proc.lock);
+}
+
+static int policy_has_imports(const struct hm_policy *p)
+{
+	return p && p->n_imports > 0;
+}
+
+/* True if /proc/self/status says a seccomp filter is installed. */
+static int seccomp_filtered(void)
+{
+	char line[256];
+	int found = 0;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "Seccomp:", 8) == 0) {
+			found = atoi(line + 8) == 2;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * Decode HERMETIC_POLICY into @layers. An unreadable or empty value
+ * becomes one fail-closed layer plus a warning, as in the shim.
+ */
+static size_t load_env_policy(struct hm_policy *layers)
+{
+	const char *text = getenv(HM_ENV_POLICY);
+	size_t n = 0;
+	int rc;
+
+	if (!text)
+		return 0;
+	if (*text) {
+		rc = hm_wire_decode(text, layers, HM_MAX_BASE, &n);
+		if (rc == 0)
+			return n;
+		hm_log_msg(2, "warning: invalid " HM_ENV_POLICY " (",
+			   strerror(-rc), "); failing closed", (char *)0);
+	} else {
+		hm_log_msg(2,
+			   "warning: empty " HM_ENV_POLICY "; failing closed",
+			   (char *)0);
+	}
+	hm_policy_make_invalid(&layers[0]);
+	return 1;
+}
+
+/* Set up the segment once per process. Caller holds proc.lock. */
+static int proc_init(void)
+{
+	struct hm_policy *layers;
+	size_t n = 0, i;
+	uint32_t base_imports = 0;
+	int rc;
+
+	if (proc.ready)
+		return 0;
+	rc = hm_segment_attach(&proc.seg);
+	if (rc == 0) {
+		proc.attached = 1;
+	} else {
+		layers = PyMem_Calloc(HM_MAX_BASE, sizeof(*layers));
+		if (!layers) {
+			PyErr_NoMemory();
+			return -1;
+		}
+		if (rc == -ENOENT) {
+			n = load_env_policy(layers);
+		} else {
+			hm_log_msg(2,
+				   "warning: the shim's policy segment is "
+				   "unreadable; failing closed",
+				   (char *)0);
+			hm_policy_make_invalid(&layers[0]);
+			n = 1;
+		}
+		rc = hm_segment_create(&proc.seg, layers, n);
+		PyMem_Free(layers);
+		if (rc < 0) {
+			PyErr_Format(PyExc_OSError,
+				     "hermetic: cannot create the policy "
+				     "segment: %s",
+				     strerror(-rc));
+			return -1;
+		}
+	}
+	n = hm_segment_base_count(&proc.seg);
+	for (i = 0; i < n; i++) {
+		const struct hm_policy *p = hm_segment_base_layer(&proc.seg, i);
+
+		if (policy_has_imports(p))
+			base_imports++;
+		if (p && (p->flags & HM_F_SEALED))
+			proc.kernel = 1;
+	}
+	if (proc.kernel)
+		proc.kernel = seccomp_filtered();
+	atomic_store(&proc.n_import_layers, base_imports);
+	if (!proc.atfork) {
+		pthread_atfork(atfork_prepare, atfork_release, atfork_release);
+		proc.atfork = 1;
+	}
+	proc.ready = 1;
+	return 0;
+}
+
+static uint32_t seg_flags(void)
+{
+	if (!proc.ready)
+		return 0;
+	return hm_segment_flags(&proc.seg);
+}
+
+static int import_checks_active(uint32_t f)
+{
+	return (f & HM_F_INVALID) || atomic_load(&proc.n_import_layers) > 0;
+}
+
+/* Under @dir (absolute, no trailing slash unless "/") on a '/' boundary. */
+static int under(const char *path, const char *dir)
+{
+	return dir[0] && hm_path_under(path, dir);
+}
+
+/* Reads the Python runtime itself needs: its stdlib and this package. */
+static int py_runtime_readable(const char *path)
+{
+	return under(path, proc.stdlib) || under(path, proc.pkgdir);
+}
+
+/* ------------------------------------------------------------------ */
+/* Raising violations                                                  */
+/* ------------------------------------------------------------------ */
+
+/* The module state of the newest hermetic._native in this interpreter. */
+static struct mod_state *current_state(void)
+{
+	PyObject *d = PyInterpreterState_GetDict(PyInterpreterState_Get());
+	PyObject *m;
+
+	if (!d)
+		return NULL;
+	m = PyDict_GetItemString(d, "hermetic._native");
+	if (!m || !PyModule_Check(m) || PyModule_GetDef(m) != &native_def)
+		return NULL;
+	return PyModule_GetState(m);
+}
+
+static void trace(const char *api, const char *key, const char *value,
+		  enum hm_reason r)
+{
+	if (seg_flags() & HM_F_TRACE)
+		hm_log_blocked(2, api, key, value, r);
+}
+
+/*
+ * Raise the violation class of @kind with @msg (stolen) and the guard and
+ * target attributes. Without hermetic.errors (a subinterpreter that never
+ * imported hermetic), a PermissionError still denies. Returns -1.
+ */
+static int raise_violation(enum exc_kind kind, const char *guard,
+			   PyObject *target, PyObject *msg)
+{
+	struct mod_state *st = current_state();
+	PyObject *cls = NULL, *args = NULL, *kw = NULL, *exc = NULL;
+
+	if (!msg)
+		return -1;
+	if (st) {
+		switch (kind) {
+		case EXC_IMPORT:
+			cls = st->import_blocked;
+			break;
+		case EXC_NATIVE_IMPORT:
+			cls = st->native_import_blocked;
+			break;
+		case EXC_FS:
+			cls = st->fs_blocked;
+			break;
+		case EXC_PLAIN:
+		default:
+			cls = st->policy_violation;
+			break;
+		}
+	}
+	if (!cls) {
+		PyErr_SetObject(PyExc_PermissionError, msg);
+		Py_DECREF(msg);
+		return -1;
+	}
+	args = PyTuple_Pack(1, msg);
+	kw = Py_BuildValue("{s:s,s:O}", "guard", guard, "target",
+			   target ? target : Py_None);
+	if (args && kw)
+		exc = PyObject_Call(cls, args, kw);
+	if (exc) {
+		PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+		Py_DECREF(exc);
+	}
+	Py_XDECREF(args);
+	Py_XDECREF(kw);
+	Py_DECREF(msg);
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Paths                                                               */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Turn a path argument into bytes (*@out, new reference). Returns 1 for a
+ * path, 0 for something that is not one (an int fd, None, an object the
+ * real call will reject anyway).
+ */
+static int path_bytes(PyObject *o, PyObject **out)
+{
+	PyObject *p, *b;
+
+	*out = NULL;
+	if (!o || o == Py_None || PyLong_Check(o))
+		return 0;
+	p = PyOS_FSPath(o);
+	if (!p) {
+		PyErr_Clear();
+		return 0;
+	}
+	if (PyUnicode_Check(p)) {
+		b = PyUnicode_EncodeFSDefault(p);
+		Py_DECREF(p);
+		if (!b) {
+			PyErr_Clear();
+			return 0;
+		}
+	} else if (PyBytes_Check(p)) {
+		b = p;
+	} else {
+		Py_DECREF(p);
+		return 0;
+	}
+	*out = b;
+	return 1;
+}
+
+/* The path an open fd refers to (absolute), or -1 (pipe, socket, ...). */
+static int fd_path(long fd, char *out, size_t cap)
+{
+	char link[64];
+	ssize_t n;
+
+	if (fd < 0 || fd > INT_MAX)
+		return -1;
+	snprintf(link, sizeof(link), "/proc/self/fd/%ld", fd);
+	n = readlink(link, out, cap - 1);
+	if (n <= 0 || (size_t)n >= cap - 1)
+		return -1;
+	out[n] = '\0';
+	return out[0] == '/' ? 0 : -1;
+}
+
+/*
+ * Resolve @in (relative to @dirfd, or the cwd when @dirfd < 0) into an
+ * absolute path in @out (PATH_MAX bytes) the way the kernel will see it:
+ * symlinks resolved (the last component only if @follow), lexically
+ * normalised otherwise. Returns 0, or -1 if it cannot be made absolute.
+ */
+static int resolve_path(const char *in, long dirfd, int follow, char *out)
+{
+	char joined[PATH_MAX], parent[PATH_MAX], real[PATH_MAX];
+	char *slash, *leaf;
+	size_t len;
+
+	if (in[0] == '/') {
+		if (strlen(in) >= sizeof(joined))
+			return -1;
+		strcpy(joined, in);
+	} else {
+		char base[PATH_MAX];
+
+		if (dirfd >= 0) {
+			if (fd_path(dirfd, base, sizeof(base)) < 0)
+				return -1;
+		} else if (!getcwd(base, sizeof(base))) {
+			return -1;
+		}
+		if ((size_t)snprintf(joined, sizeof(joined), "%s/%s", base,
+				     in) >= sizeof(joined))
+			return -1;
+	}
+	if (follow && realpath(joined, real)) {
+		strcpy(out, real);
+		return 0;
+	}
+	/* The parent resolved, the last component as written. */
+	len = strlen(joined);
+	while (len > 1 && joined[len - 1] == '/')
+		joined[--len] = '\0';
+	slash = strrchr(joined, '/');
+	leaf = slash + 1;
+	if (slash != joined && *leaf && strcmp(leaf, ".") != 0 &&
+	    strcmp(leaf, "..") != 0) {
+		memcpy(parent, joined, (size_t)(slash - joined));
+		parent[slash - joined] = '\0';
+		if (realpath(parent, real) &&
+		    (size_t)snprintf(parent, sizeof(parent), "%s/%s",
+				     strcmp(real, "/") == 0 ? "" : real,
+				     leaf) < sizeof(parent)) {
+			strcpy(joined, parent);
+		}
+	}
+	return hm_path_normalize(NULL, joined, out, PATH_MAX) < 0 ? -1 : 0;
+}
+
+/* Resolve a path-or-fd argument; *@shown gets the text as passed (new ref). */
+static int arg_path(PyObject *o, long dirfd, int follow, char *out,
+		    PyObject **shown)
+{
+	PyObject *b;
+
+	*shown = NULL;
+	if (o && PyLong_Check(o)) {
+		long fd = PyLong_AsLong(o);
+
+		if (fd == -1 && PyErr_Occurred()) {
+			PyErr_Clear();
+			return 0;
+		}
+		if (fd_path(fd, out, PATH_MAX) < 0)
+			return 0;
+		*shown = PyUnicode_DecodeFSDefault(out);
+		if (!*shown)
+			PyErr_Clear();
+		return 1;
+	}
+	if (!path_bytes(o, &b))
+		return 0;
+	if (resolve_path(PyBytes_AS_STRING(b), dirfd, follow, out) < 0) {
+		/* Unresolvable: check something that no rule allows. */
+		strcpy(out, "/nonexistent/hermetic-unresolvable");
+	}
+	*shown = PyUnicode_DecodeFSDefault(PyBytes_AS_STRING(b));
+	if (!*shown)
+		PyErr_Clear();
+	Py_DECREF(b);
+	return 1;
+}
+
+static const char *utf8_or(PyObject *s, const char *dflt)
+{
+	const char *r;
+
+	if (!s || !PyUnicode_Check(s))
+		return dflt;
+	r = PyUnicode_AsUTF8(s);
+	if (!r) {
+		PyErr_Clear();
+		return dflt;
+	}
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* Filesystem                                                          */
+/* ------------------------------------------------------------------ */
+
+static int check_open(PyObject *pathobj, int flags)
+{
+	char path[PATH_MAX];
+	struct hm_request rq = {.op = HM_OP_OPEN};
+	struct stat stb;
+	PyObject *shown;
+	enum hm_reason r;
+	int write = hm_open_flags_write(flags);
+
+	if (!arg_path(pathobj, -1, !(flags & O_NOFOLLOW), path, &shown))
+		return 0;
+	if (!write && py_runtime_readable(path)) {
+		Py_XDECREF(shown);
+		return 0;
+	}
+	rq.path = path;
+	rq.flags = flags;
+	rq.is_chardev = write && stat(path, &stb) == 0 && S_ISCHR(stb.st_mode);
+	r = hm_segment_check(&proc.seg, &rq);
+	if (r == HM_R_NONE) {
+		Py_XDECREF(shown);
+		return 0;
+	}
+	trace("open", "path", utf8_or(shown, path), r);
+	if (!shown)
+		shown = PyUnicode_DecodeFSDefault(path);
+	r = raise_violation(
+	    EXC_FS, "filesystem", shown,
+	    PyUnicode_FromFormat(write ? "filesystem readonly: %S"
+				       : "read outside sandbox root: %S",
+				 shown ? shown : Py_None));
+	Py_XDECREF(shown);
+	return -1;
+}
+
+/* Check one mutated path; @api is the trace name. */
+static int check_mutate_path(const char *api, PyObject *o, long dirfd,
+			     int follow)
+{
+	char path[PATH_MAX];
+	struct hm_request rq = {.op = HM_OP_MUTATE};
+	PyObject *shown;
+	enum hm_reason r;
+
+	if (!arg_path(o, dirfd, follow, path, &shown)) {
+		/* An unresolvable fd (pipe, socket) is no file system path. */
+		return 0;
+	}
+	rq.path = path;
+	r = hm_segment_check(&proc.seg, &rq);
+	if (r == HM_R_NONE) {
+		Py_XDECREF(shown);
+		return 0;
+	}
+	trace(api, "path", utf8_or(shown, path), r);
+	raise_violation(EXC_FS, "filesystem", shown,
+			PyUnicode_FromString("filesystem mutation disabled"));
+	Py_XDECREF(shown);
+	return -1;
+}
+
+/* Mutation events: which arguments are paths, and their dir_fd slots. */
+struct mut_event {
+	const char *name;
+	signed char path[2];
+	signed char dirfd[2];
+	unsigned char follow;
+};
+
+/* clang-format off */
+static const struct mut_event mut_events[] = {
+	{ "os.remove",            { 0, -1 }, { 1, -1 }, 0 },
+	{ "os.rmdir",             { 0, -1 }, { 1, -1 }, 0 },
+	{ "os.mkdir",             { 0, -1 }, { 2, -1 }, 0 },
+	{ "os.rename",            { 0,  1 }, { 2,  3 }, 0 },
+	{ "os.link",              { 0,  1 }, { 2,  3 }, 0 },
+	{ "os.symlink",           { 1, -1 }, { 2, -1 }, 0 },
+	{ "os.chmod",             { 0, -1 }, { 2, -1 }, 1 },
+	{ "os.chown",             { 0, -1 }, { 3, -1 }, 1 },
+	{ "os.utime",             { 0, -1 }, { 3, -1 }, 1 },
+	{ "os.truncate",          { 0, -1 }, { -1, -1 }, 1 },
+	{ "os.chflags",           { 0, -1 }, { -1, -1 }, 1 },
+	{ "os.lchflags",          { 0, -1 }, { -1, -1 }, 0 },
+	{ "os.setxattr",          { 0, -1 }, { -1, -1 }, 1 },
+	{ "os.removexattr",       { 0, -1 }, { -1, -1 }, 1 },
+	{ "shutil.rmtree",        { 0, -1 }, { 1, -1 }, 0 },
+	{ "shutil.move",          { 0,  1 }, { -1, -1 }, 0 },
+	{ "shutil.copyfile",      { 1, -1 }, { -1, -1 }, 1 },
+	{ "shutil.copymode",      { 1, -1 }, { -1, -1 }, 1 },
+	{ "shutil.copystat",      { 1, -1 }, { -1, -1 }, 1 },
+	{ "shutil.copytree",      { 1, -1 }, { -1, -1 }, 0 },
+	{ "shutil.chown",         { 0, -1 }, { -1, -1 }, 1 },
+	{ "shutil.make_archive",  { 0, -1 }, { -1, -1 }, 0 },
+	{ "shutil.unpack_archive",{ 1, -1 }, { -1, -1 }, 0 },
+};
+/* clang-format on */
+
+static long arg_long(PyObject *args, int i, long dflt)
+{
+	PyObject *o;
+	long v;
+
+	if (i < 0 || i >= PyTuple_GET_SIZE(args))
+		return dflt;
+	o = PyTuple_GET_ITEM(args, i);
+	if (!PyLong_Check(o))
+		return dflt;
+	v = PyLong_AsLong(o);
+	if (v == -1 && PyErr_Occurred()) {
+		PyErr_Clear();
+		return dflt;
+	}
+	return v;
+}
+
+static PyObject *arg_at(PyObject *args, int i)
+{
+	if (i < 0 || !PyTuple_Check(args) || i >= PyTuple_GET_SIZE(args))
+		return NULL;
+	return PyTuple_GET_ITEM(args, i);
+}
+
+static int on_mutation(const struct mut_event *m, PyObject *args)
+{
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		PyObject *o = arg_at(args, m->path[k]);
+		long dirfd = arg_long(args, m->dirfd[k], -1);
+
+		if (m->path[k] < 0)
+			continue;
+		if (!o || o == Py_None) {
+			/* shutil.unpack_archive(extract_dir=None): the cwd */
+			if (strcmp(m->name, "shutil.unpack_archive") != 0)
+				continue;
+			o = PyUnicode_FromString(".");
+			if (!o)
+				return -1;
+			k = check_mutate_path(m->name, o, -1, 0);
+			Py_DECREF(o);
+			if (k < 0)
+				return -1;
+			break;
+		}
+		if (check_mutate_path(m->name, o, dirfd, m->follow) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int on_open(PyObject *args)
+{
+	PyObject *path = arg_at(args, 0), *mode = arg_at(args, 1);
+	long flags = arg_long(args, 2, -1);
+
+	if (flags == -1) {
+		const char *m = utf8_or(mode, "r");
+
+		flags = hm_fopen_mode_flags(m);
+		if (flags < 0)
+			flags = O_RDWR | O_CREAT;
+	}
+	return check_open(path, (int)flags);
+}
+
+/* ------------------------------------------------------------------ */
+/* Network                                                             */
+/* ------------------------------------------------------------------ */
+
+/* The family of a real socket object, read from _socket.socket's member. */
+static int sock_family(PyObject *sock)
+{
+	PyObject *mro;
+	Py_ssize_t i;
+
+	if (!sock)
+		return -1;
+	mro = Py_TYPE(sock)->tp_mro;
+	if (!mro || !PyTuple_Check(mro))
+		return -1;
+	for (i = 0; i < PyTuple_GET_SIZE(mro); i++) {
+		PyTypeObject *t = (PyTypeObject *)PyTuple_GET_ITEM(mro, i);
+		PyMemberDef *m;
+
+		if (strcmp(t->tp_name, "_socket.socket") != 0)
+			continue;
+		for (m = t->tp_members; m && m->name; m++) {
+			if (strcmp(m->name, "family") == 0 && m->type == T_INT)
+				return *(int *)((char *)sock + m->offset);
+		}
+	}
+	return -1;
+}
+
+/* Host text of an address tuple item (str or bytes); NULL if neither. */
+static const char *host_text(PyObject *h, PyObject **keep)
+{
+	*keep = NULL;
+	if (!h)
+		return NULL;
+	if (PyUnicode_Check(h))
+		return utf8_or(h, NULL);
+	if (PyBytes_Check(h))
+		return PyBytes_AS_STRING(h);
+	if (PyByteArray_Check(h)) {
+		*keep = PyBytes_FromStringAndSize(PyByteArray_AS_STRING(h),
+						  PyByteArray_GET_SIZE(h));
+		return *keep ? PyBytes_AS_STRING(*keep) : NULL;
+	}
+	return NULL;
+}
+
+/*
+ * A numeric host (what CPython's setipaddr takes without a lookup, plus
+ * the inet_aton forms glibc's resolver accepts) as a sockaddr. Returns 1,
+ * or 0 for a name.
+ */
+static int numeric_sockaddr(const char *host, int family, int port,
+			    struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	char buf[INET6_ADDRSTRLEN + 64];
+	char *pct;
+
+	memset(ss, 0, sizeof(*ss));
+	if (family != AF_INET6) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		*len = sizeof(*sin);
+		if (host[0] == '\0') {
+			sin->sin_addr.s_addr = htonl(INADDR_ANY);
+			return 1;
+		}
+		if (strcmp(host, "<broadcast>") == 0) {
+			sin->sin_addr.s_addr = htonl(INADDR_BROADCAST);
+			return 1;
+		}
+		if (inet_pton(AF_INET, host, &sin->sin_addr) == 1 ||
+		    inet_aton(host, &sin->sin_addr))
+			return 1;
+	}
+	if (family != AF_INET) {
+		memset(ss, 0, sizeof(*ss));
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*sin6);
+		if (host[0] == '\0') {
+			sin6->sin6_addr = in6addr_any;
+			return 1;
+		}
+		if (strlen(host) >= sizeof(buf))
+			return 0;
+		strcpy(buf, host);
+		pct = strchr(buf, '%');
+		if (pct)
+			*pct = '\0';
+		if (inet_pton(AF_INET6, buf, &sin6->sin6_addr) == 1)
+			return 1;
+	}
+	return 0;
+}
+
+struct net_ctx {
+	const char *api;  /* "socket.connect" */
+	const char *verb; /* "connect" (message) */
+	enum hm_op op;
+};
+
+static int deny_net(const struct net_ctx *c, const char *host,
+		    const char *shown, enum hm_reason r, int dns)
+{
+	PyObject *target = PyUnicode_DecodeUTF8(host, strlen(host), "replace");
+
+	trace(c->api, "host", shown, r);
+	raise_violation(
+	    EXC_PLAIN, "network", target,
+	    dns ? PyUnicode_FromFormat("network disabled: DNS(%s)", host)
+		: PyUnicode_FromFormat("network disabled: %s(%s)", c->verb,
+				       host));
+	Py_XDECREF(target);
+	return -1;
+}
+
+/* Check one destination/local address against the policy. */
+static int check_sa(const struct net_ctx *c, const struct sockaddr *sa,
+		    socklen_t len, const char *name, const char *host, int dns)
+{
+	struct hm_request rq = {.op = c->op};
+	char shown[INET6_ADDRSTRLEN + 64];
+	enum hm_reason r;
+
+	rq.sa = sa;
+	rq.salen = len;
+	rq.resolved_name = name;
+	r = hm_segment_check(&proc.seg, &rq);
+	if (r == HM_R_NONE)
+		return 0;
+	hm_format_sockaddr(sa, len, shown, sizeof(shown));
+	return deny_net(c, host, name ? host : shown, r, dns);
+}
+
+static int check_resolve_name(const struct net_ctx *c, const char *name)
+{
+	struct hm_request rq = {.op = HM_OP_RESOLVE};
+	enum hm_reason r;
+
+	rq.name = name;
+	r = hm_segment_check(&proc.seg, &rq);
+	if (r == HM_R_NONE)
+		return 0;
+	return deny_net(c, name, name, r, c->op == HM_OP_RESOLVE);
+}
+
+/*
+ * A name the policy lets through is resolved here (GIL released) and
+ * every address it yields is checked as coming from that name, so an
+ * allowed name that points at a metadata endpoint is still refused.
+ */
+static int check_named(const struct net_ctx *c, const char *name, int family,
+		       int port)
+{
+	struct addrinfo hints = {0}, *res = NULL, *ai;
+	int rc;
+
+	if (check_resolve_name(c, name) < 0)
+		return -1;
+	hints.ai_family = family == AF_INET6  ? AF_INET6
+			  : family == AF_INET ? AF_INET
+					      : AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	Py_BEGIN_ALLOW_THREADS rc = getaddrinfo(name, NULL, &hints, &res);
+	Py_END_ALLOW_THREADS if (rc != 0) return 0;
+	for (ai = res; ai; ai = ai->ai_next) {
+		if (ai->ai_family == AF_INET)
+			((struct sockaddr_in *)ai->ai_addr)->sin_port =
+			    htons((uint16_t)port);
+		else if (ai->ai_family == AF_INET6)
+			((struct sockaddr_in6 *)ai->ai_addr)->sin6_port =
+			    htons((uint16_t)port);
+		else
+			continue;
+		if (check_sa(c, ai->ai_addr, ai->ai_addrlen, name, name, 0) <
+		    0) {
+			freeaddrinfo(res);
+			return -1;
+		}
+	}
+	freeaddrinfo(res);
+	return 0;
+}
+
+/* connect/bind/sendto/sendmsg: (socket, address). */
+static int on_sock_addr(const struct net_ctx *c, PyObject *args)
+{
+	PyObject *sock = arg_at(args, 0), *addr = arg_at(args, 1), *keep;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	const char *host;
+	int family = sock_family(sock), port = 0, rc;
+
+	if (!addr || addr == Py_None)
+		return 0; /* a connected socket: connect was checked */
+	if (family < 0) {
+		if (PyUnicode_Check(addr) || PyBytes_Check(addr) ||
+		    PyByteArray_Check(addr))
+			family = AF_UNIX;
+		else
+			family = AF_UNSPEC;
+	}
+	if (family != AF_INET && family != AF_INET6 && family != AF_UNSPEC) {
+		struct sockaddr sa = {.sa_family = (sa_family_t)family};
+
+		return check_sa(c, &sa, sizeof(sa), NULL, "?", 0) < 0 ? -1 : 0;
+	}
+	if (!PyTuple_Check(addr) || PyTuple_GET_SIZE(addr) < 1)
+		return 0; /* the real call rejects it */
+	host = host_text(PyTuple_GET_ITEM(addr, 0), &keep);
+	if (!host)
+		return 0;
+	port = (int)arg_long(addr, 1, 0);
+	if (numeric_sockaddr(host, family, port, &ss, &len))
+		rc = check_sa(c, (struct sockaddr *)&ss, len, NULL, host, 0);
+	else
+		rc = check_named(c, host, family, port);
+	Py_XDECREF(keep);
+	return rc;
+}
+
+/* getaddrinfo/gethostbyname: (host, ...). */
+static int on_resolve(const char *api, PyObject *args)
+{
+	struct net_ctx c = {api, "DNS", HM_OP_RESOLVE};
+	PyObject *h = arg_at(args, 0), *keep;
+	const char *host;
+	int rc;
+
+	if (!h || h == Py_None)
+		return 0;
+	host = host_text(h, &keep);
+	if (!host)
+		return 0;
+	rc = check_resolve_name(&c, host);
+	Py_XDECREF(keep);
+	return rc;
+}
+
+/*
+ * gethostbyaddr(ip) / getnameinfo((ip, port)): a reverse lookup asks a
+ * DNS server about an address, so a numeric address is checked like a
+ * destination (loopback only with allow_localhost; metadata never); a
+ * name is checked like getaddrinfo.
+ */
+static int on_reverse(const char *api, PyObject *h)
+{
+	struct net_ctx c = {api, "DNS", HM_OP_CONNECT};
+	struct sockaddr_storage ss;
+	socklen_t len;
+	PyObject *keep;
+	const char *host;
+	int rc;
+
+	if (h && PyTuple_Check(h))
+		h = arg_at(h, 0);
+	host = host_text(h, &keep);
+	if (!host)
+		return 0;
+	if (numeric_sockaddr(host, AF_UNSPEC, 0, &ss, &len)) {
+		rc = check_sa(&c, (struct sockaddr *)&ss, len, NULL, host, 1);
+	} else {
+		c.op = HM_OP_RESOLVE;
+		rc = check_resolve_name(&c, host);
+	}
+	Py_XDECREF(keep);
+	return rc;
+}
+
+static int on_socket_new(PyObject *args)
+{
+	struct hm_request rq = {.op = HM_OP_SOCKET};
+	char fam[32];
+	enum hm_reason r;
+
+	rq.domain = (int)arg_long(args, 1, -1);
+	rq.type = (int)arg_long(args, 2, 0);
+	rq.protocol = (int)arg_long(args, 3, 0);
+	if (rq.domain <= 0)
+		return 0; /* from an fd, or the default AF_INET */
+	r = hm_segment_check(&proc.seg, &rq);
+	if (r == HM_R_NONE)
+		return 0;
+	snprintf(fam, sizeof(fam), "family=%d", rq.domain);
+	trace("socket.socket", NULL, NULL, r);
+	return raise_violation(
+	    EXC_PLAIN, "network", NULL,
+	    PyUnicode_FromFormat("network disabled: socket(%s)", fam));
+}
+
+static int on_socket(const char *ev, PyObject *args)
+{
+	static const struct net_ctx connect = {"socket.connect", "connect",
+					       HM_OP_CONNECT};
+	static const struct net_ctx bind = {"socket.bind", "bind", HM_OP_BIND};
+	static const struct net_ctx sendto = {"socket.sendto", "sendto",
+					      HM_OP_SENDTO};
+	static const struct net_ctx sendmsg = {"socket.sendmsg", "sendmsg",
+					       HM_OP_SENDTO};
+
+	if (strcmp(ev, "socket.connect") == 0)
+		return on_sock_addr(&connect, args);
+	if (strcmp(ev, "socket.bind") == 0)
+		return on_sock_addr(&bind, args);
+	if (strcmp(ev, "socket.sendto") == 0)
+		return on_sock_addr(&sendto, args);
+	if (strcmp(ev, "socket.sendmsg") == 0)
+		return on_sock_addr(&sendmsg, args);
+	if (strcmp(ev, "socket.getaddrinfo") == 0)
+		return on_resolve(ev, args);
+	if (strcmp(ev, "socket.gethostbyname") == 0)
+		return on_resolve(ev, args);
+	if (strcmp(ev, "socket.gethostbyaddr") == 0 ||
+	    strcmp(ev, "socket.getnameinfo") == 0)
+		return on_reverse(ev, arg_at(args, 0));
+	if (strcmp(ev, "socket.__new__") == 0)
+		return on_socket_new(args);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Subprocess, environment, interpreter, code, imports, native         */
+/* ------------------------------------------------------------------ */
+
+static int check_exec(void)
+{
+	struct hm_request rq = {.op = HM_OP_EXEC};
+	enum hm_reason r = hm_segment_check(&proc.seg, &rq);
+
+	if (r == HM_R_NONE)
+		return 0;
+	trace("subprocess", NULL, NULL, r);
+	return raise_violation(EXC_PLAIN, "subprocess", NULL,
+			       PyUnicode_FromString("subprocess disabled"));
+}
+
+static int is_subprocess_event(const char *ev)
+{
+	static const char *const names[] = {
+	    "subprocess.Popen", "os.system",	"os.exec",
+	    "os.posix_spawn",	"os.spawn",	"os.fork",
+	    "os.forkpty",	"os.startfile", NULL,
+	};
+	int i;
+
+	for (i = 0; names[i]; i++)
+		if (strcmp(ev, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int check_env(int write, PyObject *key, const char *api)
+{
+	struct hm_request rq = {.op = HM_OP_ENV};
+	enum hm_reason r = hm_segment_check(&proc.seg, &rq);
+	PyObject *target = NULL;
+
+	if (r == HM_R_NONE)
+		return 0;
+	if (key && PyBytes_Check(key))
+		target = PyUnicode_DecodeFSDefault(PyBytes_AS_STRING(key));
+	else if (key && PyUnicode_Check(key))
+		target = Py_NewRef(key);
+	if (!target)
+		PyErr_Clear();
+	trace(api, target ? "name" : NULL, utf8_or(target, NULL), r);
+	raise_violation(EXC_PLAIN, "environment", target,
+			PyUnicode_FromString(write ? "environment mutation "
+						     "disabled"
+						   : "environment disabled"));
+	Py_XDECREF(target);
+	return -1;
+}
+
+static int check_interp(const char *label, const char *api, PyObject *path)
+{
+	struct hm_request rq = {.op = HM_OP_INTERP};
+	enum hm_reason r = hm_segment_check(&proc.seg, &rq);
+	PyObject *target;
+
+	if (r == HM_R_NONE)
+		return 0;
+	trace(api, path ? "path" : NULL, path ? utf8_or(path, "?") : NULL, r);
+	target = PyUnicode_FromString(label);
+	raise_violation(
+	    EXC_PLAIN, "interpreter", target,
+	    PyUnicode_FromFormat("interpreter mutation disabled: %s", label));
+	Py_XDECREF(target);
+	return -1;
+}
+
+/*
+ * Code that may compile and run code under block_code_exec: the import
+ * system, runpy (python -m), ast.parse, and the stdlib helpers that
+ * generate methods from validated identifiers (namedtuple, dataclasses).
+ * No Python frame at all means the interpreter itself runs the program
+ * (python -c, python script.py).
+ */
+static int trusted_code_caller(void)
+{
+	static const char *const frozen[] = {
+	    "<frozen importlib._bootstrap>",
+	    "<frozen importlib._bootstrap_external>",
+	    "<frozen runpy>",
+	    "<frozen zipimport>",
+	    NULL,
+	};
+	static const char *const files[] = {
+	    "/importlib/_bootstrap.py",
+	    "/importlib/_bootstrap_external.py",
+	    "/runpy.py",
+	    "/zipimport.py",
+	    "/ast.py",
+	    "/collections/__init__.py",
+	    "/dataclasses.py",
+	    NULL,
+	};
+	PyFrameObject *f = PyEval_GetFrame();
+	PyCodeObject *co;
+	const char *fn;
+	size_t n = strlen(proc.stdlib_raw);
+	int i, ok = 0;
+
+	if (!f)
+		return 1;
+	co = PyFrame_GetCode(f);
+	fn = utf8_or(co->co_filename, NULL);
+	if (fn) {
+		for (i = 0; frozen[i] && !ok; i++)
+			ok = strcmp(fn, frozen[i]) == 0;
+		if (!ok && n && strncmp(fn, proc.stdlib_raw, n) == 0)
+			for (i = 0; files[i] && !ok; i++)
+				ok = strcmp(fn + n, files[i]) == 0;
+	}
+	Py_DECREF(co);
+	return ok;
+}
+
+static int on_code(const char *ev)
+{
+	struct hm_request rq = {.op = HM_OP_CODE_EXEC};
+	const char *label = code_label;
+	PyObject *target;
+	enum hm_reason r;
+
+	if (trusted_code_caller())
+		return 0;
+	r = hm_segment_check(&proc.seg, &rq);
+	if (r == HM_R_NONE)
+		return 0;
+	if (!label) {
+		if (strcmp(ev, "code.__new__") == 0)
+			label = "code";
+		else
+			label = ev;
+	}
+	trace(label, NULL, NULL, r);
+	target = PyUnicode_FromString(label);
+	raise_violation(
+	    EXC_PLAIN, "code_exec", target,
+	    PyUnicode_FromFormat("dynamic code execution disabled: %s", label));
+	Py_XDECREF(target);
+	return -1;
+}
+
+static int deny_import_name(const char *name, enum exc_kind kind,
+			    enum hm_reason r)
+{
+	PyObject *target = PyUnicode_FromString(name);
+
+	trace("import", "name", name, r);
+	raise_violation(kind, "imports", target,
+			PyUnicode_FromFormat(kind == EXC_NATIVE_IMPORT
+						 ? "native import blocked: %s"
+						 : "import blocked: %s",
+					     name));
+	Py_XDECREF(target);
+	return -1;
+}
+
+static int check_import_name(const char *name)
+{
+	struct hm_request rq = {.op = HM_OP_IMPORT};
+	enum hm_reason r;
+
+	rq.name = name;
+	r = hm_segment_check(&proc.seg, &rq);
+	if (r == HM_R_NONE)
+		return 0;
+	return deny_import_name(name, EXC_IMPORT, r);
+}
+
+/* Modules that exist to call native code (original-hermetic.md 3.7). */
+static int is_ffi_module(const char *name)
+{
+	static const char *const ffi[] = {"ctypes", "_ctypes", "cffi",
+					  "_cffi_backend", NULL};
+	int i;
+
+	for (i = 0; ffi[i]; i++) {
+		size_t n = strlen(ffi[i]);
+
+		if (strncmp(name, ffi[i], n) == 0 &&
+		    (name[n] == '\0' || name[n] == '.'))
+			return 1;
+	}
+	return 0;
+}
+
+static int check_native(const char *name, const char *path)
+{
+	struct hm_request rq = {.op = HM_OP_DLOPEN};
+	enum hm_reason r;
+
+	rq.path = path;
+	r = hm_segment_check(&proc.seg, &rq);
+	if (r == HM_R_NONE)
+		return 0;
+	return deny_import_name(name, EXC_NATIVE_IMPORT, r);
+}
+
+/*
+ * import(module, filename, sys.path, sys.meta_path, sys.path_hooks) is
+ * raised before a module that is not in sys.modules is looked for, and
+ * again with the file name (and None for the rest) when an extension
+ * module is about to be loaded.
+ */
+static int on_import(PyObject *args, uint32_t f)
+{
+	const char *name = utf8_or(arg_at(args, 0), NULL);
+	PyObject *file = arg_at(args, 1), *spath = arg_at(args, 2), *b;
+	int ext = file && file != Py_None && (!spath || spath == Py_None);
+	char real[PATH_MAX];
+	int rc;
+
+	if (!name)
+		return 0;
+	if (import_checks_active(f) && check_import_name(name) < 0)
+		return -1;
+	if (!(f & (HM_F_BLOCK_NATIVE | HM_F_INVALID)))
+		return 0;
+	if (!ext)
+		return is_ffi_module(name) ? check_native(name, name) : 0;
+	if (!path_bytes(file, &b))
+		return check_native(name, NULL);
+	if (realpath(PyBytes_AS_STRING(b), real) && under(real, proc.pkgdir)) {
+		Py_DECREF(b);
+		return 0; /* hermetic's own extension */
+	}
+	rc = check_native(name, PyBytes_AS_STRING(b));
+	Py_DECREF(b);
+	return rc;
+}
+
+/* ctypes.* and sqlite3 extension loading under block_native. */
+static int on_native_interface(const char *ev, PyObject *args)
+{
+	struct hm_request rq = {.op = HM_OP_DLOPEN};
+	PyObject *a0 = arg_at(args, 0), *target;
+	const char *what = NULL;
+	enum hm_reason r;
+
+	if (strcmp(ev, "ctypes.dlopen") == 0)
+		what = utf8_or(a0, NULL);
+	else if (strcmp(ev, "sqlite3.enable_load_extension") == 0 &&
+		 !PyObject_IsTrue(arg_at(args, 1) ? arg_at(args, 1) : Py_None))
+		return 0;
+	else if (strcmp(ev, "sqlite3.load_extension") == 0)
+		what = utf8_or(arg_at(args, 1), NULL);
+	rq.path = what;
+	r = hm_segment_check(&proc.seg, &rq);
+	if (r == HM_R_NONE)
+		return 0;
+	trace(ev, what ? "path" : NULL, what, r);
+	target = what ? PyUnicode_FromString(what) : PyUnicode_FromString(ev);
+	raise_violation(
+	    EXC_PLAIN, "imports", target,
+	    PyUnicode_FromFormat("native interface blocked: %s", ev));
+	Py_XDECREF(target);
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* The audit hook                                                      */
+/* ------------------------------------------------------------------ */
+
+static int dispatch(const char *ev, PyObject *args, uint32_t f)
+{
+	size_t i;
+
+	switch (ev[0]) {
+	case 'o':
+		if (ev[1] == 'p' && strcmp(ev, "open") == 0)
+			return (f & FS_FLAGS) ? on_open(args) : 0;
+		if (ev[1] != 's' || ev[2] != '.')
+			return 0;
+		if ((f & (HM_F_BLOCK_SUBPROCESS | HM_F_INVALID)) &&
+		    is_subprocess_event(ev))
+			return check_exec();
+		if (strcmp(ev, "os.chdir") == 0) {
+			PyObject *p = arg_at(args, 0);
+
+			if (!(f & (HM_F_BLOCK_INTERP_MUTATION | HM_F_INVALID)))
+				return 0;
+			return check_interp(
+			    p && PyLong_Check(p) ? "fchdir" : "chdir",
+			    "os.chdir", p && PyUnicode_Check(p) ? p : NULL);
+		}
+		if (strcmp(ev, "os.putenv") == 0 ||
+		    strcmp(ev, "os.unsetenv") == 0) {
+			if (!(f & (HM_F_BLOCK_ENVIRONMENT | HM_F_INVALID)))
+				return 0;
+			return check_env(1, arg_at(args, 0), ev);
+		}
+		break;
+	case 's':
+		if (strncmp(ev, "socket.", 7) == 0)
+			return (f & NET_FLAGS) ? on_socket(ev, args) : 0;
+		if (strcmp(ev, "subprocess.Popen") == 0)
+			return (f & (HM_F_BLOCK_SUBPROCESS | HM_F_INVALID))
+				   ? check_exec()
+				   : 0;
+		if (strncmp(ev, "sqlite3.", 8) == 0 &&
+		    (f & (HM_F_BLOCK_NATIVE | HM_F_INVALID)) &&
+		    (strcmp(ev, "sqlite3.load_extension") == 0 ||
+		     strcmp(ev, "sqlite3.enable_load_extension") == 0))
+			return on_native_interface(ev, args);
+		if (strncmp(ev, "shutil.", 7) != 0)
+			return 0;
+		break;
+	case 'i':
+		if (strcmp(ev, "import") == 0)
+			return on_import(args, f);
+		return 0;
+	case 'c':
+		if (strncmp(ev, "ctypes.", 7) == 0)
+			return (f & (HM_F_BLOCK_NATIVE | HM_F_INVALID))
+				   ? on_native_interface(ev, args)
+				   : 0;
+		if (strcmp(ev, "compile") == 0 ||
+		    strcmp(ev, "code.__new__") == 0)
+			return (f & (HM_F_BLOCK_CODE_EXEC | HM_F_INVALID))
+				   ? on_code(ev)
+				   : 0;
+		return 0;
+	case 'e':
+		if (strcmp(ev, "exec") == 0)
+			return (f & (HM_F_BLOCK_CODE_EXEC | HM_F_INVALID))
+				   ? on_code(ev)
+				   : 0;
+		return 0;
+	case 'm':
+		if (strcmp(ev, "marshal.loads") == 0 ||
+		    strcmp(ev, "marshal.load") == 0)
+			return (f & (HM_F_BLOCK_CODE_EXEC | HM_F_INVALID))
+				   ? on_code(ev)
+				   : 0;
+		return 0;
+	default:
+		return 0;
+	}
+	/* os.* and shutil.* mutations */
+	if (!(f & FS_FLAGS))
+		return 0;
+	for (i = 0; i < sizeof(mut_events) / sizeof(mut_events[0]); i++)
+		if (strcmp(ev, mut_events[i].name) == 0)
+			return on_mutation(&mut_events[i], args);
+	return 0;
+}
+
+static int audit_hook(const char *event, PyObject *args, void *data)
+{
+	uint32_t f;
+	int rc;
+
+	(void)data;
+	if (!proc.ready || in_hook || !event)
+		return 0;
+	f = hm_segment_flags(&proc.seg);
+	if (!(f & ACTIVE_FLAGS) && !atomic_load(&proc.n_import_layers))
+		return 0;
+	in_hook = 1;
+	rc = dispatch(event, args, f);
+	in_hook = 0;
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Wrappers installed over builtins (labels and cached imports)        */
+/* ------------------------------------------------------------------ */
+
+static PyObject *call_labelled(PyObject *orig, const char *label,
+			       PyObject *const *args, Py_ssize_t nargs,
+			       PyObject *kwnames)
+{
+	const char *prev = code_label;
+	PyObject *res;
+
+	if (!orig) {
+		PyErr_SetString(PyExc_RuntimeError, "hermetic: no original");
+		return NULL;
+	}
+	code_label = label;
+	res = PyObject_Vectorcall(orig, args, (size_t)nargs, kwnames);
+	code_label = prev;
+	return res;
+}
+
+static PyObject *w_eval(PyObject *m, PyObject *const *args, Py_ssize_t nargs,
+			PyObject *kwnames)
+{
+	struct mod_state *st = PyModule_GetState(m);
+
+	return call_labelled(st->orig_eval, "eval", args, nargs, kwnames);
+}
+
+static PyObject *w_exec(PyObject *m, PyObject *const *args, Py_ssize_t nargs,
+			PyObject *kwnames)
+{
+	struct mod_state *st = PyModule_GetState(m);
+
+	return call_labelled(st->orig_exec, "exec", args, nargs, kwnames);
+}
+
+static PyObject *w_compile(PyObject *m, PyObject *const *args, Py_ssize_t nargs,
+			   PyObject *kwnames)
+{
+	struct mod_state *st = PyModule_GetState(m);
+
+	return call_labelled(st->orig_compile, "compile", args, nargs, kwnames);
+}
+
+/* An argument of __import__(name, globals, locals, fromlist, level). */
+static PyObject *import_arg(PyObject *const *args, Py_ssize_t nargs,
+			    PyObject *kwnames, Py_ssize_t pos, const char *kw)
+{
+	Py_ssize_t i, nkw;
+
+	if (pos < nargs)
+		return args[pos];
+	if (!kwnames)
+		return NULL;
+	nkw = PyTuple_GET_SIZE(kwnames);
+	for (i = 0; i < nkw; i++) {
+		PyObject *k = PyTuple_GET_ITEM(kwnames, i);
+
+		if (PyUnicode_Check(k) &&
+		    PyUnicode_CompareWithASCIIString(k, kw) == 0)
+			return args[nargs + i];
+	}
+	return NULL;
+}
+
+/* The package a relative import in @globals is relative to (new ref). */
+static PyObject *import_package(PyObject *globals)
+{
+	PyObject *pkg, *name, *spec;
+
+	if (!globals || !PyDict_Check(globals))
+		return NULL;
+	pkg = PyDict_GetItemString(globals, "__package__");
+	if (pkg && PyUnicode_Check(pkg))
+		return Py_NewRef(pkg);
+	spec = PyDict_GetItemString(globals, "__spec__");
+	if (spec && spec != Py_None) {
+		pkg = PyObject_GetAttrString(spec, "parent");
+		if (pkg && PyUnicode_Check(pkg))
+			return pkg;
+		Py_XDECREF(pkg);
+		PyErr_Clear();
+	}
+	name = PyDict_GetItemString(globals, "__name__");
+	if (!name || !PyUnicode_Check(name))
+		return NULL;
+	if (PyDict_GetItemString(globals, "__path__"))
+		return Py_NewRef(name);
+	{
+		Py_ssize_t dot = PyUnicode_FindChar(
+		    name, '.', 0, PyUnicode_GET_LENGTH(name), -1);
+
+		if (dot < 0)
+			return PyUnicode_FromString("");
+		return PyUnicode_Substring(name, 0, dot);
+	}
+}
+
+/* The absolute module name of an __import__ call (new ref) or NULL. */
+static PyObject *import_absname(PyObject *name, PyObject *globals, long level)
+{
+	PyObject *pkg, *base, *res;
+	Py_ssize_t end;
+	long i;
+
+	if (level <= 0)
+		return Py_NewRef(name);
+	pkg = import_package(globals);
+	if (!pkg)
+		return NULL;
+	end = PyUnicode_GET_LENGTH(pkg);
+	for (i = 1; i < level && end > 0; i++) {
+		end = PyUnicode_FindChar(pkg, '.', 0, end, -1);
+		if (end < 0)
+			end = 0;
+	}
+	if (i < level || end == 0) {
+		Py_DECREF(pkg);
+		return NULL; /* beyond the top-level package: import fails */
+	}
+	base = PyUnicode_Substring(pkg, 0, end);
+	Py_DECREF(pkg);
+	if (!base)
+		return NULL;
+	if (PyUnicode_GET_LENGTH(name) == 0)
+		return base;
+	res = PyUnicode_FromFormat("%U.%U", base, name);
+	Py_DECREF(base);
+	return res;
+}
+
+static int check_import_obj(PyObject *name)
+{
+	const char *s = utf8_or(name, NULL);
+
+	return s ? check_import_name(s) : 0;
+}
+
+/* The deny_imports check for modules already in sys.modules. */
+static int check_import_call(PyObject *const *args, Py_ssize_t nargs,
+			     PyObject *kwnames)
+{
+	PyObject *name = import_arg(args, nargs, kwnames, 0, "name");
+	PyObject *globals = import_arg(args, nargs, kwnames, 1, "globals");
+	PyObject *fromlist = import_arg(args, nargs, kwnames, 3, "fromlist");
+	PyObject *lv = import_arg(args, nargs, kwnames, 4, "level");
+	PyObject *abs, *seq;
+	long level = 0;
+	Py_ssize_t i;
+	int rc = 0;
+
+	if (!name || !PyUnicode_Check(name))
+		return 0;
+	if (lv && PyLong_Check(lv)) {
+		level = PyLong_AsLong(lv);
+		if (level == -1 && PyErr_Occurred()) {
+			PyErr_Clear();
+			return 0;
+		}
+	}
+	abs = import_absname(name, globals, level);
+	if (!abs) {
+		PyErr_Clear();
+		return 0;
+	}
+	if (PyUnicode_GET_LENGTH(abs) > 0)
+		rc = check_import_obj(abs);
+	if (rc == 0 && fromlist && fromlist != Py_None &&
+	    PyObject_IsTrue(fromlist) > 0) {
+		seq = PySequence_Fast(fromlist, "fromlist");
+		if (!seq) {
+			PyErr_Clear();
+			Py_DECREF(abs);
+			return 0;
+		}
+		for (i = 0; i < PySequence_Fast_GET_SIZE(seq) && rc == 0; i++) {
+			PyObject *item = PySequence_Fast_GET_ITEM(seq, i),
+				 *full;
+
+			if (!PyUnicode_Check(item) ||
+			    PyUnicode_CompareWithASCIIString(item, "*") == 0)
+				continue;
+			full = PyUnicode_GET_LENGTH(abs)
+				   ? PyUnicode_FromFormat("%U.%U", abs, item)
+				   : Py_NewRef(item);
+			if (!full) {
+				rc = -1;
+				break;
+			}
+			rc = check_import_obj(full);
+			Py_DECREF(full);
+		}
+		Py_DECREF(seq);
+	}
+	Py_DECREF(abs);
+	return rc;
+}
+
+static PyObject *w_import(PyObject *m, PyObject *const *args, Py_ssize_t nargs,
+			  PyObject *kwnames)
+{
+	struct mod_state *st = PyModule_GetState(m);
+
+	if (proc.ready && import_checks_active(seg_flags()) && !in_hook) {
+		int rc;
+
+		in_hook = 1;
+		rc = check_import_call(args, nargs, kwnames);
+		in_hook = 0;
+		if (rc < 0)
+			return NULL;
+	}
+	if (!st->orig_import) {
+		PyErr_SetString(PyExc_ImportError, "hermetic: no __import__");
+		return NULL;
+	}
+	return PyObject_Vectorcall(st->orig_import, args, (size_t)nargs,
+				   kwnames);
+}
+
+/* _posixsubprocess.fork_exec raises no audit event of its own. */
+static PyObject *w_fork_exec(PyObject *m, PyObject *const *args,
+			     Py_ssize_t nargs, PyObject *kwnames)
+{
+	struct mod_state *st = PyModule_GetState(m);
+
+	if (seg_flags() & (HM_F_BLOCK_SUBPROCESS | HM_F_INVALID)) {
+		if (check_exec() < 0)
+			return NULL;
+	}
+	if (!st->orig_fork_exec) {
+		PyErr_SetString(PyExc_RuntimeError, "hermetic: no fork_exec");
+		return NULL;
+	}
+	return PyObject_Vectorcall(st->orig_fork_exec, args, (size_t)nargs,
+				   kwnames);
+}
+
+#define FASTCALL_KW(fn) ((PyCFunction)(void (*)(void))(fn))
+
+static PyMethodDef wrap_eval_def = {"eval", FASTCALL_KW(w_eval),
+				    METH_FASTCALL | METH_KEYWORDS,
+				    "eval(source, globals=None, locals=None)"};
+static PyMethodDef wrap_exec_def = {"exec", FASTCALL_KW(w_exec),
+				    METH_FASTCALL | METH_KEYWORDS,
+				    "exec(source, globals=None, locals=None)"};
+static PyMethodDef wrap_compile_def = {
+    "compile", FASTCALL_KW(w_compile), METH_FASTCALL | METH_KEYWORDS,
+    "compile(source, filename, mode, flags=0, dont_inherit=False, "
+    "optimize=-1)"};
+static PyMethodDef wrap_import_def = {
+    "__import__", FASTCALL_KW(w_import), METH_FASTCALL | METH_KEYWORDS,
+    "__import__(name, globals=None, locals=None, fromlist=(), level=0)"};
+static PyMethodDef wrap_fork_exec_def = {"fork_exec", FASTCALL_KW(w_fork_exec),
+					 METH_FASTCALL | METH_KEYWORDS,
+					 "fork_exec(...)"};
+
+/*
+ * Replace @owner.@name with a wrapper bound to @m; the original goes to
+ * *@slot. A wrapper left by an earlier module object is unwrapped first.
+ */
+static int wrap_attr(PyObject *m, PyObject *owner, PyMethodDef *def,
+		     PyObject **slot)
+{
+	PyObject *cur = PyObject_GetAttrString(owner, def->ml_name), *w;
+
+	if (!cur)
+		return -1;
+	if (PyCFunction_Check(cur) &&
+	    PyCFunction_GET_FUNCTION(cur) == def->ml_meth) {
+		PyObject *self = PyCFunction_GET_SELF(cur);
+		struct mod_state *old;
+		PyObject *orig;
+
+		if (!self || !PyModule_Check(self) ||
+		    PyModule_GetDef(self) != &native_def) {
+			Py_DECREF(cur);
+			return 0;
+		}
+		old = PyModule_GetState(self);
+		orig = def == &wrap_eval_def	  ? old->orig_eval
+		       : def == &wrap_exec_def	  ? old->orig_exec
+		       : def == &wrap_compile_def ? old->orig_compile
+		       : def == &wrap_import_def  ? old->orig_import
+						  : old->orig_fork_exec;
+		Py_DECREF(cur);
+		if (!orig)
+			return 0;
+		cur = Py_NewRef(orig);
+	}
+	Py_XSETREF(*slot, cur);
+	w = PyCFunction_NewEx(def, m, NULL);
+	if (!w)
+		return -1;
+	if (PyObject_SetAttrString(owner, def->ml_name, w) < 0) {
+		Py_DECREF(w);
+		return -1;
+	}
+	Py_DECREF(w);
+	return 0;
+}
+
+static int install_wrappers(PyObject *m, struct mod_state *st)
+{
+	PyObject *builtins = PyImport_ImportModule("builtins"), *pse;
+	int rc = 0;
+
+	if (!builtins)
+		return -1;
+	if (wrap_attr(m, builtins, &wrap_import_def, &st->orig_import) < 0 ||
+	    wrap_attr(m, builtins, &wrap_eval_def, &st->orig_eval) < 0 ||
+	    wrap_attr(m, builtins, &wrap_exec_def, &st->orig_exec) < 0 ||
+	    wrap_attr(m, builtins, &wrap_compile_def, &st->orig_compile) < 0)
+		rc = -1;
+	Py_DECREF(builtins);
+	if (rc < 0)
+		return -1;
+	pse = PyImport_ImportModule("_posixsubprocess");
+	if (!pse) {
+		PyErr_Clear();
+		return 0;
+	}
+	rc = wrap_attr(m, pse, &wrap_fork_exec_def, &st->orig_fork_exec);
+	Py_DECREF(pse);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Module functions                                                    */
+/* ------------------------------------------------------------------ */
+
+static int ensure_ready(void)
+{
+	if (proc.ready)
+		return 0;
+	PyErr_SetString(PyExc_RuntimeError, "hermetic: no policy segment");
+	return -1;
+}
+
+/* Add each str of @seq with @add; ValueError/TypeError name @what. */
+static int add_strings(struct hm_policy *p, PyObject *seq, const char *what,
+		       int (*add)(struct hm_policy *, const char *))
+{
+	PyObject *fast;
+	Py_ssize_t i;
+
+	if (!seq || seq == Py_None)
+		return 0;
+	fast = PySequence_Fast(seq, "expected a sequence");
+	if (!fast)
+		return -1;
+	for (i = 0; i < PySequence_Fast_GET_SIZE(fast); i++) {
+		PyObject *o = PySequence_Fast_GET_ITEM(fast, i);
+		const char *s;
+		int rc;
+
+		if (!PyUnicode_Check(o)) {
+			PyErr_Format(PyExc_TypeError,
+				     "%s entries must be str, not %.100s", what,
+				     Py_TYPE(o)->tp_name);
+			Py_DECREF(fast);
+			return -1;
+		}
+		s = PyUnicode_AsUTF8(o);
+		if (!s || strlen(s) != (size_t)PyUnicode_GET_LENGTH(o)) {
+			if (s ||
+			    PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) {
+				PyErr_Clear();
+				PyErr_Format(PyExc_ValueError,
+					     "invalid %s entry: %R", what, o);
+			}
+			Py_DECREF(fast);
+			return -1;
+		}
+		rc = add(p, s);
+		if (rc == -ENOSPC) {
+			PyErr_Format(PyExc_ValueError,
+				     "too many %s entries for one block", what);
+		} else if (rc == -ENAMETOOLONG) {
+			PyErr_Format(PyExc_ValueError, "%s entry too long: %R",
+				     what, o);
+		} else if (rc < 0) {
+			PyErr_Format(PyExc_ValueError, "invalid %s entry: %R",
+				     what, o);
+		}
+		if (rc < 0) {
+			Py_DECREF(fast);
+			return -1;
+		}
+	}
+	Py_DECREF(fast);
+	return 0;
+}
+
+static struct hm_policy *build_policy(unsigned long flags, PyObject *root,
+				      PyObject *writable, PyObject *domains,
+				      PyObject *imports)
+{
+	struct hm_policy *p;
+
+	if (flags & ~(unsigned long)PUSH_FLAGS) {
+		PyErr_Format(PyExc_ValueError, "unknown policy flags 0x%lx",
+			     flags & ~(unsigned long)PUSH_FLAGS);
+		return NULL;
+	}
+	p = PyMem_Malloc(sizeof(*p));
+	if (!p) {
+		PyErr_NoMemory();
+		return NULL;
+	}
+	hm_policy_init(p);
+	p->flags = (uint32_t)flags;
+	if (root && root != Py_None) {
+		PyObject *b;
+		int rc;
+
+		if (!PyUnicode_FSConverter(root, &b))
+			goto fail;
+		rc = hm_policy_set_root(p, PyBytes_AS_STRING(b));
+		Py_DECREF(b);
+		if (rc < 0) {
+			PyErr_Format(PyExc_ValueError,
+				     rc == -ENAMETOOLONG
+					 ? "fs_root too long: %R"
+					 : "fs_root must be an absolute "
+					   "path: %R",
+				     root);
+			goto fail;
+		}
+	}
+	if (add_strings(p, writable, "writable", hm_policy_add_writable) < 0 ||
+	    add_strings(p, domains, "allow_domains", hm_policy_add_domain) <
+		0 ||
+	    add_strings(p, imports, "deny_imports", hm_policy_add_import) < 0)
+		goto fail;
+	if (hm_policy_validate(p) < 0) {
+		PyErr_SetString(PyExc_ValueError, "invalid policy");
+		goto fail;
+	}
+	return p;
+fail:
+	PyMem_Free(p);
+	return NULL;
+}
+
+static PyObject *native_push(PyObject *m, PyObject *args)
+{
+	unsigned long flags;
+	PyObject *root, *writable, *domains, *imports;
+	int sealed, rc;
+	uint32_t id = 0;
+	struct hm_policy *p;
+
+	(void)m;
+	if (!PyArg_ParseTuple(args, "kOOOOp:push", &flags, &root, &writable,
+			      &domains, &imports, &sealed))
+		return NULL;
+	if (ensure_ready() < 0)
+		return NULL;
+	p = build_policy(flags, root, writable, domains, imports);
+	if (!p)
+		return NULL;
+	pthread_mutex_lock(&proc.lock);
+	rc = hm_segment_push(&proc.seg, p, sealed, &id);
+	if (rc == 0 && policy_has_imports(p)) {
+		if (proc.n_import_ids < HM_MAX_DYN)
+			proc.import_ids[proc.n_import_ids++] = id;
+		atomic_fetch_add(&proc.n_import_layers, 1);
+	}
+	pthread_mutex_unlock(&proc.lock);
+	PyMem_Free(p);
+	if (rc == -ENOSPC) {
+		PyErr_Format(PyExc_RuntimeError,
+			     "hermetic: too many active blocks (at most %d)",
+			     HM_MAX_DYN);
+		return NULL;
+	}
+	if (rc < 0) {
+		PyErr_Format(PyExc_RuntimeError,
+			     "hermetic: cannot push the policy: %s",
+			     strerror(-rc));
+		return NULL;
+	}
+	return PyLong_FromUnsignedLong(id);
+}
+
+static PyObject *native_pop(PyObject *m, PyObject *arg)
+{
+	unsigned long id = PyLong_AsUnsignedLong(arg);
+	uint32_t i;
+	int rc;
+
+	(void)m;
+	if (id == (unsigned long)-1 && PyErr_Occurred())
+		return NULL;
+	if (ensure_ready() < 0)
+		return NULL;
+	pthread_mutex_lock(&proc.lock);
+	rc = hm_segment_pop(&proc.seg, (uint32_t)id);
+	if (rc == 0) {
+		for (i = 0; i < proc.n_import_ids; i++) {
+			if (proc.import_ids[i] != id)
+				continue;
+			proc.import_ids[i] =
+			    proc.import_ids[--proc.n_import_ids];
+			atomic_fetch_sub(&proc.n_import_layers, 1);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&proc.lock);
+	if (rc == -ENOENT) {
+		PyErr_Format(PyExc_KeyError, "no active entry %lu", id);
+		return NULL;
+	}
+	if (rc == -EPERM) {
+		PyErr_Format(PyExc_PermissionError, "entry %lu is sealed", id);
+		return NULL;
+	}
+	if (rc < 0) {
+		PyErr_Format(PyExc_RuntimeError, "hermetic: cannot pop: %s",
+			     strerror(-rc));
+		return NULL;
+	}
+	Py_RETURN_NONE;
+}
+
+static PyObject *native_layers(PyObject *m, PyObject *unused)
+{
+	(void)m;
+	(void)unused;
+	if (!proc.ready)
+		return PyTuple_New(0);
+	if (proc.attached && proc.kernel)
+		return Py_BuildValue("(sss)", "python", "libc", "kernel");
+	if (proc.attached)
+		return Py_BuildValue("(ss)", "python", "libc");
+	if (proc.kernel)
+		return Py_BuildValue("(ss)", "python", "kernel");
+	return Py_BuildValue("(s)", "python");
+}
+
+static PyObject *native_flags(PyObject *m, PyObject *unused)
+{
+	(void)m;
+	(void)unused;
+	return PyLong_FromUnsignedLong(seg_flags());
+}
+
+static PyObject *native_counts(PyObject *m, PyObject *unused)
+{
+	static const char *const names[HM_FAM_COUNT] = {
+	    "network", "subprocess", "filesystem", "native", "python"};
+	PyObject *d = PyDict_New();
+	int i;
+
+	(void)m;
+	(void)unused;
+	if (!d || ensure_ready() < 0) {
+		Py_XDECREF(d);
+		return NULL;
+	}
+	for (i = 0; i < HM_FAM_COUNT; i++) {
+		PyObject *v = PyLong_FromUnsignedLongLong(
+		    hm_segment_count(&proc.seg, (enum hm_family)i));
+
+		if (!v || PyDict_SetItemString(d, names[i], v) < 0) {
+			Py_XDECREF(v);
+			Py_DECREF(d);
+			return NULL;
+		}
+		Py_DECREF(v);
+	}
+	return d;
+}
+
+static PyObject *native_depth(PyObject *m, PyObject *unused)
+{
+	(void)m;
+	(void)unused;
+	if (ensure_ready() < 0)
+		return NULL;
+	return Py_BuildValue("(nn)",
+			     (Py_ssize_t)hm_segment_base_count(&proc.seg),
+			     (Py_ssize_t)hm_segment_dyn_count(&proc.seg));
+}
+
+static PyObject *native_snapshot(PyObject *m, PyObject *unused)
+{
+	size_t cap;
+	char *buf;
+	int rc;
+	PyObject *res;
+
+	(void)m;
+	(void)unused;
+	if (ensure_ready() < 0)
+		return NULL;
+	cap = hm_segment_snapshot_size(&proc.seg);
+	buf = PyMem_Malloc(cap ? cap : 1);
+	if (!buf)
+		return PyErr_NoMemory();
+	rc = hm_segment_snapshot(&proc.seg, buf, cap ? cap : 1);
+	if (rc < 0) {
+		PyMem_Free(buf);
+		PyErr_Format(PyExc_RuntimeError,
+			     "hermetic: cannot snapshot the policy: %s",
+			     strerror(-rc));
+		return NULL;
+	}
+	res = PyUnicode_FromStringAndSize(buf, rc);
+	PyMem_Free(buf);
+	return res;
+}
+
+static PyObject *native_profile_flags(PyObject *m, PyObject *arg)
+{
+	struct hm_policy *p;
+	const char *name;
+	unsigned long flags;
+	int rc;
+
+	(void)m;
+	if (!PyUnicode_Check(arg)) {
+		PyErr_Format(PyExc_TypeError, "profile must be str, not %.100s",
+			     Py_TYPE(arg)->tp_name);
+		return NULL;
+	}
+	name = PyUnicode_AsUTF8(arg);
+	if (!name)
+		return NULL;
+	p = PyMem_Malloc(sizeof(*p));
+	if (!p)
+		return PyErr_NoMemory();
+	hm_policy_init(p);
+	rc = hm_profile_apply(p, name);
+	flags = p->flags;
+	PyMem_Free(p);
+	if (rc < 0) {
+		PyErr_Format(PyExc_ValueError, "Unknown hermetic profile: %R",
+			     arg);
+		return NULL;
+	}
+	return PyLong_FromUnsignedLong(flags);
+}
+
+static PyObject *native_profiles(PyObject *m, PyObject *unused)
+{
+	const char *const *names = hm_profile_names();
+	PyObject *list = PyList_New(0);
+
+	(void)m;
+	(void)unused;
+	for (; list && names && *names; names++) {
+		PyObject *s = PyUnicode_FromString(*names);
+
+		if (!s || PyList_Append(list, s) < 0) {
+			Py_XDECREF(s);
+			Py_CLEAR(list);
+			break;
+		}
+		Py_DECREF(s);
+	}
+	return list;
+}
+
+/* Validate one entry with @add; return its normalised form. */
+static PyObject *normalize_one(PyObject *arg, const char *what,
+			       int (*add)(struct hm_policy *, const char *),
+			       int domains)
+{
+	struct hm_policy *p;
+	PyObject *tuple, *res = NULL;
+
+	p = PyMem_Malloc(sizeof(*p));
+	if (!p)
+		return PyErr_NoMemory();
+	hm_policy_init(p);
+	tuple = PyTuple_Pack(1, arg);
+	if (tuple && add_strings(p, tuple, what, add) == 0)
+		res = PyUnicode_FromString(domains ? p->domains[0]
+						   : p->imports[0]);
+	Py_XDECREF(tuple);
+	PyMem_Free(p);
+	return res;
+}
+
+static PyObject *native_normalize_domain(PyObject *m, PyObject *arg)
+{
+	(void)m;
+	return normalize_one(arg, "allow_domains", hm_policy_add_domain, 1);
+}
+
+static PyObject *native_normalize_import(PyObject *m, PyObject *arg)
+{
+	(void)m;
+	return normalize_one(arg, "deny_imports", hm_policy_add_import, 0);
+}
+
+static PyObject *run_check(int rc)
+{
+	if (rc < 0)
+		return NULL;
+	Py_RETURN_NONE;
+}
+
+static PyObject *native_check_env(PyObject *m, PyObject *args)
+{
+	int write;
+	PyObject *key = Py_None;
+	int rc;
+
+	(void)m;
+	if (!PyArg_ParseTuple(args, "p|O:check_env", &write, &key))
+		return NULL;
+	if (!(seg_flags() & (HM_F_BLOCK_ENVIRONMENT | HM_F_INVALID)))
+		Py_RETURN_NONE;
+	rc = check_env(write, key == Py_None ? NULL : key, "os.environ");
+	return run_check(rc);
+}
+
+static PyObject *native_check_interp(PyObject *m, PyObject *arg)
+{
+	const char *label;
+
+	(void)m;
+	if (!(seg_flags() & (HM_F_BLOCK_INTERP_MUTATION | HM_F_INVALID)))
+		Py_RETURN_NONE;
+	label = utf8_or(arg, "?");
+	return run_check(check_interp(label, label, NULL));
+}
+
+static PyObject *native_check_import(PyObject *m, PyObject *arg)
+{
+	const char *name;
+
+	(void)m;
+	if (!proc.ready || !import_checks_active(seg_flags()))
+		Py_RETURN_NONE;
+	name = utf8_or(arg, NULL);
+	if (!name)
+		Py_RETURN_NONE;
+	return run_check(check_import_name(name));
+}
+
+static PyObject *native_import_checks_active(PyObject *m, PyObject *unused)
+{
+	(void)m;
+	(void)unused;
+	return PyBool_FromLong(proc.ready && import_checks_active(seg_flags()));
+}
+
+static PyObject *native_check_mutate(PyObject *m, PyObject *args)
+{
+	const char *api;
+	PyObject *path, *dirfd = Py_None;
+	long fd = -1;
+
+	(void)m;
+	if (!PyArg_ParseTuple(args, "sO|O:check_mutate", &api, &path, &dirfd))
+		return NULL;
+	if (!(seg_flags() & FS_FLAGS))
+		Py_RETURN_NONE;
+	if (dirfd != Py_None) {
+		fd = PyLong_AsLong(dirfd);
+		if (fd == -1 && PyErr_Occurred())
+			return NULL;
+	}
+	return run_check(check_mutate_path(api, path, fd, 0));
+}
+
+static PyObject *native_set_env_data(PyObject *m, PyObject *arg)
+{
+	struct mod_state *st = PyModule_GetState(m);
+
+	if (!PyDict_Check(arg)) {
+		PyErr_SetString(PyExc_TypeError, "expected a dict");
+		return NULL;
+	}
+	if (st->env_data) {
+		PyErr_SetString(PyExc_RuntimeError, "already set");
+		return NULL;
+	}
+	st->env_data = Py_NewRef(arg);
+	Py_RETURN_NONE;
+}
+
+static PyObject *native_env_data(PyObject *m, PyObject *unused)
+{
+	struct mod_state *st = PyModule_GetState(m);
+
+	(void)unused;
+	if (!st->env_data) {
+		PyErr_SetString(PyExc_RuntimeError, "no environment data");
+		return NULL;
+	}
+	if ((seg_flags() & (HM_F_BLOCK_ENVIRONMENT | HM_F_INVALID)) &&
+	    check_env(0, NULL, "os.environ") < 0)
+		return NULL;
+	return Py_NewRef(st->env_data);
+}
+
+static PyObject *native_reason_name(PyObject *m, PyObject *arg)
+{
+	long r = PyLong_AsLong(arg);
+
+	(void)m;
+	if (r == -1 && PyErr_Occurred())
+		return NULL;
+	return PyUnicode_FromString(hm_reason_name((enum hm_reason)r));
+}
+
+/* clang-format off */
+static PyMethodDef native_methods[] = {
+	{"push", native_push, METH_VARARGS,
+	 "push(flags, fs_root, writable, domains, imports, sealed) -> id\n"
+	 "Push a validated entry on the dynamic policy stack."},
+	{"pop", native_pop, METH_O, "pop(id): remove that entry."},
+	{"layers", native_layers, METH_NOARGS,
+	 "The live enforcement layers: 'python', 'libc', 'kernel'."},
+	{"flags", native_flags, METH_NOARGS,
+	 "OR of the flags of every active layer."},
+	{"counters", native_counts, METH_NOARGS,
+	 "Blocks counted per family in this process."},
+	{"depth", native_depth, METH_NOARGS,
+	 "(base layers, dynamic entries)."},
+	{"snapshot", native_snapshot, METH_NOARGS,
+	 "The effective policy in HERMETIC_POLICY form ('' when empty)."},
+	{"profile_flags", native_profile_flags, METH_O,
+	 "The flags of a named profile (ValueError if unknown)."},
+	{"profiles", native_profiles, METH_NOARGS, "The profile names."},
+	{"normalize_domain", native_normalize_domain, METH_O,
+	 "Validate and normalise one allow_domains entry."},
+	{"normalize_import", native_normalize_import, METH_O,
+	 "Validate and normalise one deny_imports entry."},
+	{"check_env", native_check_env, METH_VARARGS,
+	 "check_env(write, key=None): raise if the environment is blocked."},
+	{"check_interp", native_check_interp, METH_O,
+	 "check_interp(label): raise if interpreter mutation is blocked."},
+	{"check_import", native_check_import, METH_O,
+	 "check_import(name): raise if the import is denied."},
+	{"import_checks_active", native_import_checks_active, METH_NOARGS,
+	 "True if any layer denies imports by name."},
+	{"check_mutate", native_check_mutate, METH_VARARGS,
+	 "check_mutate(api, path, dir_fd=None): raise if read-only."},
+	{"_set_env_data", native_set_env_data, METH_O,
+	 "Hand over os.environ's backing dict (once)."},
+	{"env_data", native_env_data, METH_NOARGS,
+	 "os.environ's backing dict, if the environment is not blocked."},
+	{"reason_name", native_reason_name, METH_O,
+	 "The trace name of a reason code."},
+	{NULL, NULL, 0, NULL},
+};
+/* clang-format on */
+
+/* ------------------------------------------------------------------ */
+/* Module lifecycle                                                    */
+/* ------------------------------------------------------------------ */
+
+static int native_traverse(PyObject *m, visitproc visit, void *arg)
+{
+	struct mod_state *st = PyModule_GetState(m);
+
+	if (!st)
+		return 0;
+	Py_VISIT(st->policy_violation);
+	Py_VISIT(st->import_blocked);
+	Py_VISIT(st->native_import_blocked);
+	Py_VISIT(st->fs_blocked);
+	Py_VISIT(st->orig_import);
+	Py_VISIT(st->orig_eval);
+	Py_VISIT(st->orig_exec);
+	Py_VISIT(st->orig_compile);
+	Py_VISIT(st->orig_fork_exec);
+	Py_VISIT(st->env_data);
+	return 0;
+}
+
+static int native_clear(PyObject *m)
+{
+	struct mod_state *st = PyModule_GetState(m);
+
+	if (!st)
+		return 0;
+	Py_CLEAR(st->policy_violation);
+	Py_CLEAR(st->import_blocked);
+	Py_CLEAR(st->native_import_blocked);
+	Py_CLEAR(st->fs_blocked);
+	Py_CLEAR(st->orig_import);
+	Py_CLEAR(st->orig_eval);
+	Py_CLEAR(st->orig_exec);
+	Py_CLEAR(st->orig_compile);
+	Py_CLEAR(st->orig_fork_exec);
+	Py_CLEAR(st->env_data);
+	return 0;
+}
+
+static void native_free(void *m)
+{
+	native_clear((PyObject *)m);
+}
+
+/* The directory of @file into @out (realpath'd if @real), "" on failure. */
+static void dir_of(PyObject *file, char *out, int real)
+{
+	PyObject *b;
+	char *slash;
+	char tmp[PATH_MAX];
+
+	out[0] = '\0';
+	if (!file || !PyUnicode_FSConverter(file, &b)) {
+		PyErr_Clear();
+		return;
+	}
+	if (real ? realpath(PyBytes_AS_STRING(b), tmp) != NULL
+		 : (PyBytes_GET_SIZE(b) < PATH_MAX &&
+		    PyBytes_AS_STRING(b)[0] == '/')) {
+		if (!real)
+			strcpy(tmp, PyBytes_AS_STRING(b));
+		slash = strrchr(tmp, '/');
+		if (slash && slash != tmp) {
+			*slash = '\0';
+			strcpy(out, tmp);
+		}
+	}
+	Py_DECREF(b);
+}
+
+static void find_dirs(PyObject *m)
+{
+	PyObject *file, *os;
+
+	if (!proc.pkgdir[0]) {
+		file = PyObject_GetAttrString(m, "__file__");
+		dir_of(file, proc.pkgdir, 1);
+		Py_XDECREF(file);
+		PyErr_Clear();
+	}
+	if (!proc.stdlib[0]) {
+		PyObject *name = PyUnicode_FromString("os");
+
+		os = name ? PyImport_GetModule(name) : NULL;
+		Py_XDECREF(name);
+		file = os ? PyObject_GetAttrString(os, "__file__") : NULL;
+		dir_of(file, proc.stdlib, 1);
+		dir_of(file, proc.stdlib_raw, 0);
+		Py_XDECREF(file);
+		Py_XDECREF(os);
+		PyErr_Clear();
+	}
+}
+
+static int load_errors(struct mod_state *st)
+{
+	PyObject *errors = PyImport_ImportModule("hermetic.errors");
+
+	if (!errors)
+		return -1;
+	st->policy_violation =
+	    PyObject_GetAttrString(errors, "PolicyViolation");
+	st->import_blocked = PyObject_GetAttrString(errors, "ImportBlocked");
+	st->native_import_blocked =
+	    PyObject_GetAttrString(errors, "NativeImportBlocked");
+	st->fs_blocked = PyObject_GetAttrString(errors, "FilesystemBlocked");
+	Py_DECREF(errors);
+	if (!st->policy_violation || !st->import_blocked ||
+	    !st->native_import_blocked || !st->fs_blocked)
+		return -1;
+	return 0;
+}
+
+static int add_constants(PyObject *m)
+{
+	/* clang-format off */
+	static const struct { const char *name; long value; } consts[] = {
+		{ "F_BLOCK_NETWORK",         HM_F_BLOCK_NETWORK },
+		{ "F_ALLOW_LOCALHOST",       HM_F_ALLOW_LOCALHOST },
+		{ "F_BLOCK_SUBPROCESS",      HM_F_BLOCK_SUBPROCESS },
+		{ "F_FS_READONLY",           HM_F_FS_READONLY },
+		{ "F_FS_ROOT",               HM_F_FS_ROOT },
+		{ "F_BLOCK_NATIVE",          HM_F_BLOCK_NATIVE },
+		{ "F_BLOCK_ENVIRONMENT",     HM_F_BLOCK_ENVIRONMENT },
+		{ "F_BLOCK_CODE_EXEC",       HM_F_BLOCK_CODE_EXEC },
+		{ "F_BLOCK_INTERP_MUTATION", HM_F_BLOCK_INTERP_MUTATION },
+		{ "F_TRACE",                 HM_F_TRACE },
+		{ "F_SEALED",                HM_F_SEALED },
+		{ "F_INVALID",               HM_F_INVALID },
+		{ "MAX_DYN",                 HM_MAX_DYN },
+	};
+	/* clang-format on */
+	size_t i;
+
+	for (i = 0; i < sizeof(consts) / sizeof(consts[0]); i++)
+		if (PyModule_AddIntConstant(m, consts[i].name,
+					    consts[i].value) < 0)
+			return -1;
+	return PyModule_AddStringConstant(m, "VERSION", HERMETIC_VERSION);
+}
+
+static int native_exec(PyObject *m)
+{
+	struct mod_state *st = PyModule_GetState(m);
+	PyObject *interp_dict;
+	int rc;
+
+	pthread_mutex_lock(&proc.lock);
+	rc = proc_init();
+	pthread_mutex_unlock(&proc.lock);
+	if (rc < 0)
+		return -1;
+	find_dirs(m);
+	if (load_errors(st) < 0 || add_constants(m) < 0)
+		return -1;
+	if (install_wrappers(m, st) < 0)
+		return -1;
+	interp_dict = PyInterpreterState_GetDict(PyInterpreterState_Get());
+	if (!interp_dict ||
+	    PyDict_SetItemString(interp_dict, "hermetic._native", m) < 0) {
+		if (!PyErr_Occurred())
+			PyErr_SetString(PyExc_RuntimeError,
+					"hermetic: no interpreter dict");
+		return -1;
+	}
+	if (!proc.hook) {
+		if (PySys_AddAuditHook(audit_hook, NULL) < 0)
+			return -1;
+		proc.hook = 1;
+	}
+	return 0;
+}
+
+static PyModuleDef_Slot native_slots[] = {
+    {Py_mod_exec, (void *)native_exec},
+    {0, NULL},
+};
+
+static struct PyModuleDef native_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "hermetic._native",
+    .m_doc = "hermetic's Python layer: the policy segment and the audit "
+	     "hook.",
+    .m_size = sizeof(struct mod_state),
+    .m_methods = native_methods,
+    .m_slots = native_slots,
+    .m_traverse = native_traverse,
+    .m_clear = native_clear,
+    .m_free = native_free,
+};
+
+PyMODINIT_FUNC PyInit__native(void)
+{
+	return PyModuleDef_Init(&native_def);
+}

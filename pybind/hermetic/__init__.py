@@ -1,0 +1,64 @@
+"""hermetic: refuse network, subprocess, file system writes and more, from
+inside Python (``hermetic_blocker``) or around any program (the
+``hermetic`` launcher).
+
+Importing this package loads ``hermetic._native``, which attaches to the
+process's policy segment (the libc shim's when ``libhermetic.so`` is
+preloaded, otherwise a private one) and installs the Python layer: one C
+audit hook plus a few permanent guards for what raises no audit event.
+Nothing is blocked until a policy is active.
+"""
+
+from . import errors
+from .errors import (
+    FilesystemBlocked,
+    HermeticError,
+    ImportBlocked,
+    NativeImportBlocked,
+    PolicyViolation,
+)
+from . import _native
+from . import _guards
+
+_guards.install()
+
+from ._blocker import HermeticBlocker, hermetic_blocker, with_hermetic  # noqa: E402
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__",
+    "hermetic_blocker",
+    "with_hermetic",
+    "HermeticBlocker",
+    "PolicyViolation",
+    "HermeticError",
+    "ImportBlocked",
+    "NativeImportBlocked",
+    "FilesystemBlocked",
+    "layers",
+    "counters",
+    "profiles",
+]
+
+
+def layers():
+    """The enforcement layers live in this process, as a frozenset.
+
+    ``"python"``: the audit hook (always, once hermetic is imported);
+    ``"libc"``: libhermetic.so is preloaded and shares this process's
+    policy segment, so blocks also govern C extensions, ctypes calls and
+    child processes; ``"kernel"``: the launcher sealed the process with
+    the kernel layer (``--seal``).
+    """
+    return frozenset(_native.layers())
+
+
+def counters():
+    """Blocks counted per family in this process (a dict of ints)."""
+    return _native.counters()
+
+
+def profiles():
+    """The names accepted by ``hermetic_blocker(profile=...)``."""
+    return list(_native.profiles())

@@ -1,0 +1,298 @@
+"""hermetic_blocker: the seed API over the policy segment.
+
+Each ``__enter__`` pushes one entry on the process's dynamic policy stack
+(through ``_native``) and remembers its id in a per-instance stack kept in
+a ContextVar, so the same instance can be entered recursively, from many
+threads and from many asyncio tasks; each ``__exit__`` pops exactly the
+entry its own ``__enter__`` pushed. Every layer (Python audit hook, libc
+shim, children) sees an entry as soon as it is pushed. An action is
+allowed only if every active entry allows it, so an inner block can only
+add restrictions.
+"""
+
+import contextlib
+import contextvars
+import functools
+import os
+import threading
+
+from . import _guards, _native
+
+__all__ = ["HermeticBlocker", "hermetic_blocker", "with_hermetic"]
+
+_BOOL_ARGS = (
+    "block_network",
+    "block_subprocess",
+    "fs_readonly",
+    "block_environment",
+    "block_code_exec",
+    "block_interpreter_mutation",
+    "block_native",
+    "allow_localhost",
+    "trace",
+    "sealed",
+)
+
+_FLAG_OF = {
+    "block_network": _native.F_BLOCK_NETWORK,
+    "block_subprocess": _native.F_BLOCK_SUBPROCESS,
+    "fs_readonly": _native.F_FS_READONLY,
+    "block_environment": _native.F_BLOCK_ENVIRONMENT,
+    "block_code_exec": _native.F_BLOCK_CODE_EXEC,
+    "block_interpreter_mutation": _native.F_BLOCK_INTERP_MUTATION,
+    "block_native": _native.F_BLOCK_NATIVE,
+    "allow_localhost": _native.F_ALLOW_LOCALHOST,
+    "trace": _native.F_TRACE,
+}
+
+# Flags a profile may contribute (profiles never set fs_root or sealed).
+_PROFILE_MASK = (
+    _native.F_BLOCK_NETWORK | _native.F_ALLOW_LOCALHOST
+    | _native.F_BLOCK_SUBPROCESS | _native.F_FS_READONLY
+    | _native.F_BLOCK_NATIVE | _native.F_BLOCK_ENVIRONMENT
+    | _native.F_BLOCK_CODE_EXEC | _native.F_BLOCK_INTERP_MUTATION
+)
+
+# Entry ids this context pushed, per blocker instance: {key: (id, ...)}.
+_ENTRIES = contextvars.ContextVar("hermetic_entries", default=None)
+
+_CO_COROUTINE = 0x0080
+_CO_GENERATOR = 0x0020
+_CO_ASYNC_GENERATOR = 0x0200
+
+
+def _code_flags(func):
+    while isinstance(func, functools.partial):
+        func = func.func
+    func = getattr(func, "__func__", func)
+    code = getattr(func, "__code__", None)
+    return code.co_flags if code is not None else 0
+
+
+def _string_list(name, value):
+    """A list of str from an iterable; TypeError for str/bytes/non-str."""
+    if isinstance(value, (str, bytes, bytearray)):
+        raise TypeError(
+            f"{name} must be an iterable of str, not a single "
+            f"{type(value).__name__} (did you mean [{value!r}]?)")
+    try:
+        items = list(value)
+    except TypeError:
+        raise TypeError(
+            f"{name} must be an iterable of str, not "
+            f"{type(value).__name__}") from None
+    for item in items:
+        if not isinstance(item, str):
+            raise TypeError(
+                f"{name} entries must be str, not {type(item).__name__}")
+    return items
+
+
+class HermeticBlocker(contextlib.ContextDecorator,
+                      contextlib.AbstractAsyncContextManager):
+    """A validated policy that can be entered, awaited and used as a decorator.
+
+    Create it with :func:`hermetic_blocker`. The policy is validated once,
+    at creation; ``fs_root`` is resolved (realpath) at each entry.
+    """
+
+    def __init__(self, *, flags, fs_root, domains, imports, sealed):
+        self._flags = flags
+        self._fs_root = fs_root
+        self._domains = tuple(domains)
+        self._imports = tuple(imports)
+        self._sealed = sealed
+        self._key = object()
+        self._lock = threading.Lock()
+        self._pushed = []  # every id this instance pushed, in order
+        self._sealed_id = None
+
+    # --- the policy ------------------------------------------------------
+
+    @property
+    def sealed(self):
+        return self._sealed
+
+    def __repr__(self):
+        names = [n for n, f in _FLAG_OF.items() if self._flags & f]
+        parts = [f"{n}=True" for n in names]
+        if self._fs_root is not None:
+            parts.append(f"fs_root={self._fs_root!r}")
+        if self._domains:
+            parts.append(f"allow_domains={list(self._domains)!r}")
+        if self._imports:
+            parts.append(f"deny_imports={list(self._imports)!r}")
+        if self._sealed:
+            parts.append("sealed=True")
+        return f"hermetic_blocker({', '.join(parts)})"
+
+    def _push(self):
+        root = None
+        if self._fs_root is not None:
+            root = os.path.realpath(self._fs_root)
+        if self._flags & _native.F_BLOCK_INTERP_MUTATION:
+            _guards.reguard()
+        return _native.push(self._flags, root, (), self._domains,
+                            self._imports, self._sealed)
+
+    # --- sync protocol -----------------------------------------------------
+
+    def __enter__(self):
+        if self._sealed:
+            with self._lock:
+                if self._sealed_id is None:
+                    self._sealed_id = self._push()
+            return self
+        entry = self._push()
+        with self._lock:
+            self._pushed.append(entry)
+        entries = _ENTRIES.get() or {}
+        mine = entries.get(self._key, ()) + (entry,)
+        _ENTRIES.set({**entries, self._key: mine})
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if self._sealed:
+            return False  # a sealed entry stays for the process's life
+        entries = _ENTRIES.get() or {}
+        mine = entries.get(self._key, ())
+        entry = None
+        with self._lock:
+            if mine and mine[-1] in self._pushed:
+                entry = mine[-1]
+            elif self._pushed:
+                # Exited in another context than it was entered in (a
+                # generator resumed elsewhere): pop this instance's newest.
+                entry = self._pushed[-1]
+            if entry is not None:
+                self._pushed.remove(entry)
+        if mine:
+            rest = tuple(e for e in mine if e != entry)
+            new = dict(entries)
+            if rest:
+                new[self._key] = rest
+            else:
+                new.pop(self._key, None)
+            _ENTRIES.set(new)
+        if entry is not None:
+            _native.pop(entry)
+        return False
+
+    # --- async protocol ------------------------------------------------------
+
+    async def __aenter__(self):
+        return self.__enter__()
+
+    async def __aexit__(self, exc_type, exc, tb):
+        return self.__exit__(exc_type, exc, tb)
+
+    # --- decorator ---------------------------------------------------------
+
+    def _recreate_cm(self):
+        return self
+
+    def __call__(self, func):
+        flags = _code_flags(func)
+        if flags & _CO_COROUTINE:
+            @functools.wraps(func)
+            async def async_wrapper(*args, **kwargs):
+                async with self:
+                    return await func(*args, **kwargs)
+            return async_wrapper
+        if flags & _CO_ASYNC_GENERATOR:
+            @functools.wraps(func)
+            async def agen_wrapper(*args, **kwargs):
+                async with self:
+                    agen = func(*args, **kwargs)
+                    try:
+                        value = await agen.__anext__()
+                        while True:
+                            try:
+                                sent = yield value
+                            except GeneratorExit:
+                                await agen.aclose()
+                                raise
+                            except BaseException as e:  # noqa: B902
+                                value = await agen.athrow(e)
+                            else:
+                                value = await agen.asend(sent)
+                    except StopAsyncIteration:
+                        return
+            return agen_wrapper
+        if flags & _CO_GENERATOR:
+            @functools.wraps(func)
+            def gen_wrapper(*args, **kwargs):
+                with self:
+                    return (yield from func(*args, **kwargs))
+            return gen_wrapper
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with self:
+                return func(*args, **kwargs)
+        return wrapper
+
+
+def hermetic_blocker(
+    *,
+    block_network=False,
+    block_subprocess=False,
+    fs_readonly=False,
+    fs_root=None,
+    block_environment=False,
+    block_code_exec=False,
+    block_interpreter_mutation=False,
+    block_native=False,
+    allow_localhost=False,
+    allow_domains=(),
+    deny_imports=(),
+    trace=False,
+    sealed=False,
+    profile=None,
+):
+    """Build a policy block: a context manager, async context manager and
+    decorator (sync and async functions) that enforces the policy while
+    active. All arguments are keyword-only; see docs/api.md.
+    """
+    args = dict(locals())
+    for name in _BOOL_ARGS:
+        if not isinstance(args[name], bool):
+            raise TypeError(
+                f"{name} must be a bool, not {type(args[name]).__name__}")
+    flags = 0
+    for name, bit in _FLAG_OF.items():
+        if args[name]:
+            flags |= bit
+    if profile is not None:
+        if not isinstance(profile, str):
+            raise TypeError(
+                f"profile must be a str, not {type(profile).__name__}")
+        flags |= _native.profile_flags(profile) & _PROFILE_MASK
+    if fs_root is not None:
+        if isinstance(fs_root, os.PathLike):
+            fs_root = os.fspath(fs_root)
+        if not isinstance(fs_root, str):
+            raise TypeError(
+                f"fs_root must be a str or None, not "
+                f"{type(fs_root).__name__}")
+        if not fs_root:
+            raise ValueError("fs_root must not be empty")
+        if "\0" in fs_root:
+            raise ValueError("fs_root must not contain NUL")
+        if not flags & _native.F_FS_READONLY:
+            raise ValueError("fs_root requires fs_readonly=True")
+    domains = [_native.normalize_domain(d)
+               for d in _string_list("allow_domains", allow_domains)]
+    imports = [_native.normalize_import(n)
+               for n in _string_list("deny_imports", deny_imports)]
+    if len(domains) > 32:
+        raise ValueError("allow_domains: at most 32 entries per block")
+    if len(imports) > 32:
+        raise ValueError("deny_imports: at most 32 entries per block")
+    return HermeticBlocker(flags=flags, fs_root=fs_root, domains=domains,
+                           imports=imports, sealed=sealed)
+
+
+def with_hermetic(**kwargs):
+    """Alias of :func:`hermetic_blocker`, kept for readability as a decorator."""
+    return hermetic_blocker(**kwargs)

@@ -1,0 +1,255 @@
+"""Small permanent guards for what raises no audit event.
+
+Installed once, at ``import hermetic``, and never removed (there is no
+uninstall function). Each one asks ``_native`` on every call and is
+transparent while no active layer blocks its family:
+
+* ``os.environ`` / ``os.environb`` (and ``posix.environ``): reads raise
+  ``environment disabled``, writes ``environment mutation disabled`` under
+  block_environment. The backing dict moves into ``_native``; the
+  ``_data`` attribute becomes a checked property.
+* ``sys.path``, ``sys.meta_path``, ``sys.path_hooks``: list subclasses that
+  refuse mutation under block_interpreter_mutation.
+  ``sys.path_importer_cache`` is not guarded, so first-time imports work.
+* ``importlib.import_module``: the deny_imports check for modules that are
+  already loaded (fresh imports are checked by the audit hook).
+* ``os.mkfifo`` / ``os.mknod`` (no audit event): read-only checks.
+"""
+
+import functools
+import importlib
+import os
+import sys
+
+from . import _native
+
+_LIST_LABELS = ("path", "meta_path", "path_hooks")
+
+
+def _checked(name):
+    def method(self, *args, **kwargs):
+        _native.check_interp(self._hm_label)
+        return getattr(list, name)(self, *args, **kwargs)
+
+    method.__name__ = name
+    method.__qualname__ = "GuardedList." + name
+    return method
+
+
+class GuardedList(list):
+    """A list that refuses mutation while interpreter mutation is blocked."""
+
+    __slots__ = ("_hm_label",)
+
+    def __init__(self, iterable=(), label="sys.path"):
+        list.__init__(self, iterable)
+        self._hm_label = label
+
+    for _name in ("append", "extend", "insert", "pop", "remove", "clear",
+                  "sort", "reverse", "__setitem__", "__delitem__",
+                  "__iadd__", "__imul__"):
+        locals()[_name] = _checked(_name)
+    del _name
+
+    def __reduce_ex__(self, protocol):
+        return (list, (list(self),))
+
+    def __copy__(self):
+        return list(self)
+
+
+def _guard_sys_lists():
+    for name in _LIST_LABELS:
+        cur = getattr(sys, name)
+        if isinstance(cur, GuardedList):
+            continue
+        setattr(sys, name, GuardedList(cur, "sys." + name))
+
+
+def _read(self, key=None):
+    _native.check_env(False, key)
+
+
+def _write(self, key=None):
+    _native.check_env(True, key)
+
+
+class GuardedEnviron(os._Environ):
+    """os._Environ whose every read and write asks the active policy."""
+
+    @property
+    def _data(self):
+        return _native.env_data()
+
+    def __getitem__(self, key):
+        _read(self, key)
+        return super().__getitem__(key)
+
+    def __setitem__(self, key, value):
+        _write(self, key)
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key):
+        _write(self, key)
+        super().__delitem__(key)
+
+    def __iter__(self):
+        _read(self)
+        return super().__iter__()
+
+    def __len__(self):
+        _read(self)
+        return super().__len__()
+
+    def __contains__(self, key):
+        _read(self, key)
+        return super().__contains__(key)
+
+    def __repr__(self):
+        _read(self)
+        return super().__repr__()
+
+    def __eq__(self, other):
+        _read(self)
+        return super().__eq__(other)
+
+    __hash__ = None
+
+    def get(self, key, default=None):
+        _read(self, key)
+        return super().get(key, default)
+
+    def copy(self):
+        _read(self)
+        return super().copy()
+
+    def keys(self):
+        _read(self)
+        return super().keys()
+
+    def items(self):
+        _read(self)
+        return super().items()
+
+    def values(self):
+        _read(self)
+        return super().values()
+
+    def setdefault(self, key, value):
+        _write(self, key)
+        return super().setdefault(key, value)
+
+    def pop(self, key, *default):
+        _write(self, key)
+        return super().pop(key, *default)
+
+    def popitem(self):
+        _write(self)
+        return super().popitem()
+
+    def clear(self):
+        _write(self)
+        return super().clear()
+
+    def update(self, *args, **kwargs):
+        _write(self)
+        return super().update(*args, **kwargs)
+
+    def __ior__(self, other):
+        _write(self)
+        return super().__ior__(other)
+
+    def __or__(self, other):
+        _read(self)
+        return super().__or__(other)
+
+    def __ror__(self, other):
+        _read(self)
+        return super().__ror__(other)
+
+
+def _guard_environ():
+    env = os.environ
+    if isinstance(env, GuardedEnviron):
+        return
+    data = env.__dict__.get("_data")
+    if data is None:
+        return
+    try:
+        _native._set_env_data(data)
+    except RuntimeError:
+        return  # another copy of hermetic already owns it
+    envs = [env]
+    envb = getattr(os, "environb", None)
+    if envb is not None and envb.__dict__.get("_data") is data:
+        envs.append(envb)
+    for e in envs:
+        e.__class__ = GuardedEnviron
+        del e.__dict__["_data"]
+    posix = sys.modules.get(os.name)
+    if posix is not None and getattr(posix, "environ", None) is data:
+        posix.environ = envb if envb is not None else env
+
+
+def _guard_import_module():
+    orig = importlib.import_module
+    if getattr(orig, "_hermetic_guard", False):
+        return
+
+    @functools.wraps(orig)
+    def import_module(name, package=None):
+        if _native.import_checks_active() and isinstance(name, str):
+            absname = name
+            if name.startswith(".") and package:
+                level = len(name) - len(name.lstrip("."))
+                try:
+                    absname = importlib._bootstrap._resolve_name(
+                        name[level:], package, level)
+                except (ImportError, ValueError):
+                    absname = None
+            if absname:
+                _native.check_import(absname)
+        return orig(name, package)
+
+    import_module._hermetic_guard = True
+    importlib.import_module = import_module
+
+
+def _guard_mutator(name):
+    posix = sys.modules.get(os.name)
+    orig = getattr(os, name, None)
+    if orig is None or getattr(orig, "_hermetic_guard", False):
+        return
+
+    @functools.wraps(orig)
+    def guarded(path, *args, dir_fd=None, **kwargs):
+        _native.check_mutate("os." + name, path, dir_fd)
+        if dir_fd is not None:
+            kwargs["dir_fd"] = dir_fd
+        return orig(path, *args, **kwargs)
+
+    guarded._hermetic_guard = True
+    setattr(os, name, guarded)
+    if posix is not None and getattr(posix, name, None) is orig:
+        setattr(posix, name, guarded)
+
+
+_installed = False
+
+
+def install():
+    """Install every guard once (idempotent)."""
+    global _installed
+    if _installed:
+        return
+    _guard_environ()
+    _guard_sys_lists()
+    _guard_import_module()
+    _guard_mutator("mkfifo")
+    _guard_mutator("mknod")
+    _installed = True
+
+
+def reguard():
+    """Re-wrap sys.path & co if the whole object was reassigned."""
+    _guard_sys_lists()

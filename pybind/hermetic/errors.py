@@ -1,0 +1,81 @@
+"""Exceptions raised by hermetic.
+
+Every blocked action raises a :class:`PolicyViolation` (a ``RuntimeError``)
+carrying the original tool's message, ``.guard`` (which guard refused it)
+and ``.target`` (a host, path, module name, ... or None). Some violations
+are also instances of a standard exception class, so standard-library code
+that tolerates a missing module or an unwritable file keeps working:
+
+* :class:`ImportBlocked` (and :class:`NativeImportBlocked`) are also
+  ``ImportError``, so ``try: import _json / except ImportError:`` fallbacks
+  see a blocked import as a missing module;
+* :class:`FilesystemBlocked` is also ``PermissionError`` (errno EACCES),
+  the error the libc layer reports for the same action.
+"""
+
+import errno as _errno
+
+__all__ = [
+    "HermeticError",
+    "PolicyViolation",
+    "ImportBlocked",
+    "NativeImportBlocked",
+    "FilesystemBlocked",
+]
+
+
+class HermeticError(RuntimeError):
+    """Base class of every hermetic exception."""
+
+
+class PolicyViolation(HermeticError):
+    """An action refused by the active hermetic policy.
+
+    ``str(exc)`` is the message (for example ``network disabled:
+    connect(127.0.0.1)``); ``guard`` is one of ``"network"``,
+    ``"subprocess"``, ``"filesystem"``, ``"environment"``, ``"code_exec"``,
+    ``"interpreter"``, ``"imports"`` (or None); ``target`` is an optional
+    detail such as the host, path or module name.
+    """
+
+    def __init__(self, message="", *, guard=None, target=None):
+        super().__init__(message)
+        self.message = message
+        self.guard = guard
+        self.target = target
+
+    def __str__(self):
+        return self.message
+
+    def __reduce__(self):
+        return (_rebuild, (type(self), self.message, self.guard, self.target))
+
+
+def _rebuild(cls, message, guard, target):
+    return cls(message, guard=guard, target=target)
+
+
+class ImportBlocked(PolicyViolation, ImportError):
+    """An import refused by ``deny_imports`` (also an ``ImportError``)."""
+
+    def __init__(self, message="", *, guard="imports", target=None):
+        PolicyViolation.__init__(self, message, guard=guard, target=target)
+        ImportError.__init__(self, message, name=target)
+
+
+class NativeImportBlocked(ImportBlocked):
+    """An extension-module import refused by ``block_native``."""
+
+
+class FilesystemBlocked(PolicyViolation, PermissionError):
+    """A file system action refused by ``fs_readonly``/``fs_root``.
+
+    Also a ``PermissionError`` with errno EACCES and ``filename`` set.
+    """
+
+    def __init__(self, message="", *, guard="filesystem", target=None):
+        PolicyViolation.__init__(self, message, guard=guard, target=target)
+        PermissionError.__init__(self, _errno.EACCES, message, target)
+
+    def __str__(self):
+        return self.message
