@@ -6,6 +6,8 @@ union (original-hermetic.md section 1, DESIGN.md section 3)."""
 import os
 import re
 
+import pytest
+
 from conftest import (BIN, LIB, PROBE, hermetic_lines, run, run_hermetic,
                       run_probe)
 
@@ -199,6 +201,31 @@ def test_no_subprocess_refuses_what_target_starts():
 def test_no_subprocess_shell_control():
     r = run_hermetic([], ["sh", "-c", "/bin/true"])
     assert r.rc == 0, r
+
+
+# --- every flag of the original is accepted ------------------------------
+
+@pytest.mark.parametrize("flags", [
+    ["--no-network"], ["--allow-localhost"],
+    ["--no-network", "--allow-domain", "example.com",
+     "--allow-domain", "example.org"],
+    ["--no-subprocess"], ["--fs-readonly"], ["--fs-readonly=/"],
+    ["--no-environment"], ["--no-env"], ["--no-code-exec"],
+    ["--no-interpreter-mutation"], ["--block-native"],
+    ["--deny-import", "pickle", "--deny-import", "marshal"],
+    ["--profile", "block-all"], ["--trace"], ["--seal"],
+], ids=lambda f: "_".join(f))
+def test_every_flag_accepted(flags):
+    r = run_hermetic(flags, ["/bin/sh", "-c", "exit 0"])
+    assert r.rc == 0 and r.out == "" and r.err == "", r
+
+
+def test_seal_keeps_guards(tcp_listener):
+    lst = tcp_listener()
+    r = run_probe(["connect", "127.0.0.1", str(lst.port)],
+                  ["--seal", "--no-network"])
+    assert r.line == "errno=EACCES", r
+    assert lst.accepted() == 0
 
 
 # --- environment handed to the target ----------------------------------

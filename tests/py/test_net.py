@@ -436,6 +436,21 @@ def test_python_connect_is_permission_error(tcp_listener):
     assert r.out.strip() == "connected", r
 
 
+PY_DNS = ("import socket\n"
+          "try:\n"
+          "    socket.getaddrinfo('localhost', 80)\n"
+          "    print('resolved')\n"
+          "except Exception as e:\n"
+          "    print(' '.join(c.__name__ for c in type(e).__mro__))\n")
+
+
+def test_python_dns_is_permission_error():
+    r = run_hermetic(NO_NET, py_argv(PY_DNS))
+    assert "PermissionError" in r.out or "PolicyViolation" in r.out, r
+    r = run_hermetic(LOCAL, py_argv(PY_DNS))
+    assert r.out.strip() == "resolved", r
+
+
 ASYNCIO = ("import asyncio\n"
            "async def main():\n"
            "    await asyncio.sleep(0)\n"

@@ -5,6 +5,7 @@ never without --trace, never carrying argv or environment values
 
 import re
 import shlex
+import shutil
 
 import pytest
 
@@ -192,6 +193,20 @@ def test_dlopen_trace():
     assert r.out.startswith("dlerror="), r
     assert only_trace(r) == [
         "[hermetic] blocked dlopen path=libm.so.6 reason=block-native"], r
+
+
+def test_unguardable_exec_trace(workdir):
+    """Exec of a set-id copy under a guard: refused, traced as
+    reason=unguardable, next to the one-line `hermetic: ` explanation."""
+    target = workdir / "echo-setuid"
+    shutil.copyfile("/bin/echo", target)
+    target.chmod(0o4755)
+    r = run_probe(["execve", str(target)], T + ["--no-network"])
+    assert r.out == "errno=EACCES\n", r
+    lines = trace_lines(r.err)
+    assert len(lines) == 1, r
+    m = parse(lines[0])
+    assert m["reason"] == "unguardable" and m["value"] == str(target), r
 
 
 # --- process tree, silence, secrets -----------------------------------------
