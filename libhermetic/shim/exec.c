@@ -400,6 +400,53 @@ static int build_env(char *const *src, struct child_env *ce)
 }
 
 /*
+ * A regular file someone may execute but we cannot read: execute-only
+ * (mode --x) as a non-root user. It could be a static binary; we cannot
+ * tell, so it counts as unguardable (fail closed).
+ */
+static int unreadable_exec(const char *path)
+{
+	struct stat st;
+	int fd;
+
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    !(st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)))
+		return 0;
+	fd = HM_REAL(open)(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	return errno == EACCES || errno == EPERM;
+}
+
+/*
+ * Classify the exec target: descriptor @ifd if >= 0, else @ipath (NULL:
+ * nothing known). A descriptor that cannot be read (O_PATH, as fexecve
+ * accepts) is re-opened through /proc/self/fd. *@opaque is set for an
+ * executable we cannot read at all. Caller holds hm_inside.
+ */
+static enum hm_exec_kind inspect_target(const char *ipath, int ifd, int *opaque)
+{
+	char proc[32] = "/proc/self/fd/";
+	enum hm_exec_kind kind = HM_EXEC_UNKNOWN;
+
+	if (ifd >= 0) {
+		kind = hm_exec_inspect_fd(ifd);
+		if (kind != HM_EXEC_UNKNOWN)
+			return kind;
+		*put_uint(proc + 14, (unsigned int)ifd) = '\0';
+		ipath = proc;
+	}
+	if (!ipath)
+		return kind;
+	kind = hm_exec_inspect_path(ipath);
+	if (kind == HM_EXEC_UNKNOWN && unreadable_exec(ipath))
+		*opaque = 1;
+	return kind;
+}
+
+/*
  * The common decision for every way of starting a program.
  * @shown: the program as the caller named it (trace, messages);
  * @ipath / @ifd: what to inspect (NULL / -1: nothing known, the kernel
@@ -413,7 +460,7 @@ static int exec_gate(const char *api, const char *shown, const char *ipath,
 	uint32_t f = hm_shim_flags();
 	enum hm_exec_kind kind = HM_EXEC_UNKNOWN;
 	const char *named = ipath ? ipath : shown;
-	int saved = errno, rc;
+	int saved = errno, opaque = 0, rc;
 
 	ce->map = NULL;
 	ce->pol = NULL;
@@ -435,13 +482,9 @@ static int exec_gate(const char *api, const char *shown, const char *ipath,
 		return 0;
 
 	hm_inside++;
-	if (f & GUARD_FLAGS) {
-		if (ifd >= 0)
-			kind = hm_exec_inspect_fd(ifd);
-		else if (ipath)
-			kind = hm_exec_inspect_path(ipath);
-	}
-	rc = (kind == HM_EXEC_STATIC || kind == HM_EXEC_SETID)
+	if (f & GUARD_FLAGS)
+		kind = inspect_target(ipath, ifd, &opaque);
+	rc = (kind == HM_EXEC_STATIC || kind == HM_EXEC_SETID || opaque)
 		 ? 0
 		 : build_env(env, ce);
 	hm_inside--;
@@ -455,6 +498,11 @@ static int exec_gate(const char *api, const char *shown, const char *ipath,
 		hm_shim_msg(named,
 			    " is setuid/setgid or has file capabilities: "
 			    "LD_PRELOAD cannot guard it; use --seal");
+		return deny(api, shown, HM_R_UNGUARDABLE);
+	}
+	if (opaque) {
+		hm_shim_msg(named, " cannot be read to inspect it: LD_PRELOAD "
+				   "may not guard it; use --seal");
 		return deny(api, shown, HM_R_UNGUARDABLE);
 	}
 	if (rc == -E2BIG) {
@@ -718,7 +766,7 @@ static int execveat_slow(int dirfd, const char *path, char *const argv[],
 	} else {
 		ifd = HM_REAL(openat)(
 		    dirfd, buf,
-		    O_RDONLY | O_CLOEXEC |
+		    O_PATH | O_CLOEXEC |
 			((flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0));
 		own = ifd >= 0;
 		memcpy(shown, buf, strlen(buf) + 1);
