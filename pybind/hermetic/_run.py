@@ -1,0 +1,57 @@
+"""``python -m hermetic._run TARGET [ARGS...]``: run a Python target.
+
+The launcher uses this for the original's in-process target forms:
+
+* ``module:attr``: import ``module`` and call ``attr()`` with no
+  arguments; an int result (bool included) is the exit code, anything else
+  exits 0; a non-callable ``attr`` runs the module as ``__main__``;
+* a bare module name: run it like ``python -m module``.
+
+``sys.argv`` becomes ``[TARGET, ARGS...]``. A ``SystemExit`` from the
+target passes through; an uncaught PolicyViolation prints ``hermetic:
+blocked action: <message>`` and exits 2; an import error exits 1.
+"""
+
+import runpy
+import sys
+
+from hermetic.errors import PolicyViolation
+
+
+def _blocked(exc):
+    sys.stderr.write(f"hermetic: blocked action: {exc}\n")
+    sys.stderr.flush()
+    return 2
+
+
+def run(argv):
+    if not argv:
+        sys.stderr.write("hermetic: usage: python -m hermetic._run "
+                         "module[:attr] [args...]\n")
+        return 1
+    target = argv[0]
+    sys.argv = list(argv)
+    module, sep, attr = target.partition(":")
+    try:
+        if not sep:
+            runpy.run_module(module, run_name="__main__", alter_sys=True)
+            return 0
+        sys.modules.pop(module, None)
+        mod = __import__(module, fromlist=["_"])
+        func = getattr(mod, attr)
+        if not callable(func):
+            runpy.run_module(module, run_name="__main__", alter_sys=True)
+            return 0
+        result = func()
+        return result if isinstance(result, int) else 0
+    except PolicyViolation as e:
+        return _blocked(e)
+
+
+def main():
+    code = run(sys.argv[1:])
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

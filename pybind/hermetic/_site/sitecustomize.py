@@ -1,0 +1,137 @@
+"""hermetic's Python bootstrap, run by ``site`` before the target's code.
+
+The launcher puts this directory (HERMETIC_PYSITE) first on PYTHONPATH
+and the shim keeps it there for every child. Loading the hermetic package
+(the one this file belongs to) installs the Python layer with the
+launcher's policy already active: that policy is the segment's base
+layer, which nothing in the process can pop, so it is sealed. Then:
+
+* an uncaught PolicyViolation (main thread or any other thread) prints
+  ``hermetic: blocked action: <message>`` to stderr and the process exits
+  2, after running atexit handlers and flushing stdio;
+* the next ``sitecustomize`` on sys.path (the one this file shadows) runs.
+
+If hermetic cannot be loaded the target still runs (the libc layer still
+applies); a ``hermetic:`` warning is printed only under HERMETIC_DEBUG.
+"""
+
+
+def _hermetic_bootstrap():
+    import os
+    import sys
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    pkgdir = os.path.dirname(here)
+    debug = bool(os.environ.get("HERMETIC_DEBUG"))
+
+    def warn(msg):
+        if debug:
+            try:
+                sys.stderr.write(f"hermetic: {msg}\n")
+                sys.stderr.flush()
+            except Exception:
+                pass
+
+    hermetic = sys.modules.get("hermetic")
+    if hermetic is None:
+        try:
+            import importlib.util
+
+            spec = importlib.util.spec_from_file_location(
+                "hermetic", os.path.join(pkgdir, "__init__.py"),
+                submodule_search_locations=[pkgdir])
+            hermetic = importlib.util.module_from_spec(spec)
+            sys.modules["hermetic"] = hermetic
+            try:
+                spec.loader.exec_module(hermetic)
+            except BaseException:
+                sys.modules.pop("hermetic", None)
+                raise
+        except Exception as e:  # never crash the target
+            hermetic = None
+            warn(f"warning: the Python layer is not active ({e!r})")
+
+    if hermetic is not None:
+        _install_exit_hooks(hermetic.PolicyViolation)
+
+    _chain(here, warn)
+
+
+def _blocked_exit(pv_class, exc):
+    """Report an uncaught violation and exit 2 (atexit handlers run)."""
+    import os
+    import sys
+
+    try:
+        sys.stderr.write(f"hermetic: blocked action: {exc}\n")
+    except Exception:
+        pass
+    try:
+        import atexit
+
+        atexit._run_exitfuncs()
+    except BaseException:
+        pass
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+    os._exit(2)
+
+
+def _install_exit_hooks(pv_class):
+    import sys
+    import threading
+
+    prev_hook = sys.excepthook
+    prev_thread_hook = threading.excepthook
+
+    def excepthook(exc_type, exc, tb):
+        if isinstance(exc, pv_class):
+            _blocked_exit(pv_class, exc)
+        return prev_hook(exc_type, exc, tb)
+
+    def thread_excepthook(args):
+        if isinstance(args.exc_value, pv_class):
+            _blocked_exit(pv_class, args.exc_value)
+        return prev_thread_hook(args)
+
+    sys.excepthook = excepthook
+    threading.excepthook = thread_excepthook
+
+
+def _chain(here, warn):
+    """Run the sitecustomize this one shadows, if any."""
+    import os
+    import sys
+
+    try:
+        import importlib.machinery
+        import importlib.util
+
+        def same(p):
+            try:
+                return os.path.samefile(p or ".", here)
+            except OSError:
+                return False
+
+        rest = [p for p in sys.path if not same(p)]
+        spec = importlib.machinery.PathFinder.find_spec("sitecustomize", rest)
+        if spec is None or spec.origin is None:
+            return
+        if os.path.dirname(os.path.abspath(spec.origin)) == here:
+            return
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules["sitecustomize"] = mod
+        spec.loader.exec_module(mod)
+    except (OSError, RuntimeError) as e:
+        # Typically the policy refusing what the other file does.
+        warn(f"warning: the chained sitecustomize failed ({e!r})")
+    except Exception as e:
+        # What site.py itself prints for a failing sitecustomize.
+        sys.stderr.write("Error in sitecustomize; set PYTHONVERBOSE for "
+                         f"traceback:\n{type(e).__name__}: {e}\n")
+
+
+_hermetic_bootstrap()
