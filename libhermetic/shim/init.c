@@ -166,28 +166,30 @@ static void load_pysite(void)
 
 /*
  * Pair every real libc entry point with the shim's exported wrapper of
- * the same name (looked up in the shim's own handle), so dlsym through an
- * explicit libc handle can be remapped to the wrapper.
+ * the same name, so dlsym through an explicit libc handle can be remapped
+ * to the wrapper. The wrapper is found in the global scope (where the
+ * preloaded shim comes first) and kept only if it really lies in the
+ * shim. Not dlopen(self, RTLD_NOLOAD): when another library's constructor
+ * triggers this init before the shim's own constructor ran, that dlopen
+ * would run the shim's constructor re-entrantly and deadlock in
+ * pthread_once.
  */
-static void build_wraps(void)
+static void build_wraps(const void *self_base)
 {
-	void *self = NULL;
+	Dl_info di;
+	void *w;
 	size_t i = 0;
 
-	if (hm_shim.self_path[0])
-		self =
-		    HM_REAL(dlopen)(hm_shim.self_path, RTLD_NOLOAD | RTLD_LAZY);
-	if (!self)
-		return;
 #define HM_SYM(family, req, ret, name, params)                                 \
+	w = real_dlsym(RTLD_DEFAULT, #name);                                   \
 	wraps[i].real = (void *)hm_real.name;                                  \
-	wraps[i].wrap = real_dlsym(self, #name);                               \
+	wraps[i].wrap =                                                        \
+	    w && dladdr(w, &di) && di.dli_fbase == self_base ? w : NULL;       \
 	i++;
 #define HM_REAL_ONLY(req, ret, name, params)
 #include "symbols.def"
 #undef HM_SYM
 #undef HM_REAL_ONLY
-	/* The handle is kept: the shim is never unloaded anyway. */
 }
 
 void *hm_shim_wrapper_for(void *real)
@@ -212,7 +214,7 @@ static void init_once_fn(void)
 			hm_shim.self_path[0] = '\0';
 	}
 	resolve_all(self_base);
-	build_wraps();
+	build_wraps(self_base);
 	hm_shim.debug = env_lookup(HM_ENV_DEBUG) != NULL &&
 			*env_lookup(HM_ENV_DEBUG) != '\0';
 	load_pysite();
