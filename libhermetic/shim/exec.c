@@ -264,7 +264,7 @@ static int snapshot(struct child_env *ce)
 }
 
 /*
- * Add to ce->pol (our snapshot, @ours layers long) the valid layers of
+ * Add to ce->pol (our snapshot, @len bytes of text) the valid layers of
  * the caller's own HERMETIC_POLICY @theirs that we do not already hold:
  * a nested launcher narrowing its target hands its extra layer down this
  * way. Layers are a conjunction, so this can only narrow; text that does
@@ -274,6 +274,7 @@ static int snapshot(struct child_env *ce)
 static int merge_theirs(struct child_env *ce, int len, const char *theirs)
 {
 	size_t one = sizeof(struct hm_policy), na = 0, nb = 0, i, j, size;
+	size_t added = 0;
 	struct hm_policy *a, *b;
 	char *text;
 	int rc;
@@ -292,12 +293,14 @@ static int merge_theirs(struct child_env *ce, int len, const char *theirs)
 			;
 		if (i < na)
 			continue; /* conjunction is idempotent */
-		if (na == HM_MAX_BASE)
+		if (na == HM_MAX_BASE) {
 			rc = -E2BIG;
-		else
+		} else {
 			memcpy(&a[na++], &b[j], one);
+			added++;
+		}
 	}
-	if (rc == 0 && na > 0 && (len == 0 || nb > 0)) {
+	if (rc == 0 && added) {
 		size = hm_wire_encoded_size(a, na);
 		text = map_anon(size);
 		rc = text ? hm_wire_encode(a, na, text, size) : -ENOMEM;
@@ -324,6 +327,9 @@ static int merge_theirs(struct child_env *ce, int len, const char *theirs)
  * getenv() (the child's shim, Python) takes the first match and ld.so
  * takes the last LD_PRELOAD. Returns 0, -ENOENT (shim path unknown),
  * -ENOMEM, -E2BIG (too many layers to hand down) or -EINVAL.
+ * The buffers are mmap'd, never malloc'd (fork children call this). In a
+ * CLONE_VM child (a real vfork by other code) a successful exec leaves
+ * them mapped in the parent: a few pages per such exec, accepted.
  */
 static int build_env(char *const *src, struct child_env *ce)
 {
@@ -926,7 +932,7 @@ static int run_shell(const char *cmd, char *const envp[])
 	posix_spawnattr_t attr;
 	sigset_t chld, old_mask, def;
 	int status = -1, rc;
-	pid_t pid;
+	pid_t pid = -1;
 
 	sigemptyset(&ign.sa_mask);
 	if (atomic_fetch_add(&system_users, 1) == 0) {
@@ -1079,7 +1085,7 @@ static FILE *popen_slow(const char *cmd, const char *mode)
 	struct popen_slot *slot;
 	struct child_env ce;
 	int reading, cloexec, fds[2], mine, theirs, target, rc, e;
-	pid_t pid;
+	pid_t pid = -1;
 	FILE *fp;
 
 	if (!cmd || popen_mode(mode, &reading, &cloexec) < 0) {
@@ -1167,7 +1173,7 @@ HM_EXPORT FILE *popen(const char *cmd, const char *mode)
 HM_EXPORT int pclose(FILE *fp)
 {
 	int status = -1;
-	pid_t pid;
+	pid_t pid = -1;
 
 	(void)hm_shim_enter();
 	for (size_t i = 0; fp && fp != SLOT_BUSY && i < POPEN_SLOTS; i++) {
