@@ -1122,11 +1122,20 @@ static int deny_import_name(const char *name, enum exc_kind kind,
 	return -1;
 }
 
+/* hermetic's own package: never refused (it is the Python layer). */
+static int is_own_module(const char *name)
+{
+	return strncmp(name, "hermetic", 8) == 0 &&
+	       (name[8] == '\0' || name[8] == '.');
+}
+
 static int check_import_name(const char *name)
 {
 	struct hm_request rq = {.op = HM_OP_IMPORT};
 	enum hm_reason r;
 
+	if (is_own_module(name))
+		return 0;
 	rq.name = name;
 	r = hm_segment_check(&proc.seg, &rq);
 	if (r == HM_R_NONE)
@@ -1533,7 +1542,11 @@ static PyObject *w_import(PyObject *m, PyObject *const *args, Py_ssize_t nargs,
 {
 	struct mod_state *st = PyModule_GetState(m);
 
-	if (proc.ready && import_checks_active(seg_flags()) && !in_hook) {
+	/*
+	 * Only real deny lists: the fail-closed stand-in refuses fresh
+	 * imports (audit hook) but not modules the process already holds.
+	 */
+	if (proc.ready && atomic_load(&proc.n_import_layers) > 0 && !in_hook) {
 		int rc;
 
 		in_hook = 1;

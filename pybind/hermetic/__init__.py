@@ -9,6 +9,17 @@ audit hook plus a few permanent guards for what raises no audit event.
 Nothing is blocked until a policy is active.
 """
 
+# Everything the package needs is imported before _native installs the
+# audit hook, so a base policy that refuses fresh imports (an unreadable
+# HERMETIC_POLICY fails closed) cannot half-load hermetic itself.
+import contextlib  # noqa: F401
+import contextvars  # noqa: F401
+import functools  # noqa: F401
+import importlib  # noqa: F401
+import os  # noqa: F401
+import sys  # noqa: F401
+import threading  # noqa: F401
+
 from . import errors
 from .errors import (
     FilesystemBlocked,
@@ -17,8 +28,8 @@ from .errors import (
     NativeImportBlocked,
     PolicyViolation,
 )
-from . import _native
-from . import _guards
+from . import _guards, _blocker  # noqa: E402  (both import _native)
+from . import _native  # noqa: E402
 
 _guards.install()
 
