@@ -48,13 +48,20 @@ enum hm_reason hm_fs_check_open(char *path, int oflags) HM_HIDDEN;
 /* Whether the final path component is followed when it is a symlink. */
 enum { NOFOLLOW = 0, FOLLOW = 1 };
 
-/* Outcome of resolve(). */
+/* Outcome of resolve(); @out holds a canonical path unless noted. */
 enum {
-	RES_OK,	      /* @out is the canonical path (it may not exist yet) */
-	RES_DANGLING, /* final component is a dangling symlink; @out = the link
-		       */
-	RES_REFUSE,   /* a missing "." or ".." final component: deny */
-	RES_FAIL, /* the kernel could not resolve it: use the lexical path */
+	/* an existing object */
+	RES_OK,
+	/* the final name is free (the parent exists) */
+	RES_NEW,
+	/* the final name is a dangling symlink; @out names the link */
+	RES_DANGLING,
+	/* a directory on the way does not exist; @out unset */
+	RES_MISSING,
+	/* a free "." or ".." final name: deny; @out unset */
+	RES_REFUSE,
+	/* the kernel could not resolve it: use the lexical path */
+	RES_FAIL,
 };
 
 /* The real open-family entry points, dispatched by call_open(). */
@@ -219,6 +226,8 @@ static int resolve(int dirfd, char *p, int follow, char *out, int *is_chr)
 		close(fd);
 		return rc > 0 ? RES_OK : RES_FAIL;
 	}
+	if (errno == ENOTDIR)
+		return RES_MISSING;
 	if (errno != ENOENT || lastlen == 0)
 		return RES_FAIL;
 	if (is_dot_name(last, lastlen))
@@ -238,15 +247,18 @@ static int resolve(int dirfd, char *p, int follow, char *out, int *is_chr)
 		*slash = '/';
 	}
 	if (fd < 0)
-		return RES_FAIL;
+		return (errno == ENOENT || errno == ENOTDIR) ? RES_MISSING
+							     : RES_FAIL;
 	rc = fd_path(fd, out);
 	save = *end;
 	*end = '\0';
-	state = RES_OK;
+	state = RES_NEW;
 	if (rc > 0 && fstatat(fd, last, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (S_ISLNK(st.st_mode) && follow)
 			state = RES_DANGLING;
-		else if (S_ISCHR(st.st_mode))
+		else
+			state = RES_OK; /* it appeared meanwhile */
+		if (S_ISCHR(st.st_mode))
 			*is_chr = 1;
 	}
 	close(fd);
@@ -309,7 +321,13 @@ static enum hm_reason ask(enum hm_op op, const char *canon, int oflags,
 
 /*
  * Check @op on the path @p (our copy) relative to @dirfd. For HM_OP_OPEN,
- * @oflags are the open(2) flags. Caller holds hm_inside.
+ * @oflags are the open(2) flags; @post says the caller re-checks the
+ * descriptor it gets (open, fopen, opendir). Caller holds hm_inside.
+ *
+ * A read of something that does not exist is let through when @post is
+ * set: the kernel answers ENOENT as it would without hermetic (programs
+ * probe for optional files all the time), and if the file appears in
+ * between, the post-check judges what was actually opened.
  *
  * When the kernel cannot resolve the path (a parent directory is missing
  * or unsearchable, a loop, a name too long) the real call will fail the
@@ -320,17 +338,23 @@ static enum hm_reason ask(enum hm_op op, const char *canon, int oflags,
  * hole needs that walk to succeed, which would have given RES_OK.
  */
 static enum hm_reason check_path(int dirfd, char *p, enum hm_op op, int oflags,
-				 int follow)
+				 int follow, int post)
 {
 	char canon[PATH_MAX];
 	int is_chr = 0;
 	int write = op == HM_OP_MUTATE || hm_open_flags_write(oflags);
+	int state = resolve(dirfd, p, follow, canon, &is_chr);
 
-	switch (resolve(dirfd, p, follow, canon, &is_chr)) {
+	if (post && !write &&
+	    (state == RES_NEW || state == RES_MISSING || state == RES_DANGLING))
+		return HM_R_NONE;
+	switch (state) {
 	case RES_OK:
 		/* An anonymous object (a pipe behind /proc/self/fd/N). */
 		if (canon[0] != '/')
 			return HM_R_NONE;
+		break;
+	case RES_NEW:
 		break;
 	case RES_DANGLING:
 		/* open(O_CREAT) would create the link's target: fail closed. */
@@ -339,7 +363,7 @@ static enum hm_reason check_path(int dirfd, char *p, enum hm_op op, int oflags,
 		break;
 	case RES_REFUSE:
 		return own_reason(write);
-	default:
+	default: /* RES_MISSING, RES_FAIL */
 		if (lexical(dirfd, p, canon) < 0)
 			return own_reason(write);
 		is_chr = 0;
@@ -431,7 +455,7 @@ static int deny(const char *api, const char *path, enum hm_reason r)
  * (errno untouched), or -1 with errno set (EACCES on a denial).
  */
 static int gate_path(const char *api, int dirfd, const char *path,
-		     enum hm_op op, int oflags, int follow, char *buf)
+		     enum hm_op op, int oflags, int follow, int post, char *buf)
 {
 	int saved = errno;
 	enum hm_reason r;
@@ -439,7 +463,7 @@ static int gate_path(const char *api, int dirfd, const char *path,
 	if (copy_path(path, buf) < 0)
 		return -1;
 	hm_inside++;
-	r = check_path(dirfd, buf, op, oflags, follow);
+	r = check_path(dirfd, buf, op, oflags, follow, post);
 	hm_inside--;
 	if (r != HM_R_NONE)
 		return deny(api, buf, r);
@@ -451,7 +475,7 @@ static int gate_path(const char *api, int dirfd, const char *path,
 static int gate_mutate(const char *api, int dirfd, const char *path, int follow,
 		       char *buf)
 {
-	return gate_path(api, dirfd, path, HM_OP_MUTATE, 0, follow, buf);
+	return gate_path(api, dirfd, path, HM_OP_MUTATE, 0, follow, 0, buf);
 }
 
 /* A metadata change through descriptor @fd. Returns 0 or -1 (EACCES). */
@@ -500,7 +524,7 @@ static int gate_at(const char *api, int dirfd, const char *path, int atflags,
 enum hm_reason hm_fs_check_open(char *path, int oflags)
 {
 	return check_path(AT_FDCWD, path, HM_OP_OPEN, oflags,
-			  (oflags & O_NOFOLLOW) ? NOFOLLOW : FOLLOW);
+			  (oflags & O_NOFOLLOW) ? NOFOLLOW : FOLLOW, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -614,7 +638,7 @@ static int open_slow(const char *api, enum open_kind k, int dirfd,
 	held = held_reopen(buf, flags);
 	r = held ? HM_R_NONE
 		 : check_path(dirfd, buf, HM_OP_OPEN, flags,
-			      open_follows(flags));
+			      open_follows(flags), 1);
 	hm_inside--;
 	if (r != HM_R_NONE)
 		return deny(api, buf, r);
@@ -787,7 +811,7 @@ static FILE *fopen_slow(const char *api, enum fopen_kind k, const char *path,
 		held = held_reopen(buf, flags);
 		r = held ? HM_R_NONE
 			 : check_path(AT_FDCWD, buf, HM_OP_OPEN, flags,
-				      open_follows(flags));
+				      open_follows(flags), 1);
 	}
 	hm_inside--;
 	if (r != HM_R_NONE) {
@@ -837,7 +861,7 @@ static DIR *opendir_slow(const char *path)
 	enum hm_reason r;
 	DIR *d;
 
-	if (gate_path("opendir", AT_FDCWD, path, HM_OP_OPEN, flags, FOLLOW,
+	if (gate_path("opendir", AT_FDCWD, path, HM_OP_OPEN, flags, FOLLOW, 1,
 		      buf) < 0)
 		return NULL;
 	d = HM_REAL(opendir)(buf);
@@ -874,7 +898,7 @@ static FILE *tmpfile_slow(int is64)
 	char buf[PATH_MAX];
 
 	if (gate_path("tmpfile", AT_FDCWD, P_tmpdir, HM_OP_OPEN, CREATE_FLAGS,
-		      FOLLOW, buf) < 0)
+		      FOLLOW, 1, buf) < 0)
 		return NULL;
 	/* The post-check sees "/tmp/#123 (deleted)". */
 	return post_check_file("tmpfile", buf,
@@ -946,7 +970,7 @@ static int mkstemp_slow(const char *api, enum mkstemp_kind k, char *tmpl,
 	int fd;
 
 	if (gate_path(api, AT_FDCWD, tmpl, HM_OP_OPEN, CREATE_FLAGS, NOFOLLOW,
-		      buf) < 0)
+		      1, buf) < 0)
 		return -1;
 	n = strlen(buf);
 	fd = call_mkstemp(k, buf, flags, suffix);
