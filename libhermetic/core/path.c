@@ -27,6 +27,7 @@ struct readable {
 /* clang-format off */
 static const struct readable runtime_readable[] = {
 	{ "/usr/lib",            1 },
+	{ "/usr/local/lib",      1 },
 	{ "/usr/lib64",          1 },
 	{ "/usr/lib32",          1 },
 	{ "/lib",                1 },
@@ -37,6 +38,8 @@ static const struct readable runtime_readable[] = {
 	{ "/usr/share/zoneinfo", 1 },
 	{ "/usr/share/locale",   1 },
 	{ "/usr/lib/locale",     1 },
+	{ "/usr/share/ca-certificates", 1 },
+	{ "/etc/ssl/certs",      1 },
 	{ "/dev/null",           0 },
 	{ "/dev/zero",           0 },
 	{ "/dev/urandom",        0 },

@@ -29,8 +29,6 @@
 #include "shim.h"
 
 HM_EXPORT pid_t __vfork(void);
-/* Defined in fs.c: check an open that a spawned child will perform. */
-enum hm_reason hm_fs_check_open(char *path, int oflags) HM_HIDDEN;
 
 #define SHELL_PATH "/bin/sh"
 #define DEFAULT_PATH "/bin:/usr/bin" /* glibc's execvp default */

@@ -30,14 +30,12 @@
 
 /*
  * The fortified entry points are declared only under _FORTIFY_SOURCE,
- * which the shim turns off; hm_fs_check_open is shared with exec.c.
+ * which the shim turns off.
  */
 HM_EXPORT int __open_2(const char *path, int flags);
 HM_EXPORT int __open64_2(const char *path, int flags);
 HM_EXPORT int __openat_2(int dirfd, const char *path, int flags);
 HM_EXPORT int __openat64_2(int dirfd, const char *path, int flags);
-enum hm_reason hm_fs_check_open(char *path, int oflags) HM_HIDDEN;
-
 #define FS_FLAGS (HM_F_FS_READONLY | HM_F_FS_ROOT | HM_F_INVALID)
 #define WRITE_FLAGS (HM_F_FS_READONLY | HM_F_INVALID)
 #define READ_FLAGS (HM_F_FS_ROOT | HM_F_INVALID)

@@ -84,6 +84,14 @@ uint32_t hm_shim_flags(void) HM_HIDDEN;
  */
 void *hm_shim_wrapper_for(void *real) HM_HIDDEN;
 
+/*
+ * fs.c: the verdict for an open of @path (absolute or relative to the
+ * cwd; canonicalised in place) with open(2) @oflags, as the open wrappers
+ * decide it. exec.c uses it for posix_spawn_file_actions_addopen, whose
+ * open happens in the child where no wrapper sees it.
+ */
+enum hm_reason hm_fs_check_open(char *path, int oflags) HM_HIDDEN;
+
 /* Evaluate @rq against every layer (hm_segment_check, fail closed). */
 enum hm_reason hm_shim_check(const struct hm_request *rq) HM_HIDDEN;
 
