@@ -84,6 +84,9 @@ struct mod_state {
 	PyObject *orig_exec;
 	PyObject *orig_compile;
 	PyObject *orig_fork_exec;
+	PyObject *orig_getaddrinfo;
+	PyObject *orig_gethostbyname;
+	PyObject *orig_gethostbyname_ex;
 	PyObject *env_data;
 };
 
@@ -826,6 +829,100 @@ static int check_named(const struct net_ctx *c, const char *name, int family,
 	return 0;
 }
 
+/*
+ * Resolution provenance for the Python layer: which name each address
+ * came from, recorded by the wrappers of _socket.getaddrinfo and
+ * gethostbyname(_ex) from what the real resolver returned (never from
+ * caller input). A connect to a recorded address is checked with that
+ * name as resolved_name, so an allowed domain is reachable through any
+ * client that resolves first (urllib, http.client, asyncio). Written and
+ * read under the GIL. An address missing from the ring is only denied.
+ */
+#define PROV_SLOTS 256
+
+struct prov_slot {
+	unsigned char fam; /* 0 empty, 4, 6 */
+	unsigned char addr[16];
+	char name[HM_DOMAIN_MAX];
+};
+
+static struct prov_slot prov[PROV_SLOTS];
+static unsigned int prov_next;
+
+/* Normalise an address as the core does (mapped/compat/NAT64 -> IPv4). */
+static int prov_key(const struct sockaddr *sa, unsigned char *fam,
+		    unsigned char *addr)
+{
+	static const unsigned char mapped[12] = {0, 0, 0, 0, 0,	   0,
+						 0, 0, 0, 0, 0xff, 0xff};
+	static const unsigned char nat64[12] = {0, 0x64, 0xff, 0x9b};
+	static const unsigned char zero[12];
+	const unsigned char *a;
+
+	memset(addr, 0, 16);
+	if (sa->sa_family == AF_INET) {
+		*fam = 4;
+		memcpy(addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+		return 0;
+	}
+	if (sa->sa_family != AF_INET6)
+		return -1;
+	a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+	if (memcmp(a, mapped, 12) == 0 || memcmp(a, nat64, 12) == 0 ||
+	    (memcmp(a, zero, 12) == 0 &&
+	     (a[12] | a[13] | a[14] || a[15] > 1))) {
+		*fam = 4;
+		memcpy(addr, a + 12, 4);
+	} else {
+		*fam = 6;
+		memcpy(addr, a, 16);
+	}
+	return 0;
+}
+
+/* Record that lookup name @name answered with the numeric @host. */
+static void prov_record(const char *name, const char *host)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	struct prov_slot *slot;
+	size_t n = strlen(name), i;
+
+	if (n == 0 || n >= HM_DOMAIN_MAX ||
+	    !numeric_sockaddr(host, AF_UNSPEC, 0, &ss, &len))
+		return;
+	slot = &prov[prov_next++ % PROV_SLOTS];
+	if (prov_key((struct sockaddr *)&ss, &slot->fam, slot->addr) < 0) {
+		slot->fam = 0;
+		return;
+	}
+	for (i = 0; i < n; i++)
+		slot->name[i] = (name[i] >= 'A' && name[i] <= 'Z')
+				    ? (char)(name[i] - 'A' + 'a')
+				    : name[i];
+	if (n > 1 && slot->name[n - 1] == '.')
+		n--;
+	slot->name[n] = '\0';
+}
+
+/* The newest name recorded for @sa, or NULL. */
+static const char *prov_lookup(const struct sockaddr *sa)
+{
+	unsigned char fam, addr[16];
+	unsigned int k;
+
+	if (prov_key(sa, &fam, addr) < 0)
+		return NULL;
+	for (k = 1; k <= PROV_SLOTS; k++) {
+		const struct prov_slot *slot =
+		    &prov[(prov_next - k) % PROV_SLOTS];
+
+		if (slot->fam == fam && memcmp(slot->addr, addr, 16) == 0)
+			return slot->name;
+	}
+	return NULL;
+}
+
 /* connect/bind/sendto/sendmsg: (socket, address). */
 static int on_sock_addr(const struct net_ctx *c, PyObject *args)
 {
@@ -856,7 +953,8 @@ static int on_sock_addr(const struct net_ctx *c, PyObject *args)
 		return 0;
 	port = (int)arg_long(addr, 1, 0);
 	if (numeric_sockaddr(host, family, port, &ss, &len))
-		rc = check_sa(c, (struct sockaddr *)&ss, len, NULL, host, 0);
+		rc = check_sa(c, (struct sockaddr *)&ss, len,
+			      prov_lookup((struct sockaddr *)&ss), host, 0);
 	else
 		rc = check_named(c, host, family, port);
 	Py_XDECREF(keep);
@@ -1563,7 +1661,109 @@ static PyObject *w_import(PyObject *m, PyObject *const *args, Py_ssize_t nargs,
 				   kwnames);
 }
 
+/* The lookup name of a resolver call's host argument, or NULL. */
+static const char *lookup_name(PyObject *h, PyObject **keep)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	const char *name;
+
+	*keep = NULL;
+	if (!h || h == Py_None)
+		return NULL;
+	name = host_text(h, keep);
+	if (!name || numeric_sockaddr(name, AF_UNSPEC, 0, &ss, &len))
+		return NULL;
+	return name;
+}
+
+static void prov_record_obj(const char *name, PyObject *ip)
+{
+	const char *host = utf8_or(ip, NULL);
+
+	if (host)
+		prov_record(name, host);
+}
+
+/* getaddrinfo -> [(family, type, proto, canonname, (host, port, ...))] */
+static PyObject *w_getaddrinfo(PyObject *m, PyObject *const *args,
+			       Py_ssize_t nargs, PyObject *kwnames)
+{
+	struct mod_state *st = PyModule_GetState(m);
+	PyObject *res, *keep;
+	const char *name;
+	Py_ssize_t i;
+
+	if (!st->orig_getaddrinfo) {
+		PyErr_SetString(PyExc_RuntimeError, "hermetic: no getaddrinfo");
+		return NULL;
+	}
+	res = PyObject_Vectorcall(st->orig_getaddrinfo, args, (size_t)nargs,
+				  kwnames);
+	if (!res || !PyList_Check(res))
+		return res;
+	name = lookup_name(import_arg(args, nargs, kwnames, 0, "host"), &keep);
+	for (i = 0; name && i < PyList_GET_SIZE(res); i++) {
+		PyObject *ai = PyList_GET_ITEM(res, i);
+		PyObject *sa = PyTuple_Check(ai) && PyTuple_GET_SIZE(ai) >= 5
+				   ? PyTuple_GET_ITEM(ai, 4)
+				   : NULL;
+
+		if (sa && PyTuple_Check(sa) && PyTuple_GET_SIZE(sa) >= 1)
+			prov_record_obj(name, PyTuple_GET_ITEM(sa, 0));
+	}
+	Py_XDECREF(keep);
+	return res;
+}
+
+/* gethostbyname -> "ip" */
+static PyObject *w_gethostbyname(PyObject *m, PyObject *const *args,
+				 Py_ssize_t nargs, PyObject *kwnames)
+{
+	struct mod_state *st = PyModule_GetState(m);
+	PyObject *res, *keep = NULL;
+	const char *name;
+
+	if (!st->orig_gethostbyname) {
+		PyErr_SetString(PyExc_RuntimeError, "hermetic: no resolver");
+		return NULL;
+	}
+	res = PyObject_Vectorcall(st->orig_gethostbyname, args, (size_t)nargs,
+				  kwnames);
+	name = res ? lookup_name(nargs ? args[0] : NULL, &keep) : NULL;
+	if (name)
+		prov_record_obj(name, res);
+	Py_XDECREF(keep);
+	return res;
+}
+
+/* gethostbyname_ex -> (name, aliases, ["ip", ...]) */
+static PyObject *w_gethostbyname_ex(PyObject *m, PyObject *const *args,
+				    Py_ssize_t nargs, PyObject *kwnames)
+{
+	struct mod_state *st = PyModule_GetState(m);
+	PyObject *res, *keep, *ips;
+	const char *name;
+	Py_ssize_t i;
+
+	if (!st->orig_gethostbyname_ex) {
+		PyErr_SetString(PyExc_RuntimeError, "hermetic: no resolver");
+		return NULL;
+	}
+	res = PyObject_Vectorcall(st->orig_gethostbyname_ex, args,
+				  (size_t)nargs, kwnames);
+	if (!res || !PyTuple_Check(res) || PyTuple_GET_SIZE(res) < 3)
+		return res;
+	name = lookup_name(nargs ? args[0] : NULL, &keep);
+	ips = PyTuple_GET_ITEM(res, 2);
+	for (i = 0; name && PyList_Check(ips) && i < PyList_GET_SIZE(ips); i++)
+		prov_record_obj(name, PyList_GET_ITEM(ips, i));
+	Py_XDECREF(keep);
+	return res;
+}
+
 /* _posixsubprocess.fork_exec raises no audit event of its own. */
+
 static PyObject *w_fork_exec(PyObject *m, PyObject *const *args,
 			     Py_ssize_t nargs, PyObject *kwnames)
 {
@@ -1596,6 +1796,15 @@ static PyMethodDef wrap_compile_def = {
 static PyMethodDef wrap_import_def = {
     "__import__", FASTCALL_KW(w_import), METH_FASTCALL | METH_KEYWORDS,
     "__import__(name, globals=None, locals=None, fromlist=(), level=0)"};
+static PyMethodDef wrap_getaddrinfo_def = {
+    "getaddrinfo", FASTCALL_KW(w_getaddrinfo), METH_FASTCALL | METH_KEYWORDS,
+    "getaddrinfo(host, port, family=0, type=0, proto=0, flags=0)"};
+static PyMethodDef wrap_gethostbyname_def = {
+    "gethostbyname", FASTCALL_KW(w_gethostbyname),
+    METH_FASTCALL | METH_KEYWORDS, "gethostbyname(host)"};
+static PyMethodDef wrap_gethostbyname_ex_def = {
+    "gethostbyname_ex", FASTCALL_KW(w_gethostbyname_ex),
+    METH_FASTCALL | METH_KEYWORDS, "gethostbyname_ex(host)"};
 static PyMethodDef wrap_fork_exec_def = {"fork_exec", FASTCALL_KW(w_fork_exec),
 					 METH_FASTCALL | METH_KEYWORDS,
 					 "fork_exec(...)"};
@@ -1623,11 +1832,10 @@ static int wrap_attr(PyObject *m, PyObject *owner, PyMethodDef *def,
 			return 0;
 		}
 		old = PyModule_GetState(self);
-		orig = def == &wrap_eval_def	  ? old->orig_eval
-		       : def == &wrap_exec_def	  ? old->orig_exec
-		       : def == &wrap_compile_def ? old->orig_compile
-		       : def == &wrap_import_def  ? old->orig_import
-						  : old->orig_fork_exec;
+		/* The same slot in the older module's state. */
+		orig = *(
+		    PyObject **)((char *)old +
+				 ((char *)slot - (char *)PyModule_GetState(m)));
 		Py_DECREF(cur);
 		if (!orig)
 			return 0;
@@ -1647,7 +1855,7 @@ static int wrap_attr(PyObject *m, PyObject *owner, PyMethodDef *def,
 
 static int install_wrappers(PyObject *m, struct mod_state *st)
 {
-	PyObject *builtins = PyImport_ImportModule("builtins"), *pse;
+	PyObject *builtins = PyImport_ImportModule("builtins"), *pse, *sock;
 	int rc = 0;
 
 	if (!builtins)
@@ -1667,6 +1875,21 @@ static int install_wrappers(PyObject *m, struct mod_state *st)
 	}
 	rc = wrap_attr(m, pse, &wrap_fork_exec_def, &st->orig_fork_exec);
 	Py_DECREF(pse);
+	if (rc < 0)
+		return -1;
+	sock = PyImport_ImportModule("_socket");
+	if (!sock) {
+		PyErr_Clear();
+		return 0;
+	}
+	if (wrap_attr(m, sock, &wrap_getaddrinfo_def, &st->orig_getaddrinfo) <
+		0 ||
+	    wrap_attr(m, sock, &wrap_gethostbyname_def,
+		      &st->orig_gethostbyname) < 0 ||
+	    wrap_attr(m, sock, &wrap_gethostbyname_ex_def,
+		      &st->orig_gethostbyname_ex) < 0)
+		rc = -1;
+	Py_DECREF(sock);
 	return rc;
 }
 
@@ -2216,6 +2439,9 @@ static int native_traverse(PyObject *m, visitproc visit, void *arg)
 	Py_VISIT(st->orig_exec);
 	Py_VISIT(st->orig_compile);
 	Py_VISIT(st->orig_fork_exec);
+	Py_VISIT(st->orig_getaddrinfo);
+	Py_VISIT(st->orig_gethostbyname);
+	Py_VISIT(st->orig_gethostbyname_ex);
 	Py_VISIT(st->env_data);
 	return 0;
 }
@@ -2235,6 +2461,9 @@ static int native_clear(PyObject *m)
 	Py_CLEAR(st->orig_exec);
 	Py_CLEAR(st->orig_compile);
 	Py_CLEAR(st->orig_fork_exec);
+	Py_CLEAR(st->orig_getaddrinfo);
+	Py_CLEAR(st->orig_gethostbyname);
+	Py_CLEAR(st->orig_gethostbyname_ex);
 	Py_CLEAR(st->env_data);
 	return 0;
 }
