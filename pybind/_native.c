@@ -1271,6 +1271,37 @@ static int check_native(const char *name, const char *path)
 }
 
 /*
+ * Stdlib extension modules that the pure-Python fallbacks import and that
+ * have no fallback of their own (the shim's dl.c keeps the same list):
+ * _contextvars only re-exports the interpreter's built-in context
+ * variables (needed by _pydecimal and asyncio). Allowed only from the
+ * running interpreter's own lib-dynload, root-owned and not writable by
+ * group or others.
+ */
+static int runtime_extension(const char *name, const char *real)
+{
+	static const char *const modules[] = {"_contextvars", NULL};
+	char dir[PATH_MAX];
+	const char *slash = strrchr(real, '/');
+	struct stat st;
+	int i, known = 0;
+
+	for (i = 0; modules[i] && !known; i++)
+		known = strcmp(name, modules[i]) == 0;
+	if (!known || !slash || !proc.stdlib[0] ||
+	    (size_t)snprintf(dir, sizeof(dir), "%s/lib-dynload", proc.stdlib) >=
+		sizeof(dir) ||
+	    (size_t)(slash - real) != strlen(dir) ||
+	    strncmp(real, dir, (size_t)(slash - real)) != 0)
+		return 0;
+	if (stat(dir, &st) != 0 || st.st_uid != 0 ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH)))
+		return 0;
+	return stat(real, &st) == 0 && st.st_uid == 0 &&
+	       !(st.st_mode & (S_IWGRP | S_IWOTH));
+}
+
+/*
  * import(module, filename, sys.path, sys.meta_path, sys.path_hooks) is
  * raised before a module that is not in sys.modules is looked for, and
  * again with the file name (and None for the rest) when an extension
@@ -1294,9 +1325,10 @@ static int on_import(PyObject *args, uint32_t f)
 		return is_ffi_module(name) ? check_native(name, name) : 0;
 	if (!path_bytes(file, &b))
 		return check_native(name, NULL);
-	if (realpath(PyBytes_AS_STRING(b), real) && under(real, proc.pkgdir)) {
+	if (realpath(PyBytes_AS_STRING(b), real) &&
+	    (under(real, proc.pkgdir) || runtime_extension(name, real))) {
 		Py_DECREF(b);
-		return 0; /* hermetic's own extension */
+		return 0; /* hermetic's own extension, or _contextvars */
 	}
 	rc = check_native(name, PyBytes_AS_STRING(b));
 	Py_DECREF(b);

@@ -9,16 +9,14 @@ audit hook plus a few permanent guards for what raises no audit event.
 Nothing is blocked until a policy is active.
 """
 
-# Everything the package needs is imported before _native installs the
-# audit hook, so a base policy that refuses fresh imports (an unreadable
-# HERMETIC_POLICY fails closed) cannot half-load hermetic itself.
-import contextlib  # noqa: F401
-import contextvars  # noqa: F401
-import functools  # noqa: F401
-import importlib  # noqa: F401
+# What the package imports after _native installs the audit hook is
+# imported first, so a base policy that refuses fresh imports (an
+# unreadable HERMETIC_POLICY fails closed) cannot half-load hermetic.
+# hermetic's own modules are never refused. Kept small: every Python
+# target under the launcher pays for it at start-up.
+import _thread  # noqa: F401
 import os  # noqa: F401
 import sys  # noqa: F401
-import threading  # noqa: F401
 
 from . import errors
 from .errors import (
@@ -28,12 +26,10 @@ from .errors import (
     NativeImportBlocked,
     PolicyViolation,
 )
-from . import _guards, _blocker  # noqa: E402  (both import _native)
+from . import _guards  # noqa: E402  (imports _native)
 from . import _native  # noqa: E402
 
 _guards.install()
-
-from ._blocker import HermeticBlocker, hermetic_blocker, with_hermetic  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -51,6 +47,25 @@ __all__ = [
     "counters",
     "profiles",
 ]
+
+
+_LAZY = ("hermetic_blocker", "with_hermetic", "HermeticBlocker")
+
+
+def __getattr__(name):
+    # The API module (and contextlib, contextvars) load on first use, so a
+    # launched Python target that never calls it does not pay for them.
+    if name in _LAZY:
+        from . import _blocker
+
+        for n in _LAZY:
+            globals()[n] = getattr(_blocker, n)
+        return globals()[name]
+    raise AttributeError(f"module 'hermetic' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
 
 
 def layers():

@@ -10,11 +10,11 @@ allowed only if every active entry allows it, so an inner block can only
 add restrictions.
 """
 
+import _thread
 import contextlib
 import contextvars
 import functools
 import os
-import threading
 
 from . import _guards, _native
 
@@ -103,7 +103,7 @@ class HermeticBlocker(contextlib.ContextDecorator,
         self._imports = tuple(imports)
         self._sealed = sealed
         self._key = object()
-        self._lock = threading.Lock()
+        self._lock = _thread.allocate_lock()
         self._pushed = []  # every id this instance pushed, in order
         self._sealed_id = None
 
@@ -130,8 +130,8 @@ class HermeticBlocker(contextlib.ContextDecorator,
         root = None
         if self._fs_root is not None:
             root = os.path.realpath(self._fs_root)
-        if self._flags & _native.F_BLOCK_INTERP_MUTATION:
-            _guards.reguard()
+        if self._imports or self._flags & _native.F_BLOCK_INTERP_MUTATION:
+            _guards.reguard(self._flags)
         return _native.push(self._flags, root, (), self._domains,
                             self._imports, self._sealed)
 

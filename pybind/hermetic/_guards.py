@@ -16,12 +16,22 @@ transparent while no active layer blocks its family:
 * ``os.mkfifo`` / ``os.mknod`` (no audit event): read-only checks.
 """
 
-import functools
-import importlib
 import os
 import sys
 
 from . import _native
+
+
+def _wraps(orig, wrapper):
+    """functools.wraps without importing functools (start-up cost)."""
+    for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
+        try:
+            setattr(wrapper, attr, getattr(orig, attr))
+        except (AttributeError, TypeError):
+            pass
+    wrapper.__wrapped__ = orig
+    wrapper._hermetic_guard = True
+    return wrapper
 
 _LIST_LABELS = ("path", "meta_path", "path_hooks")
 
@@ -192,18 +202,21 @@ def _guard_environ():
 
 
 def _guard_import_module():
-    orig = importlib.import_module
-    if getattr(orig, "_hermetic_guard", False):
+    """Wrap importlib.import_module if importlib is loaded (called again
+    at every push of a deny_imports entry, for a later import)."""
+    importlib = sys.modules.get("importlib")
+    orig = getattr(importlib, "import_module", None)
+    if orig is None or getattr(orig, "_hermetic_guard", False):
         return
 
-    @functools.wraps(orig)
     def import_module(name, package=None):
         if _native.import_checks_active() and isinstance(name, str):
             absname = name
             if name.startswith(".") and package:
                 level = len(name) - len(name.lstrip("."))
+                bootstrap = sys.modules["importlib._bootstrap"]
                 try:
-                    absname = importlib._bootstrap._resolve_name(
+                    absname = bootstrap._resolve_name(
                         name[level:], package, level)
                 except (ImportError, ValueError):
                     absname = None
@@ -211,8 +224,7 @@ def _guard_import_module():
                 _native.check_import(absname)
         return orig(name, package)
 
-    import_module._hermetic_guard = True
-    importlib.import_module = import_module
+    importlib.import_module = _wraps(orig, import_module)
 
 
 def _guard_mutator(name):
@@ -221,14 +233,13 @@ def _guard_mutator(name):
     if orig is None or getattr(orig, "_hermetic_guard", False):
         return
 
-    @functools.wraps(orig)
     def guarded(path, *args, dir_fd=None, **kwargs):
         _native.check_mutate("os." + name, path, dir_fd)
         if dir_fd is not None:
             kwargs["dir_fd"] = dir_fd
         return orig(path, *args, **kwargs)
 
-    guarded._hermetic_guard = True
+    guarded = _wraps(orig, guarded)
     setattr(os, name, guarded)
     if posix is not None and getattr(posix, name, None) is orig:
         setattr(posix, name, guarded)
@@ -250,6 +261,9 @@ def install():
     _installed = True
 
 
-def reguard():
-    """Re-wrap sys.path & co if the whole object was reassigned."""
-    _guard_sys_lists()
+def reguard(flags):
+    """At each push: re-wrap sys.path & co if the whole object was
+    reassigned, and wrap importlib.import_module if it appeared since."""
+    if flags & _native.F_BLOCK_INTERP_MUTATION:
+        _guard_sys_lists()
+    _guard_import_module()

@@ -13,6 +13,8 @@ layer, which nothing in the process can pop, so it is sealed. Then:
 
 If hermetic cannot be loaded the target still runs (the libc layer still
 applies); a ``hermetic:`` warning is printed only under HERMETIC_DEBUG.
+Start-up cost matters here (every Python process under the launcher pays
+it): only modules the interpreter already holds are used.
 """
 
 
@@ -35,18 +37,7 @@ def _hermetic_bootstrap():
     hermetic = sys.modules.get("hermetic")
     if hermetic is None:
         try:
-            import importlib.util
-
-            spec = importlib.util.spec_from_file_location(
-                "hermetic", os.path.join(pkgdir, "__init__.py"),
-                submodule_search_locations=[pkgdir])
-            hermetic = importlib.util.module_from_spec(spec)
-            sys.modules["hermetic"] = hermetic
-            try:
-                spec.loader.exec_module(hermetic)
-            except BaseException:
-                sys.modules.pop("hermetic", None)
-                raise
+            hermetic = _load_package(pkgdir)
         except Exception as e:  # never crash the target
             hermetic = None
             warn(f"warning: the Python layer is not active ({e!r})")
@@ -57,7 +48,28 @@ def _hermetic_bootstrap():
     _chain(here, warn)
 
 
-def _blocked_exit(pv_class, exc):
+def _load_package(pkgdir):
+    """Import the hermetic package from @pkgdir without touching sys.path."""
+    import os
+    import sys
+
+    import _frozen_importlib as bootstrap
+    import _frozen_importlib_external as external
+
+    spec = external.spec_from_file_location(
+        "hermetic", os.path.join(pkgdir, "__init__.py"),
+        submodule_search_locations=[pkgdir])
+    module = bootstrap.module_from_spec(spec)
+    sys.modules["hermetic"] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop("hermetic", None)
+        raise
+    return module
+
+
+def _blocked_exit(exc):
     """Report an uncaught violation and exit 2 (atexit handlers run)."""
     import os
     import sys
@@ -82,23 +94,35 @@ def _blocked_exit(pv_class, exc):
 
 def _install_exit_hooks(pv_class):
     import sys
-    import threading
+
+    import _thread
 
     prev_hook = sys.excepthook
-    prev_thread_hook = threading.excepthook
 
     def excepthook(exc_type, exc, tb):
         if isinstance(exc, pv_class):
-            _blocked_exit(pv_class, exc)
+            _blocked_exit(exc)
         return prev_hook(exc_type, exc, tb)
+
+    sys.excepthook = excepthook
+
+    # threading takes its default excepthook from _thread._excepthook when
+    # it is first imported; patch that (no need to import threading here)
+    # and threading itself if something imported it already.
+    threading = sys.modules.get("threading")
+    prev_thread_hook = (threading.excepthook if threading is not None
+                        else getattr(_thread, "_excepthook", None))
+    if prev_thread_hook is None:
+        return
 
     def thread_excepthook(args):
         if isinstance(args.exc_value, pv_class):
-            _blocked_exit(pv_class, args.exc_value)
+            _blocked_exit(args.exc_value)
         return prev_thread_hook(args)
 
-    sys.excepthook = excepthook
-    threading.excepthook = thread_excepthook
+    _thread._excepthook = thread_excepthook
+    if threading is not None:
+        threading.excepthook = thread_excepthook
 
 
 def _chain(here, warn):
@@ -107,8 +131,8 @@ def _chain(here, warn):
     import sys
 
     try:
-        import importlib.machinery
-        import importlib.util
+        import _frozen_importlib as bootstrap
+        import _frozen_importlib_external as external
 
         def same(p):
             try:
@@ -117,14 +141,14 @@ def _chain(here, warn):
                 return False
 
         rest = [p for p in sys.path if not same(p)]
-        spec = importlib.machinery.PathFinder.find_spec("sitecustomize", rest)
+        spec = external.PathFinder.find_spec("sitecustomize", rest)
         if spec is None or spec.origin is None:
             return
         if os.path.dirname(os.path.abspath(spec.origin)) == here:
             return
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules["sitecustomize"] = mod
-        spec.loader.exec_module(mod)
+        module = bootstrap.module_from_spec(spec)
+        sys.modules["sitecustomize"] = module
+        spec.loader.exec_module(module)
     except (OSError, RuntimeError) as e:
         # Typically the policy refusing what the other file does.
         warn(f"warning: the chained sitecustomize failed ({e!r})")
