@@ -50,7 +50,6 @@
 	 HM_F_BLOCK_ENVIRONMENT | HM_F_BLOCK_CODE_EXEC |                       \
 	 HM_F_BLOCK_INTERP_MUTATION)
 
-
 /* Read-only after creation: written with pwrite, then sealed. */
 struct hm_base_area {
 	uint32_t magic;

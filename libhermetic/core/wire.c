@@ -46,7 +46,6 @@
 #define FNV64_OFFSET 0xcbf29ce484222325ull
 #define FNV64_PRIME 0x100000001b3ull
 
-
 static const char hexdig[] = "0123456789abcdef";
 
 static size_t bounded_len(const char *s, size_t cap)

@@ -32,7 +32,7 @@
 #define HM_ENV_PYSITE "HERMETIC_PYSITE"
 
 /* Exit codes of the launcher and of Python targets. */
-#define HM_EXIT_USAGE 1   /* hermetic's own failure */
+#define HM_EXIT_USAGE 1	  /* hermetic's own failure */
 #define HM_EXIT_BLOCKED 2 /* uncaught PolicyViolation in a Python target */
 
 /* ------------------------------------------------------------------ */
@@ -108,7 +108,8 @@ int hm_policy_add_domain(struct hm_policy *p, const char *domain);
  */
 int hm_policy_set_root(struct hm_policy *p, const char *path);
 
-/* Add a writable hole (same path rules as hm_policy_set_root). -ENOSPC when full. */
+/* Add a writable hole (same path rules as hm_policy_set_root). -ENOSPC when
+ * full. */
 int hm_policy_add_writable(struct hm_policy *p, const char *path);
 
 /*
@@ -141,31 +142,32 @@ void hm_policy_make_invalid(struct hm_policy *p);
 
 enum hm_op {
 	HM_OP_CONNECT = 1, /* sa; resolved_name = provenance or NULL */
-	HM_OP_SENDTO,      /* sa (a datagram or TFO destination); as connect */
-	HM_OP_BIND,        /* sa (AF_INET/AF_INET6 only; the shim handles AF_UNIX) */
-	HM_OP_LISTEN,      /* sa = the socket's local address */
-	HM_OP_SOCKET,      /* domain, type, protocol */
-	HM_OP_RESOLVE,     /* name (NULL = passive/local lookup, allowed) */
-	HM_OP_EXEC,        /* path (informational) */
-	HM_OP_OPEN,        /* path (absolute), flags (open(2) flags), is_chardev */
-	HM_OP_MUTATE,      /* path (absolute): rename/unlink/mkdir/chmod/... */
-	HM_OP_DLOPEN,      /* path (informational) */
-	HM_OP_ENV,         /* Python layer: environment read or write */
-	HM_OP_CODE_EXEC,   /* Python layer: eval/exec/compile */
-	HM_OP_INTERP,      /* Python layer: sys.path & co, chdir */
-	HM_OP_IMPORT,      /* Python layer: name = absolute module name */
+	HM_OP_SENDTO,	   /* sa (a datagram or TFO destination); as connect */
+	HM_OP_BIND,   /* sa (AF_INET/AF_INET6 only; the shim handles AF_UNIX) */
+	HM_OP_LISTEN, /* sa = the socket's local address */
+	HM_OP_SOCKET, /* domain, type, protocol */
+	HM_OP_RESOLVE, /* name (NULL = passive/local lookup, allowed) */
+	HM_OP_EXEC,    /* path (informational) */
+	HM_OP_OPEN,    /* path (absolute), flags (open(2) flags), is_chardev */
+	HM_OP_MUTATE,  /* path (absolute): rename/unlink/mkdir/chmod/... */
+	HM_OP_DLOPEN,  /* path (informational) */
+	HM_OP_ENV,     /* Python layer: environment read or write */
+	HM_OP_CODE_EXEC, /* Python layer: eval/exec/compile */
+	HM_OP_INTERP,	 /* Python layer: sys.path & co, chdir */
+	HM_OP_IMPORT,	 /* Python layer: name = absolute module name */
 };
 
 struct hm_request {
 	enum hm_op op;
 	const struct sockaddr *sa;
 	socklen_t salen;
-	const char *resolved_name; /* CONNECT/SENDTO: name the address came from */
-	const char *name;          /* RESOLVE, IMPORT */
-	const char *path;          /* OPEN, MUTATE (absolute); EXEC, DLOPEN */
-	int flags;                 /* OPEN: open flags */
-	int domain, type, protocol;/* SOCKET */
-	int is_chardev;            /* OPEN: target exists and is a char device */
+	const char
+	    *resolved_name; /* CONNECT/SENDTO: name the address came from */
+	const char *name;   /* RESOLVE, IMPORT */
+	const char *path;   /* OPEN, MUTATE (absolute); EXEC, DLOPEN */
+	int flags;	    /* OPEN: open flags */
+	int domain, type, protocol; /* SOCKET */
+	int is_chardev; /* OPEN: target exists and is a char device */
 };
 
 /* clang-format off */
@@ -223,7 +225,8 @@ int hm_open_flags_write(int flags);
  */
 int hm_fopen_mode_flags(const char *mode);
 
-/* True if @path (absolute, normalised) is under @dir (equal or below it, on a '/' boundary). */
+/* True if @path (absolute, normalised) is under @dir (equal or below it, on a
+ * '/' boundary). */
 int hm_path_under(const char *path, const char *dir);
 
 /*
@@ -234,10 +237,12 @@ int hm_path_under(const char *path, const char *dir);
  */
 int hm_path_normalize(const char *base, const char *in, char *out, size_t cap);
 
-/* True if @path (absolute, normalised) is in the built-in runtime read allow-list. */
+/* True if @path (absolute, normalised) is in the built-in runtime read
+ * allow-list. */
 int hm_runtime_readable(const char *path);
 
-/* True if @name (a DNS name, any case, optional trailing dot) equals @domain or ends in "." @domain. */
+/* True if @name (a DNS name, any case, optional trailing dot) equals @domain or
+ * ends in "." @domain. */
 int hm_domain_match(const char *name, const char *domain);
 
 /*
@@ -248,15 +253,17 @@ enum hm_addr_class {
 	HM_ADDR_LOOPBACK,      /* 127/8, ::1, 0.0.0.0/8, :: */
 	HM_ADDR_METADATA,      /* cloud metadata endpoints */
 	HM_ADDR_MULTICAST,     /* 224/4, 255.255.255.255, ff00::/8 */
-	HM_ADDR_OTHER,         /* any other IPv4/IPv6 destination */
+	HM_ADDR_OTHER,	       /* any other IPv4/IPv6 destination */
 	HM_ADDR_INVALID,       /* NULL, too short, unknown family */
 };
 enum hm_addr_class hm_addr_classify(const struct sockaddr *sa, socklen_t len);
 
-/* True if @host is a metadata endpoint name or literal, in any inet_aton/inet_pton spelling. */
+/* True if @host is a metadata endpoint name or literal, in any
+ * inet_aton/inet_pton spelling. */
 int hm_host_is_metadata(const char *host);
 
-/* Format "ip:port" ("[v6]:port", "unix:path") into @buf; returns @buf. Never fails. */
+/* Format "ip:port" ("[v6]:port", "unix:path") into @buf; returns @buf. Never
+ * fails. */
 const char *hm_format_sockaddr(const struct sockaddr *sa, socklen_t len,
 			       char *buf, size_t cap);
 
@@ -346,10 +353,11 @@ const struct hm_policy *hm_segment_base_layer(const struct hm_segment *s,
 /*
  * Push @p (validated first) as a new dynamic entry; @sealed entries can
  * never be popped. *@id receives a handle for hm_segment_pop. Returns 0,
- * -EINVAL (invalid policy), -ENOSPC (HM_MAX_DYN reached). Caller serialises writers.
+ * -EINVAL (invalid policy), -ENOSPC (HM_MAX_DYN reached). Caller serialises
+ * writers.
  */
-int hm_segment_push(struct hm_segment *s, const struct hm_policy *p,
-		    int sealed, uint32_t *id);
+int hm_segment_push(struct hm_segment *s, const struct hm_policy *p, int sealed,
+		    uint32_t *id);
 
 /*
  * Remove the entry @id wherever it sits in the stack. Returns 0, -ENOENT
@@ -392,9 +400,9 @@ int hm_segment_snapshot(const struct hm_segment *s, char *out, size_t cap);
 
 enum hm_exec_kind {
 	HM_EXEC_DYNAMIC = 0, /* dynamically linked ELF the shim follows */
-	HM_EXEC_STATIC,      /* ELF without PT_INTERP */
-	HM_EXEC_SETID,       /* setuid/setgid bit or security.capability xattr */
-	HM_EXEC_UNKNOWN,     /* unreadable or not ELF/#! (the kernel decides) */
+	HM_EXEC_STATIC,	     /* ELF without PT_INTERP */
+	HM_EXEC_SETID,	 /* setuid/setgid bit or security.capability xattr */
+	HM_EXEC_UNKNOWN, /* unreadable or not ELF/#! (the kernel decides) */
 };
 
 /*
@@ -417,8 +425,8 @@ enum hm_exec_kind hm_exec_inspect_path(const char *path);
  * @fd in one write(2). @key/@value may be NULL. Values are truncated,
  * never split; control characters are replaced by '?'.
  */
-void hm_log_blocked(int fd, const char *api, const char *key,
-		    const char *value, enum hm_reason reason);
+void hm_log_blocked(int fd, const char *api, const char *key, const char *value,
+		    enum hm_reason reason);
 
 /*
  * Write "hermetic: " followed by the concatenation of the NULL-terminated
