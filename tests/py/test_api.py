@@ -470,3 +470,74 @@ def test_seed_examples(tmp_path, http_server):
             cwd=tmp_path, timeout=300)
     assert r.rc == 0, str(r)
     assert "7 passed" in r.out, str(r)
+
+
+# --------------------------------------------------------------------------
+# robustness: re-import, subinterpreters, fork
+# --------------------------------------------------------------------------
+
+def test_reimported_native_keeps_one_hook_and_the_originals():
+    o, _ = check("""
+        import builtins, os, sys
+        before = builtins.eval
+        del sys.modules["hermetic._native"]
+        import hermetic._native as n2
+        note("rewrapped", builtins.eval is not before)
+        with hermetic_blocker(block_subprocess=True, block_code_exec=True):
+            attempt("system", os.system, "true")
+            attempt("eval", eval, "1")
+        attempt("eval_after", eval, "1 + 1")
+        note("depth", n2.depth())
+    """)
+    assert o["system"].blocked and o["eval"].blocked
+    assert o["eval"].message == "dynamic code execution disabled: eval"
+    assert o["eval_after"].value == "2"
+    assert o["depth"].value == (0, 0)
+
+
+def test_subinterpreters_are_covered():
+    inner = textwrap.dedent(f"""
+        import os, sys
+        try:
+            os.system("true"); print("@@['bare', 'value', 'ran']")
+        except Exception as e:
+            print("@@" + repr(["bare", "value", [type(e).__name__, str(e)]]))
+        sys.path.insert(0, {PYTHONPATH!r})
+        import hermetic
+        try:
+            os.system("true"); print("@@['with', 'value', 'ran']")
+        except Exception as e:
+            print("@@" + repr(["with", "value", [type(e).__name__, str(e)]]))
+    """)
+    o, _ = check(f"""
+        import _xxsubinterpreters as si
+        interp = si.create()
+        with hermetic_blocker(block_subprocess=True):
+            # No hermetic in the subinterpreter: the process-wide hook
+            # still denies (PermissionError); with it, a PolicyViolation.
+            si.run_string(interp, {inner!r})
+        si.run_string(interp, 'import os; print("@@" + repr(["after", "value", os.system("true")]))')
+    """)
+    assert o["bare"].value == ["PermissionError", "subprocess disabled"]
+    assert o["with"].value == ["PolicyViolation", "subprocess disabled"]
+    assert o["after"].value == 0
+
+
+def test_forked_child_has_its_own_stack():
+    o, _ = check("""
+        import os, hermetic._native as n
+        with hermetic_blocker(block_network=True):
+            pid = os.fork()
+            if pid == 0:
+                with hermetic_blocker(block_subprocess=True):
+                    note("child_depth", n.depth()[1])
+                    attempt("child_system", os.system, "true")
+                note("child_after", n.depth()[1])
+                os._exit(0)
+            os.waitpid(pid, 0)
+            note("parent_depth", n.depth()[1])
+        attempt("parent_system", os.system, "true")
+    """)
+    assert o["child_depth"].value == 2 and o["child_system"].blocked
+    assert o["child_after"].value == 1
+    assert o["parent_depth"].value == 1 and o["parent_system"].ok
