@@ -65,25 +65,6 @@ static int exec_relevant(void)
 	       0;
 }
 
-/* Copy @path into @buf (PATH_MAX). 0, or -1 with EFAULT/ENAMETOOLONG. */
-static int copy_path(const char *path, char *buf)
-{
-	size_t n;
-
-	if (!path) {
-		errno = EFAULT;
-		return -1;
-	}
-	n = strnlen(path, PATH_MAX);
-	if (n == PATH_MAX) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(buf, path, n);
-	buf[n] = '\0';
-	return 0;
-}
-
 /* Is @entry "NAME=..." for the @len-byte @name? */
 static int name_is(const char *entry, const char *name, size_t len)
 {
@@ -563,7 +544,7 @@ static int exec_slow(const char *api, enum exec_kind k, const char *file,
 	struct child_env ce;
 	int rc;
 
-	if (copy_path(file, buf) < 0)
+	if (hm_shim_copy_str(file, buf, PATH_MAX) < 0)
 		return -1;
 	if (search)
 		target = search_path(buf, found);
@@ -762,7 +743,7 @@ static int execveat_slow(int dirfd, const char *path, char *const argv[],
 	struct child_env ce;
 	int ifd, own = 0, rc;
 
-	if (copy_path(path, buf) < 0)
+	if (hm_shim_copy_str(path, buf, PATH_MAX) < 0)
 		return -1;
 	if (buf[0] == '\0' && (flags & AT_EMPTY_PATH)) {
 		ifd = dirfd;
@@ -813,7 +794,7 @@ static int spawn_slow(const char *api, int search, pid_t *pid, const char *file,
 	struct child_env ce;
 	int saved = errno, rc;
 
-	if (copy_path(file, buf) < 0) {
+	if (hm_shim_copy_str(file, buf, PATH_MAX) < 0) {
 		rc = errno;
 		errno = saved;
 		return rc;
@@ -879,7 +860,7 @@ static int addopen_slow(posix_spawn_file_actions_t *fa, int fd,
 	int saved = errno, rc;
 	enum hm_reason r;
 
-	if (copy_path(path, buf) < 0) {
+	if (hm_shim_copy_str(path, buf, PATH_MAX) < 0) {
 		rc = errno == EFAULT ? EINVAL : errno;
 		errno = saved;
 		return rc;

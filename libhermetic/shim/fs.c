@@ -96,34 +96,6 @@ static int fs_active(void)
 	return hm_shim_flags() & FS_FLAGS;
 }
 
-/*
- * Copy the caller's string into @buf (@cap bytes) so that the text we
- * check is the text the real call gets. Returns 0, or -1 with errno EFAULT
- * (NULL) or ENAMETOOLONG (what the kernel would say too).
- */
-static int copy_str(const char *s, char *buf, size_t cap)
-{
-	size_t n;
-
-	if (!s) {
-		errno = EFAULT;
-		return -1;
-	}
-	n = strnlen(s, cap);
-	if (n == cap) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(buf, s, n);
-	buf[n] = '\0'; /* another thread may have shortened it meanwhile */
-	return 0;
-}
-
-static int copy_path(const char *path, char *buf)
-{
-	return copy_str(path, buf, PATH_MAX);
-}
-
 /* Decimal @v appended at @p; returns the new end. */
 static char *put_uint(char *p, unsigned int v)
 {
@@ -458,7 +430,7 @@ static int gate_path(const char *api, int dirfd, const char *path,
 	int saved = errno;
 	enum hm_reason r;
 
-	if (copy_path(path, buf) < 0)
+	if (hm_shim_copy_str(path, buf, PATH_MAX) < 0)
 		return -1;
 	hm_inside++;
 	r = check_path(dirfd, buf, op, oflags, follow, post);
@@ -630,7 +602,7 @@ static int open_slow(const char *api, enum open_kind k, int dirfd,
 	int fd, held;
 	enum hm_reason r;
 
-	if (copy_path(path, buf) < 0)
+	if (hm_shim_copy_str(path, buf, PATH_MAX) < 0)
 		return -1;
 	hm_inside++;
 	held = held_reopen(buf, flags);
@@ -788,7 +760,7 @@ static FILE *fopen_slow(const char *api, enum fopen_kind k, const char *path,
 	enum hm_reason r;
 	FILE *fp;
 
-	if (!mode || copy_str(mode, m, sizeof(m)) < 0) {
+	if (!mode || hm_shim_copy_str(mode, m, sizeof(m)) < 0) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -802,7 +774,7 @@ static FILE *fopen_slow(const char *api, enum fopen_kind k, const char *path,
 		/* freopen(NULL, ...): the stream's own file. */
 		fd = stream ? fileno(stream) : -1;
 		r = fd < 0 ? HM_R_NONE : check_fd(fd, HM_OP_OPEN, flags, buf);
-	} else if (copy_path(path, buf) < 0) {
+	} else if (hm_shim_copy_str(path, buf, PATH_MAX) < 0) {
 		hm_inside--;
 		return NULL;
 	} else {

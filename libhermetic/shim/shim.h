@@ -7,6 +7,8 @@
 #define HERMETIC_SHIM_SHIM_H
 
 #include <dirent.h>
+#include <errno.h>
+#include <string.h>
 #include <netdb.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -83,6 +85,30 @@ uint32_t hm_shim_flags(void) HM_HIDDEN;
  * @real itself if the shim does not wrap it (dlsym remapping, dl.c).
  */
 void *hm_shim_wrapper_for(void *real) HM_HIDDEN;
+
+/*
+ * Copy the caller's string @s into @buf (@cap bytes) so that the text the
+ * shim checks is the text the real call gets (another thread may change
+ * or shorten the caller's buffer meanwhile). Returns 0, or -1 with errno
+ * EFAULT (NULL) or ENAMETOOLONG (what the kernel would say too).
+ */
+static inline int hm_shim_copy_str(const char *s, char *buf, size_t cap)
+{
+	size_t n;
+
+	if (!s) {
+		errno = EFAULT;
+		return -1;
+	}
+	n = strnlen(s, cap);
+	if (n == cap) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return 0;
+}
 
 /*
  * fs.c: the verdict for an open of @path (absolute or relative to the
