@@ -550,6 +550,11 @@ int hm_cli_launch(const struct hm_cli_options *o)
 		return HM_EXIT_USAGE;
 	if (set_preload(shim) || set_policy(&o->policy, &flags))
 		return HM_EXIT_USAGE;
+	/*
+	 * An audit library (LD_AUDIT) can rebind every interposed name back
+	 * to libc; the shim drops it for children too.
+	 */
+	unsetenv("LD_AUDIT");
 
 	r = resolve_python_target(o, have_pysite ? pysite : NULL, flags);
 	if (r >= 0)

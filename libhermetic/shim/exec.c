@@ -298,8 +298,8 @@ static int merge_theirs(struct child_env *ce, int len, const char *theirs)
 
 /*
  * Build the child's environment from @src (NULL = empty): drop every
- * LD_PRELOAD, HERMETIC_POLICY, HERMETIC_PYSITE (and, when the shim has a
- * pysite, PYTHONPATH), then add HERMETIC_POLICY=<snapshot, merged>,
+ * LD_PRELOAD, LD_AUDIT, HERMETIC_POLICY, HERMETIC_PYSITE (and, when the shim
+ * has a pysite, PYTHONPATH), then add HERMETIC_POLICY=<snapshot, merged>,
  * HERMETIC_PYSITE and PYTHONPATH=<pysite>[:<old>] first and
  * LD_PRELOAD=<shim>[:<old, without the shim>] last. Order matters against
  * a thread rewriting one of the caller's strings after we looked at it:
@@ -367,7 +367,11 @@ static int build_env(char *const *src, struct child_env *ce)
 	for (i = 0; i < n; i++) {
 		const char *e = src[i];
 
-		if (name_is(e, "LD_PRELOAD", 10) ||
+		/*
+		 * LD_AUDIT is dropped too: an audit library's la_symbind64
+		 * can rebind every interposed name back to libc.
+		 */
+		if (name_is(e, "LD_PRELOAD", 10) || name_is(e, "LD_AUDIT", 8) ||
 		    name_is(e, HM_ENV_POLICY, sizeof(HM_ENV_POLICY) - 1) ||
 		    name_is(e, HM_ENV_PYSITE, sizeof(HM_ENV_PYSITE) - 1) ||
 		    (slen && name_is(e, "PYTHONPATH", 10)))

@@ -1,0 +1,48 @@
+"""Hardening details beyond the flag semantics: LD_AUDIT never reaches a
+guarded program, and dlsym through an explicit libc handle returns the
+shim's wrapper (the ctypes.CDLL("libc.so.6") hole)."""
+
+from conftest import PROBE, PYTHON, run_hermetic
+
+
+def test_launcher_drops_ld_audit():
+    r = run_hermetic(["--no-network"], [PROBE, "env", "LD_AUDIT"],
+                     env_extra={"LD_AUDIT": "/nonexistent-audit.so"})
+    assert "nonexistent-audit" not in r.out, r
+    # Positive control: an ordinary variable passes through.
+    r = run_hermetic(["--no-network"], [PROBE, "env", "HM_TEST_KEEP"],
+                     env_extra={"HM_TEST_KEEP": "kept"})
+    assert "kept" in r.out, r
+
+
+def test_exec_wrapper_drops_ld_audit():
+    r = run_hermetic(["--no-network"],
+                     ["sh", "-c", f"LD_AUDIT=/nonexistent-audit.so {PROBE} "
+                      "env LD_AUDIT; HM_TEST_KEEP=kept "
+                      f"{PROBE} env HM_TEST_KEEP"])
+    assert "nonexistent-audit" not in r.out, r
+    assert "kept" in r.out, r
+
+
+CTYPES_CONNECT = """
+import ctypes, socket, struct, sys
+libc = ctypes.CDLL(sys.argv[1], use_errno=True)
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(1)
+port = srv.getsockname()[1]
+s = socket.socket()
+sa = struct.pack("<HH4s8x", socket.AF_INET, socket.htons(port),
+                 socket.inet_aton("127.0.0.1"))
+rc = libc.connect(s.fileno(), sa, len(sa))
+print(rc, ctypes.get_errno())
+"""
+
+
+def test_dlsym_through_libc_handle_is_remapped():
+    for lib in ("libc.so.6", "/lib/x86_64-linux-gnu/libc.so.6"):
+        # -I: no PYTHONPATH, so no Python layer: the shim alone decides.
+        r = run_hermetic(["--no-network"],
+                         [PYTHON, "-I", "-c", CTYPES_CONNECT, lib])
+        assert r.line == "-1 13", r
+        r = run_hermetic(["--no-network", "--allow-localhost"],
+                         [PYTHON, "-I", "-c", CTYPES_CONNECT, lib])
+        assert r.line == "0 0", r
