@@ -72,6 +72,8 @@ static struct proc_state proc = {.lock = PTHREAD_MUTEX_INITIALIZER};
 static _Thread_local int in_hook;
 /* Set by the eval/exec/compile wrappers: the name the user called. */
 static _Thread_local const char *code_label;
+/* Set by the compile wrapper for compile(..., flags=PyCF_ONLY_AST). */
+static _Thread_local int code_ast_only;
 
 /* Per-module-object state (one per interpreter that imported us). */
 struct mod_state {
@@ -1155,6 +1157,7 @@ static int trusted_code_caller(void)
 	    "/ast.py",
 	    "/collections/__init__.py",
 	    "/dataclasses.py",
+	    "/types.py", /* types.coroutine: co.replace(co_flags=...) */
 	    NULL,
 	};
 	PyFrameObject *f = PyEval_GetFrame();
@@ -1181,10 +1184,16 @@ static int trusted_code_caller(void)
 static int on_code(const char *ev)
 {
 	struct hm_request rq = {.op = HM_OP_CODE_EXEC};
+	/* The wrapper's label names only the first event of its call. */
 	const char *label = code_label;
+	int ast_only = code_ast_only;
 	PyObject *target;
 	enum hm_reason r;
 
+	code_label = NULL;
+	code_ast_only = 0;
+	if (ast_only && strcmp(ev, "compile") == 0)
+		return 0; /* compile(..., PyCF_ONLY_AST): no code object */
 	if (trusted_code_caller())
 		return 0;
 	r = hm_segment_check(&proc.seg, &rq);
@@ -1505,12 +1514,26 @@ static PyObject *w_exec(PyObject *m, PyObject *const *args, Py_ssize_t nargs,
 	return call_labelled(st->orig_exec, "exec", args, nargs, kwnames);
 }
 
+static PyObject *import_arg(PyObject *const *args, Py_ssize_t nargs,
+			    PyObject *kwnames, Py_ssize_t pos, const char *kw);
+
 static PyObject *w_compile(PyObject *m, PyObject *const *args, Py_ssize_t nargs,
 			   PyObject *kwnames)
 {
 	struct mod_state *st = PyModule_GetState(m);
+	PyObject *flags = import_arg(args, nargs, kwnames, 3, "flags"), *res;
+	int prev = code_ast_only;
+	long f = 0;
 
-	return call_labelled(st->orig_compile, "compile", args, nargs, kwnames);
+	if (flags && PyLong_Check(flags)) {
+		f = PyLong_AsLong(flags);
+		if (f == -1 && PyErr_Occurred())
+			PyErr_Clear();
+	}
+	code_ast_only = (f & PyCF_ONLY_AST) != 0;
+	res = call_labelled(st->orig_compile, "compile", args, nargs, kwnames);
+	code_ast_only = prev;
+	return res;
 }
 
 /* An argument of __import__(name, globals, locals, fromlist, level). */
@@ -2399,6 +2422,40 @@ static PyObject *native_env_data(PyObject *m, PyObject *unused)
 	return Py_NewRef(st->env_data);
 }
 
+/*
+ * Interpreter configuration variables that the standard library reads on
+ * its own and that hold no secrets: readable one key at a time even under
+ * block_environment (asyncio reads PYTHONASYNCIODEBUG whenever it creates
+ * an event loop). Iteration, copies and every other key stay refused.
+ */
+static const char *const benign_env[] = {"PYTHONASYNCIODEBUG", NULL};
+
+static PyObject *native_env_benign(PyObject *m, PyObject *key)
+{
+	struct mod_state *st = PyModule_GetState(m);
+	PyObject *bkey, *value;
+	const char *k = utf8_or(key, NULL);
+	int i, ok = 0;
+
+	for (i = 0; k && benign_env[i] && !ok; i++)
+		ok = strcmp(k, benign_env[i]) == 0;
+	if (!ok || !st->env_data)
+		Py_RETURN_NOTIMPLEMENTED; /* not benign: the caller checks */
+	bkey = PyUnicode_EncodeFSDefault(key);
+	if (!bkey)
+		return NULL;
+	value = PyDict_GetItemWithError(st->env_data, bkey);
+	Py_DECREF(bkey);
+	if (!value) {
+		if (PyErr_Occurred())
+			return NULL;
+		Py_RETURN_NONE;
+	}
+	if (!PyBytes_Check(value))
+		Py_RETURN_NONE;
+	return PyUnicode_DecodeFSDefault(PyBytes_AS_STRING(value));
+}
+
 static PyObject *native_reason_name(PyObject *m, PyObject *arg)
 {
 	long r = PyLong_AsLong(arg);
@@ -2446,6 +2503,9 @@ static PyMethodDef native_methods[] = {
 	 "Hand over os.environ's backing dict (once)."},
 	{"env_data", native_env_data, METH_NOARGS,
 	 "os.environ's backing dict, if the environment is not blocked."},
+	{"env_benign", native_env_benign, METH_O,
+	 "The value (or None) of a benign interpreter variable, else "
+	 "NotImplemented."},
 	{"reason_name", native_reason_name, METH_O,
 	 "The trace name of a reason code."},
 	{NULL, NULL, 0, NULL},

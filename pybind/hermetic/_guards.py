@@ -85,13 +85,30 @@ def _write(self, key=None):
 
 
 class GuardedEnviron(os._Environ):
-    """os._Environ whose every read and write asks the active policy."""
+    """os._Environ whose every read and write asks the active policy.
+
+    Under block_environment a few interpreter variables that hold no
+    secrets (PYTHONASYNCIODEBUG, read by asyncio for every event loop)
+    stay readable one key at a time; see _native.env_benign.
+    """
 
     @property
     def _data(self):
         return _native.env_data()
 
+    def _benign(self, key):
+        if self.encodekey is not _encode_str or not isinstance(key, str):
+            return NotImplemented
+        if not _native.flags() & _ENV_FLAGS:
+            return NotImplemented
+        return _native.env_benign(key)
+
     def __getitem__(self, key):
+        value = self._benign(key)
+        if value is not NotImplemented:
+            if value is None:
+                raise KeyError(key)
+            return value
         _read(self, key)
         return super().__getitem__(key)
 
@@ -112,6 +129,9 @@ class GuardedEnviron(os._Environ):
         return super().__len__()
 
     def __contains__(self, key):
+        value = self._benign(key)
+        if value is not NotImplemented:
+            return value is not None
         _read(self, key)
         return super().__contains__(key)
 
@@ -126,6 +146,9 @@ class GuardedEnviron(os._Environ):
     __hash__ = None
 
     def get(self, key, default=None):
+        value = self._benign(key)
+        if value is not NotImplemented:
+            return default if value is None else value
         _read(self, key)
         return super().get(key, default)
 
@@ -178,8 +201,14 @@ class GuardedEnviron(os._Environ):
         return super().__ror__(other)
 
 
+_ENV_FLAGS = _native.F_BLOCK_ENVIRONMENT | _native.F_INVALID
+_encode_str = None
+
+
 def _guard_environ():
+    global _encode_str
     env = os.environ
+    _encode_str = env.encodekey
     if isinstance(env, GuardedEnviron):
         return
     data = env.__dict__.get("_data")

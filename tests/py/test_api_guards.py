@@ -433,9 +433,13 @@ def test_environment_reads_and_writes():
             attempt("update", os.environ.update, {"A": "b"})
             attempt("putenv", os.putenv, "HM_Z", "3")
             attempt("unsetenv", os.unsetenv, "HM_X")
+            attempt("benign", os.environ.get, "PYTHONASYNCIODEBUG", "unset")
+            import asyncio
+            attempt("asyncio", asyncio.run, asyncio.sleep(0, result=5))
         attempt("after", lambda: os.environ["HM_X"])
         attempt("after_getenv", os.getenv, "HM_X")
     """)
+    assert o["benign"].value == "'unset'" and o["asyncio"].value == "5"
     reads = ["getitem", "get", "getenv", "getenvb", "contains", "iter",
              "len", "copy", "items", "repr", "environb", "backing", "posix"]
     writes = ["set", "del", "pop", "clear", "update", "putenv", "unsetenv"]
@@ -476,6 +480,11 @@ def test_code_exec(workdir):
             attempt("runpy", lambda: runpy.run_path({str(script)!r})["RESULT"])
             attempt("ast", lambda: type(ast.parse("x = 1")).__name__)
             attempt("literal_eval", ast.literal_eval, "[1, 2]")
+            attempt("ast_only", lambda: type(compile("x = 1", "<s>", "exec",
+                                                     ast.PyCF_ONLY_AST)).__name__)
+            attempt("ast_to_code", compile, ast.parse("x = 1"), "<s>", "exec")
+            attempt("asyncio", lambda: __import__("asyncio").run(
+                __import__("asyncio").sleep(0, result=3)))
         attempt("after", eval, "1+1")
     """)
     for label, lab in (("eval", "eval"), ("exec", "exec"),
@@ -488,6 +497,9 @@ def test_code_exec(workdir):
     assert o["fresh_import"].value == "1"
     assert o["runpy"].value == "7"
     assert o["ast"].ok and o["literal_eval"].ok
+    assert o["ast_only"].value == "'Module'"
+    assert o["ast_to_code"].blocked
+    assert o["asyncio"].value == "3"
     assert o["after"].value == "2"
 
 

@@ -9,6 +9,8 @@ import os
 import shutil
 import textwrap
 
+import pytest
+
 from conftest import BIN, PYTHON, PYTHONPATH, run, run_hermetic
 from pyhelpers import policy_text, run_site
 
@@ -226,3 +228,29 @@ def test_bootstrap_never_crashes_the_target(tmp_path):
     assert r.rc == 0 and r.out == "target ran\n"
     assert r.err.startswith("hermetic: warning: the Python layer is not "
                             "active"), str(r)
+
+
+ORDINARY = """
+import argparse, asyncio, collections, csv, dataclasses, decimal, email.mime.text
+import json, logging, pathlib, re, typing, xml.dom.minidom, enum, functools
+@dataclasses.dataclass
+class P:
+    x: int = 1
+async def main():
+    await asyncio.sleep(0)
+    return P().x
+assert asyncio.run(main()) == 1
+print(json.dumps([str(decimal.Decimal("1.5") * 2)]))
+"""
+
+
+@pytest.mark.parametrize("flags", [
+    ["--no-network"], ["--no-subprocess"], ["--fs-readonly"],
+    ["--fs-readonly=/tmp"], ["--no-environment"], ["--no-code-exec"],
+    ["--no-interpreter-mutation"], ["--block-native"],
+    ["--deny-import", "pickle"], ["--profile", "block-all"], ["--trace"],
+], ids=lambda f: " ".join(f))
+def test_ordinary_program_runs_under_every_flag(flags, workdir):
+    r = run_hermetic(flags, [PYTHON, "-c", ORDINARY], cwd=workdir)
+    assert r.rc == 0, str(r)
+    assert r.out == '["3.0"]\n', str(r)
