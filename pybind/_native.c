@@ -504,7 +504,7 @@ static int check_open(PyObject *pathobj, int flags)
 	trace("open", "path", utf8_or(shown, path), r);
 	if (!shown)
 		shown = PyUnicode_DecodeFSDefault(path);
-	r = raise_violation(
+	raise_violation(
 	    EXC_FS, "filesystem", shown,
 	    PyUnicode_FromFormat(write ? "filesystem readonly: %S"
 				       : "read outside sandbox root: %S",
@@ -602,7 +602,7 @@ static PyObject *arg_at(PyObject *args, int i)
 
 static int on_mutation(const struct mut_event *m, PyObject *args)
 {
-	int k;
+	int k, rc;
 
 	for (k = 0; k < 2; k++) {
 		PyObject *o = arg_at(args, m->path[k]);
@@ -610,20 +610,20 @@ static int on_mutation(const struct mut_event *m, PyObject *args)
 
 		if (m->path[k] < 0)
 			continue;
-		if (!o || o == Py_None) {
-			/* shutil.unpack_archive(extract_dir=None): the cwd */
-			if (strcmp(m->name, "shutil.unpack_archive") != 0)
-				continue;
-			o = PyUnicode_FromString(".");
-			if (!o)
+		if (o && o != Py_None) {
+			if (check_mutate_path(m->name, o, dirfd, m->follow) < 0)
 				return -1;
-			k = check_mutate_path(m->name, o, -1, 0);
-			Py_DECREF(o);
-			if (k < 0)
-				return -1;
-			break;
+			continue;
 		}
-		if (check_mutate_path(m->name, o, dirfd, m->follow) < 0)
+		/* shutil.unpack_archive(extract_dir=None): the cwd */
+		if (strcmp(m->name, "shutil.unpack_archive") != 0)
+			continue;
+		o = PyUnicode_FromString(".");
+		if (!o)
+			return -1;
+		rc = check_mutate_path(m->name, o, -1, 0);
+		Py_DECREF(o);
+		if (rc < 0)
 			return -1;
 	}
 	return 0;
