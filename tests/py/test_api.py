@@ -245,6 +245,26 @@ def test_same_instance_entered_twice_and_recursion():
     assert o["after_rec"].value == 0 and o["free2"].ok
 
 
+def test_too_many_nested_blocks_fail_closed():
+    o, _ = check("""
+        import contextlib, os, hermetic._native as n
+        ran = []
+        def deep():
+            with contextlib.ExitStack() as stack:
+                for _ in range(n.MAX_DYN):
+                    stack.enter_context(hermetic_blocker(block_subprocess=True))
+                with hermetic_blocker(block_network=True):
+                    ran.append("body")
+        attempt("deep", deep)
+        note("ran", ran)
+        note("depth", n.depth()[1])
+        attempt("free", os.system, "true")
+    """)
+    assert o["deep"].kind == "error" and o["deep"].fields[0] == "RuntimeError"
+    assert "too many active blocks" in o["deep"].fields[1]
+    assert o["ran"].value == [] and o["depth"].value == 0 and o["free"].ok
+
+
 def test_exceptions_propagate_and_pop():
     o, _ = check("""
         import os, hermetic._native as n
