@@ -1376,6 +1376,30 @@ static int on_native_interface(const char *ev, PyObject *args)
 /* The audit hook                                                      */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Event -> request map (decisions recorded in the lead's docs):
+ *  open                     OPEN (an int fd is not a path: allowed)
+ *  os.* / shutil.* mutators MUTATE on every path argument (dir_fd aware)
+ *  socket.__new__           SOCKET; connect/bind/sendto/sendmsg: by address,
+ *                           names resolved here and checked per address
+ *  getaddrinfo, gethostbyname(_ex)  RESOLVE (numeric literals allowed)
+ *  gethostbyaddr, getnameinfo       a reverse lookup queries DNS about an
+ *                           address: numeric -> checked like a connect to
+ *                           it (loopback needs allow_localhost), name ->
+ *                           RESOLVE. The event carries no NI_* flags, so a
+ *                           NI_NUMERICHOST call is treated the same.
+ *  subprocess.Popen, os.system/exec/posix_spawn/spawn/fork/forkpty/
+ *  startfile                EXEC
+ *  os.putenv/unsetenv       ENV; os.chdir (and fchdir) INTERP
+ *  compile, exec            CODE_EXEC unless the calling frame is trusted
+ *  code.__new__, marshal.load(s)  CODE_EXEC too (they make code objects),
+ *                           same trusted frames
+ *  import                   IMPORT (deny_imports; fresh imports only, the
+ *                           __import__ wrapper covers loaded modules);
+ *                           with a file name (an extension module) DLOPEN
+ *  ctypes.*, sqlite3 extension loading  DLOPEN ("native interface")
+ *  sys.addaudithook         nothing is refused
+ */
 static int dispatch(const char *ev, PyObject *args, uint32_t f)
 {
 	size_t i;
