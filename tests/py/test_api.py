@@ -394,6 +394,29 @@ def test_generator_decorator_covers_the_body():
     assert o["gen"].blocked and o["depth"].value == 0
 
 
+def test_async_generator_decorator_covers_the_body():
+    o, _ = check("""
+        import asyncio, os, hermetic._native as n
+        @hermetic_blocker(block_subprocess=True)
+        async def agen():
+            yield n.depth()[1]
+            os.system("true")
+            yield "not reached"
+        async def main():
+            got = []
+            try:
+                async for x in agen():
+                    got.append(x)
+            except PolicyViolation as e:
+                got.append(str(e))
+            return got
+        note("got", asyncio.run(main()))
+        note("depth", n.depth()[1])
+    """)
+    assert o["got"].value == [1, "subprocess disabled"]
+    assert o["depth"].value == 0
+
+
 # --------------------------------------------------------------------------
 # the seed's examples, as written
 # --------------------------------------------------------------------------
