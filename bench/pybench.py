@@ -133,6 +133,8 @@ def main():
     ap.add_argument("--file", default="/etc/hostname")
     ap.add_argument("--root", default=None)
     ap.add_argument("--import-hermetic", action="store_true")
+    ap.add_argument("--block", default="none",
+                    choices=("none", "import", "three", "root"))
     a = ap.parse_args()
     k, r = a.k, a.r
 
@@ -149,6 +151,23 @@ def main():
         loop_open(a.file, max(k // 10, 1))
         print("%.1f" % statistics.median(
             timed(lambda n: loop_open(a.file, n), k) for _ in range(r)))
+        return
+    if a.case == "plain":
+        # For callgrind (bench/run runs it at two -k and takes the
+        # difference): k open()+close() with --block none (hermetic never
+        # imported), import (imported, no block), three, or root.
+        blk = a.block
+        if blk != "none":
+            from hermetic import hermetic_blocker
+        if blk in ("none", "import"):
+            loop_open(a.file, k)
+        elif blk == "three":
+            with hermetic_blocker(**THREE):
+                loop_open(a.file, k)
+        else:
+            with hermetic_blocker(fs_readonly=True, fs_root=a.root):
+                loop_open(a.file, k)
+        print(k)
         return
     if a.case == "enter-exit":
         print("%.3f" % enter_exit(k, r))
