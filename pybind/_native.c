@@ -51,7 +51,6 @@ struct proc_state {
 	pthread_mutex_t lock;
 	int ready;    /* seg is usable */
 	int attached; /* seg is the shim's: the libc layer is live */
-	int kernel;   /* the launcher sealed us with the kernel layer */
 	int hook;     /* the audit hook is installed */
 	int atfork;   /* pthread_atfork handlers registered */
 	struct hm_segment seg;
@@ -113,25 +112,6 @@ static void atfork_release(void)
 static int policy_has_imports(const struct hm_policy *p)
 {
 	return p && p->n_imports > 0;
-}
-
-/* True if /proc/self/status says a seccomp filter is installed. */
-static int seccomp_filtered(void)
-{
-	char line[256];
-	int found = 0;
-	FILE *f = fopen("/proc/self/status", "re");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "Seccomp:", 8) == 0) {
-			found = atoi(line + 8) == 2;
-			break;
-		}
-	}
-	fclose(f);
-	return found;
 }
 
 /*
@@ -206,11 +186,7 @@ static int proc_init(void)
 
 		if (policy_has_imports(p))
 			base_imports++;
-		if (p && (p->flags & HM_F_SEALED))
-			proc.kernel = 1;
 	}
-	if (proc.kernel)
-		proc.kernel = seccomp_filtered();
 	atomic_store(&proc.n_import_layers, base_imports);
 	if (!proc.atfork) {
 		pthread_atfork(atfork_prepare, atfork_release, atfork_release);
@@ -2177,12 +2153,13 @@ static PyObject *native_layers(PyObject *m, PyObject *unused)
 	(void)unused;
 	if (!proc.ready)
 		return PyTuple_New(0);
-	if (proc.attached && proc.kernel)
-		return Py_BuildValue("(sss)", "python", "libc", "kernel");
+	/*
+	 * "kernel" (Landlock + seccomp at --seal) is not built yet, so it is
+	 * never reported: a seccomp filter someone else installed (Docker's
+	 * default profile) is not hermetic's policy.
+	 */
 	if (proc.attached)
 		return Py_BuildValue("(ss)", "python", "libc");
-	if (proc.kernel)
-		return Py_BuildValue("(ss)", "python", "kernel");
 	return Py_BuildValue("(s)", "python");
 }
 

@@ -320,6 +320,12 @@ static int build_env(char *const *src, struct child_env *ce)
 	const char *old_pre = env_value(src, "LD_PRELOAD");
 	const char *old_pp = env_value(src, "PYTHONPATH");
 	size_t slen = strlen(site), n = 0, vec, text, k = 0, i;
+	/*
+	 * Under block_native a child must not get native code by other
+	 * means than dlopen either: extra LD_PRELOAD entries and GCONV_PATH
+	 * (iconv_open loads modules from it) are dropped.
+	 */
+	int native = !!(hm_shim_flags() & (HM_F_BLOCK_NATIVE | HM_F_INVALID));
 	char **envp, *t;
 	int len;
 
@@ -374,13 +380,14 @@ static int build_env(char *const *src, struct child_env *ce)
 		if (name_is(e, "LD_PRELOAD", 10) || name_is(e, "LD_AUDIT", 8) ||
 		    name_is(e, HM_ENV_POLICY, sizeof(HM_ENV_POLICY) - 1) ||
 		    name_is(e, HM_ENV_PYSITE, sizeof(HM_ENV_PYSITE) - 1) ||
-		    (slen && name_is(e, "PYTHONPATH", 10)))
+		    (slen && name_is(e, "PYTHONPATH", 10)) ||
+		    (native && name_is(e, "GCONV_PATH", 10)))
 			continue;
 		envp[k++] = src[i];
 	}
 	envp[k++] = t;
 	t = put(put(t, k_pre), self);
-	if (old_pre)
+	if (old_pre && !native)
 		t = put_others(t, old_pre, ": ", self, 1);
 	*t = '\0';
 	envp[k] = NULL;

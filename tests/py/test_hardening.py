@@ -46,3 +46,15 @@ def test_dlsym_through_libc_handle_is_remapped():
         r = run_hermetic(["--no-network", "--allow-localhost"],
                          [PYTHON, "-I", "-c", CTYPES_CONNECT, lib])
         assert r.line == "0 0", r
+
+
+def test_block_native_child_gets_no_extra_preload_or_gconv():
+    script = (f"LD_PRELOAD=libm.so.6 GCONV_PATH=/tmp/gconv {PROBE} env "
+              f"LD_PRELOAD; GCONV_PATH=/tmp/gconv {PROBE} env GCONV_PATH")
+    r = run_hermetic(["--block-native"], ["sh", "-c", script])
+    assert "libhermetic.so" in r.out and "libm.so.6" not in r.out, r
+    assert "/tmp/gconv" not in r.out, r
+    # Positive control: without block_native both are passed on.
+    r = run_hermetic(["--no-network"], ["sh", "-c", script])
+    assert "libhermetic.so" in r.out and "libm.so.6" in r.out, r
+    assert "/tmp/gconv" in r.out, r
