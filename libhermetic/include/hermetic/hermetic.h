@@ -216,7 +216,7 @@ const char *hm_reason_name(enum hm_reason r);
 enum hm_reason hm_policy_check(const struct hm_policy *p,
 			       const struct hm_request *rq);
 
-/* True if open(2) @flags can modify the file system (see docs/guards/fs.md). */
+/* True if open(2) @flags can modify the file system (see docs/guards/filesystem.md). */
 int hm_open_flags_write(int flags);
 
 /*
