@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <stddef.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/un.h>
 
 #include "hermetic/hermetic.h"
@@ -572,7 +573,14 @@ static enum hm_reason check_resolve(const struct hm_policy *p, const char *name)
 	/* A literal makes no DNS query; connect decides on the address. */
 	if (is_numeric_host(name))
 		return hm_host_is_metadata(name) ? HM_R_NO_NETWORK : HM_R_NONE;
-	if (hm_domain_match(name, "localhost"))
+	/*
+	 * Only "localhost" itself is answered locally (/etc/hosts); glibc
+	 * sends "x.localhost" to the configured name server, which would
+	 * carry data out, so a subdomain needs an allow_domains match like
+	 * any other name.
+	 */
+	if (strncasecmp(name, "localhost", 9) == 0 &&
+	    (name[9] == '\0' || (name[9] == '.' && name[10] == '\0')))
 		return (p->flags & HM_F_ALLOW_LOCALHOST) ? HM_R_NONE
 							 : HM_R_NO_NETWORK;
 	if (hm_host_is_metadata(name))

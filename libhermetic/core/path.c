@@ -79,11 +79,12 @@ int hm_fopen_mode_flags(const char *mode)
 		return -1;
 	}
 	/*
-	 * glibc reads at most six modifier characters and ignores unknown
-	 * ones; this scans to the end (or to ",ccs="), which can only report
-	 * more write intent than glibc applies, never less.
+	 * glibc reads up to six modifier characters after the first and
+	 * ignores unknown ones, ',' included: "r,+" opens O_RDWR. Scanning
+	 * the whole string (",ccs=" names too) can only report more write
+	 * intent than glibc applies, never less.
 	 */
-	for (const char *c = mode + 1; *c && *c != ','; c++) {
+	for (const char *c = mode + 1; *c; c++) {
 		switch (*c) {
 		case '+':
 			flags = (flags & ~O_ACCMODE) | O_RDWR;

@@ -203,8 +203,9 @@ const char *hm_reason_name(enum hm_reason r);
  *    BIND: loopback only. LISTEN: deny a wildcard/any local address.
  *    SOCKET: deny families other than UNIX/INET/INET6/NETLINK and SCTP.
  *  - RESOLVE: NULL allowed; numeric literals allowed unless metadata;
- *    "localhost"/"*.localhost" iff ALLOW_LOCALHOST; metadata names denied;
- *    otherwise a dot-boundary match against allow_domains.
+ *    "localhost" iff ALLOW_LOCALHOST ("x.localhost" goes to DNS: like any
+ * name); metadata names denied; otherwise a dot-boundary match against
+ * allow_domains.
  *  - OPEN: a write intent (hm_open_flags_write) under FS_READONLY is denied
  *    unless the path is under a writable hole or is_chardev; a read under
  *    FS_ROOT is denied unless the path is under the root or in the
@@ -216,7 +217,8 @@ const char *hm_reason_name(enum hm_reason r);
 enum hm_reason hm_policy_check(const struct hm_policy *p,
 			       const struct hm_request *rq);
 
-/* True if open(2) @flags can modify the file system (see docs/guards/filesystem.md). */
+/* True if open(2) @flags can modify the file system (see
+ * docs/guards/filesystem.md). */
 int hm_open_flags_write(int flags);
 
 /*
