@@ -337,6 +337,12 @@ static int check_guardable(const char *path, uint32_t flags)
 		    "capabilities: LD_PRELOAD cannot guard it; use --seal\n",
 		    path);
 		return -1;
+	case HM_EXEC_FOREIGN:
+		fprintf(stderr,
+			"hermetic: %s is built for another architecture or "
+			"word size: LD_PRELOAD cannot guard it; use --seal\n",
+			path);
+		return -1;
 	case HM_EXEC_DYNAMIC:
 	case HM_EXEC_UNKNOWN:
 	default:

@@ -94,6 +94,41 @@ static enum hm_exec_kind walk_phdrs(int fd, uint64_t phoff, size_t phnum,
 	return HM_EXEC_STATIC;
 }
 
+/*
+ * The ELF class and machine this code (and so the shim) is built for: a
+ * dynamic program of another class or machine gets its own loader, which
+ * ignores a preload it cannot load ("wrong ELF class ... ignored") and
+ * runs the program unguarded.
+ */
+#if defined(__LP64__)
+#define NATIVE_CLASS ELFCLASS64
+#else
+#define NATIVE_CLASS ELFCLASS32
+#endif
+#if defined(__x86_64__)
+#define NATIVE_MACHINE EM_X86_64
+#elif defined(__aarch64__)
+#define NATIVE_MACHINE EM_AARCH64
+#elif defined(__i386__)
+#define NATIVE_MACHINE EM_386
+#elif defined(__riscv)
+#define NATIVE_MACHINE EM_RISCV
+#else
+#define NATIVE_MACHINE 0 /* unknown: the machine is not compared */
+#endif
+
+/* A dynamic verdict for a foreign class or machine becomes FOREIGN. */
+static enum hm_exec_kind native_or_foreign(enum hm_exec_kind k, int cls,
+					   unsigned machine)
+{
+	if (k != HM_EXEC_DYNAMIC)
+		return k;
+	if (cls != NATIVE_CLASS ||
+	    (NATIVE_MACHINE != 0 && machine != NATIVE_MACHINE))
+		return HM_EXEC_FOREIGN;
+	return k;
+}
+
 static enum hm_exec_kind inspect_elf(int fd, const unsigned char *id)
 {
 	Elf64_Ehdr e64;
@@ -106,16 +141,20 @@ static enum hm_exec_kind inspect_elf(int fd, const unsigned char *id)
 		    (e64.e_type != ET_EXEC && e64.e_type != ET_DYN) ||
 		    e64.e_phnum == PN_XNUM)
 			return HM_EXEC_UNKNOWN;
-		return walk_phdrs(fd, e64.e_phoff, e64.e_phnum, e64.e_phentsize,
-				  1);
+		return native_or_foreign(walk_phdrs(fd, e64.e_phoff,
+						    e64.e_phnum,
+						    e64.e_phentsize, 1),
+					 ELFCLASS64, e64.e_machine);
 	}
 	if (id[EI_CLASS] == ELFCLASS32) {
 		if (pread_full(fd, &e32, sizeof(e32), 0) < 0 ||
 		    (e32.e_type != ET_EXEC && e32.e_type != ET_DYN) ||
 		    e32.e_phnum == PN_XNUM)
 			return HM_EXEC_UNKNOWN;
-		return walk_phdrs(fd, e32.e_phoff, e32.e_phnum, e32.e_phentsize,
-				  0);
+		return native_or_foreign(walk_phdrs(fd, e32.e_phoff,
+						    e32.e_phnum,
+						    e32.e_phentsize, 0),
+					 ELFCLASS32, e32.e_machine);
 	}
 	return HM_EXEC_UNKNOWN;
 }

@@ -58,3 +58,28 @@ def test_block_native_child_gets_no_extra_preload_or_gconv():
     r = run_hermetic(["--no-network"], ["sh", "-c", script])
     assert "libhermetic.so" in r.out and "libm.so.6" in r.out, r
     assert "/tmp/gconv" in r.out, r
+
+
+def _elf32_with_interp(path):
+    """A minimal i386 ELF header with a PT_INTERP program header: enough
+    for hermetic to classify it (it is never run successfully here)."""
+    import struct
+    ident = b"\x7fELF" + bytes([1, 1, 1]) + bytes(9)
+    ehdr = ident + struct.pack("<HHIIIIIHHHHHH", 2, 3, 1, 0, 52, 0, 0,
+                               52, 32, 2, 0, 0, 0)
+    interp = struct.pack("<IIIIIIII", 3, 0, 0, 0, 0, 0, 4, 1)
+    load = struct.pack("<IIIIIIII", 1, 0, 0, 0, 0, 0, 5, 4096)
+    path.write_bytes(ehdr + interp + load)
+    path.chmod(0o755)
+
+
+def test_foreign_word_size_target_refused(tmp_path):
+    elf = tmp_path / "prog32"
+    _elf32_with_interp(elf)
+    r = run_hermetic(["--no-network"], [elf])
+    assert r.rc == 1, r
+    assert "built for another architecture or word size" in r.err, r
+    # Positive control: without a guard hermetic does not refuse it (the
+    # kernel may still fail to run this header-only file).
+    r = run_hermetic([], [elf])
+    assert "another architecture" not in r.err, r

@@ -784,6 +784,27 @@ static size_t make_elf(unsigned char *buf, int with_interp, int phentsize,
 	return sizeof(*e) + 3 * sizeof(*ph);
 }
 
+/* A minimal i386 ELF32 image with PT_INTERP. */
+static size_t make_elf32(unsigned char *buf)
+{
+	Elf32_Ehdr *e = (Elf32_Ehdr *)buf;
+	Elf32_Phdr *ph = (Elf32_Phdr *)(buf + sizeof(*e));
+
+	memset(buf, 0, 1024);
+	memcpy(e->e_ident, ELFMAG, SELFMAG);
+	e->e_ident[EI_CLASS] = ELFCLASS32;
+	e->e_ident[EI_DATA] = ELFDATA2LSB;
+	e->e_ident[EI_VERSION] = EV_CURRENT;
+	e->e_type = ET_EXEC;
+	e->e_machine = EM_386;
+	e->e_phoff = sizeof(*e);
+	e->e_phentsize = sizeof(*ph);
+	e->e_phnum = 2;
+	ph[0].p_type = PT_INTERP;
+	ph[1].p_type = PT_LOAD;
+	return sizeof(*e) + 2 * sizeof(*ph);
+}
+
 static void test_exec_targets(void)
 {
 	unsigned char elf[1024];
@@ -800,6 +821,15 @@ static void test_exec_targets(void)
 	write_file(tmp_path("dyn"), elf, len, 0755);
 	CHECK_INT(hm_exec_inspect_path(tmp_path("dyn")), HM_EXEC_DYNAMIC,
 		  "exec: ELF with PT_INTERP is dynamic");
+	/* Another machine, or a 32-bit program: its loader skips the shim. */
+	((Elf64_Ehdr *)elf)->e_machine = EM_AARCH64;
+	write_file(tmp_path("arm64"), elf, len, 0755);
+	CHECK_INT(hm_exec_inspect_path(tmp_path("arm64")), HM_EXEC_FOREIGN,
+		  "exec: dynamic ELF of another machine is foreign");
+	len = make_elf32(elf);
+	write_file(tmp_path("elf32"), elf, len, 0755);
+	CHECK_INT(hm_exec_inspect_path(tmp_path("elf32")), HM_EXEC_FOREIGN,
+		  "exec: dynamic 32-bit ELF is foreign");
 	len = make_elf(elf, 0, sizeof(Elf64_Phdr), ET_EXEC);
 	write_file(tmp_path("static"), elf, len, 0755);
 	CHECK_INT(hm_exec_inspect_path(tmp_path("static")), HM_EXEC_STATIC,

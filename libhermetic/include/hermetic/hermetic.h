@@ -405,6 +405,9 @@ enum hm_exec_kind {
 	HM_EXEC_STATIC,	     /* ELF without PT_INTERP */
 	HM_EXEC_SETID,	 /* setuid/setgid bit or security.capability xattr */
 	HM_EXEC_UNKNOWN, /* unreadable or not ELF/#! (the kernel decides) */
+	/* A dynamic ELF of another class or machine (a 32-bit program): its
+	 * loader ignores the shim and runs it unguarded. */
+	HM_EXEC_FOREIGN,
 };
 
 /*
