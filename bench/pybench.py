@@ -134,7 +134,8 @@ def main():
     ap.add_argument("--root", default=None)
     ap.add_argument("--import-hermetic", action="store_true")
     ap.add_argument("--block", default="none",
-                    choices=("none", "import", "three", "root"))
+                    choices=("none", "import", "three", "root", "localhost"))
+    ap.add_argument("--op", default="open", choices=("open", "connect"))
     a = ap.parse_args()
     k, r = a.k, a.r
 
@@ -154,19 +155,27 @@ def main():
         return
     if a.case == "plain":
         # For callgrind (bench/run runs it at two -k and takes the
-        # difference): k open()+close() with --block none (hermetic never
-        # imported), import (imported, no block), three, or root.
+        # difference): k open()+close() (or --op connect cycles) with
+        # --block none (hermetic never imported), import (imported, no
+        # block), three, root or localhost.
         blk = a.block
+        if a.op == "connect":
+            fn = Listener().loop
+        else:
+            fn = lambda n: loop_open(a.file, n)  # noqa: E731
         if blk != "none":
             from hermetic import hermetic_blocker
         if blk in ("none", "import"):
-            loop_open(a.file, k)
+            fn(k)
         elif blk == "three":
             with hermetic_blocker(**THREE):
-                loop_open(a.file, k)
+                fn(k)
+        elif blk == "localhost":
+            with hermetic_blocker(block_network=True, allow_localhost=True):
+                fn(k)
         else:
             with hermetic_blocker(fs_readonly=True, fs_root=a.root):
-                loop_open(a.file, k)
+                fn(k)
         print(k)
         return
     if a.case == "enter-exit":
