@@ -8,8 +8,14 @@
  * Everything on the exec path runs in fork children too, so it is
  * async-signal-safe: system calls, pure helpers and mmap, never malloc.
  * Trace api names are the libc names ("execve", "execvp", "posix_spawn",
- * "system", "popen", ...); the key is "path", the program, never argv or
- * environment values (they may hold secrets).
+ * "system" (system, __libc_system), "popen" (popen, _IO_popen,
+ * _IO_proc_open), "wordexp", ...); the key is "path", the program, never
+ * argv or environment values (they may hold secrets).
+ *
+ * No spawn path hands a child the caller's environ implicitly while a
+ * layer exists: exec*, posix_spawn*, system and popen build an explicit
+ * environment; wordexp and _IO_proc_open, which cannot be re-implemented
+ * faithfully, run only while environ already is that environment.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,10 +31,15 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <wordexp.h>
 
 #include "shim.h"
 
 HM_EXPORT pid_t __vfork(void);
+/* Exported by glibc (see sym_exec.def) but declared in no public header. */
+HM_EXPORT int __libc_system(const char *cmd);
+HM_EXPORT FILE *_IO_popen(const char *cmd, const char *mode);
+HM_EXPORT FILE *_IO_proc_open(FILE *fp, const char *cmd, const char *mode);
 
 #define SHELL_PATH "/bin/sh"
 #define DEFAULT_PATH "/bin:/usr/bin" /* glibc's execvp default */
@@ -297,6 +308,27 @@ static int merge_theirs(struct child_env *ce, int len, const char *theirs)
 }
 
 /*
+ * Whether build_env drops the entry @e of the caller's environment
+ * (@slen: length of the shim's pysite; @native: block_native is on).
+ * LD_AUDIT is dropped too: an audit library's la_symbind64 can rebind
+ * every interposed name back to libc.
+ */
+static int env_dropped(const char *e, size_t slen, int native)
+{
+	return name_is(e, "LD_PRELOAD", 10) || name_is(e, "LD_AUDIT", 8) ||
+	       name_is(e, HM_ENV_POLICY, sizeof(HM_ENV_POLICY) - 1) ||
+	       name_is(e, HM_ENV_PYSITE, sizeof(HM_ENV_PYSITE) - 1) ||
+	       (slen && name_is(e, "PYTHONPATH", 10)) ||
+	       (native && name_is(e, "GCONV_PATH", 10));
+}
+
+/* Whether block_native (or an invalid policy) is in force. */
+static int native_blocked(void)
+{
+	return !!(hm_shim_flags() & (HM_F_BLOCK_NATIVE | HM_F_INVALID));
+}
+
+/*
  * Build the child's environment from @src (NULL = empty): drop every
  * LD_PRELOAD, LD_AUDIT, HERMETIC_POLICY, HERMETIC_PYSITE (and, when the shim
  * has a pysite, PYTHONPATH), then add HERMETIC_POLICY=<snapshot, merged>,
@@ -325,7 +357,7 @@ static int build_env(char *const *src, struct child_env *ce)
 	 * means than dlopen either: extra LD_PRELOAD entries and GCONV_PATH
 	 * (iconv_open loads modules from it) are dropped.
 	 */
-	int native = !!(hm_shim_flags() & (HM_F_BLOCK_NATIVE | HM_F_INVALID));
+	int native = native_blocked();
 	char **envp, *t;
 	int len;
 
@@ -371,17 +403,7 @@ static int build_env(char *const *src, struct child_env *ce)
 		*t++ = '\0';
 	}
 	for (i = 0; i < n; i++) {
-		const char *e = src[i];
-
-		/*
-		 * LD_AUDIT is dropped too: an audit library's la_symbind64
-		 * can rebind every interposed name back to libc.
-		 */
-		if (name_is(e, "LD_PRELOAD", 10) || name_is(e, "LD_AUDIT", 8) ||
-		    name_is(e, HM_ENV_POLICY, sizeof(HM_ENV_POLICY) - 1) ||
-		    name_is(e, HM_ENV_PYSITE, sizeof(HM_ENV_PYSITE) - 1) ||
-		    (slen && name_is(e, "PYTHONPATH", 10)) ||
-		    (native && name_is(e, "GCONV_PATH", 10)))
+		if (env_dropped(src[i], slen, native))
 			continue;
 		envp[k++] = src[i];
 	}
@@ -515,6 +537,109 @@ static int exec_gate(const char *api, const char *shown, const char *ipath,
 	}
 	errno = saved;
 	return 0;
+}
+
+/* Whether @p points into the strings build_env wrote for @ce. */
+static int env_added(const struct child_env *ce, const char *p)
+{
+	uintptr_t lo = (uintptr_t)ce->map, a = (uintptr_t)p;
+
+	return a >= lo && a < lo + ce->size;
+}
+
+/*
+ * Whether @env already is what build_env made of it (@ce): every entry
+ * build_env would drop (env_dropped) is, once, one of the entries it
+ * added (HERMETIC_POLICY with the exact current snapshot, LD_PRELOAD
+ * with the shim, HERMETIC_PYSITE, PYTHONPATH), and all of those are
+ * there. Duplicates fail: ld.so and getenv() disagree on which one wins.
+ */
+static int env_is_built(char *const *env, const struct child_env *ce)
+{
+	const char *added[8];
+	size_t n = 0, i, slen = strlen(hm_shim.pysite);
+	unsigned int used = 0;
+	int native = native_blocked();
+
+	for (char *const *p = ce->envp; *p; p++) {
+		if (!env_added(ce, *p))
+			continue;
+		if (n == sizeof(added) / sizeof(added[0]))
+			return 0;
+		added[n++] = *p;
+	}
+	for (; env && *env; env++) {
+		if (!env_dropped(*env, slen, native))
+			continue;
+		for (i = 0; i < n; i++) {
+			if (!(used & (1u << i)) && strcmp(added[i], *env) == 0)
+				break;
+		}
+		if (i == n)
+			return 0;
+		used |= 1u << i;
+	}
+	return used == (1u << n) - 1;
+}
+
+/*
+ * The verdict, not yet reported, on a shell that libc starts by itself
+ * with environ (wordexp's command substitution, _IO_proc_open): refused
+ * under block_subprocess, for an unguardable /bin/sh, and, while any
+ * layer exists, unless environ already carries the shim and the exact
+ * current policy (env_is_built). A program that unsetenv'd
+ * HERMETIC_POLICY or LD_PRELOAD would otherwise hand an unguarded shell
+ * to the child. *@why gets a message for a refusal that is not a block.
+ */
+static enum hm_reason implicit_shell(const char **why)
+{
+	uint32_t f = hm_shim_flags();
+	enum hm_exec_kind kind = HM_EXEC_UNKNOWN;
+	struct child_env ce = {0};
+	int opaque = 0, ok = 0;
+
+	*why = NULL;
+	if (f & BLOCK_FLAGS)
+		return (f & HM_F_INVALID) ? HM_R_INVALID_POLICY
+					  : HM_R_NO_SUBPROCESS;
+	if (hm_segment_base_count(&hm_shim.seg) +
+		hm_segment_dyn_count(&hm_shim.seg) ==
+	    0)
+		return HM_R_NONE;
+	hm_inside++;
+	if (f & GUARD_FLAGS)
+		kind = inspect_target(SHELL_PATH, -1, &opaque);
+	if (kind == HM_EXEC_STATIC || kind == HM_EXEC_SETID || opaque)
+		*why = " cannot be guarded (static, setuid or unreadable)";
+	else if (build_env(environ, &ce) < 0)
+		*why = ": cannot build the guarded environment";
+	else if (!(ok = env_is_built(environ, &ce)))
+		*why = " would get the program's own environment, which no "
+		       "longer carries LD_PRELOAD=libhermetic.so and the "
+		       "current " HM_ENV_POLICY;
+	release_env(&ce);
+	hm_inside--;
+	return ok ? HM_R_NONE : HM_R_UNGUARDABLE;
+}
+
+/*
+ * Report a refusal implicit_shell() decided (@r, @why) for @api. A block
+ * goes through the core once more, so the family's counter counts it.
+ */
+static void implicit_shell_report(const char *api, enum hm_reason r,
+				  const char *why)
+{
+	struct hm_request rq = {.op = HM_OP_EXEC, .path = SHELL_PATH};
+	enum hm_reason again;
+
+	if (why) {
+		hm_shim_msg(api, ": ", SHELL_PATH, why, "; refused");
+	} else {
+		again = hm_shim_check(&rq);
+		if (again != HM_R_NONE)
+			r = again;
+	}
+	hm_shim_report(api, "path", SHELL_PATH, r);
 }
 
 /* ------------------------------------------------------------------ */
@@ -998,6 +1123,19 @@ HM_EXPORT int system(const char *cmd)
 	return system_slow(cmd);
 }
 
+HM_EXPORT int __libc_system(const char *cmd)
+{
+	int check = hm_shim_enter();
+
+	if (!HM_REAL(__libc_system)) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (!check || !exec_relevant())
+		return HM_REAL(__libc_system)(cmd);
+	return system_slow(cmd);
+}
+
 /*
  * Streams opened by our popen, for pclose: a fixed table claimed by CAS
  * (no locks, no allocation). fp is NULL (free), SLOT_BUSY (being filled
@@ -1159,6 +1297,49 @@ HM_EXPORT FILE *popen(const char *cmd, const char *mode)
 	return popen_slow(cmd, mode);
 }
 
+HM_EXPORT FILE *_IO_popen(const char *cmd, const char *mode)
+{
+	int check = hm_shim_enter();
+
+	if (!HM_REAL(_IO_popen)) {
+		errno = ENOSYS;
+		return NULL;
+	}
+	if (!check || !exec_relevant())
+		return HM_REAL(_IO_popen)(cmd, mode);
+	return popen_slow(cmd, mode);
+}
+
+/*
+ * _IO_proc_open(fp, cmd, mode) is popen's core: it fills in a FILE that
+ * glibc allocated with its private process-stream layout and links it
+ * into glibc's own chain for pclose. The shim cannot build that object,
+ * so it does not re-implement the call: it is forwarded only when
+ * implicit_shell() allows (environ already guards the shell), and
+ * refused with NULL/EACCES otherwise.
+ */
+HM_EXPORT FILE *_IO_proc_open(FILE *fp, const char *cmd, const char *mode)
+{
+	int check = hm_shim_enter(), saved = errno;
+	const char *why;
+	enum hm_reason r;
+
+	if (!HM_REAL(_IO_proc_open)) {
+		errno = ENOSYS;
+		return NULL;
+	}
+	if (!check || !exec_relevant())
+		return HM_REAL(_IO_proc_open)(fp, cmd, mode);
+	r = implicit_shell(&why);
+	if (r != HM_R_NONE) {
+		implicit_shell_report("popen", r, why);
+		errno = EACCES;
+		return NULL;
+	}
+	errno = saved;
+	return HM_REAL(_IO_proc_open)(fp, cmd, mode);
+}
+
 /* Ours: close the stream and reap the shell. Otherwise: the real pclose. */
 HM_EXPORT int pclose(FILE *fp)
 {
@@ -1182,6 +1363,44 @@ HM_EXPORT int pclose(FILE *fp)
 		return status;
 	}
 	return HM_REAL(pclose)(fp);
+}
+
+/* ------------------------------------------------------------------ */
+/* wordexp                                                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * wordexp runs a command substitution ("$(...)", backquotes) through
+ * /bin/sh with environ, inside libc. Unless the caller passed WRDE_NOCMD
+ * or implicit_shell() allows the shell, the call runs with WRDE_NOCMD
+ * added: text without a command substitution expands as before, and one
+ * with it fails with WRDE_CMDSUB, which is then reported. One real call
+ * either way (a second one after a failed WRDE_APPEND would reuse freed
+ * memory). errno is left as the real call leaves it.
+ */
+static int wordexp_slow(const char *words, wordexp_t *we, int flags)
+{
+	int saved = errno, rc;
+	const char *why;
+	enum hm_reason r = implicit_shell(&why);
+
+	errno = saved;
+	if (r == HM_R_NONE)
+		return HM_REAL(wordexp)(words, we, flags);
+	rc = HM_REAL(wordexp)(words, we, flags | WRDE_NOCMD);
+	if (rc == WRDE_CMDSUB) {
+		saved = errno;
+		implicit_shell_report("wordexp", r, why);
+		errno = saved;
+	}
+	return rc;
+}
+
+HM_EXPORT int wordexp(const char *words, wordexp_t *we, int flags)
+{
+	if (!hm_shim_enter() || (flags & WRDE_NOCMD) || !exec_relevant())
+		return HM_REAL(wordexp)(words, we, flags);
+	return wordexp_slow(words, we, flags);
 }
 
 /* ------------------------------------------------------------------ */

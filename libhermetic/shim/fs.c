@@ -5,9 +5,10 @@
  * /proc/self/fd) and every checked open is re-checked on the descriptor it
  * produced, which closes the symlink race for reads.
  *
- * Trace api names: "open" (open, open64, __open_2, __open64_2), "openat"
- * (openat, openat64, __openat_2, __openat64_2), "creat" (creat, creat64),
- * "fopen" (fopen, fopen64), "freopen" (freopen, freopen64), "opendir",
+ * Trace api names: "open" (open, open64, __open_2, __open64_2, __open,
+ * __open64), "openat" (openat, openat64, __openat_2, __openat64_2), "creat"
+ * (creat, creat64), "fopen" (fopen, fopen64, _IO_fopen), "freopen"
+ * (freopen, freopen64), "opendir",
  * "tmpfile" (tmpfile, tmpfile64), "mkstemp", "mkostemp", "mkstemps",
  * "mkostemps" (each with its *64 twin), "mkdtemp", "truncate" (truncate,
  * truncate64); every other call traces under its own name.
@@ -36,6 +37,14 @@ HM_EXPORT int __open_2(const char *path, int flags);
 HM_EXPORT int __open64_2(const char *path, int flags);
 HM_EXPORT int __openat_2(int dirfd, const char *path, int flags);
 HM_EXPORT int __openat64_2(int dirfd, const char *path, int flags);
+/*
+ * Underscore aliases glibc exports at GLIBC_2.2.5 but declares in no
+ * public header (libc-surface.md 1.2 D): __open/__open64 are open/open64,
+ * _IO_fopen is fopen.
+ */
+HM_EXPORT int __open(const char *path, int flags, ...);
+HM_EXPORT int __open64(const char *path, int flags, ...);
+HM_EXPORT FILE *_IO_fopen(const char *path, const char *mode);
 #define FS_FLAGS (HM_F_FS_READONLY | HM_F_FS_ROOT | HM_F_INVALID)
 #define WRITE_FLAGS (HM_F_FS_READONLY | HM_F_INVALID)
 #define READ_FLAGS (HM_F_FS_ROOT | HM_F_INVALID)
@@ -68,6 +77,8 @@ enum open_kind {
 	K_OPEN64,
 	K_OPEN_2,
 	K_OPEN64_2,
+	K_UOPEN,
+	K_UOPEN64,
 	K_OPENAT,
 	K_OPENAT64,
 	K_OPENAT_2,
@@ -531,6 +542,10 @@ static int call_open(enum open_kind k, int dirfd, const char *p, int flags,
 		return HM_REAL(__open_2)(p, flags);
 	case K_OPEN64_2:
 		return HM_REAL(__open64_2)(p, flags);
+	case K_UOPEN:
+		return HM_REAL(__open)(p, flags, mode);
+	case K_UOPEN64:
+		return HM_REAL(__open64)(p, flags, mode);
 	case K_OPENAT:
 		return HM_REAL(openat)(dirfd, p, flags, mode);
 	case K_OPENAT64:
@@ -663,6 +678,49 @@ HM_EXPORT int __open64_2(const char *path, int flags)
 	return open_slow("open", K_OPEN64_2, AT_FDCWD, path, flags, 0);
 }
 
+/* __open and __open64 are optional rows: ENOSYS where libc lacks them. */
+HM_EXPORT int __open(const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+	va_list ap;
+	int check;
+
+	if (needs_mode(flags)) {
+		va_start(ap, flags);
+		mode = va_arg(ap, mode_t);
+		va_end(ap);
+	}
+	check = hm_shim_enter();
+	if (!HM_REAL(__open)) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (!check || !open_relevant(flags))
+		return HM_REAL(__open)(path, flags, mode);
+	return open_slow("open", K_UOPEN, AT_FDCWD, path, flags, mode);
+}
+
+HM_EXPORT int __open64(const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+	va_list ap;
+	int check;
+
+	if (needs_mode(flags)) {
+		va_start(ap, flags);
+		mode = va_arg(ap, mode_t);
+		va_end(ap);
+	}
+	check = hm_shim_enter();
+	if (!HM_REAL(__open64)) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (!check || !open_relevant(flags))
+		return HM_REAL(__open64)(path, flags, mode);
+	return open_slow("open", K_UOPEN64, AT_FDCWD, path, flags, mode);
+}
+
 HM_EXPORT int openat(int dirfd, const char *path, int flags, ...)
 {
 	mode_t mode = 0;
@@ -723,8 +781,8 @@ HM_EXPORT int creat64(const char *path, mode_t mode)
 	return open_slow("creat", K_CREAT64, AT_FDCWD, path, CREAT_FLAGS, mode);
 }
 
-/* The FILE-returning opens: fopen, fopen64, freopen, freopen64. */
-enum fopen_kind { F_FOPEN, F_FOPEN64, F_FREOPEN, F_FREOPEN64 };
+/* The FILE-returning opens: fopen, fopen64, _IO_fopen, freopen, freopen64. */
+enum fopen_kind { F_FOPEN, F_FOPEN64, F_IO_FOPEN, F_FREOPEN, F_FREOPEN64 };
 
 static FILE *call_fopen(enum fopen_kind k, const char *path, const char *mode,
 			FILE *stream)
@@ -734,6 +792,8 @@ static FILE *call_fopen(enum fopen_kind k, const char *path, const char *mode,
 		return HM_REAL(fopen)(path, mode);
 	case F_FOPEN64:
 		return HM_REAL(fopen64)(path, mode);
+	case F_IO_FOPEN:
+		return HM_REAL(_IO_fopen)(path, mode);
 	case F_FREOPEN:
 		return HM_REAL(freopen)(path, mode, stream);
 	case F_FREOPEN64:
@@ -807,6 +867,19 @@ HM_EXPORT FILE *fopen64(const char *path, const char *mode)
 	if (!hm_shim_enter() || !fs_active())
 		return HM_REAL(fopen64)(path, mode);
 	return fopen_slow("fopen", F_FOPEN64, path, mode, NULL);
+}
+
+HM_EXPORT FILE *_IO_fopen(const char *path, const char *mode)
+{
+	int check = hm_shim_enter();
+
+	if (!HM_REAL(_IO_fopen)) {
+		errno = ENOSYS;
+		return NULL;
+	}
+	if (!check || !fs_active())
+		return HM_REAL(_IO_fopen)(path, mode);
+	return fopen_slow("fopen", F_IO_FOPEN, path, mode, NULL);
 }
 
 HM_EXPORT FILE *freopen(const char *path, const char *mode, FILE *stream)
