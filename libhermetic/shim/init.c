@@ -63,13 +63,25 @@ static struct {
 	void *wrap;
 } wraps[HM_N_EXPORTS];
 
-static void resolve_one(void **slot, const char *name, int required,
-			const void *self_base)
+/*
+ * The shim's own image, from the linker-defined symbols around it: an
+ * address test that costs two compares, where dladdr() scans a whole
+ * symbol table (about 150 calls of it made every process start ~2 ms
+ * slower; see docs/performance.md).
+ */
+extern const char __ehdr_start[] HM_HIDDEN;
+extern const char _end[] HM_HIDDEN;
+
+static int in_self(const void *p)
 {
-	Dl_info di;
+	return (const char *)p >= __ehdr_start && (const char *)p < _end;
+}
+
+static void resolve_one(void **slot, const char *name, int required)
+{
 	void *p = real_dlsym(RTLD_NEXT, name);
 
-	if (p && dladdr(p, &di) && di.dli_fbase == self_base) {
+	if (p && in_self(p)) {
 		/* A circular reference would make every call recurse. */
 		hm_log_msg(2, "libhermetic: ", name,
 			   " resolves to the shim itself; aborting", (char *)0);
@@ -83,7 +95,7 @@ static void resolve_one(void **slot, const char *name, int required,
 	*slot = p;
 }
 
-static void resolve_all(const void *self_base)
+static void resolve_all(void)
 {
 	real_dlsym = (void *(*)(void *, const char *))dlvsym(RTLD_NEXT, "dlsym",
 							     "GLIBC_2.34");
@@ -96,9 +108,9 @@ static void resolve_all(const void *self_base)
 		_exit(1);
 	}
 #define HM_SYM(family, req, ret, name, params)                                 \
-	resolve_one((void **)&hm_real.name, #name, req, self_base);
+	resolve_one((void **)&hm_real.name, #name, req);
 #define HM_REAL_ONLY(req, ret, name, params)                                   \
-	resolve_one((void **)&hm_real.name, #name, req, self_base);
+	resolve_one((void **)&hm_real.name, #name, req);
 #include "symbols.def"
 #undef HM_SYM
 #undef HM_REAL_ONLY
@@ -174,17 +186,15 @@ static void load_pysite(void)
  * would run the shim's constructor re-entrantly and deadlock in
  * pthread_once.
  */
-static void build_wraps(const void *self_base)
+static void build_wraps(void)
 {
-	Dl_info di;
 	void *w;
 	size_t i = 0;
 
 #define HM_SYM(family, req, ret, name, params)                                 \
 	w = real_dlsym(RTLD_DEFAULT, #name);                                   \
 	wraps[i].real = (void *)hm_real.name;                                  \
-	wraps[i].wrap =                                                        \
-	    w && dladdr(w, &di) && di.dli_fbase == self_base ? w : NULL;       \
+	wraps[i].wrap = w && in_self(w) ? w : NULL;                            \
 	i++;
 #define HM_REAL_ONLY(req, ret, name, params)
 #include "symbols.def"
@@ -205,16 +215,13 @@ void *hm_shim_wrapper_for(void *real)
 static void init_once_fn(void)
 {
 	Dl_info di;
-	const void *self_base = NULL;
 
 	hm_inside++;
-	if (dladdr((void *)hm_shim_init, &di)) {
-		self_base = di.dli_fbase;
-		if (!di.dli_fname || !realpath(di.dli_fname, hm_shim.self_path))
-			hm_shim.self_path[0] = '\0';
-	}
-	resolve_all(self_base);
-	build_wraps(self_base);
+	if (!dladdr((void *)hm_shim_init, &di) || !di.dli_fname ||
+	    !realpath(di.dli_fname, hm_shim.self_path))
+		hm_shim.self_path[0] = '\0';
+	resolve_all();
+	build_wraps();
 	hm_shim.debug = env_lookup(HM_ENV_DEBUG) != NULL &&
 			*env_lookup(HM_ENV_DEBUG) != '\0';
 	load_pysite();
