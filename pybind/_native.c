@@ -462,7 +462,16 @@ static int check_open(PyObject *pathobj, int flags)
 	PyObject *shown;
 	enum hm_reason r;
 	int write = hm_open_flags_write(flags);
+	uint32_t f = hm_segment_flags(&proc.seg);
 
+	/*
+	 * Resolving the path costs a readlink per component: skip it when
+	 * no layer can refuse this open (a read with no fs_root, a write
+	 * with no fs_readonly).
+	 */
+	if (!(f & HM_F_INVALID) &&
+	    !(f & (write ? HM_F_FS_READONLY : HM_F_FS_ROOT)))
+		return 0;
 	if (!arg_path(pathobj, -1, !(flags & O_NOFOLLOW), path, &shown))
 		return 0;
 	if (!write && py_runtime_readable(path)) {
