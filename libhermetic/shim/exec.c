@@ -906,11 +906,13 @@ static int execveat_slow(int dirfd, const char *path, char *const argv[],
 HM_EXPORT int execveat(int dirfd, const char *path, char *const argv[],
 		       char *const envp[], int flags)
 {
+	int check = hm_shim_enter();
+
 	if (!HM_REAL(execveat)) {
 		errno = ENOSYS;
 		return -1;
 	}
-	if (!hm_shim_enter() || !exec_relevant())
+	if (!check || !exec_relevant())
 		return HM_REAL(execveat)(dirfd, path, argv, envp, flags);
 	return execveat_slow(dirfd, path, argv, envp, flags);
 }

@@ -1140,11 +1140,13 @@ HM_EXPORT int renameat(int olddir, const char *oldp, int newdir,
 HM_EXPORT int renameat2(int olddir, const char *oldp, int newdir,
 			const char *newp, unsigned int flags)
 {
+	int check = hm_shim_enter();
+
 	if (!HM_REAL(renameat2)) {
 		errno = ENOSYS;
 		return -1;
 	}
-	if (!hm_shim_enter() || !fs_active())
+	if (!check || !fs_active())
 		return HM_REAL(renameat2)(olddir, oldp, newdir, newp, flags);
 	return rename_slow("renameat2", olddir, oldp, newdir, newp, flags, 2);
 }
@@ -1360,11 +1362,13 @@ HM_EXPORT int fchmodat(int dirfd, const char *path, mode_t mode, int flags)
 
 HM_EXPORT int lchmod(const char *path, mode_t mode)
 {
+	int check = hm_shim_enter();
+
 	if (!HM_REAL(lchmod)) {
 		errno = ENOSYS;
 		return -1;
 	}
-	if (!hm_shim_enter() || !fs_active())
+	if (!check || !fs_active())
 		return HM_REAL(lchmod)(path, mode);
 	return chmod_slow("lchmod", path, mode, NOFOLLOW);
 }
@@ -1568,22 +1572,26 @@ static int mknod_slow(const char *api, int which, int dirfd, const char *path,
 
 HM_EXPORT int mknod(const char *path, mode_t mode, dev_t dev)
 {
+	int check = hm_shim_enter();
+
 	if (!HM_REAL(mknod)) {
 		errno = ENOSYS;
 		return -1;
 	}
-	if (!hm_shim_enter() || !fs_active())
+	if (!check || !fs_active())
 		return HM_REAL(mknod)(path, mode, dev);
 	return mknod_slow("mknod", 0, AT_FDCWD, path, mode, dev);
 }
 
 HM_EXPORT int mknodat(int dirfd, const char *path, mode_t mode, dev_t dev)
 {
+	int check = hm_shim_enter();
+
 	if (!HM_REAL(mknodat)) {
 		errno = ENOSYS;
 		return -1;
 	}
-	if (!hm_shim_enter() || !fs_active())
+	if (!check || !fs_active())
 		return HM_REAL(mknodat)(dirfd, path, mode, dev);
 	return mknod_slow("mknodat", 1, dirfd, path, mode, dev);
 }

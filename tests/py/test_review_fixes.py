@@ -25,6 +25,52 @@ RO = ["--fs-readonly"]
 NOSUB = ["--no-subprocess"]
 WRDE_CMDSUB = 4
 
+EARLY_SOURCE = r"""
+/*
+ * early.c - preloaded after libhermetic.so, so its constructor runs
+ * before the shim's own: it calls the optional wrappers before the
+ * shim's init and prints "<op> ok" or "<op> <ERRNO NAME>" per call.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+extern int lchmod(const char *path, mode_t mode);
+
+static void show(const char *op, int rc)
+{
+	char line[128];
+	int n = snprintf(line, sizeof(line), "%s %s\n", op,
+			 rc == 0 ? "ok" : strerrorname_np(errno));
+	write(1, line, (size_t)n);
+}
+
+__attribute__((constructor)) static void early(void)
+{
+	const char *d = getenv("RF_DIR");
+	char a[4096], b[4096];
+	char *argv[] = {"x", NULL};
+
+	if (!d)
+		return;
+	snprintf(a, sizeof(a), "%s/fifo", d);
+	show("mknod", mknod(a, S_IFIFO | 0600, 0));
+	snprintf(a, sizeof(a), "%s/fifo2", d);
+	show("mknodat", mknodat(AT_FDCWD, a, S_IFIFO | 0600, 0));
+	snprintf(a, sizeof(a), "%s/f", d);
+	show("lchmod", lchmod(a, 0600));
+	snprintf(b, sizeof(b), "%s/g", d);
+	show("renameat2", renameat2(AT_FDCWD, a, AT_FDCWD, b, 0));
+	snprintf(a, sizeof(a), "%s/missing", d);
+	show("execveat", execveat(AT_FDCWD, a, argv, argv, 0));
+}
+"""
+
 RF_SOURCE = r"""/*
  * rf.c - helper for test_review_fixes.py: calls the glibc entry points
  * the generic probe lacks. Usage: rf [-u VAR | -s VAR=VALUE]... OP ARGS...
@@ -203,6 +249,16 @@ def rf(tmp_path_factory):
     subprocess.run([gcc, "-O0", "-w", "-o", str(d / "rf"), str(d / "rf.c")],
                    check=True)
     return str(d / "rf")
+
+
+@pytest.fixture(scope="session")
+def early_so(tmp_path_factory):
+    """Path of the compiled EARLY_SOURCE shared object."""
+    d = tmp_path_factory.mktemp("early")
+    (d / "early.c").write_text(EARLY_SOURCE)
+    subprocess.run(["gcc", "-shared", "-fPIC", "-w", "-o",
+                    str(d / "early.so"), str(d / "early.c")], check=True)
+    return str(d / "early.so")
 
 
 def rf_run(rf, args, flags=None, **kw):
@@ -431,3 +487,43 @@ def test_wordexp_shell_is_guarded(rf, workdir):
     r = rf_run(rf, ["wordexp", f"$(echo x > {target}; echo X)"], RO)
     assert r.rc == 0 and r.line == "ok X", r
     assert not target.exists(), r
+
+
+# --- 2. optional wrappers called before the shim's init ---------------------
+
+EARLY_OPS = ["mknod", "mknodat", "lchmod", "renameat2", "execveat"]
+
+
+def _early(early_so, workdir, flags):
+    """Run /bin/true with LD_PRELOAD=<shim>:<early.so> and the policy
+    hermetic would hand for @flags (no launcher: it would run early.so's
+    constructor itself). Returns ({op: result}, Result)."""
+    d = workdir / "e"
+    d.mkdir()
+    (d / "f").write_text("data\n")
+    (d / "f").chmod(0o644)
+    r = run(["/bin/true"], env_extra={
+        "LD_PRELOAD": f"{LIB}:{early_so}",
+        "HERMETIC_POLICY": _policy_text(flags),
+        "RF_DIR": str(d)})
+    got = dict(line.split(" ", 1) for line in r.out.splitlines())
+    return got, r
+
+
+def test_optional_wrappers_before_init_control(early_so, workdir):
+    """Before the fix these failed with ENOSYS: the real pointer was
+    tested before hm_shim_enter() resolved the table."""
+    got, r = _early(early_so, workdir, [])
+    assert got == {"mknod": "ok", "mknodat": "ok", "lchmod": "ok",
+                   "renameat2": "ok", "execveat": "ENOENT"}, r
+    d = workdir / "e"
+    assert sorted(os.listdir(d)) == ["fifo", "fifo2", "g"], r
+
+
+def test_optional_wrappers_before_init_refused(early_so, workdir):
+    """...and they are checked, not only forwarded, that early."""
+    got, r = _early(early_so, workdir, RO + NOSUB)
+    assert got == {op: "EACCES" for op in EARLY_OPS}, r
+    d = workdir / "e"
+    assert sorted(os.listdir(d)) == ["f"], r
+    assert (d / "f").stat().st_mode & 0o777 == 0o644
