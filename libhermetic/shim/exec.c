@@ -987,9 +987,27 @@ static int addopen_relevant(int oflags)
 }
 
 /*
+ * The reason to refuse a relative path in a spawn file action (one of
+ * addopen_relevant's cases holds): an invalid policy, a write under
+ * fs_readonly, else a read under fs_root.
+ */
+static enum hm_reason addopen_relative_reason(int oflags)
+{
+	if (hm_shim_flags() & HM_F_INVALID)
+		return HM_R_INVALID_POLICY;
+	return hm_open_flags_write(oflags) ? HM_R_FS_READONLY : HM_R_FS_ROOT;
+}
+
+/*
  * The child performs this open inside glibc, where no wrapper sees it:
- * check it now, as the parent would see the path (relative names against
- * the parent's working directory), and hand glibc our checked copy.
+ * check it now and hand glibc our checked copy. An absolute path is
+ * checked as the open wrappers check it. A relative one is refused
+ * (EACCES) whenever the open is relevant, i.e. with write intent under
+ * fs_readonly and any relative path under fs_root: the child resolves
+ * it against its own working directory at spawn time, which
+ * posix_spawn_file_actions_addchdir_np/addfchdir_np (in any order with
+ * this action) or a later chdir() in the parent can move away from the
+ * directory we would check it against now.
  */
 static int addopen_slow(posix_spawn_file_actions_t *fa, int fd,
 			const char *path, int oflags, mode_t mode)
@@ -1004,7 +1022,10 @@ static int addopen_slow(posix_spawn_file_actions_t *fa, int fd,
 		return rc;
 	}
 	hm_inside++;
-	r = hm_fs_check_open(buf, oflags);
+	if (buf[0] != '/' && buf[0] != '\0')
+		r = addopen_relative_reason(oflags);
+	else
+		r = hm_fs_check_open(buf, oflags);
 	hm_inside--;
 	if (r != HM_R_NONE) {
 		hm_shim_report("posix_spawn_file_actions_addopen", "path", buf,

@@ -232,6 +232,33 @@ int main(int argc, char **argv)
 		wordfree(&we);
 		return 0;
 	}
+	if (!strcmp(op, "spawn-open")) {
+		/* spawn-open DIR|- PATH w|r: addchdir_np(DIR), addopen(PATH) */
+		posix_spawn_file_actions_t fa;
+		int w = argv[2][0] == 'w', rc, st;
+		char *echo[] = {"/bin/echo", "hi", NULL};
+		char *cat[] = {"/bin/cat", NULL};
+		pid_t pid;
+
+		posix_spawn_file_actions_init(&fa);
+		if (strcmp(argv[0], "-") != 0)
+			posix_spawn_file_actions_addchdir_np(&fa, argv[0]);
+		rc = posix_spawn_file_actions_addopen(
+		    &fa, w ? 1 : 0, argv[1],
+		    w ? O_WRONLY | O_CREAT | O_TRUNC : O_RDONLY, 0644);
+		if (rc == 0) {
+			fflush(stdout);
+			rc = posix_spawn(&pid, w ? echo[0] : cat[0], &fa, NULL,
+					 w ? echo : cat, environ);
+		}
+		if (rc) {
+			errno = rc;
+			return fail();
+		}
+		waitpid(pid, &st, 0);
+		printf("ok exit=%d\n", WEXITSTATUS(st));
+		return 0;
+	}
 	printf("usage\n");
 	return 2;
 }
@@ -527,3 +554,77 @@ def test_optional_wrappers_before_init_refused(early_so, workdir):
     d = workdir / "e"
     assert sorted(os.listdir(d)) == ["f"], r
     assert (d / "f").stat().st_mode & 0o777 == 0o644
+
+
+# --- 3. posix_spawn_file_actions_addopen with a relative path ----------------
+
+@pytest.fixture
+def hole_and_outside(workdir):
+    """workdir/hole (an --allow-write hole, the cwd) and workdir/out with
+    a file f ("secret\n")."""
+    hole, out = workdir / "hole", workdir / "out"
+    hole.mkdir()
+    out.mkdir()
+    (out / "f").write_text("secret\n")
+    return hole, out
+
+
+def test_addopen_relative_write_refused(rf, hole_and_outside):
+    """Checked against the parent's cwd (inside the hole), but the child
+    opens it after addchdir_np, outside."""
+    hole, out = hole_and_outside
+    flags = RO + ["--allow-write", str(hole), "--trace"]
+    r = rf_run(rf, ["spawn-open", str(out), "f", "w"], flags, cwd=hole)
+    assert r.rc == 1 and r.line == "errno=13 EACCES", r
+    assert (out / "f").read_text() == "secret\n", r
+    assert trace_lines(r.err) == [
+        "[hermetic] blocked posix_spawn_file_actions_addopen path=f "
+        "reason=fs-readonly"], r
+    # Relative even without any chdir action: refused too.
+    r = rf_run(rf, ["spawn-open", "-", "g", "w"], flags, cwd=hole)
+    assert r.line == "errno=13 EACCES", r
+    assert not (hole / "g").exists()
+
+
+def test_addopen_relative_write_control(rf, hole_and_outside):
+    hole, out = hole_and_outside
+    # No policy: the child really writes outside (what was at stake).
+    r = rf_run(rf, ["spawn-open", str(out), "f", "w"], [], cwd=hole)
+    assert r.line == "ok exit=0", r
+    assert (out / "f").read_text() == "hi\n"
+    # An absolute path inside the hole keeps working under the policy.
+    flags = RO + ["--allow-write", str(hole)]
+    r = rf_run(rf, ["spawn-open", str(out), str(hole / "g"), "w"], flags,
+               cwd=hole)
+    assert r.line == "ok exit=0", r
+    assert (hole / "g").read_text() == "hi\n"
+    # ...and an absolute path outside it is still refused.
+    r = rf_run(rf, ["spawn-open", "-", str(out / "f"), "w"], flags,
+               cwd=hole)
+    assert r.line == "errno=13 EACCES", r
+    # A relative read under plain --fs-readonly is no write: allowed.
+    r = rf_run(rf, ["spawn-open", str(out), "f", "r"], RO, cwd=hole)
+    assert r.out == "hi\nok exit=0\n", r
+
+
+def test_addopen_relative_read_outside_root_refused(rf, hole_and_outside):
+    hole, out = hole_and_outside
+    r = rf_run(rf, ["spawn-open", str(out), "f", "r"],
+               [f"--fs-readonly={hole}", "--trace"], cwd=hole)
+    assert r.rc == 1 and r.line == "errno=13 EACCES", r
+    assert "secret" not in r.out, r
+    assert trace_lines(r.err) == [
+        "[hermetic] blocked posix_spawn_file_actions_addopen path=f "
+        "reason=fs-root"], r
+
+
+def test_addopen_relative_read_root_control(rf, hole_and_outside):
+    hole, out = hole_and_outside
+    (hole / "f").write_text("inside\n")
+    # No policy: the relative read follows the chdir action outside.
+    r = rf_run(rf, ["spawn-open", str(out), "f", "r"], [], cwd=hole)
+    assert r.out == "secret\nok exit=0\n", r
+    # Under the root an absolute path inside it is still readable.
+    r = rf_run(rf, ["spawn-open", str(out), str(hole / "f"), "r"],
+               [f"--fs-readonly={hole}"], cwd=hole)
+    assert r.out == "inside\nok exit=0\n", r
