@@ -6,6 +6,8 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <resolv.h>
@@ -467,12 +469,43 @@ HM_EXPORT int __connect(int fd, const struct sockaddr *addr, socklen_t len)
 }
 
 /*
- * Only AF_INET/AF_INET6 binds (and AF_UNSPEC, which an IPv4 socket
- * takes as INADDR_ANY) go to the core. AF_UNIX binds stay allowed:
- * local IPC. Note: a pathname AF_UNIX bind creates a file, so it is a
- * file-system mutation that fs_readonly should govern; it is left
- * allowed for now. Other families are allowed unless the policy is
- * invalid (their sockets are refused at socket() already).
+ * A pathname AF_UNIX bind (sun_path[0] != '\0') creates a socket file:
+ * under fs_readonly it is judged as an open(O_WRONLY|O_CREAT|O_EXCL) of
+ * that path (hm_fs_check_open), so it works inside --allow-write holes
+ * and is refused elsewhere. @ss is our copy of the address (@len bytes);
+ * the path is the bytes of sun_path up to the first NUL, as the kernel
+ * reads it. Abstract and autobind addresses create nothing. Runs with
+ * hm_inside raised; reports a refusal.
+ */
+static enum hm_reason unix_bind_check(const struct sockaddr_storage *ss,
+				      socklen_t len)
+{
+	const struct sockaddr_un *un = (const struct sockaddr_un *)ss;
+	size_t off = offsetof(struct sockaddr_un, sun_path), n;
+	char shown[sizeof(un->sun_path) + 1], path[PATH_MAX];
+	enum hm_reason r;
+
+	if (!(hm_shim_flags() & (HM_F_FS_READONLY | HM_F_INVALID)) ||
+	    len <= off || un->sun_path[0] == '\0')
+		return HM_R_NONE;
+	n = len - off;
+	if (n > sizeof(un->sun_path))
+		n = sizeof(un->sun_path);
+	memcpy(shown, un->sun_path, n);
+	shown[n] = '\0';
+	memcpy(path, shown, strlen(shown) + 1);
+	r = hm_fs_check_open(path, O_WRONLY | O_CREAT | O_EXCL);
+	if (r != HM_R_NONE)
+		hm_shim_report("bind", "path", shown, r);
+	return r;
+}
+
+/*
+ * AF_INET/AF_INET6 binds (and AF_UNSPEC, which an IPv4 socket takes as
+ * INADDR_ANY) go to the core under block_network. AF_UNIX binds are
+ * local IPC, but a pathname one is a file creation (unix_bind_check).
+ * Other families are allowed unless the policy is invalid (their
+ * sockets are refused at socket() already).
  */
 static int net_bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
@@ -490,7 +523,14 @@ static int net_bind(int fd, const struct sockaddr *addr, socklen_t len)
 	hm_inside++;
 	switch (ss.ss_family) {
 	case AF_UNIX:
-		break;
+		r = unix_bind_check(&ss, len);
+		hm_inside--;
+		if (r != HM_R_NONE) {
+			errno = EACCES;
+			return -1;
+		}
+		errno = saved;
+		return HM_REAL(bind)(fd, (const struct sockaddr *)&ss, len);
 	case AF_UNSPEC:
 		alt = ss;
 		alt.ss_family = AF_INET;
@@ -498,6 +538,8 @@ static int net_bind(int fd, const struct sockaddr *addr, socklen_t len)
 		/* fall through */
 	case AF_INET:
 	case AF_INET6:
+		if (!(hm_shim_flags() & NET_GATE))
+			break;
 		rq.sa = sa;
 		rq.salen = len;
 		r = hm_shim_check(&rq);
@@ -520,9 +562,11 @@ static int net_bind(int fd, const struct sockaddr *addr, socklen_t len)
 	return HM_REAL(bind)(fd, (const struct sockaddr *)&ss, len);
 }
 
+/* bind also leaves the fast path under fs_readonly (unix_bind_check). */
 HM_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
-	if (!hm_shim_enter() || !(hm_shim_flags() & NET_GATE))
+	if (!hm_shim_enter() ||
+	    !(hm_shim_flags() & (NET_GATE | HM_F_FS_READONLY)))
 		return HM_REAL(bind)(fd, addr, len);
 	return net_bind(fd, addr, len);
 }

@@ -15,6 +15,7 @@ is compiled with gcc into a temporary directory once per session.
 import os
 import shutil
 import subprocess
+import tempfile
 
 import pytest
 
@@ -81,6 +82,7 @@ RF_SOURCE = r"""/*
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,6 +232,25 @@ int main(int argc, char **argv)
 			printf(" %s", we.we_wordv[k]);
 		printf("\n");
 		wordfree(&we);
+		return 0;
+	}
+	if (!strcmp(op, "bind-unix") || !strcmp(op, "bind-abstract")) {
+		/* bind-unix PATH | bind-abstract NAME (SOCK_STREAM) */
+		struct sockaddr_un un = {.sun_family = AF_UNIX};
+		int abstract = op[5] == 'a';
+		size_t n = strlen(argv[0]);
+		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+		if (fd < 0)
+			return fail();
+		if (n + abstract >= sizeof(un.sun_path))
+			return 2;
+		memcpy(un.sun_path + abstract, argv[0], n);
+		if (bind(fd, (struct sockaddr *)&un,
+			 (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+				     abstract + n + !abstract)) < 0)
+			return fail();
+		printf("ok\n");
 		return 0;
 	}
 	if (!strcmp(op, "spawn-open")) {
@@ -628,3 +649,58 @@ def test_addopen_relative_read_root_control(rf, hole_and_outside):
     r = rf_run(rf, ["spawn-open", str(out), str(hole / "f"), "r"],
                [f"--fs-readonly={hole}"], cwd=hole)
     assert r.out == "inside\nok exit=0\n", r
+
+
+# --- 4. a pathname AF_UNIX bind creates a file --------------------------------
+
+@pytest.fixture
+def sockdir():
+    """A short directory for socket paths (sun_path holds 108 bytes)."""
+    d = tempfile.mkdtemp(prefix="hm-rf-", dir="/tmp")
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def test_unix_bind_refused_readonly(rf, sockdir):
+    path = os.path.join(sockdir, "s")
+    r = rf_run(rf, ["bind-unix", path], RO + ["--trace"])
+    assert r.rc == 1 and r.line == "errno=13 EACCES", r
+    assert not os.path.exists(path), r
+    assert trace_lines(r.err) == [
+        f"[hermetic] blocked bind path={path} reason=fs-readonly"], r
+
+
+def test_unix_bind_relative_refused_readonly(rf, sockdir):
+    r = rf_run(rf, ["bind-unix", "s"], RO, cwd=sockdir)
+    assert r.rc == 1 and r.line == "errno=13 EACCES", r
+    assert os.listdir(sockdir) == [], r
+
+
+def test_unix_bind_control(rf, sockdir):
+    path = os.path.join(sockdir, "s")
+    for flags in (None, [], ["--no-network"]):
+        r = rf_run(rf, ["bind-unix", path], flags)
+        assert r.rc == 0 and r.line == "ok", r
+        assert os.path.exists(path), r
+        os.unlink(path)
+
+
+def test_unix_bind_in_writable_hole(rf, sockdir):
+    hole = os.path.join(sockdir, "hole")
+    os.mkdir(hole)
+    r = rf_run(rf, ["bind-unix", os.path.join(hole, "s")],
+               RO + ["--allow-write", hole])
+    assert r.rc == 0 and r.line == "ok", r
+    assert os.path.exists(os.path.join(hole, "s"))
+    # ...but not next to it.
+    r = rf_run(rf, ["bind-unix", os.path.join(sockdir, "s")],
+               RO + ["--allow-write", hole])
+    assert r.line == "errno=13 EACCES", r
+    assert not os.path.exists(os.path.join(sockdir, "s"))
+
+
+def test_unix_bind_abstract_allowed(rf):
+    """An abstract address creates no file: still allowed."""
+    name = f"hm-rf-{os.getpid()}"
+    r = rf_run(rf, ["bind-abstract", name], RO + ["--no-network"])
+    assert r.rc == 0 and r.line == "ok", r
