@@ -3,7 +3,10 @@
  * mutations are checked against fs_readonly (and its writable holes),
  * reads against fs_root. The kernel canonicalises every path (O_PATH plus
  * /proc/self/fd) and every checked open is re-checked on the descriptor it
- * produced, which closes the symlink race for reads.
+ * produced, which closes the symlink race for reads. A write-intent open
+ * is performed on the very object (or parent directory) that was checked
+ * (anchored_open), so a symlink swapped in meanwhile cannot make O_TRUNC
+ * or O_CREAT act outside a writable hole before that re-check.
  *
  * Trace api names: "open" (open, open64, __open_2, __open64_2, __open,
  * __open64), "openat" (openat, openat64, __openat_2, __openat64_2), "creat"
@@ -21,7 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -69,6 +74,23 @@ enum {
 	RES_REFUSE,
 	/* the kernel could not resolve it: use the lexical path */
 	RES_FAIL,
+};
+
+/*
+ * What resolve() looked at, kept open for a write-intent open so that the
+ * open lands on the object that was checked (anchored_open): @fd is an
+ * O_PATH descriptor of the object itself (@obj set) or of its parent
+ * directory, where @last names it (a pointer into the caller's path, with
+ * any trailing slashes; @dangling: it is a dangling symlink); -1 when
+ * resolution failed, and then @err is the kernel's errno, or 0 when only
+ * our introspection (/proc) failed.
+ */
+struct keep {
+	int fd;
+	int obj;
+	int dangling;
+	const char *last;
+	int err;
 };
 
 /* The real open-family entry points, dispatched by call_open(). */
@@ -177,9 +199,11 @@ static int is_dot_name(const char *s, size_t n)
  * read the descriptor's name back; for a path that does not exist yet,
  * do the same for its parent and append the final component. @p is our
  * own copy; it is modified temporarily and restored. *@is_chr is set when
- * the target exists and is a character device.
+ * the target exists and is a character device. With @keep, the O_PATH
+ * descriptor is handed back instead of closed (see struct keep).
  */
-static int resolve(int dirfd, char *p, int follow, char *out, int *is_chr)
+static int resolve(int dirfd, char *p, int follow, char *out, int *is_chr,
+		   struct keep *keep)
 {
 	struct stat st;
 	char *end, *slash, *last, save;
@@ -187,6 +211,13 @@ static int resolve(int dirfd, char *p, int follow, char *out, int *is_chr)
 	int fd, rc, state;
 
 	*is_chr = 0;
+	if (keep) {
+		keep->fd = -1;
+		keep->obj = 0;
+		keep->dangling = 0;
+		keep->last = NULL;
+		keep->err = 0;
+	}
 	plen = strlen(p);
 	end = p + plen;
 	while (end > p + 1 && end[-1] == '/')
@@ -204,9 +235,16 @@ static int resolve(int dirfd, char *p, int follow, char *out, int *is_chr)
 		rc = fd_path(fd, out);
 		if (rc > 0 && fstat(fd, &st) == 0 && S_ISCHR(st.st_mode))
 			*is_chr = 1;
-		close(fd);
+		if (keep && rc > 0) {
+			keep->fd = fd;
+			keep->obj = 1;
+		} else {
+			close(fd);
+		}
 		return rc > 0 ? RES_OK : RES_FAIL;
 	}
+	if (keep)
+		keep->err = errno;
 	if (errno == ENOTDIR)
 		return RES_MISSING;
 	if (errno != ENOENT || lastlen == 0)
@@ -227,9 +265,14 @@ static int resolve(int dirfd, char *p, int follow, char *out, int *is_chr)
 		    HM_REAL(openat)(dirfd, p, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		*slash = '/';
 	}
-	if (fd < 0)
+	if (fd < 0) {
+		if (keep)
+			keep->err = errno;
 		return (errno == ENOENT || errno == ENOTDIR) ? RES_MISSING
 							     : RES_FAIL;
+	}
+	if (keep)
+		keep->err = 0;
 	rc = fd_path(fd, out);
 	save = *end;
 	*end = '\0';
@@ -242,10 +285,17 @@ static int resolve(int dirfd, char *p, int follow, char *out, int *is_chr)
 		if (S_ISCHR(st.st_mode))
 			*is_chr = 1;
 	}
-	close(fd);
 	if (rc <= 0 || out[0] != '/' || (size_t)rc + 1 + lastlen >= PATH_MAX) {
+		close(fd);
 		*end = save;
 		return RES_FAIL;
+	}
+	if (keep) {
+		keep->fd = fd;
+		keep->last = last;
+		keep->dangling = state == RES_DANGLING;
+	} else {
+		close(fd);
 	}
 	if (rc > 1)
 		out[rc++] = '/';
@@ -301,7 +351,9 @@ static enum hm_reason ask(enum hm_op op, const char *canon, int oflags,
 }
 
 /*
- * Check @op on the path @p (our copy) relative to @dirfd. For HM_OP_OPEN,
+ * check_path_at: check @op on the path @p (our copy) relative to @dirfd,
+ * keeping what resolve() opened in @keep (may be NULL; see
+ * check_path_keep, which closes it on a denial). For HM_OP_OPEN,
  * @oflags are the open(2) flags; @post says the caller re-checks the
  * descriptor it gets (open, fopen, opendir). Caller holds hm_inside.
  *
@@ -313,18 +365,20 @@ static enum hm_reason ask(enum hm_op op, const char *canon, int oflags,
  * When the kernel cannot resolve the path (a parent directory is missing
  * or unsearchable, a loop, a name too long) the real call will fail the
  * same way, so the lexical path is checked instead and the call may run
- * to collect the kernel's errno. That never turns a failed resolution
+ * to collect the kernel's errno (an anchored write open returns the errno
+ * resolve() got instead). That never turns a failed resolution
  * into an allowed write: the lexical path of a write must itself lie in a
  * writable hole, and a "/hole/link/../x" whose kernel walk escapes the
  * hole needs that walk to succeed, which would have given RES_OK.
  */
-static enum hm_reason check_path(int dirfd, char *p, enum hm_op op, int oflags,
-				 int follow, int post)
+static enum hm_reason check_path_at(int dirfd, char *p, enum hm_op op,
+				    int oflags, int follow, int post,
+				    struct keep *keep)
 {
 	char canon[PATH_MAX];
 	int is_chr = 0;
 	int write = op == HM_OP_MUTATE || hm_open_flags_write(oflags);
-	int state = resolve(dirfd, p, follow, canon, &is_chr);
+	int state = resolve(dirfd, p, follow, canon, &is_chr, keep);
 
 	if (post && !write &&
 	    (state == RES_NEW || state == RES_MISSING || state == RES_DANGLING))
@@ -351,6 +405,27 @@ static enum hm_reason check_path(int dirfd, char *p, enum hm_op op, int oflags,
 		break;
 	}
 	return ask(op, canon, oflags, is_chr);
+}
+
+/* check_path_at; closes what it kept in @keep when it denies. */
+static enum hm_reason check_path_keep(int dirfd, char *p, enum hm_op op,
+				      int oflags, int follow, int post,
+				      struct keep *keep)
+{
+	enum hm_reason r =
+	    check_path_at(dirfd, p, op, oflags, follow, post, keep);
+
+	if (r != HM_R_NONE && keep && keep->fd >= 0) {
+		close(keep->fd);
+		keep->fd = -1;
+	}
+	return r;
+}
+
+static enum hm_reason check_path(int dirfd, char *p, enum hm_op op, int oflags,
+				 int follow, int post)
+{
+	return check_path_keep(dirfd, p, op, oflags, follow, post, NULL);
 }
 
 /*
@@ -609,24 +684,150 @@ static FILE *post_check_file(const char *api, const char *shown, FILE *fp,
 	return fp;
 }
 
+/* Every flag open(2) knows (the kernel's VALID_OPEN_FLAGS). */
+#define OPEN_FLAGS_VALID                                                       \
+	(O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND |        \
+	 O_NONBLOCK | O_DSYNC | O_ASYNC | O_DIRECT | O_LARGEFILE |             \
+	 O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC | O_SYNC | O_PATH |  \
+	 O_TMPFILE)
+/* The flags O_PATH keeps (the kernel's O_PATH_FLAGS). */
+#define OPEN_FLAGS_PATH (O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC)
+
+/* Outcome of anchored_open() besides a descriptor. */
+enum { ANCHOR_ESCAPE = -2, ANCHOR_LEGACY = -3 };
+
+/*
+ * openat2(@dirfd, @name, @flags, @mode) confined beneath @dirfd. open(2)
+ * drops unknown flags and mode bits where openat2 refuses them with
+ * EINVAL, so they are cleaned the way the kernel's build_open_how() does
+ * for open(2). Returns the descriptor, -1 with errno (ENOSYS: no openat2
+ * here), or ANCHOR_ESCAPE when the name now leads out of @dirfd.
+ */
+static int openat2_beneath(int dirfd, const char *name, int flags, mode_t mode)
+{
+	struct open_how how = {0};
+	long fd;
+
+	flags &= OPEN_FLAGS_VALID;
+	if (flags & O_PATH)
+		flags &= OPEN_FLAGS_PATH;
+	how.flags = (unsigned int)flags;
+	if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE)
+		how.mode = mode & 07777;
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+	fd = syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
+	if (fd < 0 && errno == EXDEV)
+		return ANCHOR_ESCAPE;
+	return (int)fd;
+}
+
+/*
+ * The open itself, for a write-intent open that was allowed: it must land
+ * on what check_path_keep() judged, not on whatever the caller's path
+ * names by now (a component swapped for a symlink in between would
+ * otherwise let O_CREAT or O_TRUNC act outside a writable hole before the
+ * post-check could close the descriptor).
+ *  - An existing object (@keep->obj): re-opened through its O_PATH
+ *    descriptor's /proc/self/fd link, which names that very inode.
+ *  - A new name: openat2 of @keep->last beneath the checked parent
+ *    directory (RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS); where the
+ *    kernel lacks openat2 (ENOSYS), openat with O_NOFOLLOW, which cannot
+ *    leave the directory either.
+ *  - A dangling symlink, or a path the kernel could not resolve: the
+ *    kernel's answer at check time (ENOENT, ENOTDIR, ELOOP, ...).
+ * Returns the descriptor; -1 with errno set; ANCHOR_ESCAPE (deny); or
+ * ANCHOR_LEGACY when nothing was kept (no /proc, a fortified entry point
+ * given O_CREAT): the caller then opens its path as before. Consumes
+ * @keep->fd. Caller holds hm_inside.
+ */
+static int anchored_open(enum open_kind k, struct keep *keep, int flags,
+			 mode_t mode)
+{
+	char proc[32] = "/proc/self/fd/";
+	struct stat st;
+	int fd, e;
+
+	if (keep->fd < 0) {
+		if (keep->err == 0)
+			return ANCHOR_LEGACY;
+		errno = keep->err;
+		return -1;
+	}
+	/* glibc's __open_2 family aborts on O_CREAT: let it. */
+	if ((k == K_OPEN_2 || k == K_OPEN64_2 || k == K_OPENAT_2 ||
+	     k == K_OPENAT64_2) &&
+	    needs_mode(flags)) {
+		close(keep->fd);
+		return ANCHOR_LEGACY;
+	}
+	if (keep->obj) {
+		if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL)) {
+			fd = -1;
+			e = EEXIST;
+		} else if ((flags & O_NOFOLLOW) && fstat(keep->fd, &st) == 0 &&
+			   S_ISLNK(st.st_mode)) {
+			fd = -1;
+			e = ELOOP;
+		} else {
+			*put_uint(proc + 14, (unsigned int)keep->fd) = '\0';
+			fd = HM_REAL(openat)(AT_FDCWD, proc,
+					     flags & ~(O_CREAT | O_NOFOLLOW),
+					     mode);
+			e = errno;
+		}
+	} else if (keep->dangling) {
+		fd = -1;
+		e = ENOENT;
+	} else {
+		fd = openat2_beneath(keep->fd, keep->last, flags, mode);
+		if (fd == -1 && errno == ENOSYS)
+			fd = HM_REAL(openat)(keep->fd, keep->last,
+					     flags | O_NOFOLLOW, mode);
+		e = errno;
+	}
+	close(keep->fd);
+	keep->fd = -1;
+	errno = e;
+	return fd;
+}
+
 static int open_slow(const char *api, enum open_kind k, int dirfd,
 		     const char *path, int flags, mode_t mode)
 {
 	char buf[PATH_MAX];
+	struct keep keep = {.fd = -1};
 	int saved = errno;
-	int fd, held;
+	int fd, held, write, e;
 	enum hm_reason r;
 
 	if (hm_shim_copy_str(path, buf, PATH_MAX) < 0)
 		return -1;
+	write = hm_open_flags_write(flags);
 	hm_inside++;
 	held = held_reopen(buf, flags);
-	r = held ? HM_R_NONE
-		 : check_path(dirfd, buf, HM_OP_OPEN, flags,
-			      open_follows(flags), 1);
+	r = held
+		? HM_R_NONE
+		: check_path_keep(dirfd, buf, HM_OP_OPEN, flags,
+				  open_follows(flags), 1, write ? &keep : NULL);
 	hm_inside--;
 	if (r != HM_R_NONE)
 		return deny(api, buf, r);
+	if (write && !held) {
+		hm_inside++;
+		fd = anchored_open(k, &keep, flags, mode);
+		e = errno;
+		hm_inside--;
+		if (fd == ANCHOR_ESCAPE)
+			return deny(api, buf, own_reason(1));
+		if (fd != ANCHOR_LEGACY) {
+			if (fd < 0) {
+				errno = e;
+				return -1;
+			}
+			errno = saved;
+			return post_check_fd(api, buf, fd, flags);
+		}
+	}
 	errno = saved;
 	fd = call_open(k, dirfd, buf, flags, mode);
 	if (fd < 0 || held)

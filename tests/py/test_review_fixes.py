@@ -6,7 +6,9 @@ shim (each with a negative test and a positive control next to it):
    runs /bin/sh with environ);
 2. optional wrappers returned ENOSYS before init resolved the real table;
 3. posix_spawn_file_actions_addopen with a relative path;
-4. a pathname AF_UNIX bind() creates a file under --fs-readonly.
+4. a pathname AF_UNIX bind() creates a file under --fs-readonly;
+5. a symlink swapped in between the check and a write-intent open let
+   O_TRUNC/O_CREAT act outside an --allow-write hole.
 
 The generic probe lacks these entry points, so a small C helper (RF_SOURCE)
 is compiled with gcc into a temporary directory once per session.
@@ -81,7 +83,9 @@ RF_SOURCE = r"""/*
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -105,6 +109,17 @@ extern int __libc_system(const char *cmd);
 extern int lchmod(const char *path, mode_t mode);
 
 extern char **environ;
+
+static char race_x[4096], race_b[4096];
+static atomic_int race_stop;
+
+static void *race_swapper(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&race_stop))
+		renameat2(AT_FDCWD, race_x, AT_FDCWD, race_b, RENAME_EXCHANGE);
+	return NULL;
+}
 
 static int fail(void)
 {
@@ -253,6 +268,61 @@ int main(int argc, char **argv)
 		printf("ok\n");
 		return 0;
 	}
+	if (!strcmp(op, "race")) {
+		/*
+		 * race HOLE OUTDIR N trunc|creat: HOLE/x (a directory holding
+		 * "victim") and HOLE/b (a symlink to OUTDIR) are swapped by a
+		 * thread with RENAME_EXCHANGE while this one opens
+		 * HOLE/x/victim O_WRONLY|O_TRUNC (or HOLE/x/new<i> O_CREAT)
+		 * N times.
+		 */
+		char v[4096];
+		pthread_t t;
+		int n = atoi(argv[2]), creat = argv[3][0] == 'c';
+		int ok = 0, denied = 0, other = 0, fd;
+
+		snprintf(race_x, sizeof(race_x), "%s/x", argv[0]);
+		snprintf(race_b, sizeof(race_b), "%s/b", argv[0]);
+		snprintf(v, sizeof(v), "%s/x/victim", argv[0]);
+		if (mkdir(race_x, 0755) < 0 ||
+		    (fd = open(v, O_WRONLY | O_CREAT, 0644)) < 0 ||
+		    symlink(argv[1], race_b) < 0)
+			return fail();
+		close(fd);
+		pthread_create(&t, NULL, race_swapper, NULL);
+		for (int k = 0; k < n; k++) {
+			if (creat)
+				snprintf(v, sizeof(v), "%s/x/new%d", argv[0], k);
+			fd = creat ? open(v, O_WRONLY | O_CREAT, 0644)
+				   : open(v, O_WRONLY | O_TRUNC);
+			if (fd >= 0) {
+				ok++;
+				close(fd);
+			} else if (errno == EACCES) {
+				denied++;
+			} else {
+				other++;
+			}
+		}
+		atomic_store(&race_stop, 1);
+		pthread_join(t, NULL);
+		printf("ok allowed=%d denied=%d other=%d\n", ok, denied, other);
+		return 0;
+	}
+	if (!strcmp(op, "reopen-deleted")) {
+		/* open PATH read-only, unlink it, reopen /proc/self/fd/N w */
+		char proc[64];
+		int fd = open(argv[0], O_RDONLY), w;
+
+		if (fd < 0 || unlink(argv[0]) < 0)
+			return fail();
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		w = open(proc, O_WRONLY | O_TRUNC);
+		if (w < 0)
+			return fail();
+		printf("ok %s\n", write(w, "x", 1) == 1 ? "wrote" : "nowrite");
+		return 0;
+	}
 	if (!strcmp(op, "spawn-open")) {
 		/* spawn-open DIR|- PATH w|r: addchdir_np(DIR), addopen(PATH) */
 		posix_spawn_file_actions_t fa;
@@ -294,8 +364,8 @@ def rf(tmp_path_factory):
         pytest.fail("gcc is needed to build the test helper")
     d = tmp_path_factory.mktemp("rf")
     (d / "rf.c").write_text(RF_SOURCE)
-    subprocess.run([gcc, "-O0", "-w", "-o", str(d / "rf"), str(d / "rf.c")],
-                   check=True)
+    subprocess.run([gcc, "-O0", "-w", "-pthread", "-o", str(d / "rf"),
+                    str(d / "rf.c")], check=True)
     return str(d / "rf")
 
 
@@ -704,3 +774,147 @@ def test_unix_bind_abstract_allowed(rf):
     name = f"hm-rf-{os.getpid()}"
     r = rf_run(rf, ["bind-abstract", name], RO + ["--no-network"])
     assert r.rc == 0 and r.line == "ok", r
+
+
+# --- 5. symlink race on write opens into an --allow-write hole ---------------
+
+RACE_ROUNDS = "20000"
+
+
+@pytest.fixture
+def race_dirs(workdir):
+    """workdir/hole (the writable hole) and workdir/out/victim
+    ("secret\n"), the file a swapped symlink points at."""
+    hole, out = workdir / "hole", workdir / "out"
+    hole.mkdir()
+    out.mkdir()
+    (out / "victim").write_text("secret\n")
+    return hole, out
+
+
+def _race_counts(r):
+    assert r.rc == 0 and r.line.startswith("ok "), r
+    return {k: int(v) for k, v in
+            (f.split("=") for f in r.line.split()[1:])}
+
+
+@pytest.mark.parametrize("mode", ["trunc", "creat"])
+def test_write_open_race_stays_in_hole(rf, race_dirs, mode):
+    """Before the fix, the open after the check followed the swapped-in
+    symlink: O_TRUNC emptied out/victim (O_CREAT made files in out/)
+    before the post-check closed the descriptor."""
+    hole, out = race_dirs
+    r = rf_run(rf, ["race", str(hole), str(out), RACE_ROUNDS, mode],
+               RO + ["--allow-write", str(hole)])
+    counts = _race_counts(r)
+    assert (out / "victim").read_text() == "secret\n", r
+    assert sorted(os.listdir(out)) == ["victim"], r
+    # Both sides of the race were exercised: opens inside the hole went
+    # through, opens through the symlink were refused.
+    assert counts["allowed"] > 0 and counts["denied"] > 0, r
+    assert counts["other"] == 0, r
+
+
+def test_write_open_race_control(rf, race_dirs):
+    """Without a policy the same program does write outside (the race
+    setup really reaches out/victim)."""
+    hole, out = race_dirs
+    r = rf_run(rf, ["race", str(hole), str(out), "2000", "trunc"], [])
+    counts = _race_counts(r)
+    assert counts["allowed"] == 2000, r
+    assert (out / "victim").read_text() == "", r
+
+
+def _hole_tree(root):
+    """root/hole with f ("data\n"), d/ (a directory), sub/f2, link_in ->
+    f, link_abs -> <hole>/f, dangling -> nowhere."""
+    hole = root / "hole"
+    hole.mkdir(parents=True)
+    (hole / "f").write_text("data\n")
+    (hole / "d").mkdir()
+    (hole / "sub").mkdir()
+    (hole / "sub" / "f2").write_text("two\n")
+    os.symlink("f", hole / "link_in")
+    os.symlink(str(hole / "f"), hole / "link_abs")
+    os.symlink("nowhere", hole / "dangling")
+    return hole
+
+
+# (probe op, path relative to the hole, mode): results must be the same
+# with and without the policy (errno parity of the anchored open).
+HOLE_OPENS = [
+    ("open", "f", m) for m in ("w", "a", "rw", "creat", "trunc", "rdtrunc")
+] + [
+    ("open", "new", m) for m in ("w", "a", "creat", "trunc")
+] + [
+    ("open", "link_in", "w"), ("open", "link_in", "creat"),
+    ("open", "link_in", "trunc"), ("open", "link_abs", "w"),
+    ("open", "link_abs", "trunc"), ("open", "dangling", "trunc"),
+    ("open", "dangling", "rw"), ("open", "d", "w"), ("open", "d", "rw"),
+    ("open", "d", "tmpfile"), ("open", "d/.", "tmpfile"),
+    ("open", "new/", "w"), ("open", "f/", "w"), ("open", "missing/x", "w"),
+    ("open", "f/x", "w"), ("open", "sub/../f", "w"),
+    ("open", "sub/f2", "trunc"), ("open64", "sub/new", "w"),
+    ("openat", "sub/f2", "a"), ("openat", "sub/new", "creat"),
+    ("openat", "f", "creat"), ("creat", "sub/f2", None),
+    ("creat", "new", None),
+]
+
+
+@pytest.mark.parametrize("op,rel,mode", HOLE_OPENS,
+                         ids=lambda v: str(v).replace("/", "|"))
+def test_write_open_in_hole_parity(op, rel, mode, workdir):
+    """Write opens inside a hole behave exactly as without hermetic."""
+    results = []
+    for name, flags in (("bare", None), ("ro", RO)):
+        hole = _hole_tree(workdir / name)
+        argv = [op, str(hole / rel)] + ([mode] if mode else [])
+        if flags is not None:
+            flags = flags + ["--allow-write", str(hole)]
+        r = rf_probe(argv, flags)
+        results.append((r.line, _tree(hole)))
+    assert results[0] == results[1]
+
+
+def _tree(root):
+    """{relative path: (kind, content)} (modes and times left out)."""
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for n in dirnames + filenames:
+            p = os.path.join(dirpath, n)
+            rel = os.path.relpath(p, root)
+            if os.path.islink(p):
+                out[rel] = ("link",
+                            os.readlink(p).replace(str(root), "<root>"))
+            elif os.path.isdir(p):
+                out[rel] = ("dir", None)
+            else:
+                with open(p, "rb") as f:
+                    out[rel] = ("file", f.read())
+    return out
+
+
+def rf_probe(argv, flags):
+    """The generic probe, bare (flags None) or under hermetic."""
+    if flags is None:
+        return run([PROBE, *argv])
+    return run_hermetic(flags, [PROBE, *argv])
+
+
+def test_write_open_dangling_creat_refused_in_hole(workdir):
+    """O_CREAT through a dangling symlink would create the link's target
+    wherever it points: refused (unchanged behaviour)."""
+    hole = _hole_tree(workdir)
+    r = rf_probe(["open", str(hole / "dangling"), "w"],
+                 RO + ["--allow-write", str(hole)])
+    assert r.line == "errno=EACCES", r
+    r = rf_probe(["open", str(hole / "dangling"), "w"], None)
+    assert r.line == "ok", r
+
+
+def test_reopen_deleted_in_hole(rf, workdir):
+    """/proc/self/fd/N of a deleted file in a hole re-opens for writing."""
+    for flags in (None, RO + ["--allow-write", str(workdir)]):
+        (workdir / "f").write_text("data\n")
+        r = rf_run(rf, ["reopen-deleted", str(workdir / "f")], flags)
+        assert r.line == "ok wrote", r
