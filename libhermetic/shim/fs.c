@@ -722,6 +722,29 @@ static int openat2_beneath(int dirfd, const char *name, int flags, mode_t mode)
 }
 
 /*
+ * A write-intent open of @keep->last beneath the checked parent
+ * directory @keep->fd (not an object of its own): ENOENT for a dangling
+ * symlink (the kernel's answer at check time), else openat2 with
+ * RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS, or, where the kernel lacks
+ * openat2 (ENOSYS), openat with O_NOFOLLOW, which cannot leave the
+ * directory either. Returns as openat2_beneath. Leaves @keep->fd open.
+ */
+static int anchored_new(const struct keep *keep, int flags, mode_t mode)
+{
+	int fd;
+
+	if (keep->dangling) {
+		errno = ENOENT;
+		return -1;
+	}
+	fd = openat2_beneath(keep->fd, keep->last, flags, mode);
+	if (fd == -1 && errno == ENOSYS)
+		fd = HM_REAL(openat)(keep->fd, keep->last, flags | O_NOFOLLOW,
+				     mode);
+	return fd;
+}
+
+/*
  * The open itself, for a write-intent open that was allowed: it must land
  * on what check_path_keep() judged, not on whatever the caller's path
  * names by now (a component swapped for a symlink in between would
@@ -729,12 +752,9 @@ static int openat2_beneath(int dirfd, const char *name, int flags, mode_t mode)
  * post-check could close the descriptor).
  *  - An existing object (@keep->obj): re-opened through its O_PATH
  *    descriptor's /proc/self/fd link, which names that very inode.
- *  - A new name: openat2 of @keep->last beneath the checked parent
- *    directory (RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS); where the
- *    kernel lacks openat2 (ENOSYS), openat with O_NOFOLLOW, which cannot
- *    leave the directory either.
- *  - A dangling symlink, or a path the kernel could not resolve: the
- *    kernel's answer at check time (ENOENT, ENOTDIR, ELOOP, ...).
+ *  - A new name (or a dangling symlink): anchored_new().
+ *  - A path the kernel could not resolve: the kernel's answer at check
+ *    time (ENOENT, ENOTDIR, ELOOP, ...).
  * Returns the descriptor; -1 with errno set; ANCHOR_ESCAPE (deny); or
  * ANCHOR_LEGACY when nothing was kept (no /proc, a fortified entry point
  * given O_CREAT): the caller then opens its path as before. Consumes
@@ -775,14 +795,8 @@ static int anchored_open(enum open_kind k, struct keep *keep, int flags,
 					     mode);
 			e = errno;
 		}
-	} else if (keep->dangling) {
-		fd = -1;
-		e = ENOENT;
 	} else {
-		fd = openat2_beneath(keep->fd, keep->last, flags, mode);
-		if (fd == -1 && errno == ENOSYS)
-			fd = HM_REAL(openat)(keep->fd, keep->last,
-					     flags | O_NOFOLLOW, mode);
+		fd = anchored_new(keep, flags, mode);
 		e = errno;
 	}
 	close(keep->fd);
@@ -1012,12 +1026,105 @@ static FILE *call_fopen(enum fopen_kind k, const char *path, const char *mode,
  * denial leaves @stream open (nothing happened to it yet); a post-check
  * denial closes the re-opened stream, as a failed freopen does.
  */
+/* "/proc/self/fd/<fd>" into @out (32 bytes); returns @out. */
+static const char *proc_fd(char *out, int fd)
+{
+	memcpy(out, "/proc/self/fd/", 14);
+	*put_uint(out + 14, (unsigned int)fd) = '\0';
+	return out;
+}
+
+/*
+ * A failed freopen closes its stream. When the anchored open fails before
+ * the real freopen ran, run it on a directory ("/" through /proc), where
+ * any write mode fails, so glibc closes @stream its own way; then report
+ * @err. Returns NULL.
+ */
+static FILE *freopen_fail(enum fopen_kind k, const char *m, FILE *stream,
+			  int err)
+{
+	char proc[32];
+	int fd =
+	    HM_REAL(openat)(AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	FILE *fp;
+
+	if (fd >= 0) {
+		fp = call_fopen(k, proc_fd(proc, fd), m, stream);
+		if (fp)
+			fclose(fp); /* cannot happen: a directory */
+		close(fd);
+	}
+	errno = err;
+	return NULL;
+}
+
+/*
+ * The write-intent counterpart of anchored_open() for the stream opens:
+ * the real fopen/freopen gets "/proc/self/fd/<n>" of the checked object,
+ * or of the file created beneath the checked parent (then with any 'x'
+ * dropped from the mode @m, our copy: the name is ours already, O_EXCL
+ * was honoured when it was made). Returns the stream (*@done set), NULL
+ * with errno (*@done set), NULL with *@escape set (deny), or NULL with
+ * neither (legacy: open the caller's path). Consumes @keep->fd.
+ */
+static FILE *anchored_fopen(enum fopen_kind k, struct keep *keep, int flags,
+			    char *m, FILE *stream, int *done, int *escape)
+{
+	char proc[32], *w, *c;
+	int fd = -1, e;
+	FILE *fp = NULL;
+
+	*done = 1;
+	*escape = 0;
+	if (keep->fd < 0) {
+		*done = keep->err != 0;
+		if (*done && (k == F_FREOPEN || k == F_FREOPEN64))
+			return freopen_fail(k, m, stream, keep->err);
+		errno = keep->err;
+		return NULL;
+	}
+	hm_inside++;
+	if (!keep->obj) {
+		fd = anchored_new(keep, flags, 0666);
+		if (fd == ANCHOR_ESCAPE)
+			*escape = 1;
+		if (fd < 0) {
+			e = errno;
+			*done = !*escape;
+			if (*done && (k == F_FREOPEN || k == F_FREOPEN64)) {
+				close(keep->fd);
+				keep->fd = -1;
+				hm_inside--;
+				return freopen_fail(k, m, stream, e);
+			}
+			goto out;
+		}
+		for (w = c = m; *c && *c != ','; c++)
+			if (*c != 'x')
+				*w++ = *c;
+		memmove(w, c, strlen(c) + 1);
+	}
+	hm_inside--;
+	fp = call_fopen(k, proc_fd(proc, fd >= 0 ? fd : keep->fd), m, stream);
+	e = errno;
+	hm_inside++;
+	if (fd >= 0)
+		close(fd);
+out:
+	close(keep->fd);
+	keep->fd = -1;
+	hm_inside--;
+	errno = e;
+	return fp;
+}
+
 static FILE *fopen_slow(const char *api, enum fopen_kind k, const char *path,
 			const char *mode, FILE *stream)
 {
 	char buf[PATH_MAX], m[MODE_MAX];
+	struct keep keep = {.fd = -1};
 	int saved = errno;
-	int flags, held = 0, fd;
+	int flags, held = 0, fd, write = 0, done, escape;
 	enum hm_reason r;
 	FILE *fp;
 
@@ -1039,15 +1146,27 @@ static FILE *fopen_slow(const char *api, enum fopen_kind k, const char *path,
 		hm_inside--;
 		return NULL;
 	} else {
+		write = hm_open_flags_write(flags);
 		held = held_reopen(buf, flags);
 		r = held ? HM_R_NONE
-			 : check_path(AT_FDCWD, buf, HM_OP_OPEN, flags,
-				      open_follows(flags), 1);
+			 : check_path_keep(AT_FDCWD, buf, HM_OP_OPEN, flags,
+					   open_follows(flags), 1,
+					   write ? &keep : NULL);
 	}
 	hm_inside--;
 	if (r != HM_R_NONE) {
 		deny(api, buf, r);
 		return NULL;
+	}
+	if (path && write && !held) {
+		errno = saved;
+		fp = anchored_fopen(k, &keep, flags, m, stream, &done, &escape);
+		if (escape) {
+			deny(api, buf, own_reason(1));
+			return NULL;
+		}
+		if (done)
+			return post_check_file(api, buf, fp, flags);
 	}
 	errno = saved;
 	fp = call_fopen(k, path ? buf : NULL, m, stream);

@@ -273,12 +273,14 @@ int main(int argc, char **argv)
 		 * race HOLE OUTDIR N trunc|creat: HOLE/x (a directory holding
 		 * "victim") and HOLE/b (a symlink to OUTDIR) are swapped by a
 		 * thread with RENAME_EXCHANGE while this one opens
-		 * HOLE/x/victim O_WRONLY|O_TRUNC (or HOLE/x/new<i> O_CREAT)
-		 * N times.
+		 * HOLE/x/victim O_WRONLY|O_TRUNC (or HOLE/x/new<i> O_CREAT,
+		 * or fopen(HOLE/x/victim, "w")) N times.
 		 */
 		char v[4096];
 		pthread_t t;
 		int n = atoi(argv[2]), creat = argv[3][0] == 'c';
+		int use_fopen = argv[3][0] == 'f';
+		FILE *fp;
 		int ok = 0, denied = 0, other = 0, fd;
 
 		snprintf(race_x, sizeof(race_x), "%s/x", argv[0]);
@@ -293,8 +295,19 @@ int main(int argc, char **argv)
 		for (int k = 0; k < n; k++) {
 			if (creat)
 				snprintf(v, sizeof(v), "%s/x/new%d", argv[0], k);
-			fd = creat ? open(v, O_WRONLY | O_CREAT, 0644)
-				   : open(v, O_WRONLY | O_TRUNC);
+			if (use_fopen) {
+				fp = fopen(v, "w");
+				fd = fp ? fileno(fp) : -1;
+				if (fp)
+					fclose(fp);
+				if (fd >= 0) {
+					ok++;
+					continue;
+				}
+			} else {
+				fd = creat ? open(v, O_WRONLY | O_CREAT, 0644)
+					   : open(v, O_WRONLY | O_TRUNC);
+			}
 			if (fd >= 0) {
 				ok++;
 				close(fd);
@@ -308,6 +321,17 @@ int main(int argc, char **argv)
 		pthread_join(t, NULL);
 		printf("ok allowed=%d denied=%d other=%d\n", ok, denied, other);
 		return 0;
+	}
+	if (!strcmp(op, "freopen-check")) {
+		/* freopen(PATH, MODE, a /dev/null stream); was it closed? */
+		FILE *f = fopen("/dev/null", "r"), *g;
+		int fd = fileno(f), e;
+
+		g = freopen(argv[0], argv[1], f);
+		e = errno;
+		printf("%s old-fd=%s\n", g ? "ok" : strerrorname_np(e),
+		       fcntl(fd, F_GETFD) >= 0 ? "open" : "closed");
+		return g ? 0 : 1;
 	}
 	if (!strcmp(op, "reopen-deleted")) {
 		/* open PATH read-only, unlink it, reopen /proc/self/fd/N w */
@@ -798,7 +822,7 @@ def _race_counts(r):
             (f.split("=") for f in r.line.split()[1:])}
 
 
-@pytest.mark.parametrize("mode", ["trunc", "creat"])
+@pytest.mark.parametrize("mode", ["trunc", "creat", "fopen"])
 def test_write_open_race_stays_in_hole(rf, race_dirs, mode):
     """Before the fix, the open after the check followed the swapped-in
     symlink: O_TRUNC emptied out/victim (O_CREAT made files in out/)
@@ -858,6 +882,14 @@ HOLE_OPENS = [
     ("openat", "sub/f2", "a"), ("openat", "sub/new", "creat"),
     ("openat", "f", "creat"), ("creat", "sub/f2", None),
     ("creat", "new", None),
+] + [
+    (op, rel, m) for op in ("fopen", "freopen")
+    for rel in ("f", "new", "link_in", "link_abs", "d", "missing/x")
+    for m in ("w", "a", "r+", "wx", "a+")
+] + [
+    ("fopen64", "sub/f2", "w"), ("fopen", "dangling", "r+"),
+    ("fopen", "new/", "w"), ("fopen", "f", "w,ccs=UTF-8"),
+    ("freopen", "dangling", "r+"), ("fopen", "sub/new", "we"),
 ]
 
 
@@ -918,3 +950,20 @@ def test_reopen_deleted_in_hole(rf, workdir):
         (workdir / "f").write_text("data\n")
         r = rf_run(rf, ["reopen-deleted", str(workdir / "f")], flags)
         assert r.line == "ok wrote", r
+
+
+@pytest.mark.parametrize("rel,mode", [("f", "w"), ("new", "wx"),
+                                      ("f", "wx"), ("dangling", "r+"),
+                                      ("missing/x", "w"), ("d", "w")],
+                         ids=lambda v: str(v).replace("/", "|"))
+def test_freopen_in_hole_parity(rf, rel, mode, workdir):
+    """freopen closes its stream when it fails, also when the anchored
+    open fails before the real freopen could run."""
+    results = []
+    for name, flags in (("bare", None), ("ro", RO)):
+        hole = _hole_tree(workdir / name)
+        if flags is not None:
+            flags = flags + ["--allow-write", str(hole)]
+        r = rf_run(rf, ["freopen-check", str(hole / rel), mode], flags)
+        results.append((r.line, _tree(hole)))
+    assert results[0] == results[1]
