@@ -3,7 +3,8 @@
  * system and popen are refused under block_subprocess; otherwise every
  * child gets LD_PRELOAD and a snapshot of the effective policy put back
  * into its environment, and targets the shim cannot follow (static,
- * setuid/setgid, file capabilities) are refused while a guard is active.
+ * setuid/setgid, file capabilities, another architecture or word size)
+ * are refused while a guard is active.
  *
  * Everything on the exec path runs in fork children too, so it is
  * async-signal-safe: system calls, pure helpers and mmap, never malloc.
@@ -502,7 +503,8 @@ static int exec_gate(const char *api, const char *shown, const char *ipath,
 	hm_inside++;
 	if (f & GUARD_FLAGS)
 		kind = inspect_target(ipath, ifd, &opaque);
-	rc = (kind == HM_EXEC_STATIC || kind == HM_EXEC_SETID || opaque)
+	rc = (kind == HM_EXEC_STATIC || kind == HM_EXEC_SETID ||
+	      kind == HM_EXEC_FOREIGN || opaque)
 		 ? 0
 		 : build_env(env, ce);
 	hm_inside--;
@@ -516,6 +518,12 @@ static int exec_gate(const char *api, const char *shown, const char *ipath,
 		hm_shim_msg(named,
 			    " is setuid/setgid or has file capabilities: "
 			    "LD_PRELOAD cannot guard it; use --seal");
+		return deny(api, shown, HM_R_UNGUARDABLE);
+	}
+	if (kind == HM_EXEC_FOREIGN) {
+		hm_shim_msg(named, " is built for another architecture or word "
+				   "size: LD_PRELOAD cannot guard it; use "
+				   "--seal");
 		return deny(api, shown, HM_R_UNGUARDABLE);
 	}
 	if (opaque) {
@@ -609,8 +617,10 @@ static enum hm_reason implicit_shell(const char **why)
 	hm_inside++;
 	if (f & GUARD_FLAGS)
 		kind = inspect_target(SHELL_PATH, -1, &opaque);
-	if (kind == HM_EXEC_STATIC || kind == HM_EXEC_SETID || opaque)
-		*why = " cannot be guarded (static, setuid or unreadable)";
+	if (kind == HM_EXEC_STATIC || kind == HM_EXEC_SETID ||
+	    kind == HM_EXEC_FOREIGN || opaque)
+		*why = " cannot be guarded (static, setuid, foreign or "
+		       "unreadable)";
 	else if (build_env(environ, &ce) < 0)
 		*why = ": cannot build the guarded environment";
 	else if (!(ok = env_is_built(environ, &ce)))
