@@ -365,7 +365,13 @@ static enum hm_reason dest_check(enum hm_op op, struct sockaddr_storage *ss,
 	}
 	if (!(flags & NET_GATE))
 		return HM_R_NONE;
+	/*
+	 * Only an ordinary remote address can need provenance: loopback,
+	 * metadata and multicast verdicts never depend on the name, so the
+	 * ring scan is skipped for them (a loopback connect cycle is hot).
+	 */
 	if ((sa->sa_family == AF_INET || sa->sa_family == AF_INET6) &&
+	    hm_addr_classify(sa, len) == HM_ADDR_OTHER &&
 	    prov_lookup(sa, len, name, sizeof(name)))
 		rq.resolved_name = name;
 	r = hm_shim_check(&rq);
