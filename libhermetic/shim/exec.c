@@ -129,21 +129,6 @@ static char *put_others(char *p, const char *list, const char *seps,
 	}
 }
 
-/* Decimal @v at @p; returns the new end. */
-static char *put_uint(char *p, unsigned int v)
-{
-	char tmp[12];
-	int n = 0;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		*p++ = tmp[--n];
-	return p;
-}
-
 /* The name of descriptor @fd for messages: its path, or "fd:N". */
 static void fd_name(int fd, char *out)
 {
@@ -151,14 +136,15 @@ static void fd_name(int fd, char *out)
 	ssize_t n = -1;
 
 	if (fd >= 0) {
-		*put_uint(proc + 14, (unsigned int)fd) = '\0';
+		*hm_shim_put_uint(proc + 14, (unsigned int)fd) = '\0';
 		n = readlink(proc, out, PATH_MAX - 1);
 	}
 	if (n > 0) {
 		out[n] = '\0';
 		return;
 	}
-	*put_uint(put(out, "fd:"), fd < 0 ? 0 : (unsigned int)fd) = '\0';
+	*hm_shim_put_uint(put(out, "fd:"), fd < 0 ? 0 : (unsigned int)fd) =
+	    '\0';
 }
 
 /*
@@ -198,14 +184,6 @@ static const char *search_path(const char *file, char *out)
 		if (!*e)
 			return NULL;
 	}
-}
-
-/* Deny: trace, then EACCES (set last). */
-static int deny(const char *api, const char *path, enum hm_reason r)
-{
-	hm_shim_report(api, "path", path, r);
-	errno = EACCES;
-	return -1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -454,7 +432,7 @@ static enum hm_exec_kind inspect_target(const char *ipath, int ifd, int *opaque)
 		kind = hm_exec_inspect_fd(ifd);
 		if (kind != HM_EXEC_UNKNOWN)
 			return kind;
-		*put_uint(proc + 14, (unsigned int)ifd) = '\0';
+		*hm_shim_put_uint(proc + 14, (unsigned int)ifd) = '\0';
 		ipath = proc;
 	}
 	if (!ipath)
@@ -493,7 +471,7 @@ static int exec_gate(const char *api, const char *shown, const char *ipath,
 		if (r == HM_R_NONE)
 			r = (f & HM_F_INVALID) ? HM_R_INVALID_POLICY
 					       : HM_R_NO_SUBPROCESS;
-		return deny(api, shown, r);
+		return hm_shim_deny_path(api, shown, r);
 	}
 	if (hm_segment_base_count(&hm_shim.seg) +
 		hm_segment_dyn_count(&hm_shim.seg) ==
@@ -512,36 +490,36 @@ static int exec_gate(const char *api, const char *shown, const char *ipath,
 	if (kind == HM_EXEC_STATIC) {
 		hm_shim_msg(named, " is statically linked: LD_PRELOAD cannot "
 				   "guard it; use --seal");
-		return deny(api, shown, HM_R_UNGUARDABLE);
+		return hm_shim_deny_path(api, shown, HM_R_UNGUARDABLE);
 	}
 	if (kind == HM_EXEC_SETID) {
 		hm_shim_msg(named,
 			    " is setuid/setgid or has file capabilities: "
 			    "LD_PRELOAD cannot guard it; use --seal");
-		return deny(api, shown, HM_R_UNGUARDABLE);
+		return hm_shim_deny_path(api, shown, HM_R_UNGUARDABLE);
 	}
 	if (kind == HM_EXEC_FOREIGN) {
 		hm_shim_msg(named, " is built for another architecture or word "
 				   "size: LD_PRELOAD cannot guard it; use "
 				   "--seal");
-		return deny(api, shown, HM_R_UNGUARDABLE);
+		return hm_shim_deny_path(api, shown, HM_R_UNGUARDABLE);
 	}
 	if (opaque) {
 		hm_shim_msg(named, " cannot be read to inspect it: LD_PRELOAD "
 				   "may not guard it; use --seal");
-		return deny(api, shown, HM_R_UNGUARDABLE);
+		return hm_shim_deny_path(api, shown, HM_R_UNGUARDABLE);
 	}
 	if (rc == -E2BIG) {
 		hm_shim_msg("cannot hand the policy to ", named,
 			    ": too many policy layers");
-		return deny(api, shown, HM_R_UNGUARDABLE);
+		return hm_shim_deny_path(api, shown, HM_R_UNGUARDABLE);
 	}
 	if (rc < 0) {
 		hm_shim_msg("cannot build the environment for ", named,
 			    rc == -ENOENT   ? ": libhermetic.so not found"
 			    : rc == -ENOMEM ? ": out of memory"
 					    : ": the policy cannot be encoded");
-		return deny(api, shown, HM_R_UNGUARDABLE);
+		return hm_shim_deny_path(api, shown, HM_R_UNGUARDABLE);
 	}
 	errno = saved;
 	return 0;

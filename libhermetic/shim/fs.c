@@ -129,21 +129,6 @@ static int fs_active(void)
 	return hm_shim_flags() & FS_FLAGS;
 }
 
-/* Decimal @v appended at @p; returns the new end. */
-static char *put_uint(char *p, unsigned int v)
-{
-	char tmp[12];
-	int n = 0;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		*p++ = tmp[--n];
-	return p;
-}
-
 /*
  * readlink("/proc/<pid>/...") of our own process names the same objects
  * as "/proc/self/..."; rewrite it so the runtime allow-list ("/proc/self")
@@ -156,7 +141,7 @@ static void proc_self_alias(char *path)
 
 	if (strncmp(path, "/proc/", 6) != 0)
 		return;
-	end = put_uint(pid, (unsigned int)getpid());
+	end = hm_shim_put_uint(pid, (unsigned int)getpid());
 	*end = '\0';
 	n = (size_t)(end - pid);
 	if (strncmp(path + 6, pid, n) != 0 ||
@@ -178,7 +163,7 @@ static int fd_path(int fd, char *out)
 
 	if (fd < 0)
 		return -1;
-	*put_uint(proc + 14, (unsigned int)fd) = '\0';
+	*hm_shim_put_uint(proc + 14, (unsigned int)fd) = '\0';
 	n = readlink(proc, out, PATH_MAX);
 	if (n <= 0 || n >= PATH_MAX)
 		return -1;
@@ -498,14 +483,6 @@ static int held_reopen(const char *p, int oflags)
 	return 1;
 }
 
-/* Deny: trace, then EACCES (set last). */
-static int deny(const char *api, const char *path, enum hm_reason r)
-{
-	hm_shim_report(api, "path", path, r);
-	errno = EACCES;
-	return -1;
-}
-
 /*
  * Copy @path into @buf and check @op on it. Returns 0 to forward @buf
  * (errno untouched), or -1 with errno set (EACCES on a denial).
@@ -522,7 +499,7 @@ static int gate_path(const char *api, int dirfd, const char *path,
 	r = check_path(dirfd, buf, op, oflags, follow, post);
 	hm_inside--;
 	if (r != HM_R_NONE)
-		return deny(api, buf, r);
+		return hm_shim_deny_path(api, buf, r);
 	errno = saved;
 	return 0;
 }
@@ -551,7 +528,7 @@ static int gate_fd(const char *api, int fd)
 	r = check_fd(fd, HM_OP_MUTATE, 0, canon);
 	hm_inside--;
 	if (r != HM_R_NONE)
-		return deny(api, canon, r);
+		return hm_shim_deny_path(api, canon, r);
 	errno = saved;
 	return 0;
 }
@@ -656,7 +633,7 @@ static int post_check_fd(const char *api, const char *shown, int fd, int flags)
 		close(fd);
 	hm_inside--;
 	if (r != HM_R_NONE)
-		return deny(api, shown, r);
+		return hm_shim_deny_path(api, shown, r);
 	errno = saved;
 	return fd;
 }
@@ -677,7 +654,7 @@ static FILE *post_check_file(const char *api, const char *shown, FILE *fp,
 		fclose(fp);
 	hm_inside--;
 	if (r != HM_R_NONE) {
-		deny(api, shown, r);
+		hm_shim_deny_path(api, shown, r);
 		return NULL;
 	}
 	errno = saved;
@@ -789,7 +766,8 @@ static int anchored_open(enum open_kind k, struct keep *keep, int flags,
 			fd = -1;
 			e = ELOOP;
 		} else {
-			*put_uint(proc + 14, (unsigned int)keep->fd) = '\0';
+			*hm_shim_put_uint(proc + 14, (unsigned int)keep->fd) =
+			    '\0';
 			fd = HM_REAL(openat)(AT_FDCWD, proc,
 					     flags & ~(O_CREAT | O_NOFOLLOW),
 					     mode);
@@ -825,14 +803,14 @@ static int open_slow(const char *api, enum open_kind k, int dirfd,
 				  open_follows(flags), 1, write ? &keep : NULL);
 	hm_inside--;
 	if (r != HM_R_NONE)
-		return deny(api, buf, r);
+		return hm_shim_deny_path(api, buf, r);
 	if (write && !held) {
 		hm_inside++;
 		fd = anchored_open(k, &keep, flags, mode);
 		e = errno;
 		hm_inside--;
 		if (fd == ANCHOR_ESCAPE)
-			return deny(api, buf, own_reason(1));
+			return hm_shim_deny_path(api, buf, own_reason(1));
 		if (fd != ANCHOR_LEGACY) {
 			if (fd < 0) {
 				errno = e;
@@ -1030,7 +1008,7 @@ static FILE *call_fopen(enum fopen_kind k, const char *path, const char *mode,
 static const char *proc_fd(char *out, int fd)
 {
 	memcpy(out, "/proc/self/fd/", 14);
-	*put_uint(out + 14, (unsigned int)fd) = '\0';
+	*hm_shim_put_uint(out + 14, (unsigned int)fd) = '\0';
 	return out;
 }
 
@@ -1155,14 +1133,14 @@ static FILE *fopen_slow(const char *api, enum fopen_kind k, const char *path,
 	}
 	hm_inside--;
 	if (r != HM_R_NONE) {
-		deny(api, buf, r);
+		hm_shim_deny_path(api, buf, r);
 		return NULL;
 	}
 	if (path && write && !held) {
 		errno = saved;
 		fp = anchored_fopen(k, &keep, flags, m, stream, &done, &escape);
 		if (escape) {
-			deny(api, buf, own_reason(1));
+			hm_shim_deny_path(api, buf, own_reason(1));
 			return NULL;
 		}
 		if (done)
@@ -1237,7 +1215,7 @@ static DIR *opendir_slow(const char *path)
 		closedir(d);
 	hm_inside--;
 	if (r != HM_R_NONE) {
-		deny("opendir", buf, r);
+		hm_shim_deny_path("opendir", buf, r);
 		return NULL;
 	}
 	errno = saved;

@@ -129,6 +129,33 @@ enum hm_reason hm_shim_check(const struct hm_request *rq) HM_HIDDEN;
 void hm_shim_report(const char *api, const char *key, const char *value,
 		    enum hm_reason r) HM_HIDDEN;
 
+/* Append the decimal form of @v at @p; returns the new end. */
+static inline char *hm_shim_put_uint(char *p, unsigned int v)
+{
+	char tmp[12];
+	int n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/*
+ * The usual path-family denial: report (trace) @api with path=@path and
+ * reason @r, then fail with -1 and errno EACCES.
+ */
+static inline int hm_shim_deny_path(const char *api, const char *path,
+				    enum hm_reason r)
+{
+	hm_shim_report(api, "path", path, r);
+	errno = EACCES;
+	return -1;
+}
+
 /* Write one "hermetic: ..." diagnostic line (always, not only under trace). */
 #define hm_shim_msg(...) hm_log_msg(hm_shim.log_fd, __VA_ARGS__, (char *)0)
 
