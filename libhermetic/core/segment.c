@@ -798,14 +798,24 @@ static void write_end(struct hm_dyn_area *d, uint32_t seq)
 }
 
 /* Copy a string and zero the rest of its array (canonical form). */
+/*
+ * Store @src in a slot string of @cap bytes in canonical form (zero from
+ * the NUL to the end). Slot strings are always canonical (the memfd
+ * starts zeroed and only this function writes them), so only the bytes
+ * the old value used past the new one's end need clearing: a push writes
+ * what it uses, not the whole 21.5 KiB entry.
+ */
 static void put_str(char *dst, const char *src, size_t cap)
 {
-	size_t len = 0;
+	size_t len = 0, old = strnlen(dst, cap);
 
 	while (len + 1 < cap && src[len])
 		len++;
 	memcpy(dst, src, len);
-	memset(dst + len, 0, cap - len);
+	if (old >= cap) /* not canonical (never written by us): clear it all */
+		memset(dst + len, 0, cap - len);
+	else if (old > len) /* [old, cap) is zero already */
+		memset(dst + len, 0, old - len);
 }
 
 static void put_entry(struct hm_dyn_entry *e, uint32_t id, uint32_t sealed,
