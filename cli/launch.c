@@ -74,7 +74,13 @@ static int find_near(const char *dir, const char *const *rel, mode_t type,
 		n = snprintf(cand, sizeof(cand), "%s/%s", dir, *rel);
 		if (n < 0 || (size_t)n >= sizeof(cand))
 			continue;
-		if (!realpath(cand, out) || stat(out, &st) != 0)
+		/*
+		 * @dir comes from /proc/self/exe, which the kernel gives
+		 * without symlinks, so a lexical ".." is exact here and saves
+		 * realpath's readlink per component.
+		 */
+		if (hm_path_normalize(NULL, cand, out, PATH_MAX) < 0 ||
+		    stat(out, &st) != 0)
 			continue;
 		if ((st.st_mode & S_IFMT) == type)
 			return 0;
@@ -535,6 +541,21 @@ static int resolve_python_target(const struct hm_cli_options *o,
 	return -1;
 }
 
+/*
+ * Resolve @path in place with realpath (the shim compares the package
+ * directory with kernel-resolved paths, so it must hold no symlink).
+ * Returns 1, or 0 if it cannot be resolved.
+ */
+static int canonical(char path[PATH_MAX])
+{
+	char real[PATH_MAX];
+
+	if (!realpath(path, real))
+		return 0;
+	memcpy(path, real, PATH_MAX);
+	return 1;
+}
+
 int hm_cli_launch(const struct hm_cli_options *o)
 {
 	char exe[PATH_MAX], dir[PATH_MAX], shim[PATH_MAX], pysite[PATH_MAX];
@@ -551,7 +572,8 @@ int hm_cli_launch(const struct hm_cli_options *o)
 		return HM_EXIT_USAGE;
 	}
 	/* The Python bootstrap is optional: a build without Python. */
-	have_pysite = !find_near(dir, pysite_paths, S_IFDIR, pysite);
+	have_pysite =
+	    !find_near(dir, pysite_paths, S_IFDIR, pysite) && canonical(pysite);
 	if (have_pysite && set_pysite(pysite))
 		return HM_EXIT_USAGE;
 	if (set_preload(shim) || set_policy(&o->policy, &flags))

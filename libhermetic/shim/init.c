@@ -217,8 +217,17 @@ static void init_once_fn(void)
 	Dl_info di;
 
 	hm_inside++;
+	/*
+	 * The path children get in LD_PRELOAD. The launcher and the exec
+	 * wrappers always preload an absolute path, which only needs a
+	 * lexical clean-up; realpath() (a readlink per component, on every
+	 * process start) is kept for a relative name.
+	 */
 	if (!dladdr((void *)hm_shim_init, &di) || !di.dli_fname ||
-	    !realpath(di.dli_fname, hm_shim.self_path))
+	    (di.dli_fname[0] == '/'
+		 ? hm_path_normalize(NULL, di.dli_fname, hm_shim.self_path,
+				     sizeof(hm_shim.self_path)) < 0
+		 : !realpath(di.dli_fname, hm_shim.self_path)))
 		hm_shim.self_path[0] = '\0';
 	resolve_all();
 	build_wraps();
