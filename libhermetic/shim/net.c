@@ -15,6 +15,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "shim.h"
 
@@ -301,26 +303,71 @@ static void prov_record_he(const char *name, const struct hostent *he)
 static const char *const door_names[] = {"docker.sock", "podman.sock",
 					 "containerd.sock"};
 
-/* True if @sa is a pathname AF_UNIX address of a privilege door. */
+/* The well-known system paths of those doors (compared by inode). */
+static const char *const door_paths[] = {
+    "/run/docker.sock",
+    "/var/run/docker.sock",
+    "/run/podman/podman.sock",
+    "/run/containerd/containerd.sock",
+    "/var/run/containerd/containerd.sock",
+};
+
+static int is_door_name(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	for (size_t i = 0; i < sizeof(door_names) / sizeof(door_names[0]); i++)
+		if (strcmp(base, door_names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * True if @sa is a pathname AF_UNIX address of a privilege door: by the
+ * name given, by the name the kernel resolves it to (a symlink, or
+ * /proc/self/fd/N of an O_PATH descriptor), or by inode against the
+ * well-known system paths (a hard link under another name).
+ */
 static int unix_is_door(const struct sockaddr *sa, socklen_t len)
 {
 	const struct sockaddr_un *un = (const struct sockaddr_un *)sa;
 	size_t off = offsetof(struct sockaddr_un, sun_path);
-	char path[sizeof(un->sun_path) + 1];
-	const char *base;
-	size_t n;
+	char path[sizeof(un->sun_path) + 1], real[PATH_MAX];
+	char proc[32] = "/proc/self/fd/";
+	struct stat st, ds;
+	ssize_t n;
+	int fd;
 
 	if (len <= off || un->sun_path[0] == '\0')
 		return 0; /* unnamed or abstract */
-	n = len - off;
-	if (n > sizeof(un->sun_path))
-		n = sizeof(un->sun_path);
-	memcpy(path, un->sun_path, n);
+	n = (ssize_t)(len - off);
+	if ((size_t)n > sizeof(un->sun_path))
+		n = (ssize_t)sizeof(un->sun_path);
+	memcpy(path, un->sun_path, (size_t)n);
 	path[n] = '\0';
-	base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	for (size_t i = 0; i < sizeof(door_names) / sizeof(door_names[0]); i++)
-		if (strcmp(base, door_names[i]) == 0)
+	if (is_door_name(path))
+		return 1;
+	fd = HM_REAL(open) ? HM_REAL(open)(path, O_PATH | O_CLOEXEC) : -1;
+	if (fd < 0)
+		return 0; /* nothing there: the connect fails on its own */
+	*hm_shim_put_uint(proc + 14, (unsigned int)fd) = '\0';
+	n = readlink(proc, real, sizeof(real) - 1);
+	if (n > 0) {
+		real[n] = '\0';
+		if (is_door_name(real)) {
+			close(fd);
+			return 1;
+		}
+	}
+	if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+		close(fd);
+		return 0;
+	}
+	close(fd);
+	for (size_t i = 0; i < sizeof(door_paths) / sizeof(door_paths[0]); i++)
+		if (stat(door_paths[i], &ds) == 0 && ds.st_dev == st.st_dev &&
+		    ds.st_ino == st.st_ino)
 			return 1;
 	return 0;
 }

@@ -83,3 +83,47 @@ def test_foreign_word_size_target_refused(tmp_path):
     # kernel may still fail to run this header-only file).
     r = run_hermetic([], [elf])
     assert "another architecture" not in r.err, r
+
+
+DOOR_CLIENT = """
+import os, socket, sys
+path = sys.argv[1]
+if sys.argv[2] == "fd":
+    fd = os.open(path, os.O_PATH)
+    path = f"/proc/self/fd/{fd}"
+s = socket.socket(socket.AF_UNIX)
+try:
+    s.connect(path)
+    print("ok")
+except OSError as e:
+    print("errno", e.errno)
+"""
+
+
+def test_container_door_found_through_symlink_and_fd(tmp_path):
+    import socket
+    door = tmp_path / "docker.sock"
+    other = tmp_path / "other.sock"
+    servers = []
+    for p in (door, other):
+        srv = socket.socket(socket.AF_UNIX)
+        srv.bind(str(p))
+        srv.listen(8)
+        servers.append(srv)
+    (tmp_path / "innocent").symlink_to(door)
+    (tmp_path / "fine").symlink_to(other)
+    try:
+        for how in ("path", "fd"):
+            # -I: no Python layer, the shim alone decides.
+            r = run_hermetic(["--no-subprocess"],
+                             [PYTHON, "-I", "-c", DOOR_CLIENT,
+                              tmp_path / "innocent", how])
+            assert r.line == "errno 13", (how, r)
+            # Positive control: an ordinary socket behind a symlink.
+            r = run_hermetic(["--no-subprocess"],
+                             [PYTHON, "-I", "-c", DOOR_CLIENT,
+                              tmp_path / "fine", how])
+            assert r.line == "ok", (how, r)
+    finally:
+        for srv in servers:
+            srv.close()
