@@ -357,6 +357,42 @@ static void test_nesting(void)
 	CHECK_INT(hm_segment_dyn_count(&s), 0, "push: refused push left none");
 }
 
+/* Resolve @name against every layer of @s. */
+static enum hm_reason check_resolve_name(struct hm_segment *s, const char *name)
+{
+	struct hm_request rq = {.op = HM_OP_RESOLVE, .name = name};
+
+	return hm_segment_check(s, &rq);
+}
+
+/*
+ * A slot reused by a shorter string must not keep the old tail: the
+ * segment clears only the bytes the previous value used.
+ */
+static void test_slot_reuse(void)
+{
+	struct hm_policy a = pol_flags(HM_F_BLOCK_NETWORK);
+	struct hm_policy b = pol_flags(HM_F_BLOCK_NETWORK);
+	struct hm_segment s;
+	uint32_t id;
+
+	CHECK_INT(hm_policy_add_domain(&a, "aaaa.example.com"), 0,
+		  "reuse: long domain");
+	CHECK_INT(hm_policy_add_domain(&b, "aaaa.example.co"), 0,
+		  "reuse: shorter domain");
+	CHECK_INT(hm_segment_create(&s, NULL, 0), 0, "reuse: create");
+	CHECK_INT(hm_segment_push(&s, &a, 0, &id), 0, "reuse: push long");
+	CHECK_INT(check_resolve_name(&s, "x.aaaa.example.com"), HM_R_NONE,
+		  "reuse: long allowed while pushed (control)");
+	CHECK_INT(hm_segment_pop(&s, id), 0, "reuse: pop long");
+	CHECK_INT(hm_segment_push(&s, &b, 0, &id), 0, "reuse: push shorter");
+	CHECK_INT(check_resolve_name(&s, "x.aaaa.example.co"), HM_R_NONE,
+		  "reuse: the shorter domain is what the slot holds");
+	CHECK_INT(check_resolve_name(&s, "x.aaaa.example.com"), HM_R_NO_NETWORK,
+		  "reuse: the old tail is gone");
+	CHECK_INT(hm_segment_pop(&s, id), 0, "reuse: pop shorter");
+}
+
 static void test_order_and_sealed(void)
 {
 	struct hm_policy net = pol_flags(HM_F_BLOCK_NETWORK);
@@ -978,6 +1014,7 @@ int main(void)
 	test_create_errors();
 	test_protections();
 	test_nesting();
+	test_slot_reuse();
 	test_order_and_sealed();
 	test_snapshot();
 	test_counters();
