@@ -88,6 +88,34 @@ def _string_list(name, value):
     return items
 
 
+def _path_list(name, value):
+    """A list of non-empty path str from an iterable of str/PathLike;
+    TypeError for a single str/bytes/PathLike or other types."""
+    if isinstance(value, (str, bytes, bytearray, os.PathLike)):
+        raise TypeError(
+            f"{name} must be an iterable of paths, not a single "
+            f"{type(value).__name__} (did you mean [{value!r}]?)")
+    try:
+        items = list(value)
+    except TypeError:
+        raise TypeError(
+            f"{name} must be an iterable of paths, not "
+            f"{type(value).__name__}") from None
+    paths = []
+    for item in items:
+        if isinstance(item, os.PathLike):
+            item = os.fspath(item)
+        if not isinstance(item, str):
+            raise TypeError(
+                f"{name} entries must be str or os.PathLike, not "
+                f"{type(item).__name__}")
+        if not item or "\0" in item:
+            raise ValueError(f"{name} entries must be non-empty paths "
+                             f"without NUL: {item!r}")
+        paths.append(item)
+    return paths
+
+
 class HermeticBlocker(contextlib.ContextDecorator,
                       contextlib.AbstractAsyncContextManager):
     """A validated policy that can be entered, awaited and used as a decorator.
@@ -96,9 +124,11 @@ class HermeticBlocker(contextlib.ContextDecorator,
     at creation; ``fs_root`` is resolved (realpath) at each entry.
     """
 
-    def __init__(self, *, flags, fs_root, domains, imports, sealed):
+    def __init__(self, *, flags, fs_root, domains, imports, sealed,
+                 writable=()):
         self._flags = flags
         self._fs_root = fs_root
+        self._writable = tuple(writable)
         self._domains = tuple(domains)
         self._imports = tuple(imports)
         self._sealed = sealed
@@ -118,6 +148,8 @@ class HermeticBlocker(contextlib.ContextDecorator,
         parts = [f"{n}=True" for n in names]
         if self._fs_root is not None:
             parts.append(f"fs_root={self._fs_root!r}")
+        if self._writable:
+            parts.append(f"allow_write={list(self._writable)!r}")
         if self._domains:
             parts.append(f"allow_domains={list(self._domains)!r}")
         if self._imports:
@@ -132,7 +164,9 @@ class HermeticBlocker(contextlib.ContextDecorator,
             root = os.path.realpath(self._fs_root)
         if self._imports or self._flags & _native.F_BLOCK_INTERP_MUTATION:
             _guards.reguard(self._flags)
-        return _native.push(self._flags, root, (), self._domains,
+        # Writable holes, like the root, are resolved once per entry.
+        holes = tuple(os.path.realpath(w) for w in self._writable)
+        return _native.push(self._flags, root, holes, self._domains,
                             self._imports, self._sealed)
 
     # --- sync protocol -----------------------------------------------------
@@ -249,6 +283,7 @@ def hermetic_blocker(
     trace=False,
     sealed=False,
     profile=None,
+    allow_write=(),
 ):
     """Build a policy block: a context manager, async context manager and
     decorator (sync and async functions) that enforces the policy while
@@ -281,6 +316,11 @@ def hermetic_blocker(
             raise ValueError("fs_root must not contain NUL")
         if not flags & _native.F_FS_READONLY:
             raise ValueError("fs_root requires fs_readonly=True")
+    writable = _path_list("allow_write", allow_write)
+    if writable and not flags & _native.F_FS_READONLY:
+        raise ValueError("allow_write requires fs_readonly=True")
+    if len(writable) > 8:
+        raise ValueError("allow_write: at most 8 entries per block")
     domains = [_native.normalize_domain(d)
                for d in _string_list("allow_domains", allow_domains)]
     imports = [_native.normalize_import(n)
@@ -290,7 +330,7 @@ def hermetic_blocker(
     if len(imports) > 32:
         raise ValueError("deny_imports: at most 32 entries per block")
     return HermeticBlocker(flags=flags, fs_root=fs_root, domains=domains,
-                           imports=imports, sealed=sealed)
+                           imports=imports, sealed=sealed, writable=writable)
 
 
 def with_hermetic(**kwargs):
