@@ -127,3 +127,71 @@ def test_container_door_found_through_symlink_and_fd(tmp_path):
     finally:
         for srv in servers:
             srv.close()
+
+
+SYSCALL_C = r"""
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static void show(const char *what, long rc)
+{
+	printf("%s %ld %d\n", what, rc, rc < 0 ? errno : 0);
+}
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	long params[16] = {0};
+	int s;
+
+	if (argc < 3)
+		return 2;
+	show("getpid", syscall(SYS_getpid) == getpid() ? 0 : -1);
+	show("openat-w", syscall(SYS_openat, AT_FDCWD, argv[1],
+				 O_WRONLY | O_CREAT, 0600));
+	sa.sin_port = htons((unsigned short)atoi(argv[2]));
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	show("connect", syscall(SYS_connect, s, &sa, sizeof(sa)));
+	show("io_uring", syscall(SYS_io_uring_setup, 1, params));
+	return 0;
+}
+"""
+
+
+def test_syscall_function_is_routed_through_the_wrappers(tmp_path,
+                                                         tcp_listener):
+    import shutil
+    import subprocess
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        import pytest
+        pytest.skip("no C compiler on PATH to build the syscall() client")
+    src = tmp_path / "sc.c"
+    src.write_text(SYSCALL_C)
+    exe = tmp_path / "sc"
+    subprocess.run([gcc, "-O0", "-o", str(exe), str(src)], check=True)
+    port = str(tcp_listener().port)
+    target = tmp_path / "created"
+    r = run_hermetic(["--fs-readonly", "--no-network"],
+                     [exe, target, port])
+    got = dict((l.split()[0], l.split()[1:]) for l in r.out.splitlines())
+    assert got["getpid"] == ["0", "0"], r
+    assert got["openat-w"] == ["-1", "13"], r
+    assert got["connect"] == ["-1", "13"], r
+    assert got["io_uring"] == ["-1", "38"], r  # ENOSYS: use classic calls
+    assert not target.exists()
+    # Positive control: the same program without a policy.
+    r = run_hermetic([], [exe, tmp_path / "created2", port])
+    got = dict((l.split()[0], l.split()[1:]) for l in r.out.splitlines())
+    assert got["openat-w"][0] != "-1" and got["connect"][0] == "0", r
+    assert (tmp_path / "created2").exists()
