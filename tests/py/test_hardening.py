@@ -195,3 +195,49 @@ def test_syscall_function_is_routed_through_the_wrappers(tmp_path,
     got = dict((l.split()[0], l.split()[1:]) for l in r.out.splitlines())
     assert got["openat-w"][0] != "-1" and got["connect"][0] == "0", r
     assert (tmp_path / "created2").exists()
+
+
+def test_dlopen_keeps_the_callers_runpath(tmp_path):
+    """A library whose RUNPATH is $ORIGIN/sub dlopens a plugin from there:
+    that only works if the shim's dlopen hands glibc the caller's return
+    address (a tail call)."""
+    import shutil
+    import subprocess
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        import pytest
+        pytest.skip("no C compiler on PATH to build the RUNPATH libraries")
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (tmp_path / "plugin.c").write_text("int plugin_value(void) { return 42; }\n")
+    (tmp_path / "lib.c").write_text(
+        "#include <dlfcn.h>\n"
+        "int load_plugin(void) {\n"
+        "  void *h = dlopen(\"libplugin.so\", RTLD_NOW);\n"
+        "  int (*f)(void);\n"
+        "  if (!h) return -1;\n"
+        "  f = (int (*)(void))dlsym(h, \"plugin_value\");\n"
+        "  return f ? f() : -2;\n"
+        "}\n")
+    (tmp_path / "main.c").write_text(
+        "#include <dlfcn.h>\n#include <stdio.h>\n"
+        "int main(int c, char **v) {\n"
+        "  void *h = dlopen(v[1], RTLD_NOW);\n"
+        "  int (*f)(void);\n"
+        "  if (!h) { printf(\"lib %s\\n\", dlerror()); return 1; }\n"
+        "  f = (int (*)(void))dlsym(h, \"load_plugin\");\n"
+        "  printf(\"%d\\n\", f());\n"
+        "  return 0;\n"
+        "}\n")
+    subprocess.run([gcc, "-shared", "-fPIC", "-o", str(sub / "libplugin.so"),
+                    str(tmp_path / "plugin.c")], check=True)
+    subprocess.run([gcc, "-shared", "-fPIC", "-o", str(tmp_path / "liblib.so"),
+                    str(tmp_path / "lib.c"), "-Wl,-rpath,$ORIGIN/sub",
+                    "-Wl,--enable-new-dtags"], check=True)
+    subprocess.run([gcc, "-o", str(tmp_path / "main"), str(tmp_path / "main.c")],
+                   check=True)
+    argv = [tmp_path / "main", tmp_path / "liblib.so"]
+    bare = run_hermetic([], argv)
+    assert bare.line == "42", bare
+    guarded = run_hermetic(["--no-network", "--fs-readonly"], argv)
+    assert guarded.line == "42", guarded
