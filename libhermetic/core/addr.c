@@ -460,33 +460,41 @@ static int allowed_name(const struct hm_policy *p, const char *name)
 	return 0;
 }
 
+/*
+ * The family an address check reads @rq->sa as. The kernel's UDP and raw
+ * sendmsg and inet_bind treat AF_UNSPEC as AF_INET (sending to, or binding
+ * "any" at, sin_addr), so an AF_UNSPEC address long enough for a
+ * sockaddr_in is read as IPv4; a shorter one the kernel refuses or
+ * ignores, and it stays AF_UNSPEC.
+ */
+static int inet_family_of(const struct hm_request *rq)
+{
+	int family = sa_family_of(rq->sa, rq->salen);
+
+	if (family == AF_UNSPEC &&
+	    rq->salen >= (socklen_t)sizeof(struct sockaddr_in))
+		return AF_INET;
+	return family;
+}
+
 static enum hm_reason check_dest(const struct hm_policy *p,
 				 const struct hm_request *rq)
 {
 	struct naddr n;
-	int family = sa_family_of(rq->sa, rq->salen);
+	int family;
 
 	if (!rq->sa)
 		return HM_R_NONE; /* send on a connected socket */
+	/* connect(AF_UNSPEC) dissolves the association: nothing is sent. */
+	if (rq->op == HM_OP_CONNECT &&
+	    sa_family_of(rq->sa, rq->salen) == AF_UNSPEC)
+		return HM_R_NONE;
+	family = inet_family_of(rq);
 	switch (family) {
 	case AF_UNIX:
 	case AF_NETLINK:
+	case AF_UNSPEC: /* too short to carry an address */
 		return HM_R_NONE;
-	case AF_UNSPEC:
-		/* connect(AF_UNSPEC) dissolves the association: nothing is
-		 * sent. */
-		if (rq->op == HM_OP_CONNECT)
-			return HM_R_NONE;
-		/*
-		 * But udp_sendmsg and raw_sendmsg accept AF_UNSPEC as AF_INET
-		 * and send to sin_addr, so a datagram destination is read as
-		 * IPv4. Shorter than a sockaddr_in, the kernel refuses or
-		 * ignores it.
-		 */
-		if (rq->salen < (socklen_t)sizeof(struct sockaddr_in))
-			return HM_R_NONE;
-		family = AF_INET;
-		break;
 	case AF_INET:
 	case AF_INET6:
 		break;
@@ -521,21 +529,13 @@ static enum hm_reason check_local(const struct hm_request *rq)
 {
 	static const unsigned char v6_lo[16] = {[15] = 1};
 	struct naddr n;
-	int family = sa_family_of(rq->sa, rq->salen);
+	int family = inet_family_of(rq);
 
 	switch (family) {
 	case AF_UNIX:
 	case AF_NETLINK:
+	case AF_UNSPEC: /* too short to carry an address */
 		return HM_R_NONE;
-	case AF_UNSPEC:
-		/*
-		 * inet_bind maps AF_UNSPEC + INADDR_ANY to an AF_INET bind to
-		 * "any": read it as AF_INET (too short, the kernel refuses it).
-		 */
-		if (rq->salen < (socklen_t)sizeof(struct sockaddr_in))
-			return HM_R_NONE;
-		family = AF_INET;
-		break;
 	case AF_INET:
 	case AF_INET6:
 		break;
