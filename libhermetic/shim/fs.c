@@ -871,7 +871,23 @@ HM_EXPORT int __open64_2(const char *path, int flags)
 	return open_slow("open", K_OPEN64_2, AT_FDCWD, path, flags, 0);
 }
 
-/* __open and __open64 are optional rows: ENOSYS where libc lacks them. */
+/*
+ * __open and __open64 are optional rows (ENOSYS where libc lacks them)
+ * with one body: @check is hm_shim_enter()'s answer, @real the alias's
+ * real pointer, read only after that call resolved the table, @k its kind.
+ */
+static int uopen(int check, int (*real)(const char *, int, ...),
+		 enum open_kind k, const char *path, int flags, mode_t mode)
+{
+	if (!real) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (!check || !open_relevant(flags))
+		return real(path, flags, mode);
+	return open_slow("open", k, AT_FDCWD, path, flags, mode);
+}
+
 HM_EXPORT int __open(const char *path, int flags, ...)
 {
 	mode_t mode = 0;
@@ -883,14 +899,8 @@ HM_EXPORT int __open(const char *path, int flags, ...)
 		mode = va_arg(ap, mode_t);
 		va_end(ap);
 	}
-	check = hm_shim_enter();
-	if (!HM_REAL(__open)) {
-		errno = ENOSYS;
-		return -1;
-	}
-	if (!check || !open_relevant(flags))
-		return HM_REAL(__open)(path, flags, mode);
-	return open_slow("open", K_UOPEN, AT_FDCWD, path, flags, mode);
+	check = hm_shim_enter(); /* first: it resolves the real table */
+	return uopen(check, HM_REAL(__open), K_UOPEN, path, flags, mode);
 }
 
 HM_EXPORT int __open64(const char *path, int flags, ...)
@@ -904,14 +914,8 @@ HM_EXPORT int __open64(const char *path, int flags, ...)
 		mode = va_arg(ap, mode_t);
 		va_end(ap);
 	}
-	check = hm_shim_enter();
-	if (!HM_REAL(__open64)) {
-		errno = ENOSYS;
-		return -1;
-	}
-	if (!check || !open_relevant(flags))
-		return HM_REAL(__open64)(path, flags, mode);
-	return open_slow("open", K_UOPEN64, AT_FDCWD, path, flags, mode);
+	check = hm_shim_enter(); /* first: it resolves the real table */
+	return uopen(check, HM_REAL(__open64), K_UOPEN64, path, flags, mode);
 }
 
 HM_EXPORT int openat(int dirfd, const char *path, int flags, ...)
