@@ -2,7 +2,21 @@
 guarded program, and dlsym through an explicit libc handle returns the
 shim's wrapper (the ctypes.CDLL("libc.so.6") hole)."""
 
+import shutil
+import subprocess
+
+import pytest
+
 from conftest import PROBE, PYTHON, run_hermetic
+
+
+@pytest.fixture
+def gcc():
+    """Path of gcc, for tests that build a small C client; CI installs it."""
+    path = shutil.which("gcc")
+    if path is None:
+        pytest.skip("no C compiler on PATH to build the test's C program")
+    return path
 
 
 def test_launcher_drops_ld_audit():
@@ -168,14 +182,8 @@ int main(int argc, char **argv)
 """
 
 
-def test_syscall_function_is_routed_through_the_wrappers(tmp_path,
+def test_syscall_function_is_routed_through_the_wrappers(tmp_path, gcc,
                                                          tcp_listener):
-    import shutil
-    import subprocess
-    gcc = shutil.which("gcc")
-    if gcc is None:
-        import pytest
-        pytest.skip("no C compiler on PATH to build the syscall() client")
     src = tmp_path / "sc.c"
     src.write_text(SYSCALL_C)
     exe = tmp_path / "sc"
@@ -197,16 +205,10 @@ def test_syscall_function_is_routed_through_the_wrappers(tmp_path,
     assert (tmp_path / "created2").exists()
 
 
-def test_dlopen_keeps_the_callers_runpath(tmp_path):
+def test_dlopen_keeps_the_callers_runpath(tmp_path, gcc):
     """A library whose RUNPATH is $ORIGIN/sub dlopens a plugin from there:
     that only works if the shim's dlopen hands glibc the caller's return
     address (a tail call)."""
-    import shutil
-    import subprocess
-    gcc = shutil.which("gcc")
-    if gcc is None:
-        import pytest
-        pytest.skip("no C compiler on PATH to build the RUNPATH libraries")
     sub = tmp_path / "sub"
     sub.mkdir()
     (tmp_path / "plugin.c").write_text("int plugin_value(void) { return 42; }\n")
