@@ -588,7 +588,7 @@ static int net_bind(int fd, const struct sockaddr *addr, socklen_t len)
 		alt = ss;
 		alt.ss_family = AF_INET;
 		sa = (const struct sockaddr *)&alt;
-		/* fall through */
+		__attribute__((fallthrough));
 	case AF_INET:
 	case AF_INET6:
 		if (!(hm_shim_flags() & NET_GATE))
