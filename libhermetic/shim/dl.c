@@ -199,7 +199,7 @@ dl_decide(const char *file, int mode, const char *api)
 	if (!file)
 		return NULL;
 	n = strnlen(file, cap);
-	hm_inside++;
+	HM_SHIM_GUARD();
 	if (n == cap) {
 		/* No file name is this long: refuse rather than truncate. */
 		r = (hm_shim_flags() & HM_F_INVALID) ? HM_R_INVALID_POLICY
@@ -234,11 +234,9 @@ deny:
 	(void)HM_REAL(dlerror)();
 	memcpy(dl_tls.msg, DL_PREFIX, DL_PREFIX_LEN);
 	dl_tls.pending = 1;
-	hm_inside--;
 	errno = EACCES;
 	return dl_denied;
 allow:
-	hm_inside--;
 	errno = saved;
 	return copy;
 }
@@ -283,14 +281,13 @@ static __attribute__((noinline)) void dl_deny_namespace(const char *file,
 	const char *v = file ? file : "(main program)";
 	size_t n = strnlen(v, sizeof(dl_tls.msg) - sizeof(pfx));
 
-	hm_inside++;
+	HM_SHIM_GUARD();
 	hm_shim_report("dlmopen", "path", v, r);
 	(void)HM_REAL(dlerror)();
 	memcpy(dl_tls.msg, pfx, sizeof(pfx) - 1);
 	memcpy(dl_tls.msg + sizeof(pfx) - 1, v, n);
 	dl_tls.msg[sizeof(pfx) - 1 + n] = '\0';
 	dl_tls.pending = 1;
-	hm_inside--;
 	errno = EACCES;
 }
 

@@ -421,7 +421,7 @@ static int unreadable_exec(const char *path)
  * Classify the exec target: descriptor @ifd if >= 0, else @ipath (NULL:
  * nothing known). A descriptor that cannot be read (O_PATH, as fexecve
  * accepts) is re-opened through /proc/self/fd. *@opaque is set for an
- * executable we cannot read at all. Caller holds hm_inside.
+ * executable we cannot read at all. Caller holds HM_SHIM_GUARD.
  */
 static enum hm_exec_kind inspect_target(const char *ipath, int ifd, int *opaque)
 {
@@ -478,14 +478,13 @@ static int exec_gate(const char *api, const char *shown, const char *ipath,
 	    0)
 		return 0;
 
-	hm_inside++;
+	HM_SHIM_GUARD();
 	if (f & GUARD_FLAGS)
 		kind = inspect_target(ipath, ifd, &opaque);
 	rc = (kind == HM_EXEC_STATIC || kind == HM_EXEC_SETID ||
 	      kind == HM_EXEC_FOREIGN || opaque)
 		 ? 0
 		 : build_env(env, ce);
-	hm_inside--;
 
 	if (kind == HM_EXEC_STATIC) {
 		hm_shim_msg(named, " is statically linked: LD_PRELOAD cannot "
@@ -592,7 +591,7 @@ static enum hm_reason implicit_shell(const char **why)
 		hm_segment_dyn_count(&hm_shim.seg) ==
 	    0)
 		return HM_R_NONE;
-	hm_inside++;
+	HM_SHIM_GUARD();
 	if (f & GUARD_FLAGS)
 		kind = inspect_target(SHELL_PATH, -1, &opaque);
 	if (kind == HM_EXEC_STATIC || kind == HM_EXEC_SETID ||
@@ -606,7 +605,6 @@ static enum hm_reason implicit_shell(const char **why)
 		       "longer carries LD_PRELOAD=libhermetic.so and the "
 		       "current " HM_ENV_POLICY;
 	release_env(&ce);
-	hm_inside--;
 	return ok ? HM_R_NONE : HM_R_UNGUARDABLE;
 }
 
@@ -1009,12 +1007,11 @@ static int addopen_slow(posix_spawn_file_actions_t *fa, int fd,
 		errno = saved;
 		return rc;
 	}
-	hm_inside++;
+	HM_SHIM_GUARD();
 	if (buf[0] != '/' && buf[0] != '\0')
 		r = addopen_relative_reason(oflags);
 	else
 		r = hm_fs_check_open(buf, oflags);
-	hm_inside--;
 	if (r != HM_R_NONE) {
 		hm_shim_report("posix_spawn_file_actions_addopen", "path", buf,
 			       r);

@@ -340,7 +340,7 @@ static enum hm_reason ask(enum hm_op op, const char *canon, int oflags,
  * keeping what resolve() opened in @keep (may be NULL; see
  * check_path_keep, which closes it on a denial). For HM_OP_OPEN,
  * @oflags are the open(2) flags; @post says the caller re-checks the
- * descriptor it gets (open, fopen, opendir). Caller holds hm_inside.
+ * descriptor it gets (open, fopen, opendir). Caller holds HM_SHIM_GUARD.
  *
  * A read of something that does not exist is let through when @post is
  * set: the kernel answers ENOENT as it would without hermetic (programs
@@ -417,7 +417,7 @@ static enum hm_reason check_path(int dirfd, char *p, enum hm_op op, int oflags,
  * Check the object open at @fd for @op (the post-check of an open, or a
  * metadata change through a descriptor). @out receives its name for the
  * trace. Character devices and anonymous objects (pipes, sockets) are not
- * file-system state and stay allowed. Caller holds hm_inside.
+ * file-system state and stay allowed. Caller holds HM_SHIM_GUARD.
  */
 static enum hm_reason check_fd(int fd, enum hm_op op, int oflags, char *out)
 {
@@ -495,9 +495,8 @@ static int gate_path(const char *api, int dirfd, const char *path,
 
 	if (hm_shim_copy_str(path, buf, PATH_MAX) < 0)
 		return -1;
-	hm_inside++;
+	HM_SHIM_GUARD();
 	r = check_path(dirfd, buf, op, oflags, follow, post);
-	hm_inside--;
 	if (r != HM_R_NONE)
 		return hm_shim_deny_path(api, buf, r);
 	errno = saved;
@@ -518,15 +517,13 @@ static int gate_fd(const char *api, int fd)
 	int saved = errno;
 	enum hm_reason r;
 
-	hm_inside++;
+	HM_SHIM_GUARD();
 	/* A bad descriptor: let the kernel say EBADF. */
 	if (fcntl(fd, F_GETFD) < 0) {
-		hm_inside--;
 		errno = saved;
 		return 0;
 	}
 	r = check_fd(fd, HM_OP_MUTATE, 0, canon);
-	hm_inside--;
 	if (r != HM_R_NONE)
 		return hm_shim_deny_path(api, canon, r);
 	errno = saved;
@@ -627,11 +624,10 @@ static int post_check_fd(const char *api, const char *shown, int fd, int flags)
 	int saved = errno;
 	enum hm_reason r;
 
-	hm_inside++;
+	HM_SHIM_GUARD();
 	r = check_fd(fd, HM_OP_OPEN, flags, canon);
 	if (r != HM_R_NONE)
 		close(fd);
-	hm_inside--;
 	if (r != HM_R_NONE)
 		return hm_shim_deny_path(api, shown, r);
 	errno = saved;
@@ -648,11 +644,10 @@ static FILE *post_check_file(const char *api, const char *shown, FILE *fp,
 
 	if (!fp)
 		return NULL;
-	hm_inside++;
+	HM_SHIM_GUARD();
 	r = check_fd(fileno(fp), HM_OP_OPEN, flags, canon);
 	if (r != HM_R_NONE)
 		fclose(fp);
-	hm_inside--;
 	if (r != HM_R_NONE) {
 		hm_shim_deny_path(api, shown, r);
 		return NULL;
@@ -735,7 +730,7 @@ static int anchored_new(const struct keep *keep, int flags, mode_t mode)
  * Returns the descriptor; -1 with errno set; ANCHOR_ESCAPE (deny); or
  * ANCHOR_LEGACY when nothing was kept (no /proc, a fortified entry point
  * given O_CREAT): the caller then opens its path as before. Consumes
- * @keep->fd. Caller holds hm_inside.
+ * @keep->fd. Caller holds HM_SHIM_GUARD.
  */
 static int anchored_open(enum open_kind k, struct keep *keep, int flags,
 			 mode_t mode)
@@ -795,20 +790,17 @@ static int open_slow(const char *api, enum open_kind k, int dirfd,
 	if (hm_shim_copy_str(path, buf, PATH_MAX) < 0)
 		return -1;
 	write = hm_open_flags_write(flags);
-	hm_inside++;
+	HM_SHIM_GUARD();
 	held = held_reopen(buf, flags);
 	r = held
 		? HM_R_NONE
 		: check_path_keep(dirfd, buf, HM_OP_OPEN, flags,
 				  open_follows(flags), 1, write ? &keep : NULL);
-	hm_inside--;
 	if (r != HM_R_NONE)
 		return hm_shim_deny_path(api, buf, r);
 	if (write && !held) {
-		hm_inside++;
 		fd = anchored_open(k, &keep, flags, mode);
 		e = errno;
-		hm_inside--;
 		if (fd == ANCHOR_ESCAPE)
 			return hm_shim_deny_path(api, buf, own_reason(1));
 		if (fd != ANCHOR_LEGACY) {
@@ -1065,7 +1057,7 @@ static FILE *anchored_fopen(enum fopen_kind k, struct keep *keep, int flags,
 		errno = keep->err;
 		return NULL;
 	}
-	hm_inside++;
+	HM_SHIM_GUARD();
 	if (!keep->obj) {
 		fd = anchored_new(keep, flags, 0666);
 		if (fd == ANCHOR_ESCAPE)
@@ -1076,7 +1068,6 @@ static FILE *anchored_fopen(enum fopen_kind k, struct keep *keep, int flags,
 			if (*done && (k == F_FREOPEN || k == F_FREOPEN64)) {
 				close(keep->fd);
 				keep->fd = -1;
-				hm_inside--;
 				return freopen_fail(k, m, stream, e);
 			}
 			goto out;
@@ -1086,16 +1077,13 @@ static FILE *anchored_fopen(enum fopen_kind k, struct keep *keep, int flags,
 				*w++ = *c;
 		memmove(w, c, strlen(c) + 1);
 	}
-	hm_inside--;
 	fp = call_fopen(k, proc_fd(proc, fd >= 0 ? fd : keep->fd), m, stream);
 	e = errno;
-	hm_inside++;
 	if (fd >= 0)
 		close(fd);
 out:
 	close(keep->fd);
 	keep->fd = -1;
-	hm_inside--;
 	errno = e;
 	return fp;
 }
@@ -1119,13 +1107,12 @@ static FILE *fopen_slow(const char *api, enum fopen_kind k, const char *path,
 		errno = saved;
 		return call_fopen(k, path, m, stream);
 	}
-	hm_inside++;
+	HM_SHIM_GUARD();
 	if (!path) {
 		/* freopen(NULL, ...): the stream's own file. */
 		fd = stream ? fileno(stream) : -1;
 		r = fd < 0 ? HM_R_NONE : check_fd(fd, HM_OP_OPEN, flags, buf);
 	} else if (hm_shim_copy_str(path, buf, PATH_MAX) < 0) {
-		hm_inside--;
 		return NULL;
 	} else {
 		write = hm_open_flags_write(flags);
@@ -1135,7 +1122,6 @@ static FILE *fopen_slow(const char *api, enum fopen_kind k, const char *path,
 					   open_follows(flags), 1,
 					   write ? &keep : NULL);
 	}
-	hm_inside--;
 	if (r != HM_R_NONE) {
 		hm_shim_deny_path(api, buf, r);
 		return NULL;
@@ -1213,11 +1199,10 @@ static DIR *opendir_slow(const char *path)
 	if (!d)
 		return NULL;
 	saved = errno;
-	hm_inside++;
+	HM_SHIM_GUARD();
 	r = check_fd(dirfd(d), HM_OP_OPEN, flags, canon);
 	if (r != HM_R_NONE)
 		closedir(d);
-	hm_inside--;
 	if (r != HM_R_NONE) {
 		hm_shim_deny_path("opendir", buf, r);
 		return NULL;

@@ -69,12 +69,9 @@ static struct {
  * symbol table (about 150 calls of it made every process start ~2 ms
  * slower; see docs/performance.md).
  */
-extern const char __ehdr_start[] HM_HIDDEN;
-extern const char _end[] HM_HIDDEN;
-
 static int in_self(const void *p)
 {
-	return (const char *)p >= __ehdr_start && (const char *)p < _end;
+	return hm_shim_is_self(p);
 }
 
 static void resolve_one(void **slot, const char *name, int required)
@@ -216,7 +213,7 @@ static void init_once_fn(void)
 {
 	Dl_info di;
 
-	hm_inside++;
+	HM_SHIM_GUARD();
 	/*
 	 * The path children get in LD_PRELOAD. The launcher and the exec
 	 * wrappers always preload an absolute path, which only needs a
@@ -237,7 +234,15 @@ static void init_once_fn(void)
 	load_policy();
 	hm_shim_debug("initialised, preload=", hm_shim.self_path);
 	hm_shim.ready = 1;
-	hm_inside--;
+}
+
+void hm_shim_too_deep(void)
+{
+	hm_log_msg(2,
+		   "libhermetic: wrappers re-entered more than 16 deep; "
+		   "aborting",
+		   (char *)0);
+	_exit(1);
 }
 
 void hm_shim_init(void)

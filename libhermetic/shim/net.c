@@ -374,7 +374,7 @@ static int unix_is_door(const struct sockaddr *sa, socklen_t len)
 
 /*
  * Check a destination (the COPY the real call will get) for CONNECT or
- * SENDTO and report a denial. Runs with hm_inside raised. Returns the
+ * SENDTO and report a denial. Runs under HM_SHIM_GUARD. Returns the
  * reason (HM_R_NONE to allow).
  */
 static enum hm_reason dest_check(enum hm_op op, struct sockaddr_storage *ss,
@@ -446,13 +446,12 @@ static int net_socket(int domain, int type, int protocol)
 	int saved = errno;
 	enum hm_reason r;
 
-	hm_inside++;
+	HM_SHIM_GUARD();
 	r = hm_shim_check(&rq);
 	if (r != HM_R_NONE)
 		hm_shim_report("socket", "host",
 			       fmt_int(text, sizeof(text), "family=", domain),
 			       r);
-	hm_inside--;
 	if (r != HM_R_NONE) {
 		errno = EACCES;
 		return -1;
@@ -485,9 +484,8 @@ static int net_connect(connect_fn real, int fd, const struct sockaddr *addr,
 		return real(fd, addr, len); /* the kernel reports the error */
 	if (sa_copy(&ss, addr, len) < 0)
 		return -1;
-	hm_inside++;
+	HM_SHIM_GUARD();
 	r = dest_check(HM_OP_CONNECT, &ss, len, "connect");
-	hm_inside--;
 	if (r != HM_R_NONE) {
 		errno = EACCES;
 		return -1;
@@ -528,7 +526,7 @@ HM_EXPORT int __connect(int fd, const struct sockaddr *addr, socklen_t len)
  * and is refused elsewhere. @ss is our copy of the address (@len bytes);
  * the path is the bytes of sun_path up to the first NUL, as the kernel
  * reads it. Abstract and autobind addresses create nothing. Runs with
- * hm_inside raised; reports a refusal.
+ * HM_SHIM_GUARD up; reports a refusal.
  */
 static enum hm_reason unix_bind_check(const struct sockaddr_storage *ss,
 				      socklen_t len)
@@ -573,11 +571,10 @@ static int net_bind(int fd, const struct sockaddr *addr, socklen_t len)
 		return HM_REAL(bind)(fd, addr, len);
 	if (sa_copy(&ss, addr, len) < 0)
 		return -1;
-	hm_inside++;
+	HM_SHIM_GUARD();
 	switch (ss.ss_family) {
 	case AF_UNIX:
 		r = unix_bind_check(&ss, len);
-		hm_inside--;
 		if (r != HM_R_NONE) {
 			errno = EACCES;
 			return -1;
@@ -606,7 +603,6 @@ static int net_bind(int fd, const struct sockaddr *addr, socklen_t len)
 		hm_shim_report("bind", "host",
 			       hm_format_sockaddr(sa, len, text, sizeof(text)),
 			       r);
-	hm_inside--;
 	if (r != HM_R_NONE) {
 		errno = EACCES;
 		return -1;
@@ -634,11 +630,10 @@ static int net_listen(int fd, int backlog)
 	int saved = errno;
 	enum hm_reason r = HM_R_NONE;
 
-	hm_inside++;
+	HM_SHIM_GUARD();
 	memset(&ss, 0, sizeof(ss));
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
 		/* Not a socket, or a bad fd: listen() reports it. */
-		hm_inside--;
 		errno = saved;
 		return HM_REAL(listen)(fd, backlog);
 	}
@@ -663,7 +658,6 @@ static int net_listen(int fd, int backlog)
 			       hm_format_sockaddr((const struct sockaddr *)&ss,
 						  len, text, sizeof(text)),
 			       r);
-	hm_inside--;
 	if (r != HM_R_NONE) {
 		errno = EACCES;
 		return -1;
@@ -695,9 +689,8 @@ static ssize_t net_sendto(int fd, const void *buf, size_t n, int flags,
 		return HM_REAL(sendto)(fd, buf, n, flags, dest, len);
 	if (sa_copy(&ss, dest, len) < 0)
 		return -1;
-	hm_inside++;
+	HM_SHIM_GUARD();
 	r = dest_check(HM_OP_SENDTO, &ss, len, "sendto");
-	hm_inside--;
 	if (r != HM_R_NONE) {
 		errno = EACCES;
 		return -1;
@@ -732,9 +725,8 @@ static ssize_t net_sendmsg(int fd, const struct msghdr *msg, int flags)
 	if (sa_copy(&ss, m.msg_name, m.msg_namelen) < 0)
 		return -1;
 	m.msg_name = &ss;
-	hm_inside++;
+	HM_SHIM_GUARD();
 	r = dest_check(HM_OP_SENDTO, &ss, m.msg_namelen, "sendmsg");
-	hm_inside--;
 	if (r != HM_R_NONE) {
 		errno = EACCES;
 		return -1;
@@ -783,7 +775,7 @@ static int net_sendmmsg(sendmmsg_fn real, int fd, struct mmsghdr *vec,
 
 		if (n > MMSG_CHUNK)
 			n = MMSG_CHUNK;
-		hm_inside++;
+		HM_SHIM_GUARD();
 		for (unsigned int i = 0; i < n; i++) {
 			struct msghdr *h = &copy[i].msg_hdr;
 
@@ -805,7 +797,6 @@ static int net_sendmmsg(sendmmsg_fn real, int fd, struct mmsghdr *vec,
 			}
 			ok++;
 		}
-		hm_inside--;
 		if (ok > 0) {
 			int f = flags;
 
@@ -861,7 +852,7 @@ HM_EXPORT int __sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen,
 
 /*
  * Copy @name into @buf and ask the core whether it may be resolved.
- * Reports a denial under @api. Runs with hm_inside raised. A name too
+ * Reports a denial under @api. Runs under HM_SHIM_GUARD. A name too
  * long to copy is refused (no real host name is that long).
  */
 static enum hm_reason resolve_check(const char *name, char *buf, size_t cap,
@@ -888,11 +879,10 @@ static int net_getaddrinfo(const char *node, const char *service,
 	int saved = errno, numeric, rc;
 	enum hm_reason r;
 
-	hm_inside++;
+	HM_SHIM_GUARD();
 	r = resolve_check(node, name, sizeof(name), "getaddrinfo");
 	numeric = (hints && (hints->ai_flags & AI_NUMERICHOST)) ||
 		  (r == HM_R_NONE && is_numeric_host(name));
-	hm_inside--;
 	if (r != HM_R_NONE) {
 		errno = EACCES;
 		return EAI_SYSTEM;
@@ -901,9 +891,7 @@ static int net_getaddrinfo(const char *node, const char *service,
 	rc = HM_REAL(getaddrinfo)(name, service, hints, res);
 	if (rc == 0 && res && !numeric) {
 		saved = errno;
-		hm_inside++;
 		prov_record_ai(name, *res);
-		hm_inside--;
 		errno = saved;
 	}
 	return rc;
@@ -932,12 +920,11 @@ static int net_getaddrinfo_a(int mode, struct gaicb **list, int nitems,
 	int saved = errno;
 	enum hm_reason r = HM_R_NONE;
 
-	hm_inside++;
+	HM_SHIM_GUARD();
 	for (int i = 0; list && i < nitems && r == HM_R_NONE; i++)
 		if (list[i] && list[i]->ar_name)
 			r = resolve_check(list[i]->ar_name, name, sizeof(name),
 					  "getaddrinfo_a");
-	hm_inside--;
 	if (r != HM_R_NONE) {
 		errno = EACCES;
 		return EAI_SYSTEM;
@@ -965,10 +952,9 @@ static void record_hostent(const char *name, const struct hostent *he)
 {
 	int saved = errno;
 
-	hm_inside++;
+	HM_SHIM_GUARD();
 	if (he && !is_numeric_host(name))
 		prov_record_he(name, he);
-	hm_inside--;
 	errno = saved;
 }
 
@@ -1004,9 +990,8 @@ static struct hostent *net_gethostbyname(const char *name, int af)
 	int saved = errno;
 	enum hm_reason r;
 
-	hm_inside++;
+	HM_SHIM_GUARD();
 	r = resolve_check(name, buf, sizeof(buf), "gethostbyname");
-	hm_inside--;
 	if (r != HM_R_NONE)
 		return hostent_deny();
 	errno = saved;
@@ -1039,9 +1024,8 @@ static int net_gethostbyname_r(const char *name, int af, struct hostent *ret,
 	int saved = errno, rc;
 	enum hm_reason r;
 
-	hm_inside++;
+	HM_SHIM_GUARD();
 	r = resolve_check(name, copy, sizeof(copy), "gethostbyname");
-	hm_inside--;
 	if (r != HM_R_NONE)
 		return hostent_r_deny(result, h_errnop);
 	errno = saved;
@@ -1086,7 +1070,7 @@ static void reverse_report(const void *addr, socklen_t len, int type)
 	unsigned char a[16];
 	const char *v = "?";
 
-	hm_inside++;
+	HM_SHIM_GUARD();
 	if (addr && ((type == AF_INET && len == 4) ||
 		     (type == AF_INET6 && len == 16))) {
 		memcpy(a, addr, len);
@@ -1094,7 +1078,6 @@ static void reverse_report(const void *addr, socklen_t len, int type)
 			v = text;
 	}
 	hm_shim_report("gethostbyaddr", "host", v, net_reason());
-	hm_inside--;
 }
 
 HM_EXPORT struct hostent *gethostbyaddr(const void *addr, socklen_t len,
@@ -1130,13 +1113,12 @@ static int net_getnameinfo(const struct sockaddr *sa, socklen_t salen,
 
 	if (host && hostlen) {
 		if (flags & NI_NAMEREQD) {
-			hm_inside++;
+			HM_SHIM_GUARD();
 			hm_shim_report("getnameinfo", "host",
 				       sa ? hm_format_sockaddr(sa, salen, text,
 							       sizeof(text))
 					  : "?",
 				       net_reason());
-			hm_inside--;
 			return EAI_NONAME;
 		}
 		flags |= NI_NUMERICHOST;
@@ -1204,9 +1186,8 @@ static int net_res_query(enum res_kind k, void *statp, const char *dname,
 		errno = EINVAL;
 		return -1;
 	}
-	hm_inside++;
+	HM_SHIM_GUARD();
 	r = resolve_check(dname, name, sizeof(name), api[k]);
-	hm_inside--;
 	if (r != HM_R_NONE)
 		return res_deny(statp);
 	errno = saved;
@@ -1269,7 +1250,7 @@ static int net_res_querydomain(void *statp, const char *name,
 		errno = EINVAL;
 		return -1;
 	}
-	hm_inside++;
+	HM_SHIM_GUARD();
 	if (str_copy(n, sizeof(n), name) < 0 ||
 	    (domain && str_copy(d, sizeof(d), domain) < 0) ||
 	    (nl = strlen(n), domain && nl + 1 + strlen(d) >= sizeof(full))) {
@@ -1283,7 +1264,6 @@ static int net_res_querydomain(void *statp, const char *name,
 		}
 		r = resolve_check(full, joined, sizeof(joined), api);
 	}
-	hm_inside--;
 	if (r != HM_R_NONE)
 		return res_deny(statp);
 	errno = saved;
@@ -1311,9 +1291,8 @@ HM_EXPORT int res_querydomain(const char *name, const char *domain, int cls,
 /* Report a refused raw-packet send. */
 static int res_send_deny(void *statp, const char *api)
 {
-	hm_inside++;
+	HM_SHIM_GUARD();
 	hm_shim_report(api, NULL, NULL, net_reason());
-	hm_inside--;
 	return res_deny(statp);
 }
 
@@ -1402,12 +1381,11 @@ static int legacy_deny(const char *api, const char *host)
 {
 	char copy[NAME_CAP];
 
-	hm_inside++;
+	HM_SHIM_GUARD();
 	if (host && str_copy(copy, sizeof(copy), host) == 0)
 		hm_shim_report(api, "host", copy, net_reason());
 	else
 		hm_shim_report(api, NULL, NULL, net_reason());
-	hm_inside--;
 	errno = EACCES;
 	return -1;
 }
@@ -1506,13 +1484,12 @@ static int net_bindresvport(int sd, struct sockaddr_in *sin)
 
 	if (sin)
 		copy = *sin;
-	hm_inside++;
+	HM_SHIM_GUARD();
 	r = hm_shim_check(&rq);
 	if (r != HM_R_NONE)
 		hm_shim_report(
 		    "bindresvport", "host",
 		    hm_format_sockaddr(rq.sa, rq.salen, text, sizeof(text)), r);
-	hm_inside--;
 	if (r != HM_R_NONE) {
 		errno = EACCES;
 		return -1;

@@ -52,26 +52,80 @@ struct hm_shim_state {
 extern struct hm_shim_state hm_shim HM_HIDDEN;
 
 /*
- * Per-thread re-entrancy depth: non-zero while the shim itself is working,
- * so a wrapped call made by the shim (or by libc on its behalf) is
- * forwarded untouched. initial-exec: access never calls __tls_get_addr.
+ * Per-thread depth of the shim's own work, raised only by HM_SHIM_GUARD()
+ * (never by hand). It is NOT a free pass: a wrapper entered while it is
+ * up (a signal handler that interrupted a wrapper, or libc calling one of
+ * its own exported names on the shim's behalf) is checked like any call.
+ * The shim's own code never calls an exported name except syscall(),
+ * which tells its internal callers by return address (sys.c); every other
+ * internal call goes through HM_REAL(). The depth is used for two things:
+ * before init has finished, a wrapper entered on the initialising thread
+ * forwards instead of re-entering pthread_once (which would deadlock); and
+ * re-entry deeper than HM_SHIM_MAX_DEPTH aborts the process with a message
+ * (fail closed) instead of recursing until the stack overflows.
+ * initial-exec: access never calls __tls_get_addr.
  */
 extern __thread int hm_inside __attribute__((tls_model("initial-exec")))
 HM_HIDDEN;
+
+#define HM_SHIM_MAX_DEPTH 16
+
+/* HM_SHIM_GUARD's helpers; do not call them directly. */
+void hm_shim_too_deep(void) HM_HIDDEN __attribute__((noreturn));
+static inline int hm_shim_guard_enter(void)
+{
+	if (HM_UNLIKELY(++hm_inside > HM_SHIM_MAX_DEPTH))
+		hm_shim_too_deep();
+	return 0;
+}
+static inline void hm_shim_guard_exit(int *unused)
+{
+	(void)unused;
+	hm_inside--;
+}
+
+#define HM_SHIM_GUARD_CAT2(a, b) a##b
+#define HM_SHIM_GUARD_CAT(a, b) HM_SHIM_GUARD_CAT2(a, b)
+/*
+ * HM_SHIM_GUARD(); marks the rest of the enclosing block as the shim's own
+ * work: it raises hm_inside and the compiler lowers it again on every
+ * exit from the block (return, goto out, break), so a raise cannot be
+ * left unpaired. Put it before any goto label of the block (clang refuses
+ * a jump into the scope of a cleanup variable). The slow paths use it;
+ * the fast path of a trampoline never does.
+ */
+#define HM_SHIM_GUARD()                                                        \
+	__attribute__((cleanup(hm_shim_guard_exit), unused)) int               \
+	HM_SHIM_GUARD_CAT(hm_guard_, __LINE__) = hm_shim_guard_enter()
 
 /* Run the one-time init (resolve symbols, map the policy). Idempotent. */
 void hm_shim_init(void) HM_HIDDEN;
 
 /*
- * The first thing every trampoline does. Returns 1 if the call must be
- * checked, 0 if it must be forwarded untouched (the shim itself is
- * working on this thread). Makes sure init has run.
+ * The first thing every trampoline does: makes sure init has run, and
+ * returns 1 (the call must be checked). Returns 0 (forward untouched)
+ * only on the thread that is running the init, before it has finished:
+ * the real table may be incomplete and the policy is not mapped yet.
+ * After init a re-entered call is checked like any other (see hm_inside).
  */
 static inline int hm_shim_enter(void)
 {
-	if (HM_UNLIKELY(!hm_shim.ready))
+	if (HM_UNLIKELY(!hm_shim.ready)) {
+		if (hm_inside)
+			return 0;
 		hm_shim_init();
-	return hm_inside == 0;
+	}
+	return 1;
+}
+
+/* The shim's own image (linker-defined bounds); for hm_shim_is_self(). */
+extern const char __ehdr_start[] HM_HIDDEN;
+extern const char _end[] HM_HIDDEN;
+
+/* True if @p (e.g. a return address) lies in libhermetic.so itself. */
+static inline int hm_shim_is_self(const void *p)
+{
+	return (const char *)p >= __ehdr_start && (const char *)p < _end;
 }
 
 /*

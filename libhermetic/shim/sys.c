@@ -185,8 +185,11 @@ HM_EXPORT long syscall(long nr, ...)
 	 * The shim's own system calls (the core's memfd/openat/pwrite, made
 	 * even during init, with the real table already resolved) are
 	 * forwarded before hm_shim_enter(), which would re-enter the init.
+	 * They are told apart by return address, not by hm_inside: a signal
+	 * handler that interrupted a wrapper must still be checked.
 	 */
-	if (hm_inside || !hm_shim_enter() || !(hm_shim_flags() & SYS_ANY_BLOCK))
+	if (hm_shim_is_self(__builtin_return_address(0)) || !hm_shim_enter() ||
+	    !(hm_shim_flags() & SYS_ANY_BLOCK))
 		goto forward;
 	if (route(nr, a, &ret))
 		return ret;
