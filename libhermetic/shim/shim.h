@@ -20,6 +20,10 @@
 
 #include "hermetic/hermetic.h"
 
+#if !defined(__x86_64__) || defined(__ILP32__)
+#error "libhermetic's shim supports x86-64 (LP64) only; see docs/hacking.md"
+#endif
+
 #define HM_EXPORT __attribute__((visibility("default")))
 #define HM_HIDDEN __attribute__((visibility("hidden")))
 #define HM_LIKELY(x) __builtin_expect(!!(x), 1)

@@ -52,3 +52,91 @@ def test_signal_handler_connect_localhost_allowed(tcp_listener, workdir):
              "sigconnect", "127.0.0.1", str(lst.port), str(workdir / "f"),
              "50")
     assert r.rc == 0 and int(r.line.split("=")[1]) >= 50, r
+
+
+# --- defect 2: syscall() routing ---------------------------------------------
+
+@pytest.mark.parametrize("op", ["sys-connect", "sys-connect-hi",
+                                "sys-connect-x32"])
+def test_syscall_connect_spellings_refused(op, tcp_listener):
+    """syscall(SYS_connect), with garbage in the upper 32 bits (the kernel
+    ignores them) or with the x32 bit: none reaches the listener."""
+    lst = tcp_listener()
+    r = mech(["--no-network"], op, "127.0.0.1", str(lst.port))
+    assert r.rc == 1 and r.line in ("errno=EACCES", "errno=ENOSYS"), r
+    if op != "sys-connect-x32":
+        assert r.line == "errno=EACCES", r
+    assert lst.accepted() == 0
+
+
+@pytest.mark.parametrize("op", ["sys-connect", "sys-connect-hi"])
+def test_syscall_connect_allowed_control(op, tcp_listener):
+    lst = tcp_listener()
+    r = mech(["--fs-readonly"], op, "127.0.0.1", str(lst.port))
+    assert r.rc == 0 and r.line == "ok", r
+    assert lst.accepted() == 1
+
+
+@pytest.mark.parametrize("op", ["sys-utime", "sys-utimes", "sys-futimesat",
+                                "sys-fchmodat2"])
+def test_syscall_mutations_refused_under_fs_readonly(op, workdir):
+    """The time and mode changes that glibc wraps are refused through
+    syscall() as well (utime, futimesat and fchmodat2 were missing)."""
+    f = workdir / "f"
+    f.write_text("x")
+    os.chmod(f, 0o644)
+    before = os.stat(f)
+    r = mech(["--fs-readonly"], op, str(f))
+    assert r.rc == 1 and r.line == "errno=EACCES", r
+    after = os.stat(f)
+    assert (after.st_mtime_ns, after.st_mode) == (before.st_mtime_ns,
+                                                  before.st_mode)
+
+
+@pytest.mark.parametrize("op", ["sys-utime", "sys-utimes", "sys-futimesat",
+                                "sys-fchmodat2"])
+def test_syscall_mutations_allowed_control(op, workdir):
+    f = workdir / "f"
+    f.write_text("x")
+    os.chmod(f, 0o644)
+    r = mech(["--no-network"], op, str(f))
+    if op == "sys-fchmodat2" and r.line == "errno=ENOSYS":
+        pytest.skip("kernel without fchmodat2 (Linux < 6.6)")
+    assert r.rc == 0 and r.line == "ok", r
+    after = os.stat(f)
+    if op == "sys-fchmodat2":
+        assert after.st_mode & 0o777 == 0o600
+    else:
+        assert after.st_mtime == 1
+
+
+def test_syscall_openat_hi_refused(workdir):
+    f = workdir / "new"
+    r = mech(["--fs-readonly"], "sys-openat-hi", str(f))
+    assert r.rc == 1 and r.line == "errno=EACCES", r
+    assert not f.exists()
+    r = mech(["--no-network"], "sys-openat-hi", str(f))
+    assert r.rc == 0 and r.line == "ok", r
+    assert f.exists()
+
+
+def test_syscall_mkdir_hi_refused(workdir):
+    d = workdir / "d"
+    r = mech(["--fs-readonly"], "sys-mkdir-hi", str(d))
+    assert r.rc == 1 and r.line == "errno=EACCES", r
+    assert not d.exists()
+    r = mech(["--no-network"], "sys-mkdir-hi", str(d))
+    assert r.rc == 0 and r.line == "ok", r
+    assert d.is_dir()
+
+
+def test_syscall_execve_hi_refused():
+    r = mech(["--no-subprocess"], "sys-execve-hi", "/bin/true")
+    assert r.rc == 1 and r.line == "errno=EACCES", r
+    r = mech(["--no-network"], "sys-execve-hi", "/bin/true")
+    assert r.rc == 0 and r.out == "", r  # /bin/true replaced the probe
+
+
+def test_syscall_io_uring_hi_refused():
+    r = mech(["--no-network"], "sys-io_uring_setup-hi")
+    assert r.rc == 1 and r.line == "errno=ENOSYS", r
