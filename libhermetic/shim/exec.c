@@ -479,6 +479,9 @@ static int exec_gate(const char *api, const char *shown, const char *ipath,
 		return 0;
 
 	HM_SHIM_GUARD();
+	/* An unreadable environment: EFAULT, as execve(2) says; no crash. */
+	if (hm_shim_check_strv(env) < 0)
+		return -1;
 	if (f & GUARD_FLAGS)
 		kind = inspect_target(ipath, ifd, &opaque);
 	rc = (kind == HM_EXEC_STATIC || kind == HM_EXEC_SETID ||
@@ -926,8 +929,9 @@ static int spawn_slow(const char *api, int search, pid_t *pid, const char *file,
 	if (search)
 		target = search_path(buf, found);
 	if (exec_gate(api, buf, target, -1, envp, &ce) < 0) {
+		rc = errno;
 		errno = saved;
-		return EACCES;
+		return rc;
 	}
 	if (ce.envp)
 		envp = ce.envp;

@@ -72,7 +72,7 @@ static const char *fmt_int(char *buf, size_t cap, const char *prefix, int v)
 /*
  * Copy @len bytes of @sa into @ss (zero-filled). Returns 0, or -1 with
  * errno EINVAL when @len exceeds a sockaddr_storage, which the kernel
- * rejects with EINVAL too.
+ * rejects with EINVAL too, or EFAULT when @sa is not readable.
  */
 static int sa_copy(struct sockaddr_storage *ss, const struct sockaddr *sa,
 		   socklen_t len)
@@ -82,8 +82,7 @@ static int sa_copy(struct sockaddr_storage *ss, const struct sockaddr *sa,
 		return -1;
 	}
 	memset(ss, 0, sizeof(*ss));
-	memcpy(ss, sa, len);
-	return 0;
+	return hm_shim_read_user(ss, sa, len);
 }
 
 /* Copy @src (NUL-terminated) into @dst; -1 if it does not fit. */
@@ -710,11 +709,13 @@ HM_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 
 static ssize_t net_sendmsg(int fd, const struct msghdr *msg, int flags)
 {
-	struct msghdr m = *msg;
+	struct msghdr m;
 	struct sockaddr_storage ss;
 	int saved = errno;
 	enum hm_reason r;
 
+	if (hm_shim_read_user(&m, msg, sizeof(m)) < 0)
+		return -1;
 	if (!m.msg_name || m.msg_namelen == 0) {
 		/* The kernel ignores a name without a length. */
 		m.msg_name = NULL;
@@ -779,13 +780,17 @@ static int net_sendmmsg(sendmmsg_fn real, int fd, struct mmsghdr *vec,
 		for (unsigned int i = 0; i < n; i++) {
 			struct msghdr *h = &copy[i].msg_hdr;
 
-			copy[i] = vec[done + i];
+			if (hm_shim_read_user(&copy[i], &vec[done + i],
+					      sizeof(copy[i])) < 0) {
+				err = EFAULT;
+				break;
+			}
 			if (!h->msg_name || h->msg_namelen == 0) {
 				h->msg_name = NULL;
 				h->msg_namelen = 0;
 			} else if (sa_copy(&names[i], h->msg_name,
 					   h->msg_namelen) < 0) {
-				err = EINVAL;
+				err = errno;
 				break;
 			} else {
 				h->msg_name = &names[i];

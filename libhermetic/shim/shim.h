@@ -145,28 +145,33 @@ uint32_t hm_shim_flags(void) HM_HIDDEN;
 void *hm_shim_wrapper_for(void *real) HM_HIDDEN;
 
 /*
+ * Copy @len bytes of caller memory at @src into @dst without ever
+ * faulting: an address the caller cannot read fails with -1 and errno
+ * EFAULT, as the kernel would have said, instead of a SIGSEGV inside the
+ * shim. Costs one process_vm_readv (plus getpid) per call, so use it only
+ * on slow paths, where the shim dereferences caller memory anyway. Falls
+ * back to a plain copy if the kernel refuses process_vm_readv itself
+ * (seccomp, ENOSYS). Async-signal-safe; allocates nothing.
+ */
+int hm_shim_read_user(void *dst, const void *src, size_t len) HM_HIDDEN;
+
+/*
+ * Check that the NULL-terminated string vector @v (argv, envp; NULL is
+ * fine) and the first byte of each of its strings are readable. Returns
+ * 0, or -1 with errno EFAULT. A few batched process_vm_readv calls; slow
+ * paths only. A string that starts readable and runs into an unmapped
+ * page is not caught.
+ */
+int hm_shim_check_strv(char *const *v) HM_HIDDEN;
+
+/*
  * Copy the caller's string @s into @buf (@cap bytes) so that the text the
  * shim checks is the text the real call gets (another thread may change
  * or shorten the caller's buffer meanwhile). Returns 0, or -1 with errno
- * EFAULT (NULL) or ENAMETOOLONG (what the kernel would say too).
+ * EFAULT (NULL or unreadable, as hm_shim_read_user) or ENAMETOOLONG (what
+ * the kernel would say too).
  */
-static inline int hm_shim_copy_str(const char *s, char *buf, size_t cap)
-{
-	size_t n;
-
-	if (!s) {
-		errno = EFAULT;
-		return -1;
-	}
-	n = strnlen(s, cap);
-	if (n == cap) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	return 0;
-}
+int hm_shim_copy_str(const char *s, char *buf, size_t cap) HM_HIDDEN;
 
 /*
  * fs.c: the verdict for an open of @path (absolute or relative to the

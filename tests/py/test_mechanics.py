@@ -140,3 +140,37 @@ def test_syscall_execve_hi_refused():
 def test_syscall_io_uring_hi_refused():
     r = mech(["--no-network"], "sys-io_uring_setup-hi")
     assert r.rc == 1 and r.line == "errno=ENOSYS", r
+
+
+# --- defect 12: invalid pointers fail with EFAULT, like libc alone -----------
+
+BAD_OPS = ["connect", "bind", "sendto", "sendmsg", "sendmsg-name", "open",
+           "open-w", "openat", "mkdir", "unlink", "rename", "execve",
+           "execve-argv", "execve-envp"]
+
+# Each flag set puts the operation on the shim's slow path (where it reads
+# the caller's memory): the network guard for net calls, fs for files, and
+# a policy that allows exec but rebuilds the child's environment.
+BAD_FLAGS = [["--fs-readonly", "--no-network"], ["--no-network"],
+             ["--fs-readonly"]]
+
+
+def _bad_arg(op, workdir):
+    """The valid argument next to the bad one: an existing program for
+    execve with a bad argv/envp, else a path in the work directory."""
+    return "/bin/true" if op.startswith("execve-") else str(workdir / "x")
+
+
+@pytest.mark.parametrize("flags", BAD_FLAGS, ids=lambda f: "+".join(f))
+@pytest.mark.parametrize("op", BAD_OPS)
+def test_invalid_pointer_is_efault_not_a_crash(op, flags, workdir):
+    r = mech(flags, "bad-" + op, _bad_arg(op, workdir))
+    assert r.rc == 1 and r.line == "errno=EFAULT", r
+
+
+@pytest.mark.parametrize("op", BAD_OPS)
+def test_invalid_pointer_control_without_shim(op, workdir):
+    """Control: libc alone says EFAULT for the same calls (the probe
+    itself is sound)."""
+    r = mech(None, "bad-" + op, _bad_arg(op, workdir))
+    assert r.rc == 1 and r.line == "errno=EFAULT", r
