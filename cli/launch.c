@@ -6,10 +6,12 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -556,6 +558,78 @@ static int canonical(char path[PATH_MAX])
 	return 1;
 }
 
+/*
+ * pyenv's shims are bash scripts that run pyenv, which runs a dozen more
+ * programs to pick a version: under --no-subprocess none of that may run
+ * inside the guard. For a PATH entry "<root>/shims" with an executable
+ * "<root>/libexec/pyenv", ask "pyenv prefix" here, before any policy
+ * applies (what the user's own shell would run), and put "<prefix>/bin"
+ * first on PATH, as "pyenv exec" itself does. Failures change nothing.
+ */
+static void resolve_pyenv(void)
+{
+	const char *path = getenv("PATH"), *p, *end;
+	char tool[PATH_MAX], out[PATH_MAX], *val, *q, *nl;
+	char *argv[] = {tool, "prefix", NULL};
+	int fds[2], status;
+	ssize_t n, got = 0;
+	size_t len, cap;
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+
+	for (p = path; p && *p; p = *end ? end + 1 : end) {
+		end = strchrnul(p, ':');
+		len = (size_t)(end - p);
+		if (len > 6 && len < PATH_MAX - 20 &&
+		    !strncmp(end - 6, "/shims", 6)) {
+			snprintf(tool, sizeof(tool), "%.*s/libexec/pyenv",
+				 (int)(len - 6), p);
+			if (access(tool, X_OK) == 0)
+				break;
+		}
+	}
+	if (!p || !*p || pipe(fds))
+		return;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+	posix_spawn_file_actions_addclose(&fa, fds[0]);
+	if (posix_spawn(&pid, tool, &fa, NULL, argv, environ)) {
+		posix_spawn_file_actions_destroy(&fa);
+		close(fds[0]);
+		close(fds[1]);
+		return;
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	close(fds[1]);
+	while (
+	    got < (ssize_t)sizeof(out) - 1 &&
+	    ((n = read(fds[0], out + got, sizeof(out) - 1 - (size_t)got)) > 0 ||
+	     (n < 0 && errno == EINTR)))
+		got += n > 0 ? n : 0;
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	out[got] = '\0';
+	nl = strchr(out, '\n');
+	if (nl)
+		*nl = '\0';
+	if (!WIFEXITED(status) || WEXITSTATUS(status) || out[0] != '/')
+		return;
+	/* "<p1>:<p2>" -> "<p1>/bin:<p2>/bin:<PATH>" */
+	cap = 2 * strlen(out) + strlen(path) + 8;
+	val = malloc(cap);
+	if (!val)
+		return;
+	val[0] = '\0';
+	for (q = strtok(out, ":"); q; q = strtok(NULL, ":")) {
+		strcat(val, q);
+		strcat(val, "/bin:");
+	}
+	strcat(val, path);
+	setenv("PATH", val, 1);
+	free(val);
+}
+
 int hm_cli_launch(const struct hm_cli_options *o)
 {
 	char exe[PATH_MAX], dir[PATH_MAX], shim[PATH_MAX], pysite[PATH_MAX];
@@ -565,6 +639,8 @@ int hm_cli_launch(const struct hm_cli_options *o)
 
 	if (find_self(exe, dir))
 		return HM_EXIT_USAGE;
+	if (o->policy.flags & HM_F_BLOCK_SUBPROCESS)
+		resolve_pyenv();
 	if (find_near(dir, shim_paths, S_IFREG, shim)) {
 		fprintf(stderr,
 			"hermetic: cannot find libhermetic.so next to %s\n",

@@ -463,6 +463,14 @@ static int exec_gate(const char *api, const char *shown, const char *ipath,
 	ce->pol = NULL;
 	ce->envp = NULL;
 	ce->size = ce->pol_size = 0;
+	/*
+	 * The launch chain (chain.c): a known wrapper starts its command.
+	 * Never the shell of system/popen, which runs a command line.
+	 */
+	if ((f & BLOCK_FLAGS) == HM_F_BLOCK_SUBPROCESS &&
+	    strcmp(api, "system") && strcmp(api, "popen") &&
+	    hm_chain_allows(ipath))
+		f &= ~(uint32_t)HM_F_BLOCK_SUBPROCESS;
 	if (f & BLOCK_FLAGS) {
 		struct hm_request rq = {.op = HM_OP_EXEC, .path = shown};
 		enum hm_reason r = hm_shim_check(&rq);
