@@ -292,6 +292,12 @@ static int raise_violation(enum exc_kind kind, const char *guard,
 	Py_XDECREF(args);
 	Py_XDECREF(kw);
 	Py_DECREF(msg);
+	/*
+	 * C callers of a refused audit event (the interpreter opening the
+	 * script named on its command line) print errno, not the exception:
+	 * a refusal reads as EACCES there too, never a stale EINVAL.
+	 */
+	errno = EACCES;
 	return -1;
 }
 
@@ -2026,7 +2032,7 @@ static int add_strings(struct hm_policy *p, PyObject *seq, const char *what,
 
 static struct hm_policy *build_policy(unsigned long flags, PyObject *root,
 				      PyObject *writable, PyObject *domains,
-				      PyObject *imports)
+				      PyObject *imports, PyObject *readable)
 {
 	struct hm_policy *p;
 
@@ -2045,7 +2051,7 @@ static struct hm_policy *build_policy(unsigned long flags, PyObject *root,
 	 * builders write each string they add NUL-terminated, and validation
 	 * and hm_segment_push read only the fs_root and the first n_* slots.
 	 */
-	p->n_domains = p->n_writable = p->n_imports = 0;
+	p->n_domains = p->n_writable = p->n_imports = p->n_readable = 0;
 	p->fs_root[0] = '\0';
 	p->flags = (uint32_t)flags;
 	if (root && root != Py_None) {
@@ -2069,7 +2075,9 @@ static struct hm_policy *build_policy(unsigned long flags, PyObject *root,
 	if (add_strings(p, writable, "writable", hm_policy_add_writable) < 0 ||
 	    add_strings(p, domains, "allow_domains", hm_policy_add_domain) <
 		0 ||
-	    add_strings(p, imports, "deny_imports", hm_policy_add_import) < 0)
+	    add_strings(p, imports, "deny_imports", hm_policy_add_import) < 0 ||
+	    (readable && add_strings(p, readable, "allow_read",
+				     hm_policy_add_readable) < 0))
 		goto fail;
 	if (hm_policy_validate(p) < 0) {
 		PyErr_SetString(PyExc_ValueError, "invalid policy");
@@ -2084,18 +2092,18 @@ fail:
 static PyObject *native_push(PyObject *m, PyObject *args)
 {
 	unsigned long flags;
-	PyObject *root, *writable, *domains, *imports;
+	PyObject *root, *writable, *domains, *imports, *readable = NULL;
 	int sealed, rc;
 	uint32_t id = 0;
 	struct hm_policy *p;
 
 	(void)m;
-	if (!PyArg_ParseTuple(args, "kOOOOp:push", &flags, &root, &writable,
-			      &domains, &imports, &sealed))
+	if (!PyArg_ParseTuple(args, "kOOOOp|O:push", &flags, &root, &writable,
+			      &domains, &imports, &sealed, &readable))
 		return NULL;
 	if (ensure_ready() < 0)
 		return NULL;
-	p = build_policy(flags, root, writable, domains, imports);
+	p = build_policy(flags, root, writable, domains, imports, readable);
 	if (!p)
 		return NULL;
 	pthread_mutex_lock(&proc.lock);

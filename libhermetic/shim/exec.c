@@ -497,13 +497,13 @@ static int exec_gate(const char *api, const char *shown, const char *ipath,
 
 	if (kind == HM_EXEC_STATIC) {
 		hm_shim_msg(named, " is statically linked: LD_PRELOAD cannot "
-				   "guard it; use --seal");
+				   "guard it; refused");
 		return hm_shim_deny_path(api, shown, HM_R_UNGUARDABLE);
 	}
 	if (kind == HM_EXEC_SETID) {
 		hm_shim_msg(named,
 			    " is setuid/setgid or has file capabilities: "
-			    "LD_PRELOAD cannot guard it; use --seal");
+			    "LD_PRELOAD cannot guard it; refused");
 		return hm_shim_deny_path(api, shown, HM_R_UNGUARDABLE);
 	}
 	if (kind == HM_EXEC_FOREIGN) {
@@ -514,7 +514,7 @@ static int exec_gate(const char *api, const char *shown, const char *ipath,
 	}
 	if (opaque) {
 		hm_shim_msg(named, " cannot be read to inspect it: LD_PRELOAD "
-				   "may not guard it; use --seal");
+				   "may not guard it; refused");
 		return hm_shim_deny_path(api, shown, HM_R_UNGUARDABLE);
 	}
 	if (rc == -E2BIG) {
