@@ -63,7 +63,7 @@ static const char usage[] =
 "LD_PRELOAD cannot follow it.\n"
 "\n"
 "Exit status:\n"
-"  N    CMD's own exit status (hermetic execs CMD; it does not wait)\n"
+"  N    CMD's own exit status (or its fatal signal)\n"
 "  0    --help, --version\n"
 "  1    hermetic's own error: bad flag, missing `--`, bad path,\n"
 "       CMD cannot be guarded\n"
