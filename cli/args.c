@@ -31,6 +31,9 @@ static const char usage[] =
 "  --fs-readonly=ROOT    also deny reads outside ROOT (or --fs-readonly ROOT)\n"
 "  --allow-write DIR     with --fs-readonly: allow writes under DIR\n"
 "                        (repeatable)\n"
+"  --allow-read PATH     with --fs-readonly=ROOT: also allow reads of PATH\n"
+"                        (a file or a directory tree; repeatable)\n"
+"  --no-private-tmp      with --fs-readonly: no private writable TMPDIR\n"
 "Native code:\n"
 "  --block-native        deny loading new native code (dlopen, ctypes)\n"
 "Python targets (enforced by the Python layer):\n"
@@ -60,7 +63,7 @@ static const char usage[] =
 "LD_PRELOAD cannot follow it.\n"
 "\n"
 "Exit status:\n"
-"  N    CMD's own exit status (hermetic execs CMD; it does not wait)\n"
+"  N    CMD's own exit status (or its fatal signal)\n"
 "  0    --help, --version\n"
 "  1    hermetic's own error: bad flag, missing `--`, bad path,\n"
 "       CMD cannot be guarded\n"
@@ -89,6 +92,8 @@ enum {
 	OPT_NO_SUBPROCESS,
 	OPT_FS_READONLY,
 	OPT_ALLOW_WRITE,
+	OPT_ALLOW_READ,
+	OPT_NO_PRIVATE_TMP,
 	OPT_BLOCK_NATIVE,
 	OPT_NO_ENVIRONMENT,
 	OPT_NO_CODE_EXEC,
@@ -108,6 +113,8 @@ static const struct option long_options[] = {
 	{"no-subprocess",           no_argument,       NULL, OPT_NO_SUBPROCESS},
 	{"fs-readonly",             optional_argument, NULL, OPT_FS_READONLY},
 	{"allow-write",             required_argument, NULL, OPT_ALLOW_WRITE},
+	{"allow-read",              required_argument, NULL, OPT_ALLOW_READ},
+	{"no-private-tmp",          no_argument,       NULL, OPT_NO_PRIVATE_TMP},
 	{"block-native",            no_argument,       NULL, OPT_BLOCK_NATIVE},
 	{"no-environment",          no_argument,       NULL, OPT_NO_ENVIRONMENT},
 	{"no-env",                  no_argument,       NULL, OPT_NO_ENVIRONMENT},
@@ -326,6 +333,18 @@ static void take_option(struct state *st, int c, int argc, char **argv,
 		else
 			o->writable[o->n_writable++] = optarg;
 		break;
+	case OPT_ALLOW_READ:
+		if (!value_given(st, argv, c))
+			break;
+		if (o->n_readable >= HM_MAX_READABLE)
+			fail(st, "too many --allow-read paths (at most %d)",
+			     HM_MAX_READABLE);
+		else
+			o->readable[o->n_readable++] = optarg;
+		break;
+	case OPT_NO_PRIVATE_TMP:
+		o->no_private_tmp = 1;
+		break;
 	case OPT_BLOCK_NATIVE:
 		*flags |= HM_F_BLOCK_NATIVE;
 		break;
@@ -491,6 +510,10 @@ int hm_cli_parse(int argc, char **argv, struct hm_cli_options *o, char *err,
 	    !(o->policy.flags & HM_F_FS_READONLY))
 		fail(&st, "--allow-write needs --fs-readonly (or a profile "
 			  "that sets it: fs-readonly, block-all)");
+	if (!st.failed && o->n_readable && !(o->policy.flags & HM_F_FS_ROOT) &&
+	    !o->fs_root)
+		fail(&st, "--allow-read needs --fs-readonly=ROOT (without a "
+			  "root every read is allowed)");
 	if (!st.failed && split + 1 >= argc)
 		fail(&st, "no command given after `--`");
 	if (st.failed)

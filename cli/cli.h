@@ -36,6 +36,9 @@ struct hm_cli_options {
 	const char *fs_root; /* raw --fs-readonly ROOT, or NULL */
 	const char *writable[HM_MAX_WRITABLE]; /* raw --allow-write DIRs */
 	size_t n_writable;
+	const char *readable[HM_MAX_READABLE]; /* raw --allow-read PATHs */
+	size_t n_readable;
+	int no_private_tmp;			   /* --no-private-tmp */
 	const char *profiles[HM_CLI_MAX_PROFILES]; /* in the order given */
 	size_t n_profiles;
 	/* The target: argv after the first "--", NULL-terminated. */

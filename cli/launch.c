@@ -5,11 +5,17 @@
  * (no fork, no wait: the target's exit status becomes hermetic's).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
 #include <limits.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -333,20 +339,19 @@ static int check_guardable(const char *path, uint32_t flags)
 	case HM_EXEC_STATIC:
 		fprintf(stderr,
 			"hermetic: %s is statically linked: LD_PRELOAD cannot "
-			"guard it; use --seal\n",
+			"guard it; refused\n",
 			path);
 		return -1;
 	case HM_EXEC_SETID:
-		fprintf(
-		    stderr,
-		    "hermetic: %s is setuid/setgid or has file "
-		    "capabilities: LD_PRELOAD cannot guard it; use --seal\n",
-		    path);
+		fprintf(stderr,
+			"hermetic: %s is setuid/setgid or has file "
+			"capabilities: LD_PRELOAD cannot guard it; refused\n",
+			path);
 		return -1;
 	case HM_EXEC_FOREIGN:
 		fprintf(stderr,
 			"hermetic: %s is built for another architecture or "
-			"word size: LD_PRELOAD cannot guard it; use --seal\n",
+			"word size: LD_PRELOAD cannot guard it; refused\n",
 			path);
 		return -1;
 	case HM_EXEC_DYNAMIC:
@@ -556,15 +561,393 @@ static int canonical(char path[PATH_MAX])
 	return 1;
 }
 
+/*
+ * pyenv's shims are bash scripts that run pyenv, which runs a dozen more
+ * programs to pick a version: under --no-subprocess none of that may run
+ * inside the guard. For a PATH entry "<root>/shims" with an executable
+ * "<root>/libexec/pyenv", ask "pyenv prefix" here, before any policy
+ * applies (what the user's own shell would run), and put "<prefix>/bin"
+ * first on PATH, as "pyenv exec" itself does. Failures change nothing.
+ */
+static void resolve_pyenv(void)
+{
+	const char *path = getenv("PATH"), *p, *end;
+	char tool[PATH_MAX], out[PATH_MAX], *val, *q, *nl;
+	char *argv[] = {tool, "prefix", NULL};
+	int fds[2], status;
+	ssize_t n, got = 0;
+	size_t len, cap;
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+
+	for (p = path; p && *p; p = *end ? end + 1 : end) {
+		end = strchrnul(p, ':');
+		len = (size_t)(end - p);
+		if (len > 6 && len < PATH_MAX - 20 &&
+		    !strncmp(end - 6, "/shims", 6)) {
+			snprintf(tool, sizeof(tool), "%.*s/libexec/pyenv",
+				 (int)(len - 6), p);
+			if (access(tool, X_OK) == 0)
+				break;
+		}
+	}
+	if (!p || !*p || pipe(fds))
+		return;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+	posix_spawn_file_actions_addclose(&fa, fds[0]);
+	if (posix_spawn(&pid, tool, &fa, NULL, argv, environ)) {
+		posix_spawn_file_actions_destroy(&fa);
+		close(fds[0]);
+		close(fds[1]);
+		return;
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	close(fds[1]);
+	while (
+	    got < (ssize_t)sizeof(out) - 1 &&
+	    ((n = read(fds[0], out + got, sizeof(out) - 1 - (size_t)got)) > 0 ||
+	     (n < 0 && errno == EINTR)))
+		got += n > 0 ? n : 0;
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	out[got] = '\0';
+	nl = strchr(out, '\n');
+	if (nl)
+		*nl = '\0';
+	if (!WIFEXITED(status) || WEXITSTATUS(status) || out[0] != '/')
+		return;
+	/* "<p1>:<p2>" -> "<p1>/bin:<p2>/bin:<PATH>" */
+	cap = 2 * strlen(out) + strlen(path) + 8;
+	val = malloc(cap);
+	if (!val)
+		return;
+	val[0] = '\0';
+	for (q = strtok(out, ":"); q; q = strtok(NULL, ":")) {
+		strcat(val, q);
+		strcat(val, "/bin:");
+	}
+	strcat(val, path);
+	setenv("PATH", val, 1);
+	free(val);
+}
+
+/* Add @path (made absolute without symlinks) to @pol's readable paths. */
+static void add_read(struct hm_policy *pol, const char *path)
+{
+	char real[PATH_MAX];
+	struct stat st;
+
+	if (!path || !realpath(path, real) || stat(real, &st) < 0)
+		return;
+	for (uint32_t i = 0; i < pol->n_readable; i++)
+		if (!strcmp(pol->readable[i], real))
+			return;
+	/* Best effort: a full table only leaves the file unreadable. */
+	(void)hm_policy_add_readable(pol, real);
+}
+
+/* True if the basename of @path starts with "python". */
+static int is_python(const char *path)
+{
+	const char *b = strrchr(path, '/');
+
+	return !strncmp(b ? b + 1 : path, "python", 6);
+}
+
+/*
+ * A Python interpreter @exe: its installation's lib directory
+ * (<prefix>/lib, stdlib and site-packages) and the script it will run,
+ * the first argument of @argv (argv[0] is the interpreter) that is not an
+ * option: none after -c or -m.
+ */
+static void add_python_reads(struct hm_policy *pol, const char *exe,
+			     char **argv)
+{
+	char real[PATH_MAX], *slash;
+	int i;
+
+	if (realpath(exe, real)) {
+		for (int up = 0; up < 2; up++) {
+			slash = strrchr(real, '/');
+			if (!slash || slash == real)
+				goto script;
+			*slash = '\0';
+		}
+		if (strlen(real) + 5 < PATH_MAX) {
+			strcat(real, "/lib");
+			add_read(pol, real);
+		}
+	}
+script:
+	for (i = 1; argv[i]; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--")) {
+			i++;
+			break;
+		}
+		if (a[0] != '-' || !a[1])
+			break;
+		if (a[1] == '-') {
+			if (!strcmp(a, "--check-hash-based-pycs") &&
+			    argv[i + 1])
+				i++;
+			continue;
+		}
+		if (strpbrk(a + 1, "cm"))
+			return; /* -c CODE, -m MOD: no script file */
+		if ((!strcmp(a, "-W") || !strcmp(a, "-X")) && argv[i + 1])
+			i++;
+	}
+	if (argv[i] && strcmp(argv[i], "-"))
+		add_read(pol, argv[i]);
+}
+
+/*
+ * Under --fs-readonly=ROOT the program the user named must be readable
+ * where its interpreter reads it: the target file itself (a script is
+ * read by its interpreter), a "#!" interpreter and, for Python, the
+ * interpreter's lib directory and the script on its command line
+ * (including "#!/usr/bin/env python3" scripts). docs/cli.md.
+ */
+static void add_target_reads(struct hm_policy *pol, char **argv)
+{
+	char path[PATH_MAX], interp[PATH_MAX], line[256], *p, *end, *word;
+	const char *t = argv[0];
+	ssize_t n;
+	int fd;
+
+	if (!(pol->flags & HM_F_FS_ROOT))
+		return;
+	/*
+	 * The user's own git configuration (not the home directory): git
+	 * treats an unreadable one as fatal. Missing files stay missing.
+	 */
+	if (getenv("HOME") && getenv("HOME")[0] == '/' &&
+	    strlen(getenv("HOME")) < PATH_MAX - 32) {
+		snprintf(interp, sizeof(interp), "%s/.gitconfig",
+			 getenv("HOME"));
+		add_read(pol, interp);
+		snprintf(interp, sizeof(interp), "%s/.config/git",
+			 getenv("HOME"));
+		add_read(pol, interp);
+	}
+	if (resolve_target(t, path, 1)) {
+		size_t len = strlen(t);
+
+		if (len > 3 && !strcmp(t + len - 3, ".py") &&
+		    access(t, R_OK) == 0) {
+			add_read(pol, t);
+			if (!find_python(interp))
+				add_read(pol, interp);
+		}
+		return;
+	}
+	add_read(pol, path);
+	if (is_python(path)) {
+		add_python_reads(pol, path, argv);
+		return;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, line, sizeof(line) - 1);
+	close(fd);
+	if (n < 3 || line[0] != '#' || line[1] != '!')
+		return;
+	line[n] = '\0';
+	end = strchr(line, '\n');
+	if (end)
+		*end = '\0';
+	p = line + 2;
+	p += strspn(p, " \t");
+	word = p;
+	p += strcspn(p, " \t");
+	if (*p)
+		*p++ = '\0';
+	add_read(pol, word);
+	if (is_python(word)) {
+		add_python_reads(pol, word, (char *[]){word, NULL});
+	} else if (!strcmp(word, "/usr/bin/env") || !strcmp(word, "/bin/env")) {
+		p += strspn(p, " \t");
+		word = p;
+		p += strcspn(p, " \t");
+		*p = '\0';
+		if (*word && is_python(word) &&
+		    !resolve_target(word, interp, 1))
+			add_python_reads(pol, interp, (char *[]){interp, NULL});
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* The private temporary directory (--fs-readonly without              */
+/* --no-private-tmp)                                                   */
+/* ------------------------------------------------------------------ */
+
+static char private_tmp[PATH_MAX];
+static volatile pid_t child_pid;
+
+/*
+ * mkdtemp "<$TMPDIR or /tmp>/hermetic-tmp.XXXXXX", add it to @pol as a
+ * writable hole and point TMPDIR at it. Returns 0 or -1 (printed).
+ */
+static int make_private_tmp(struct hm_policy *pol)
+{
+	const char *base = getenv("TMPDIR");
+	char made[PATH_MAX];
+	int r;
+
+	if (!base || base[0] != '/' || strlen(base) > PATH_MAX - 32)
+		base = "/tmp";
+	snprintf(made, sizeof(made), "%s/hermetic-tmp.XXXXXX", base);
+	if (!mkdtemp(made)) {
+		fprintf(stderr,
+			"hermetic: cannot create a private temporary "
+			"directory in %s: %s (--no-private-tmp runs without "
+			"one)\n",
+			base, strerror(errno));
+		return -1;
+	}
+	if (!realpath(made, private_tmp)) {
+		r = -errno;
+		goto err_rmdir;
+	}
+	r = hm_policy_add_writable(pol, private_tmp);
+	if (r)
+		goto err_rmdir;
+	if (setenv("TMPDIR", private_tmp, 1)) {
+		r = -errno;
+		goto err_rmdir;
+	}
+	return 0;
+err_rmdir:
+	fprintf(stderr,
+		"hermetic: cannot use the private temporary directory %s: "
+		"%s (--no-private-tmp runs without one)\n",
+		made,
+		r == -ENOSPC ? "too many --allow-write directories"
+			     : strerror(-r));
+	rmdir(made);
+	private_tmp[0] = '\0';
+	return -1;
+}
+
+static int remove_one(const char *path, const struct stat *st, int type,
+		      struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (type == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+/* Remove the private directory and everything in it (no symlink followed). */
+static void remove_private_tmp(void)
+{
+	if (!private_tmp[0])
+		return;
+	nftw(private_tmp, remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+	rmdir(private_tmp);
+}
+
+/*
+ * Relay a signal sent to the launcher (kill, a supervisor) to CMD. A
+ * signal from the terminal (Ctrl-C: si_code SI_KERNEL) already went to
+ * the whole foreground process group, CMD included: not sent twice.
+ */
+static void relay(int sig, siginfo_t *si, void *uc)
+{
+	int saved = errno;
+
+	(void)uc;
+	if (child_pid > 0 && si->si_code != SI_KERNEL)
+		kill(child_pid, sig);
+	errno = saved;
+}
+
+/*
+ * The launcher's side of the fork: relay signals, wait for CMD, remove
+ * the private directory, then end the way CMD ended: its exit status, or
+ * the same signal (so a shell sees Ctrl-C as Ctrl-C).
+ */
+static int supervise(pid_t pid)
+{
+	static const int relayed[] = {SIGHUP,  SIGINT,	SIGQUIT, SIGTERM,
+				      SIGUSR1, SIGUSR2, SIGALRM, SIGWINCH};
+	struct sigaction sa;
+	struct rlimit no_core = {0, 0};
+	int status, sig;
+	sigset_t all;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = relay;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	child_pid = pid;
+	for (size_t i = 0; i < sizeof(relayed) / sizeof(relayed[0]); i++)
+		sigaction(relayed[i], &sa, NULL);
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			fprintf(stderr, "hermetic: cannot wait for %d: %s\n",
+				(int)pid, strerror(errno));
+			remove_private_tmp();
+			return HM_EXIT_USAGE;
+		}
+	}
+	remove_private_tmp();
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	sig = WTERMSIG(status);
+	/* Die of the same signal, without a core file of the launcher. */
+	setrlimit(RLIMIT_CORE, &no_core);
+	signal(sig, SIG_DFL);
+	sigfillset(&all);
+	sigdelset(&all, sig);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	raise(sig);
+	return 128 + sig;
+}
+
+/*
+ * With a private directory, fork: the child goes on to exec CMD, the
+ * launcher waits and cleans up (never returns). Without one, nothing.
+ */
+static void fork_if_private_tmp(void)
+{
+	pid_t pid;
+
+	if (!private_tmp[0])
+		return;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "hermetic: cannot fork: %s\n", strerror(errno));
+		remove_private_tmp();
+		exit(HM_EXIT_USAGE);
+	}
+	if (pid > 0)
+		exit(supervise(pid));
+	private_tmp[0] = '\0'; /* the child never removes it */
+}
+
 int hm_cli_launch(const struct hm_cli_options *o)
 {
 	char exe[PATH_MAX], dir[PATH_MAX], shim[PATH_MAX], pysite[PATH_MAX];
 	char target[PATH_MAX];
+	/* ~60 KiB: static rather than on the stack. */
+	static struct hm_policy own;
 	uint32_t flags = 0;
 	int r, have_pysite;
 
 	if (find_self(exe, dir))
 		return HM_EXIT_USAGE;
+	if (o->policy.flags & (HM_F_BLOCK_SUBPROCESS | HM_F_FS_ROOT))
+		resolve_pyenv();
 	if (find_near(dir, shim_paths, S_IFREG, shim)) {
 		fprintf(stderr,
 			"hermetic: cannot find libhermetic.so next to %s\n",
@@ -576,14 +959,22 @@ int hm_cli_launch(const struct hm_cli_options *o)
 	    !find_near(dir, pysite_paths, S_IFDIR, pysite) && canonical(pysite);
 	if (have_pysite && set_pysite(pysite))
 		return HM_EXIT_USAGE;
-	if (set_preload(shim) || set_policy(&o->policy, &flags))
+	own = o->policy;
+	add_target_reads(&own, o->target_argv);
+	if ((own.flags & HM_F_FS_READONLY) && !o->no_private_tmp &&
+	    make_private_tmp(&own))
 		return HM_EXIT_USAGE;
+	if (set_preload(shim) || set_policy(&own, &flags)) {
+		remove_private_tmp();
+		return HM_EXIT_USAGE;
+	}
 	/*
 	 * An audit library (LD_AUDIT) can rebind every interposed name back
 	 * to libc; the shim drops it for children too.
 	 */
 	unsetenv("LD_AUDIT");
 
+	fork_if_private_tmp();
 	r = resolve_python_target(o, have_pysite ? pysite : NULL, flags);
 	if (r >= 0)
 		return r;

@@ -73,6 +73,24 @@ static int finish_policy(struct hm_cli_options *o)
 			return -1;
 		}
 	}
+	for (i = 0; i < o->n_readable; i++) {
+		if (!realpath(o->readable[i], path)) {
+			fprintf(stderr,
+				"hermetic: --allow-read path '%s': %s\n",
+				o->readable[i],
+				errno == ENOENT || errno == ENOTDIR
+				    ? "does not exist"
+				    : strerror(errno));
+			return -1;
+		}
+		r = hm_policy_add_readable(&o->policy, path);
+		if (r) {
+			fprintf(stderr,
+				"hermetic: --allow-read path '%s': %s\n",
+				o->readable[i], strerror(-r));
+			return -1;
+		}
+	}
 	if (hm_policy_validate(&o->policy)) {
 		fprintf(stderr, "hermetic: internal error: the policy built "
 				"from the command line is invalid\n");

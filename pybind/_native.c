@@ -292,6 +292,12 @@ static int raise_violation(enum exc_kind kind, const char *guard,
 	Py_XDECREF(args);
 	Py_XDECREF(kw);
 	Py_DECREF(msg);
+	/*
+	 * C callers of a refused audit event (the interpreter opening the
+	 * script named on its command line) print errno, not the exception:
+	 * a refusal reads as EACCES there too, never a stale EINVAL.
+	 */
+	errno = EACCES;
 	return -1;
 }
 
@@ -454,6 +460,108 @@ static const char *utf8_or(PyObject *s, const char *dflt)
 /* Filesystem                                                          */
 /* ------------------------------------------------------------------ */
 
+/*
+ * The OS's own refusal, as the shim's fs.c judges it (the same rule in
+ * both layers; docs/guards/filesystem.md): a refused write that the OS
+ * would have refused for its own reason fails with that reason, so
+ * `except FileNotFoundError` / `except FileExistsError` keep working.
+ * fstatat is metadata, which the policy does not confine.
+ */
+enum {
+	OSE_EXIST = 1,	/* must exist: ENOENT */
+	OSE_ABSENT = 2, /* must not exist: EEXIST */
+	OSE_PARENT = 4, /* created: its directory must exist */
+	OSE_NOTDIR = 8, /* rmdir: ENOTDIR */
+	OSE_ISDIR = 16, /* remove, write opens: EISDIR */
+};
+
+static int os_own_error(const char *p, int follow, int want)
+{
+	char parent[PATH_MAX];
+	struct stat st;
+	char *slash;
+	int e;
+
+	if (!want)
+		return 0;
+	if (fstatat(AT_FDCWD, p, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) == 0) {
+		if (want & OSE_ABSENT)
+			return EEXIST;
+		if ((want & OSE_NOTDIR) && !S_ISDIR(st.st_mode))
+			return ENOTDIR;
+		if ((want & OSE_ISDIR) && S_ISDIR(st.st_mode))
+			return EISDIR;
+		return 0;
+	}
+	e = errno;
+	if (e == ENOTDIR || e == ELOOP || e == ENAMETOOLONG)
+		return e;
+	if (e != ENOENT)
+		return 0;
+	if (want & OSE_EXIST)
+		return ENOENT;
+	snprintf(parent, sizeof(parent), "%s", p);
+	while ((slash = strrchr(parent, '/')) && slash[1] == '\0' &&
+	       slash != parent)
+		*slash = '\0';
+	slash = strrchr(parent, '/');
+	if (!slash)
+		snprintf(parent, sizeof(parent), ".");
+	else
+		slash[slash == parent ? 1 : 0] = '\0';
+	if (fstatat(AT_FDCWD, parent, &st, 0) < 0)
+		return errno == ENOENT || errno == ENOTDIR ? errno : 0;
+	return 0;
+}
+
+/*
+ * Raise the OS's own error @e for @path (shown as @shown if set), as the
+ * real call would have: FileNotFoundError, FileExistsError, ... Returns -1.
+ */
+static int raise_own(int e, const char *path, PyObject *shown)
+{
+	errno = e;
+	if (shown)
+		PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, shown);
+	else
+		PyErr_SetFromErrnoWithFilename(PyExc_OSError, path);
+	return -1;
+}
+
+/* The outcome the path argument @k of mutation event @api needs. */
+static int mutate_want(const char *api, int k)
+{
+	if (!strcmp(api, "os.rename") || !strcmp(api, "shutil.move"))
+		return k ? OSE_PARENT : OSE_EXIST;
+	if (!strcmp(api, "os.link"))
+		return k ? OSE_ABSENT | OSE_PARENT : OSE_EXIST;
+	if (!strcmp(api, "os.mkdir") || !strcmp(api, "os.symlink") ||
+	    !strcmp(api, "os.mkfifo") || !strcmp(api, "os.mknod"))
+		return OSE_ABSENT | OSE_PARENT;
+	if (!strcmp(api, "os.rmdir"))
+		return OSE_EXIST | OSE_NOTDIR;
+	if (!strcmp(api, "os.remove"))
+		return OSE_EXIST | OSE_ISDIR;
+	if (!strcmp(api, "shutil.rmtree") || !strcmp(api, "shutil.chown"))
+		return OSE_EXIST;
+	if (!strncmp(api, "shutil.", 7))
+		return 0; /* copies and archives: the policy's error */
+	return OSE_EXIST;
+}
+
+/* The outcome a write open with @flags needs. */
+static int open_want(int flags)
+{
+	/* O_TMPFILE: an unnamed file in an existing directory. */
+	if ((flags & O_TMPFILE) == O_TMPFILE)
+		return OSE_EXIST;
+	if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
+		return OSE_ABSENT | OSE_PARENT;
+	if (flags & O_CREAT)
+		return OSE_PARENT | OSE_ISDIR;
+	return OSE_EXIST | OSE_ISDIR;
+}
+
 static int check_open(PyObject *pathobj, int flags)
 {
 	char path[PATH_MAX];
@@ -486,6 +594,16 @@ static int check_open(PyObject *pathobj, int flags)
 		Py_XDECREF(shown);
 		return 0;
 	}
+	if (write && r == HM_R_FS_READONLY) {
+		int e =
+		    os_own_error(path, !(flags & O_NOFOLLOW), open_want(flags));
+
+		if (e) {
+			raise_own(e, path, shown);
+			Py_XDECREF(shown);
+			return -1;
+		}
+	}
 	trace("open", "path", utf8_or(shown, path), r);
 	if (!shown)
 		shown = PyUnicode_DecodeFSDefault(path);
@@ -498,9 +616,9 @@ static int check_open(PyObject *pathobj, int flags)
 	return -1;
 }
 
-/* Check one mutated path; @api is the trace name. */
-static int check_mutate_path(const char *api, PyObject *o, long dirfd,
-			     int follow)
+/* Check one mutated path (argument @k of @api); @api is the trace name. */
+static int check_mutate_path_k(const char *api, PyObject *o, long dirfd,
+			       int follow, int k)
 {
 	char path[PATH_MAX];
 	struct hm_request rq = {.op = HM_OP_MUTATE};
@@ -517,11 +635,26 @@ static int check_mutate_path(const char *api, PyObject *o, long dirfd,
 		Py_XDECREF(shown);
 		return 0;
 	}
+	if (r == HM_R_FS_READONLY) {
+		int e = os_own_error(path, follow, mutate_want(api, k));
+
+		if (e) {
+			raise_own(e, path, shown);
+			Py_XDECREF(shown);
+			return -1;
+		}
+	}
 	trace(api, "path", utf8_or(shown, path), r);
 	raise_violation(EXC_FS, "filesystem", shown,
 			PyUnicode_FromString("filesystem mutation disabled"));
 	Py_XDECREF(shown);
 	return -1;
+}
+
+static int check_mutate_path(const char *api, PyObject *o, long dirfd,
+			     int follow)
+{
+	return check_mutate_path_k(api, o, dirfd, follow, 0);
 }
 
 /* Mutation events: which arguments are paths, and their dir_fd slots. */
@@ -596,7 +729,8 @@ static int on_mutation(const struct mut_event *m, PyObject *args)
 		if (m->path[k] < 0)
 			continue;
 		if (o && o != Py_None) {
-			if (check_mutate_path(m->name, o, dirfd, m->follow) < 0)
+			if (check_mutate_path_k(m->name, o, dirfd, m->follow,
+						k) < 0)
 				return -1;
 			continue;
 		}
@@ -2026,7 +2160,7 @@ static int add_strings(struct hm_policy *p, PyObject *seq, const char *what,
 
 static struct hm_policy *build_policy(unsigned long flags, PyObject *root,
 				      PyObject *writable, PyObject *domains,
-				      PyObject *imports)
+				      PyObject *imports, PyObject *readable)
 {
 	struct hm_policy *p;
 
@@ -2045,7 +2179,7 @@ static struct hm_policy *build_policy(unsigned long flags, PyObject *root,
 	 * builders write each string they add NUL-terminated, and validation
 	 * and hm_segment_push read only the fs_root and the first n_* slots.
 	 */
-	p->n_domains = p->n_writable = p->n_imports = 0;
+	p->n_domains = p->n_writable = p->n_imports = p->n_readable = 0;
 	p->fs_root[0] = '\0';
 	p->flags = (uint32_t)flags;
 	if (root && root != Py_None) {
@@ -2069,7 +2203,9 @@ static struct hm_policy *build_policy(unsigned long flags, PyObject *root,
 	if (add_strings(p, writable, "writable", hm_policy_add_writable) < 0 ||
 	    add_strings(p, domains, "allow_domains", hm_policy_add_domain) <
 		0 ||
-	    add_strings(p, imports, "deny_imports", hm_policy_add_import) < 0)
+	    add_strings(p, imports, "deny_imports", hm_policy_add_import) < 0 ||
+	    (readable && add_strings(p, readable, "allow_read",
+				     hm_policy_add_readable) < 0))
 		goto fail;
 	if (hm_policy_validate(p) < 0) {
 		PyErr_SetString(PyExc_ValueError, "invalid policy");
@@ -2084,18 +2220,18 @@ fail:
 static PyObject *native_push(PyObject *m, PyObject *args)
 {
 	unsigned long flags;
-	PyObject *root, *writable, *domains, *imports;
+	PyObject *root, *writable, *domains, *imports, *readable = NULL;
 	int sealed, rc;
 	uint32_t id = 0;
 	struct hm_policy *p;
 
 	(void)m;
-	if (!PyArg_ParseTuple(args, "kOOOOp:push", &flags, &root, &writable,
-			      &domains, &imports, &sealed))
+	if (!PyArg_ParseTuple(args, "kOOOOp|O:push", &flags, &root, &writable,
+			      &domains, &imports, &sealed, &readable))
 		return NULL;
 	if (ensure_ready() < 0)
 		return NULL;
-	p = build_policy(flags, root, writable, domains, imports);
+	p = build_policy(flags, root, writable, domains, imports, readable);
 	if (!p)
 		return NULL;
 	pthread_mutex_lock(&proc.lock);

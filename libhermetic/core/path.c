@@ -40,6 +40,19 @@ static const struct readable runtime_readable[] = {
 	{ "/usr/lib/locale",     1 },
 	{ "/usr/share/ca-certificates", 1 },
 	{ "/etc/ssl/certs",      1 },
+	/*
+	 * The default system read set (docs/guards/filesystem.md): what
+	 * compilers, git, node and TLS clients read to start. Public system
+	 * data only: never /etc/ssl/private, /etc/shadow, /etc/passwd, /root,
+	 * /home or another process's /proc.
+	 */
+	{ "/usr/include",        1 },
+	{ "/usr/local/include",  1 },
+	{ "/usr/share",          1 },
+	{ "/usr/libexec",        1 },
+	{ "/etc/ssl/openssl.cnf", 0 },
+	{ "/etc/gitconfig",      0 },
+	{ "/etc/nsswitch.conf",  0 },
 	{ "/dev/null",           0 },
 	{ "/dev/zero",           0 },
 	{ "/dev/urandom",        0 },

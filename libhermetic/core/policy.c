@@ -179,6 +179,24 @@ int hm_policy_add_writable(struct hm_policy *p, const char *path)
 	return 0;
 }
 
+int hm_policy_add_readable(struct hm_policy *p, const char *path)
+{
+	int rc;
+
+	if (!p)
+		return -EINVAL;
+	if (p->n_readable >= HM_MAX_READABLE) {
+		if (!path || path[0] != '/')
+			return -EINVAL;
+		return -ENOSPC;
+	}
+	rc = set_path(p->readable[p->n_readable], path);
+	if (rc < 0)
+		return rc;
+	p->n_readable++;
+	return 0;
+}
+
 static int is_ident_start(unsigned char c)
 {
 	/* Bytes >= 0x80: Python 3 identifiers may be non-ASCII (UTF-8). */
@@ -241,7 +259,7 @@ int hm_policy_validate(const struct hm_policy *p)
 	if (p->flags & ~(uint32_t)HM_F_ALL_KNOWN)
 		return -EINVAL;
 	if (p->n_domains > HM_MAX_DOMAINS || p->n_writable > HM_MAX_WRITABLE ||
-	    p->n_imports > HM_MAX_IMPORTS)
+	    p->n_imports > HM_MAX_IMPORTS || p->n_readable > HM_MAX_READABLE)
 		return -EINVAL;
 	if (!field(p->fs_root, HM_PATH_MAX))
 		return -EINVAL;
@@ -254,6 +272,10 @@ int hm_policy_validate(const struct hm_policy *p)
 	for (i = 0; i < p->n_writable; i++)
 		if (!field(p->writable[i], HM_PATH_MAX) ||
 		    !hm_path_is_normal(p->writable[i]))
+			return -EINVAL;
+	for (i = 0; i < p->n_readable; i++)
+		if (!field(p->readable[i], HM_PATH_MAX) ||
+		    !hm_path_is_normal(p->readable[i]))
 			return -EINVAL;
 	for (i = 0; i < p->n_domains; i++)
 		if (!field(p->domains[i], HM_DOMAIN_MAX) ||
@@ -357,6 +379,22 @@ static int in_hole(const struct hm_policy *p, const char *path)
 	return 0;
 }
 
+/* True if @path is under one of @p's --allow-read paths. */
+static int in_readable(const struct hm_policy *p, const char *path)
+{
+	uint32_t i, n = p->n_readable;
+
+	if (n > HM_MAX_READABLE)
+		n = HM_MAX_READABLE;
+	for (i = 0; i < n; i++) {
+		const char *w = field(p->readable[i], HM_PATH_MAX);
+
+		if (w && hm_path_under(path, w))
+			return 1;
+	}
+	return 0;
+}
+
 /*
  * The fs_root read rule. A writable hole is readable even outside the
  * root: holes are independent of the root, the user named them.
@@ -372,7 +410,8 @@ static int root_allows(const struct hm_policy *p, const char *path)
 	root = field(p->fs_root, HM_PATH_MAX);
 	if (root && root[0] && hm_path_under(path, root))
 		return 1;
-	return hm_runtime_readable(path) || in_hole(p, path);
+	return hm_runtime_readable(path) || in_hole(p, path) ||
+	       in_readable(p, path);
 }
 
 static enum hm_reason check_open(const struct hm_policy *p,

@@ -830,6 +830,7 @@ static void put_entry(struct hm_dyn_entry *e, uint32_t id, uint32_t sealed,
 	q->n_domains = p->n_domains;
 	q->n_writable = p->n_writable;
 	q->n_imports = p->n_imports;
+	q->n_readable = p->n_readable;
 	put_str(q->fs_root, p->fs_root, sizeof(q->fs_root));
 	for (i = 0; i < HM_MAX_DOMAINS; i++)
 		put_str(q->domains[i], i < p->n_domains ? p->domains[i] : "",
@@ -840,6 +841,9 @@ static void put_entry(struct hm_dyn_entry *e, uint32_t id, uint32_t sealed,
 	for (i = 0; i < HM_MAX_IMPORTS; i++)
 		put_str(q->imports[i], i < p->n_imports ? p->imports[i] : "",
 			HM_IMPORT_MAX);
+	for (i = 0; i < HM_MAX_READABLE; i++)
+		put_str(q->readable[i], i < p->n_readable ? p->readable[i] : "",
+			HM_PATH_MAX);
 }
 
 static int id_in_use(const struct hm_dyn_area *d, uint32_t n, uint32_t id)

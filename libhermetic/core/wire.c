@@ -15,6 +15,7 @@
  *     n_domains  u16    then n_domains  x str
  *     n_writable u16    then n_writable x str
  *     n_imports  u16    then n_imports  x str
+ *     n_readable u16    then n_readable x str
  *   checksum   u64      FNV-1a 64 of every byte before it
  *
  * where str = u16 byte length followed by that many bytes (no NUL). The
@@ -72,7 +73,8 @@ static size_t str_size(const char *s, size_t cap)
 
 static size_t layer_size(const struct hm_policy *p)
 {
-	size_t sz = 4 + str_size(p->fs_root, sizeof(p->fs_root)) + 2 + 2 + 2;
+	size_t sz =
+	    4 + str_size(p->fs_root, sizeof(p->fs_root)) + 2 + 2 + 2 + 2;
 	uint32_t i;
 
 	for (i = 0; i < clamp_count(p->n_domains, HM_MAX_DOMAINS); i++)
@@ -81,6 +83,8 @@ static size_t layer_size(const struct hm_policy *p)
 		sz += str_size(p->writable[i], HM_PATH_MAX);
 	for (i = 0; i < clamp_count(p->n_imports, HM_MAX_IMPORTS); i++)
 		sz += str_size(p->imports[i], HM_IMPORT_MAX);
+	for (i = 0; i < clamp_count(p->n_readable, HM_MAX_READABLE); i++)
+		sz += str_size(p->readable[i], HM_PATH_MAX);
 	return sz;
 }
 
@@ -171,6 +175,10 @@ static void put_layer(struct wr *w, const struct hm_policy *p)
 	put_u16(w, n);
 	for (i = 0; i < n; i++)
 		put_str(w, p->imports[i], HM_IMPORT_MAX);
+	n = clamp_count(p->n_readable, HM_MAX_READABLE);
+	put_u16(w, n);
+	for (i = 0; i < n; i++)
+		put_str(w, p->readable[i], HM_PATH_MAX);
 }
 
 int hm_wire_encode_ptrs(const struct hm_policy *const *layers, size_t n,
@@ -355,6 +363,9 @@ static int take_layer(struct rd *r, struct hm_policy *p)
 	if (rc == 0)
 		rc = take_table(r, &p->n_imports, &p->imports[0][0],
 				HM_IMPORT_MAX, HM_MAX_IMPORTS);
+	if (rc == 0)
+		rc = take_table(r, &p->n_readable, &p->readable[0][0],
+				HM_PATH_MAX, HM_MAX_READABLE);
 	return rc;
 }
 

@@ -463,6 +463,14 @@ static int exec_gate(const char *api, const char *shown, const char *ipath,
 	ce->pol = NULL;
 	ce->envp = NULL;
 	ce->size = ce->pol_size = 0;
+	/*
+	 * The launch chain (chain.c): a known wrapper starts its command.
+	 * Never the shell of system/popen, which runs a command line.
+	 */
+	if ((f & BLOCK_FLAGS) == HM_F_BLOCK_SUBPROCESS &&
+	    strcmp(api, "system") && strcmp(api, "popen") &&
+	    hm_chain_allows(ipath))
+		f &= ~(uint32_t)HM_F_BLOCK_SUBPROCESS;
 	if (f & BLOCK_FLAGS) {
 		struct hm_request rq = {.op = HM_OP_EXEC, .path = shown};
 		enum hm_reason r = hm_shim_check(&rq);
@@ -491,13 +499,13 @@ static int exec_gate(const char *api, const char *shown, const char *ipath,
 
 	if (kind == HM_EXEC_STATIC) {
 		hm_shim_msg(named, " is statically linked: LD_PRELOAD cannot "
-				   "guard it; use --seal");
+				   "guard it; refused");
 		return hm_shim_deny_path(api, shown, HM_R_UNGUARDABLE);
 	}
 	if (kind == HM_EXEC_SETID) {
 		hm_shim_msg(named,
 			    " is setuid/setgid or has file capabilities: "
-			    "LD_PRELOAD cannot guard it; use --seal");
+			    "LD_PRELOAD cannot guard it; refused");
 		return hm_shim_deny_path(api, shown, HM_R_UNGUARDABLE);
 	}
 	if (kind == HM_EXEC_FOREIGN) {
@@ -508,7 +516,7 @@ static int exec_gate(const char *api, const char *shown, const char *ipath,
 	}
 	if (opaque) {
 		hm_shim_msg(named, " cannot be read to inspect it: LD_PRELOAD "
-				   "may not guard it; use --seal");
+				   "may not guard it; refused");
 		return hm_shim_deny_path(api, shown, HM_R_UNGUARDABLE);
 	}
 	if (rc == -E2BIG) {

@@ -503,11 +503,136 @@ static int gate_path(const char *api, int dirfd, const char *path,
 	return 0;
 }
 
+/*
+ * The OS's own refusal (docs/guards/filesystem.md, "A refusal the OS would
+ * have made anyway"): what a refused write would have failed with had no
+ * policy existed, so that `rm -f /missing` and `except FileExistsError`
+ * keep working. Judged with fstatat, i.e. metadata, which the policy does
+ * not confine. @want: which outcome the call needs.
+ */
+enum {
+	OSE_EXIST = 1,	/* the object must exist: ENOENT */
+	OSE_ABSENT = 2, /* the object must not exist: EEXIST */
+	OSE_PARENT = 4, /* it is created: its directory must exist */
+	OSE_NOTDIR = 8, /* rmdir: ENOTDIR for a non-directory */
+	OSE_ISDIR = 16, /* unlink, write opens: EISDIR for a directory */
+};
+
+/* Returns the errno the OS would have given @p, or 0 (it would succeed). */
+static int os_own_error(int dirfd, const char *p, int follow, int want)
+{
+	char parent[PATH_MAX];
+	struct stat st;
+	char *slash;
+	int e;
+
+	if (!want)
+		return 0;
+	if (fstatat(dirfd, p, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) == 0) {
+		if (want & OSE_ABSENT)
+			return EEXIST;
+		if ((want & OSE_NOTDIR) && !S_ISDIR(st.st_mode))
+			return ENOTDIR;
+		if ((want & OSE_ISDIR) && S_ISDIR(st.st_mode))
+			return EISDIR;
+		return 0;
+	}
+	e = errno;
+	if (e == ENOTDIR || e == ELOOP || e == ENAMETOOLONG)
+		return e;
+	if (e != ENOENT)
+		return 0;
+	if (want & OSE_EXIST)
+		return ENOENT;
+	/* Created: ENOENT comes from a missing directory on the way. */
+	memcpy(parent, p, strlen(p) + 1);
+	while ((slash = strrchr(parent, '/')) && slash[1] == '\0' &&
+	       slash != parent)
+		*slash = '\0';
+	slash = strrchr(parent, '/');
+	if (!slash)
+		memcpy(parent, ".", 2);
+	else
+		slash[slash == parent ? 1 : 0] = '\0';
+	if (fstatat(dirfd, parent, &st, 0) < 0)
+		return errno == ENOENT || errno == ENOTDIR ? errno : 0;
+	return 0;
+}
+
+/*
+ * Deny @api on @buf for @r, unless the OS would have refused the call for
+ * its own reason (only for fs_readonly refusals): then fail with that
+ * errno, without a trace line (nothing was prevented).
+ */
+static int deny_or_own(const char *api, int dirfd, const char *buf, int follow,
+		       int want, enum hm_reason r)
+{
+	int e;
+
+	if (r == HM_R_FS_READONLY) {
+		hm_inside++;
+		e = os_own_error(dirfd, buf, follow, want);
+		hm_inside--;
+		if (e) {
+			errno = e;
+			return -1;
+		}
+	}
+	return hm_shim_deny_path(api, buf, r);
+}
+
+/* The outcome a mutation @api needs (rename and link pass their own). */
+static int mutate_want(const char *api)
+{
+	if (!strcmp(api, "rmdir"))
+		return OSE_EXIST | OSE_NOTDIR;
+	if (!strcmp(api, "unlink"))
+		return OSE_EXIST | OSE_ISDIR;
+	if (!strncmp(api, "mkdir", 5) || !strncmp(api, "symlink", 7) ||
+	    !strncmp(api, "mknod", 5) || !strncmp(api, "mkfifo", 6))
+		return OSE_ABSENT | OSE_PARENT;
+	if (!strcmp(api, "mkdtemp"))
+		return 0;
+	return OSE_EXIST;
+}
+
+/* A mutation of @path relative to @dirfd needing @want; see gate_path. */
+static int gate_mutate_want(const char *api, int dirfd, const char *path,
+			    int follow, char *buf, int want)
+{
+	int saved = errno;
+	enum hm_reason r;
+
+	if (hm_shim_copy_str(path, buf, PATH_MAX) < 0)
+		return -1;
+	hm_inside++;
+	r = check_path(dirfd, buf, HM_OP_MUTATE, 0, follow, 0);
+	hm_inside--;
+	if (r != HM_R_NONE)
+		return deny_or_own(api, dirfd, buf, follow, want, r);
+	errno = saved;
+	return 0;
+}
+
 /* A mutation of @path relative to @dirfd; see gate_path. */
 static int gate_mutate(const char *api, int dirfd, const char *path, int follow,
 		       char *buf)
 {
-	return gate_path(api, dirfd, path, HM_OP_MUTATE, 0, follow, 0, buf);
+	return gate_mutate_want(api, dirfd, path, follow, buf,
+				mutate_want(api));
+}
+
+/* The outcome a write open with @flags needs. */
+static int open_want(int flags)
+{
+	/* O_TMPFILE: an unnamed file in an existing directory. */
+	if ((flags & O_TMPFILE) == O_TMPFILE)
+		return OSE_EXIST;
+	if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
+		return OSE_ABSENT | OSE_PARENT;
+	if (flags & O_CREAT)
+		return OSE_PARENT | OSE_ISDIR;
+	return OSE_EXIST | OSE_ISDIR;
 }
 
 /* A metadata change through descriptor @fd. Returns 0 or -1 (EACCES). */
@@ -797,7 +922,9 @@ static int open_slow(const char *api, enum open_kind k, int dirfd,
 		: check_path_keep(dirfd, buf, HM_OP_OPEN, flags,
 				  open_follows(flags), 1, write ? &keep : NULL);
 	if (r != HM_R_NONE)
-		return hm_shim_deny_path(api, buf, r);
+		return write ? deny_or_own(api, dirfd, buf, open_follows(flags),
+					   open_want(flags), r)
+			     : hm_shim_deny_path(api, buf, r);
 	if (write && !held) {
 		fd = anchored_open(k, &keep, flags, mode);
 		e = errno;
@@ -1123,7 +1250,11 @@ static FILE *fopen_slow(const char *api, enum fopen_kind k, const char *path,
 					   write ? &keep : NULL);
 	}
 	if (r != HM_R_NONE) {
-		hm_shim_deny_path(api, buf, r);
+		if (path && write)
+			deny_or_own(api, AT_FDCWD, buf, open_follows(flags),
+				    open_want(flags), r);
+		else
+			hm_shim_deny_path(api, buf, r);
 		return NULL;
 	}
 	if (path && write && !held) {
@@ -1399,8 +1530,8 @@ static int rename_slow(const char *api, int olddir, const char *oldp,
 {
 	char a[PATH_MAX], b[PATH_MAX];
 
-	if (gate_mutate(api, olddir, oldp, NOFOLLOW, a) < 0 ||
-	    gate_mutate(api, newdir, newp, NOFOLLOW, b) < 0)
+	if (gate_mutate_want(api, olddir, oldp, NOFOLLOW, a, OSE_EXIST) < 0 ||
+	    gate_mutate_want(api, newdir, newp, NOFOLLOW, b, OSE_PARENT) < 0)
 		return -1;
 	if (which == 0)
 		return HM_REAL(rename)(a, b);
@@ -1541,7 +1672,8 @@ static int link_slow(const char *api, int olddir, const char *oldp, int newdir,
 	int follow = (flags & AT_SYMLINK_FOLLOW) ? FOLLOW : NOFOLLOW;
 	int rc = gate_at(api, olddir, oldp, flags & AT_EMPTY_PATH, follow, a);
 
-	if (rc < 0 || gate_mutate(api, newdir, newp, NOFOLLOW, b) < 0)
+	if (rc < 0 || gate_mutate_want(api, newdir, newp, NOFOLLOW, b,
+				       OSE_ABSENT | OSE_PARENT) < 0)
 		return -1;
 	if (!at)
 		return HM_REAL(link)(rc ? oldp : a, b);

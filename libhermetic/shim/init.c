@@ -233,6 +233,7 @@ static void init_once_fn(void)
 			*env_lookup(HM_ENV_DEBUG) != '\0';
 	load_pysite();
 	load_policy();
+	hm_chain_init();
 	hm_shim_debug("initialised, preload=", hm_shim.self_path);
 	hm_shim.ready = 1;
 }

@@ -181,6 +181,14 @@ int hm_shim_copy_str(const char *s, char *buf, size_t cap) HM_HIDDEN;
  */
 enum hm_reason hm_fs_check_open(char *path, int oflags) HM_HIDDEN;
 
+/*
+ * chain.c: open the launch chain if this process is a known wrapper under
+ * block_subprocess (called once by init), and whether the chain lets this
+ * process start the program at @target (the resolved path; records the
+ * first one, later starts must be the same file).
+ */
+void hm_chain_init(void) HM_HIDDEN;
+int hm_chain_allows(const char *target) HM_HIDDEN;
 /* Evaluate @rq against every layer (hm_segment_check, fail closed). */
 enum hm_reason hm_shim_check(const struct hm_request *rq) HM_HIDDEN;
 

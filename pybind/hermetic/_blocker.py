@@ -125,10 +125,11 @@ class HermeticBlocker(contextlib.ContextDecorator,
     """
 
     def __init__(self, *, flags, fs_root, domains, imports, sealed,
-                 writable=()):
+                 writable=(), readable=()):
         self._flags = flags
         self._fs_root = fs_root
         self._writable = tuple(writable)
+        self._readable = tuple(readable)
         self._domains = tuple(domains)
         self._imports = tuple(imports)
         self._sealed = sealed
@@ -150,6 +151,8 @@ class HermeticBlocker(contextlib.ContextDecorator,
             parts.append(f"fs_root={self._fs_root!r}")
         if self._writable:
             parts.append(f"allow_write={list(self._writable)!r}")
+        if self._readable:
+            parts.append(f"allow_read={list(self._readable)!r}")
         if self._domains:
             parts.append(f"allow_domains={list(self._domains)!r}")
         if self._imports:
@@ -166,8 +169,9 @@ class HermeticBlocker(contextlib.ContextDecorator,
             _guards.reguard(self._flags)
         # Writable holes, like the root, are resolved once per entry.
         holes = tuple(os.path.realpath(w) for w in self._writable)
+        reads = tuple(os.path.realpath(r) for r in self._readable)
         return _native.push(self._flags, root, holes, self._domains,
-                            self._imports, self._sealed)
+                            self._imports, self._sealed, reads)
 
     # --- sync protocol -----------------------------------------------------
 
@@ -284,6 +288,7 @@ def hermetic_blocker(
     sealed=False,
     profile=None,
     allow_write=(),
+    allow_read=(),
 ):
     """Build a policy block: a context manager, async context manager and
     decorator (sync and async functions) that enforces the policy while
@@ -321,6 +326,12 @@ def hermetic_blocker(
         raise ValueError("allow_write requires fs_readonly=True")
     if len(writable) > 8:
         raise ValueError("allow_write: at most 8 entries per block")
+    readable = _path_list("allow_read", allow_read)
+    if readable and fs_root is None:
+        raise ValueError("allow_read requires fs_root (without a root "
+                         "every read is allowed)")
+    if len(readable) > 16:
+        raise ValueError("allow_read: at most 16 entries per block")
     domains = [_native.normalize_domain(d)
                for d in _string_list("allow_domains", allow_domains)]
     imports = [_native.normalize_import(n)
@@ -330,7 +341,8 @@ def hermetic_blocker(
     if len(imports) > 32:
         raise ValueError("deny_imports: at most 32 entries per block")
     return HermeticBlocker(flags=flags, fs_root=fs_root, domains=domains,
-                           imports=imports, sealed=sealed, writable=writable)
+                           imports=imports, sealed=sealed, writable=writable,
+                           readable=readable)
 
 
 def with_hermetic(**kwargs):

@@ -9,9 +9,13 @@ The launcher uses this for the original's in-process target forms:
 
 ``sys.argv`` becomes ``[TARGET, ARGS...]``. A ``SystemExit`` from the
 target passes through; an uncaught PolicyViolation prints ``hermetic:
-blocked action: <message>`` and exits 2; an import error exits 1.
+blocked action: <message>`` and exits 2; a target whose module does not
+exist at all (the launcher tries a bare word that is no command on PATH as
+a module) prints ``hermetic: command not found: TARGET`` and exits 127;
+any other import error is the target's own and exits 1.
 """
 
+import importlib.util
 import runpy
 import sys
 
@@ -24,6 +28,15 @@ def _blocked(exc):
     return 2
 
 
+def _missing(module):
+    """True if no module @module exists (it, or a package above it)."""
+    try:
+        return importlib.util.find_spec(module) is None
+    except ModuleNotFoundError as e:
+        name = e.name or ""
+        return module == name or module.startswith(name + ".")
+
+
 def run(argv):
     if not argv:
         sys.stderr.write("hermetic: usage: python -m hermetic._run "
@@ -32,6 +45,9 @@ def run(argv):
     target = argv[0]
     sys.argv = list(argv)
     module, sep, attr = target.partition(":")
+    if _missing(module):
+        sys.stderr.write(f"hermetic: command not found: {target}\n")
+        return 127
     try:
         if not sep:
             runpy.run_module(module, run_name="__main__", alter_sys=True)

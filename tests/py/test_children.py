@@ -304,7 +304,7 @@ def static_binary(tmp_path_factory):
 
 def static_message(path):
     return (f"hermetic: {path} is statically linked: LD_PRELOAD cannot "
-            "guard it; use --seal")
+            "guard it; refused")
 
 
 @pytest.mark.parametrize("flags", [["--no-network"], ["--no-subprocess"],

@@ -98,6 +98,7 @@ static void r_plain_layer(struct rec *r, uint32_t flags, const char *root)
 	r_u16(r, 0);
 	r_u16(r, 0);
 	r_u16(r, 0);
+	r_u16(r, 0);
 }
 
 static char *finish(struct rec *r)

@@ -61,6 +61,7 @@ enum hm_flag {
 #define HM_MAX_WRITABLE 8     /* --allow-write holes per layer */
 #define HM_PATH_MAX     1024  /* bytes per fs_root / writable path, NUL included */
 #define HM_MAX_IMPORTS  32    /* deny_imports entries per layer */
+#define HM_MAX_READABLE 16    /* --allow-read paths per layer */
 #define HM_IMPORT_MAX   128   /* bytes per import name, NUL included */
 /* clang-format on */
 
@@ -85,6 +86,9 @@ struct hm_policy {
 	char domains[HM_MAX_DOMAINS][HM_DOMAIN_MAX];
 	char writable[HM_MAX_WRITABLE][HM_PATH_MAX];
 	char imports[HM_MAX_IMPORTS][HM_IMPORT_MAX];
+	/* --allow-read / allow_read=: readable outside fs_root (same rules) */
+	uint32_t n_readable;
+	char readable[HM_MAX_READABLE][HM_PATH_MAX];
 };
 
 /* Zero the policy: everything allowed. */
@@ -111,6 +115,12 @@ int hm_policy_set_root(struct hm_policy *p, const char *path);
 /* Add a writable hole (same path rules as hm_policy_set_root). -ENOSPC when
  * full. */
 int hm_policy_add_writable(struct hm_policy *p, const char *path);
+
+/*
+ * Add a readable path (a file or a directory tree readable even outside
+ * fs_root; same path rules as hm_policy_set_root). -ENOSPC when full.
+ */
+int hm_policy_add_readable(struct hm_policy *p, const char *path);
 
 /*
  * Add a deny_imports entry (trimmed; must be a dotted Python identifier
