@@ -9,6 +9,7 @@
 #include <structmember.h>
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -54,6 +55,9 @@ struct proc_state {
 	int hook;     /* the audit hook is installed */
 	int atfork;   /* pthread_atfork handlers registered */
 	struct hm_segment seg;
+	/* What the resolver answers without a query: the shim's snapshot
+	 * (through the handshake) or, without the shim, own_hosts. */
+	const struct hm_hosts *hosts;
 	/* Layers (base + dynamic) carrying deny_imports entries. */
 	_Atomic uint32_t n_import_layers;
 	uint32_t import_ids[HM_MAX_DYN];
@@ -66,6 +70,7 @@ struct proc_state {
 };
 
 static struct proc_state proc = {.lock = PTHREAD_MUTEX_INITIALIZER};
+static struct hm_hosts own_hosts;
 
 /* Non-zero while this thread runs the audit hook (no re-entry). */
 static _Thread_local int in_hook;
@@ -147,14 +152,21 @@ static int proc_init(void)
 	struct hm_policy *layers;
 	size_t n = 0, i;
 	uint32_t base_imports = 0;
+	const struct hm_handshake *hs;
 	int rc;
 
 	if (proc.ready)
 		return 0;
-	rc = hm_segment_attach(&proc.seg);
+	/* The shim, if preloaded, exports its handshake (hermetic.h). */
+	hs = dlsym(RTLD_DEFAULT, HM_SHIM_HANDSHAKE);
+	rc = hm_segment_attach(&proc.seg, hs);
 	if (rc == 0) {
 		proc.attached = 1;
+		proc.hosts = hs->hosts;
 	} else {
+		/* The same one-time read the shim does at its init. */
+		hm_hosts_load(&own_hosts);
+		proc.hosts = &own_hosts;
 		layers = PyMem_Calloc(HM_MAX_BASE, sizeof(*layers));
 		if (!layers) {
 			PyErr_NoMemory();
@@ -811,54 +823,40 @@ static const char *host_text(PyObject *h, PyObject **keep)
 }
 
 /*
- * A numeric host (what CPython's setipaddr takes without a lookup, plus
- * the inet_aton forms glibc's resolver accepts) as a sockaddr. Returns 1,
- * or 0 for a name.
+ * A numeric host as a sockaddr: what CPython's setipaddr takes without a
+ * lookup ("" for "any", "<broadcast>"), then the core's one parser of
+ * what getaddrinfo answers without a query. Returns 1, or 0 for a name.
  */
 static int numeric_sockaddr(const char *host, int family, int port,
 			    struct sockaddr_storage *ss, socklen_t *len)
 {
 	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-	char buf[INET6_ADDRSTRLEN + 64];
-	char *pct;
 
 	memset(ss, 0, sizeof(*ss));
-	if (family != AF_INET6) {
+	if (host[0] == '\0' ||
+	    (family != AF_INET6 && strcmp(host, "<broadcast>") == 0)) {
+		if (family == AF_INET6) {
+			sin6->sin6_family = AF_INET6;
+			sin6->sin6_addr = in6addr_any;
+			sin6->sin6_port = htons((uint16_t)port);
+			*len = sizeof(*sin6);
+			return 1;
+		}
 		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr =
+		    htonl(host[0] ? INADDR_BROADCAST : INADDR_ANY);
 		sin->sin_port = htons((uint16_t)port);
 		*len = sizeof(*sin);
-		if (host[0] == '\0') {
-			sin->sin_addr.s_addr = htonl(INADDR_ANY);
-			return 1;
-		}
-		if (strcmp(host, "<broadcast>") == 0) {
-			sin->sin_addr.s_addr = htonl(INADDR_BROADCAST);
-			return 1;
-		}
-		if (inet_pton(AF_INET, host, &sin->sin_addr) == 1 ||
-		    inet_aton(host, &sin->sin_addr))
-			return 1;
+		return 1;
 	}
-	if (family != AF_INET) {
-		memset(ss, 0, sizeof(*ss));
-		sin6->sin6_family = AF_INET6;
+	if (!hm_addr_parse_numeric(host, family, ss, len))
+		return 0;
+	if (ss->ss_family == AF_INET)
+		sin->sin_port = htons((uint16_t)port);
+	else
 		sin6->sin6_port = htons((uint16_t)port);
-		*len = sizeof(*sin6);
-		if (host[0] == '\0') {
-			sin6->sin6_addr = in6addr_any;
-			return 1;
-		}
-		if (strlen(host) >= sizeof(buf))
-			return 0;
-		strcpy(buf, host);
-		pct = strchr(buf, '%');
-		if (pct)
-			*pct = '\0';
-		if (inet_pton(AF_INET6, buf, &sin6->sin6_addr) == 1)
-			return 1;
-	}
-	return 0;
+	return 1;
 }
 
 struct net_ctx {
@@ -893,6 +891,7 @@ static int check_sa(const struct net_ctx *c, const struct sockaddr *sa,
 	rq.sa = sa;
 	rq.salen = len;
 	rq.resolved_name = name;
+	rq.hosts = proc.hosts;
 	r = hm_segment_check(&proc.seg, &rq);
 	if (r == HM_R_NONE)
 		return 0;
@@ -900,12 +899,19 @@ static int check_sa(const struct net_ctx *c, const struct sockaddr *sa,
 	return deny_net(c, host, name ? host : shown, r, dns);
 }
 
-static int check_resolve_name(const struct net_ctx *c, const char *name)
+/*
+ * A forward lookup of @name for @family through the name service switch:
+ * the core's rule, with the same resolver snapshot the shim uses.
+ */
+static int check_resolve_name(const struct net_ctx *c, const char *name,
+			      int family)
 {
 	struct hm_request rq = {.op = HM_OP_RESOLVE};
 	enum hm_reason r;
 
 	rq.name = name;
+	rq.domain = family;
+	rq.hosts = proc.hosts;
 	r = hm_segment_check(&proc.seg, &rq);
 	if (r == HM_R_NONE)
 		return 0;
@@ -923,11 +929,11 @@ static int check_named(const struct net_ctx *c, const char *name, int family,
 	struct addrinfo hints = {0}, *res = NULL, *ai;
 	int rc;
 
-	if (check_resolve_name(c, name) < 0)
-		return -1;
 	hints.ai_family = family == AF_INET6  ? AF_INET6
 			  : family == AF_INET ? AF_INET
 					      : AF_UNSPEC;
+	if (check_resolve_name(c, name, hints.ai_family) < 0)
+		return -1;
 	hints.ai_socktype = SOCK_STREAM;
 	Py_BEGIN_ALLOW_THREADS rc = getaddrinfo(name, NULL, &hints, &res);
 	Py_END_ALLOW_THREADS if (rc != 0) return 0;
@@ -1082,7 +1088,10 @@ static int on_sock_addr(const struct net_ctx *c, PyObject *args)
 	return rc;
 }
 
-/* getaddrinfo/gethostbyname: (host, ...). */
+/*
+ * getaddrinfo: (host, port, family, type, proto); gethostbyname and
+ * gethostbyname_ex: (host,), an IPv4 lookup.
+ */
 static int on_resolve(const char *api, PyObject *args)
 {
 	struct net_ctx c = {api, "DNS", HM_OP_RESOLVE};
@@ -1095,20 +1104,23 @@ static int on_resolve(const char *api, PyObject *args)
 	host = host_text(h, &keep);
 	if (!host)
 		return 0;
-	rc = check_resolve_name(&c, host);
+	rc = check_resolve_name(&c, host,
+				strcmp(api, "socket.getaddrinfo") == 0
+				    ? (int)arg_long(args, 2, AF_UNSPEC)
+				    : AF_INET);
 	Py_XDECREF(keep);
 	return rc;
 }
 
 /*
- * gethostbyaddr(ip) / getnameinfo((ip, port)): a reverse lookup asks a
- * DNS server about an address, so a numeric address is checked like a
- * destination (loopback only with allow_localhost; metadata never); a
- * name is checked like getaddrinfo.
+ * gethostbyaddr(ip) / getnameinfo((ip, port)): a numeric address is a
+ * reverse lookup the core judges (HM_OP_REVERSE, the shim's rule); a name
+ * is first looked up forward (CPython's setipaddr, AF_UNSPEC) and judged
+ * like getaddrinfo.
  */
 static int on_reverse(const char *api, PyObject *h)
 {
-	struct net_ctx c = {api, "DNS", HM_OP_CONNECT};
+	struct net_ctx c = {api, "DNS", HM_OP_REVERSE};
 	struct sockaddr_storage ss;
 	socklen_t len;
 	PyObject *keep;
@@ -1124,7 +1136,7 @@ static int on_reverse(const char *api, PyObject *h)
 		rc = check_sa(&c, (struct sockaddr *)&ss, len, NULL, host, 1);
 	} else {
 		c.op = HM_OP_RESOLVE;
-		rc = check_resolve_name(&c, host);
+		rc = check_resolve_name(&c, host, AF_UNSPEC);
 	}
 	Py_XDECREF(keep);
 	return rc;

@@ -312,14 +312,53 @@ static int entry_to_naddr(const char *e, struct naddr *n)
 /* What getaddrinfo answers without a DNS query: an IPv4 or IPv6 literal. */
 static int is_numeric_host(const char *name)
 {
-	unsigned char v4[4];
-	struct naddr n;
-	size_t len = strlen(name);
+	struct sockaddr_storage ss;
+	socklen_t len;
 
-	/* No brackets: getaddrinfo does not accept them either. */
-	if (len && name[0] == '[')
+	return hm_addr_parse_numeric(name, AF_UNSPEC, &ss, &len);
+}
+
+int hm_addr_parse_numeric(const char *host, int family,
+			  struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	char buf[INET6_ADDRSTRLEN + 1];
+	size_t n;
+	const char *pct;
+
+	memset(ss, 0, sizeof(*ss));
+	*len = 0;
+	if (!host)
 		return 0;
-	return parse_aton(name, len, v4) || parse_v6(name, len, &n);
+	n = strlen(host);
+	if (family != AF_INET6) {
+		unsigned char v4[4];
+
+		if (parse_aton(host, n, v4)) {
+			sin->sin_family = AF_INET;
+			memcpy(&sin->sin_addr, v4, 4);
+			*len = sizeof(*sin);
+			return 1;
+		}
+	}
+	if (family == AF_INET)
+		return 0;
+	/* No brackets: getaddrinfo does not accept them either. */
+	pct = memchr(host, '%', n);
+	if (pct)
+		n = (size_t)(pct - host);
+	if (n == 0 || n >= sizeof(buf) || host[0] == '[')
+		return 0;
+	memcpy(buf, host, n);
+	buf[n] = '\0';
+	if (inet_pton(AF_INET6, buf, &sin6->sin6_addr) != 1) {
+		memset(ss, 0, sizeof(*ss));
+		return 0;
+	}
+	sin6->sin6_family = AF_INET6;
+	*len = sizeof(*sin6);
+	return 1;
 }
 
 int hm_host_is_metadata(const char *host)
@@ -566,13 +605,24 @@ static enum hm_reason check_socket(const struct hm_request *rq)
 	}
 }
 
-static enum hm_reason check_resolve(const struct hm_policy *p, const char *name)
+static enum hm_reason check_resolve(const struct hm_policy *p,
+				    const struct hm_request *rq)
 {
+	const char *name = rq->name;
+
 	if (!name)
 		return HM_R_NONE; /* passive or local lookup */
 	/* A literal makes no DNS query; connect decides on the address. */
 	if (is_numeric_host(name))
 		return hm_host_is_metadata(name) ? HM_R_NO_NETWORK : HM_R_NONE;
+	if (hm_host_is_metadata(name))
+		return HM_R_NO_NETWORK;
+	/*
+	 * /etc/hosts (when nsswitch consults it first) and myhostname answer
+	 * without a query: not network traffic. connect judges the address.
+	 */
+	if (hm_hosts_name(rq->hosts, name, rq->domain))
+		return HM_R_NONE;
 	/*
 	 * Only "localhost" itself is answered locally (/etc/hosts); glibc
 	 * sends "x.localhost" to the configured name server, which would
@@ -583,9 +633,36 @@ static enum hm_reason check_resolve(const struct hm_policy *p, const char *name)
 	    (name[9] == '\0' || (name[9] == '.' && name[10] == '\0')))
 		return (p->flags & HM_F_ALLOW_LOCALHOST) ? HM_R_NONE
 							 : HM_R_NO_NETWORK;
-	if (hm_host_is_metadata(name))
-		return HM_R_NO_NETWORK;
 	return allowed_name(p, name) ? HM_R_NONE : HM_R_NO_NETWORK;
+}
+
+/*
+ * A reverse lookup asks a name server about an address unless a local
+ * service answers it. Loopback follows allow_localhost (the PTR query
+ * of a loopback address carries nothing out); any other address is
+ * refused, whatever allow_domains says: a PTR query names no domain.
+ */
+static enum hm_reason check_reverse(const struct hm_policy *p,
+				    const struct hm_request *rq)
+{
+	struct naddr n;
+	int family = sa_family_of(rq->sa, rq->salen);
+
+	if ((family != AF_INET && family != AF_INET6) ||
+	    sa_to_naddr(rq->sa, rq->salen, family, &n) < 0)
+		return HM_R_NO_NETWORK;
+	switch (classify(&n)) {
+	case HM_ADDR_LOOPBACK:
+		if (p->flags & HM_F_ALLOW_LOCALHOST)
+			return HM_R_NONE;
+		break;
+	case HM_ADDR_OTHER:
+		break;
+	default:
+		return HM_R_NO_NETWORK; /* metadata, multicast, broadcast */
+	}
+	return hm_hosts_addr(rq->hosts, rq->sa, rq->salen) ? HM_R_NONE
+							   : HM_R_NO_NETWORK;
 }
 
 enum hm_reason hm_addr_check(const struct hm_policy *p,
@@ -601,7 +678,9 @@ enum hm_reason hm_addr_check(const struct hm_policy *p,
 	case HM_OP_SOCKET:
 		return check_socket(rq);
 	case HM_OP_RESOLVE:
-		return check_resolve(p, rq->name);
+		return check_resolve(p, rq);
+	case HM_OP_REVERSE:
+		return check_reverse(p, rq);
 	default:
 		return HM_R_INVALID_POLICY;
 	}

@@ -23,6 +23,19 @@ struct hm_real_table hm_real;
  * trace lines into an unrelated file. See docs/hacking.md.
  */
 struct hm_shim_state hm_shim = {.log_fd = 2};
+
+/*
+ * The handshake _native looks up with dlsym(RTLD_DEFAULT,
+ * HM_SHIM_HANDSHAKE): the shim's segment and resolver snapshot. The
+ * shim's one export that is not a libc name (hermetic.map.in). Constant;
+ * what it points to is filled by init before any Python code runs.
+ */
+HM_EXPORT const struct hm_handshake hermetic_shim_handshake = {
+    .magic = HM_HANDSHAKE_MAGIC,
+    .size = sizeof(struct hm_handshake),
+    .seg = &hm_shim.seg,
+    .hosts = &hm_net_hosts,
+};
 __thread int hm_inside __attribute__((tls_model("initial-exec")));
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
@@ -232,6 +245,7 @@ static void init_once_fn(void)
 	hm_shim.debug = env_lookup(HM_ENV_DEBUG) != NULL &&
 			*env_lookup(HM_ENV_DEBUG) != '\0';
 	load_pysite();
+	hm_net_init();
 	load_policy();
 	hm_chain_init();
 	hm_shim_debug("initialised, preload=", hm_shim.self_path);

@@ -96,21 +96,27 @@ static int str_copy(char *dst, size_t cap, const char *src)
 	return 0;
 }
 
-/* True if @name is an IPv4 (any inet_aton spelling) or IPv6 literal. */
+/* True if @name is a literal getaddrinfo answers without a lookup. */
 static int is_numeric_host(const char *name)
 {
-	char v6[INET6_ADDRSTRLEN + 1];
-	unsigned char buf[sizeof(struct in6_addr)];
-	struct in_addr in;
-	size_t n = strcspn(name, "%");
+	struct sockaddr_storage ss;
+	socklen_t len;
 
-	if (inet_aton(name, &in))
-		return 1;
-	if (n >= sizeof(v6))
-		return 0;
-	memcpy(v6, name, n);
-	v6[n] = '\0';
-	return inet_pton(AF_INET6, v6, buf) == 1;
+	return hm_addr_parse_numeric(name, AF_UNSPEC, &ss, &len);
+}
+
+/*
+ * What this process's resolver answers without a query (/etc/hosts when
+ * nsswitch reads it first, the host name under myhostname). Written once
+ * by hm_net_init during the shim's init, read-only afterwards: the
+ * interposers never read a file.
+ */
+struct hm_hosts hm_net_hosts;
+#define net_hosts hm_net_hosts
+
+void hm_net_init(void)
+{
+	hm_hosts_load(&net_hosts);
 }
 
 /* ------------------------------------------------------------------ */
@@ -856,12 +862,15 @@ HM_EXPORT int __sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen,
 /* ------------------------------------------------------------------ */
 
 /*
- * Copy @name into @buf and ask the core whether it may be resolved.
+ * Copy @name into @buf and ask the core whether it may be resolved for
+ * @family through the name service switch (@hosts: the local answers,
+ * or NULL for the res_* calls, which query DNS whatever /etc/hosts says).
  * Reports a denial under @api. Runs under HM_SHIM_GUARD. A name too
  * long to copy is refused (no real host name is that long).
  */
-static enum hm_reason resolve_check(const char *name, char *buf, size_t cap,
-				    const char *api)
+static enum hm_reason resolve_check_as(const char *name, char *buf, size_t cap,
+				       const char *api, int family,
+				       const struct hm_hosts *hosts)
 {
 	struct hm_request rq = {.op = HM_OP_RESOLVE, .name = buf};
 	enum hm_reason r;
@@ -871,10 +880,26 @@ static enum hm_reason resolve_check(const char *name, char *buf, size_t cap,
 		hm_shim_report(api, "host", name, r);
 		return r;
 	}
+	rq.domain = family;
+	rq.hosts = hosts;
 	r = hm_shim_check(&rq);
 	if (r != HM_R_NONE)
 		hm_shim_report(api, "host", buf, r);
 	return r;
+}
+
+/* A lookup through the name service switch (getaddrinfo, gethostbyname). */
+static enum hm_reason resolve_check(const char *name, char *buf, size_t cap,
+				    const char *api, int family)
+{
+	return resolve_check_as(name, buf, cap, api, family, &net_hosts);
+}
+
+/* A res_* query: it goes to the name server, /etc/hosts is not read. */
+static enum hm_reason res_check(const char *name, char *buf, size_t cap,
+				const char *api)
+{
+	return resolve_check_as(name, buf, cap, api, AF_UNSPEC, NULL);
 }
 
 static int net_getaddrinfo(const char *node, const char *service,
@@ -885,7 +910,8 @@ static int net_getaddrinfo(const char *node, const char *service,
 	enum hm_reason r;
 
 	HM_SHIM_GUARD();
-	r = resolve_check(node, name, sizeof(name), "getaddrinfo");
+	r = resolve_check(node, name, sizeof(name), "getaddrinfo",
+			  hints ? hints->ai_family : AF_UNSPEC);
 	numeric = (hints && (hints->ai_flags & AI_NUMERICHOST)) ||
 		  (r == HM_R_NONE && is_numeric_host(name));
 	if (r != HM_R_NONE) {
@@ -929,7 +955,10 @@ static int net_getaddrinfo_a(int mode, struct gaicb **list, int nitems,
 	for (int i = 0; list && i < nitems && r == HM_R_NONE; i++)
 		if (list[i] && list[i]->ar_name)
 			r = resolve_check(list[i]->ar_name, name, sizeof(name),
-					  "getaddrinfo_a");
+					  "getaddrinfo_a",
+					  list[i]->ar_request
+					      ? list[i]->ar_request->ai_family
+					      : AF_UNSPEC);
 	if (r != HM_R_NONE) {
 		errno = EACCES;
 		return EAI_SYSTEM;
@@ -996,7 +1025,8 @@ static struct hostent *net_gethostbyname(const char *name, int af)
 	enum hm_reason r;
 
 	HM_SHIM_GUARD();
-	r = resolve_check(name, buf, sizeof(buf), "gethostbyname");
+	r = resolve_check(name, buf, sizeof(buf), "gethostbyname",
+			  af < 0 ? AF_INET : af);
 	if (r != HM_R_NONE)
 		return hostent_deny();
 	errno = saved;
@@ -1030,7 +1060,8 @@ static int net_gethostbyname_r(const char *name, int af, struct hostent *ret,
 	enum hm_reason r;
 
 	HM_SHIM_GUARD();
-	r = resolve_check(name, copy, sizeof(copy), "gethostbyname");
+	r = resolve_check(name, copy, sizeof(copy), "gethostbyname",
+			  af < 0 ? AF_INET : af);
 	if (r != HM_R_NONE)
 		return hostent_r_deny(result, h_errnop);
 	errno = saved;
@@ -1065,24 +1096,75 @@ HM_EXPORT int gethostbyname2_r(const char *name, int af, struct hostent *ret,
 				   h_errnop);
 }
 
-/*
- * Reverse lookups are refused whenever the network is blocked: the query
- * itself leaks the address to the resolver, and no policy names it.
- */
-static void reverse_report(const void *addr, socklen_t len, int type)
+/* The checked address bytes of @ss (as reverse_check fills it). */
+static const void *ss_addr(const struct sockaddr_storage *ss)
 {
+	if (ss->ss_family == AF_INET)
+		return &((const struct sockaddr_in *)ss)->sin_addr;
+	return &((const struct sockaddr_in6 *)ss)->sin6_addr;
+}
+
+/*
+ * Reverse lookups: the core judges the address (HM_OP_REVERSE): one
+ * /etc/hosts answers (nsswitch reads it first) or, under allow_localhost,
+ * a loopback address, passes; any other would ask a name server. The
+ * address is copied into a sockaddr so the real call gets the checked
+ * bytes. Runs under HM_SHIM_GUARD; reports a denial.
+ */
+static enum hm_reason reverse_check(const void *addr, socklen_t len, int type,
+				    struct sockaddr_storage *ss)
+{
+	struct hm_request rq = {.op = HM_OP_REVERSE};
 	char text[INET6_ADDRSTRLEN];
-	unsigned char a[16];
-	const char *v = "?";
+	enum hm_reason r;
+	socklen_t salen = 0;
+
+	memset(ss, 0, sizeof(*ss));
+	if (addr && type == AF_INET && len == 4) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, addr, 4);
+		salen = sizeof(*sin);
+	} else if (addr && type == AF_INET6 && len == 16) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		memcpy(&sin6->sin6_addr, addr, 16);
+		salen = sizeof(*sin6);
+	}
+	if (!salen) {
+		/* Not an address glibc would look up: fail closed. */
+		r = net_reason();
+		hm_shim_report("gethostbyaddr", "host", "?", r);
+		return r;
+	}
+	rq.sa = (const struct sockaddr *)ss;
+	rq.salen = salen;
+	rq.hosts = &net_hosts;
+	r = hm_shim_check(&rq);
+	if (r != HM_R_NONE) {
+		const char *v =
+		    inet_ntop(type, ss_addr(ss), text, sizeof(text));
+
+		hm_shim_report("gethostbyaddr", "host", v ? v : "?", r);
+	}
+	return r;
+}
+
+static struct hostent *net_gethostbyaddr(const void *addr, socklen_t len,
+					 int type)
+{
+	struct sockaddr_storage ss;
+	int saved = errno;
+	enum hm_reason r;
 
 	HM_SHIM_GUARD();
-	if (addr && ((type == AF_INET && len == 4) ||
-		     (type == AF_INET6 && len == 16))) {
-		memcpy(a, addr, len);
-		if (inet_ntop(type, a, text, sizeof(text)))
-			v = text;
-	}
-	hm_shim_report("gethostbyaddr", "host", v, net_reason());
+	r = reverse_check(addr, len, type, &ss);
+	if (r != HM_R_NONE)
+		return hostent_deny();
+	errno = saved;
+	return HM_REAL(gethostbyaddr)(ss_addr(&ss), len, type);
 }
 
 HM_EXPORT struct hostent *gethostbyaddr(const void *addr, socklen_t len,
@@ -1090,8 +1172,24 @@ HM_EXPORT struct hostent *gethostbyaddr(const void *addr, socklen_t len,
 {
 	if (!hm_shim_enter() || !(hm_shim_flags() & NET_GATE))
 		return HM_REAL(gethostbyaddr)(addr, len, type);
-	reverse_report(addr, len, type);
-	return hostent_deny();
+	return net_gethostbyaddr(addr, len, type);
+}
+
+static int net_gethostbyaddr_r(const void *addr, socklen_t len, int type,
+			       struct hostent *ret, char *buf, size_t buflen,
+			       struct hostent **result, int *h_errnop)
+{
+	struct sockaddr_storage ss;
+	int saved = errno;
+	enum hm_reason r;
+
+	HM_SHIM_GUARD();
+	r = reverse_check(addr, len, type, &ss);
+	if (r != HM_R_NONE)
+		return hostent_r_deny(result, h_errnop);
+	errno = saved;
+	return HM_REAL(gethostbyaddr_r)(ss_addr(&ss), len, type, ret, buf,
+					buflen, result, h_errnop);
 }
 
 HM_EXPORT int gethostbyaddr_r(const void *addr, socklen_t len, int type,
@@ -1101,35 +1199,48 @@ HM_EXPORT int gethostbyaddr_r(const void *addr, socklen_t len, int type,
 	if (!hm_shim_enter() || !(hm_shim_flags() & NET_GATE))
 		return HM_REAL(gethostbyaddr_r)(addr, len, type, ret, buf,
 						buflen, result, h_errnop);
-	reverse_report(addr, len, type);
-	return hostent_r_deny(result, h_errnop);
+	return net_gethostbyaddr_r(addr, len, type, ret, buf, buflen, result,
+				   h_errnop);
 }
 
 /*
- * Under a network block getnameinfo() still works, numerically: logging
- * code keeps running and no reverse query leaves. A caller that insists
- * on a name (NI_NAMEREQD) gets EAI_NONAME.
+ * getnameinfo() asks for a name only when the caller wants a host name
+ * and did not say NI_NUMERICHOST. Then the core judges the address as a
+ * reverse lookup; a refused one still works, numerically (logging code
+ * keeps running and no query leaves), and a caller that insists on a
+ * name (NI_NAMEREQD) gets EAI_NONAME. The real call gets our copy.
  */
 static int net_getnameinfo(const struct sockaddr *sa, socklen_t salen,
 			   char *host, socklen_t hostlen, char *serv,
 			   socklen_t servlen, int flags)
 {
+	struct hm_request rq = {.op = HM_OP_REVERSE};
+	struct sockaddr_storage ss;
 	char text[160];
+	enum hm_reason r;
 
-	if (host && hostlen) {
-		if (flags & NI_NAMEREQD) {
-			HM_SHIM_GUARD();
-			hm_shim_report("getnameinfo", "host",
-				       sa ? hm_format_sockaddr(sa, salen, text,
-							       sizeof(text))
-					  : "?",
-				       net_reason());
+	if (!host || !hostlen || (flags & NI_NUMERICHOST) || !sa)
+		return HM_REAL(getnameinfo)(sa, salen, host, hostlen, serv,
+					    servlen, flags);
+	if (sa_copy(&ss, sa, salen) < 0)
+		return EAI_FAMILY;
+	HM_SHIM_GUARD();
+	rq.sa = (const struct sockaddr *)&ss;
+	rq.salen = salen;
+	rq.hosts = &net_hosts;
+	r = hm_shim_check(&rq);
+	if (r != HM_R_NONE && (flags & NI_NAMEREQD))
+		hm_shim_report("getnameinfo", "host",
+			       hm_format_sockaddr((struct sockaddr *)&ss, salen,
+						  text, sizeof(text)),
+			       r);
+	if (r != HM_R_NONE) {
+		if (flags & NI_NAMEREQD)
 			return EAI_NONAME;
-		}
 		flags |= NI_NUMERICHOST;
 	}
-	return HM_REAL(getnameinfo)(sa, salen, host, hostlen, serv, servlen,
-				    flags);
+	return HM_REAL(getnameinfo)((struct sockaddr *)&ss, salen, host,
+				    hostlen, serv, servlen, flags);
 }
 
 HM_EXPORT int getnameinfo(const struct sockaddr *sa, socklen_t salen,
@@ -1192,7 +1303,7 @@ static int net_res_query(enum res_kind k, void *statp, const char *dname,
 		return -1;
 	}
 	HM_SHIM_GUARD();
-	r = resolve_check(dname, name, sizeof(name), api[k]);
+	r = res_check(dname, name, sizeof(name), api[k]);
 	if (r != HM_R_NONE)
 		return res_deny(statp);
 	errno = saved;
@@ -1267,7 +1378,7 @@ static int net_res_querydomain(void *statp, const char *name,
 			full[nl] = '.';
 			memcpy(full + nl + 1, d, strlen(d) + 1);
 		}
-		r = resolve_check(full, joined, sizeof(joined), api);
+		r = res_check(full, joined, sizeof(joined), api);
 	}
 	if (r != HM_R_NONE)
 		return res_deny(statp);

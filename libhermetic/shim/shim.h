@@ -189,6 +189,15 @@ enum hm_reason hm_fs_check_open(char *path, int oflags) HM_HIDDEN;
  */
 void hm_chain_init(void) HM_HIDDEN;
 int hm_chain_allows(const char *target) HM_HIDDEN;
+
+/*
+ * net.c: what the resolver answers without a query, read once by
+ * hm_net_init (hm_hosts_load) from the shim's init, read-only afterwards
+ * (the resolver interposers and, through the handshake, _native).
+ */
+extern struct hm_hosts hm_net_hosts HM_HIDDEN;
+void hm_net_init(void) HM_HIDDEN;
+
 /* Evaluate @rq against every layer (hm_segment_check, fail closed). */
 enum hm_reason hm_shim_check(const struct hm_request *rq) HM_HIDDEN;
 

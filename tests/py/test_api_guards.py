@@ -74,6 +74,19 @@ def test_network_odd_ipv4_spellings_are_loopback(tcp_listener):
     assert lst.accepted() == 0
 
 
+def _hosts_answers(name):
+    """True if this machine's resolver answers @name from /etc/hosts."""
+    import re
+    try:
+        ns = open("/etc/nsswitch.conf").read()
+        hosts = open("/etc/hosts").read()
+    except OSError:
+        return False
+    m = re.search(r"^\s*hosts\s*:\s*(\S+)", ns, re.M)
+    return bool(m and m.group(1) == "files" and any(
+        name in line.split("#")[0].split()[1:] for line in hosts.splitlines()))
+
+
 def test_network_dns_blocked_numeric_allowed():
     o, _ = check("""
         import socket
@@ -88,8 +101,11 @@ def test_network_dns_blocked_numeric_allowed():
         with hermetic_blocker(block_network=True, allow_localhost=True):
             attempt("localhost_ok", socket.getaddrinfo, "localhost", 80)
     """)
-    for label in ("name", "byname", "byname_ex", "localhost", "metadata"):
+    for label in ("name", "byname", "byname_ex", "metadata"):
         assert o[label].blocked, o[label]
+    # /etc/hosts answers "localhost" without a query (where nsswitch reads
+    # it first): not network traffic, allowed; connect judges 127.0.0.1.
+    assert o["localhost"].ok == _hosts_answers("localhost"), o["localhost"]
     assert o["name"].message == "network disabled: DNS(example.com)"
     assert o["metadata"].message == "network disabled: DNS(169.254.169.254)"
     assert o["numeric"].ok and o["passive"].ok and o["localhost_ok"].ok
