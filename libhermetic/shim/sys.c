@@ -11,19 +11,25 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #include "shim.h"
 
-/* Any libc-enforced block: io_uring and openat2 are refused under it. */
-#define SYS_ANY_BLOCK                                                          \
-	(HM_F_BLOCK_NETWORK | HM_F_BLOCK_SUBPROCESS | HM_F_FS_READONLY |       \
-	 HM_F_FS_ROOT | HM_F_BLOCK_NATIVE | HM_F_INVALID)
+/*
+ * Any block, the Python-only ones included (a write open of /proc/self/mem
+ * through syscall(SYS_openat) would switch them off): io_uring and
+ * openat2 are refused under it.
+ */
+#define SYS_ANY_BLOCK HM_SHIM_ANY_GUARD
 
 #define P(i) ((void *)a[i])
 #define I(i) ((int)a[i])
@@ -65,6 +71,29 @@ static int route(long nr, const long *a, long *ret)
 		return 1;
 	case SYS_execveat:
 		*ret = execveat(I(0), P(1), P(2), P(3), I(4));
+		return 1;
+	/* other processes (shim/proc.c) */
+	case SYS_ptrace:
+		if (!hm_proc_ptrace_refused(a[0], a[1]))
+			return 0;
+		*ret = -1;
+		return 1;
+	case SYS_process_vm_writev:
+		*ret = process_vm_writev((pid_t)a[0], P(1), (unsigned long)a[2],
+					 P(3), (unsigned long)a[4],
+					 (unsigned long)a[5]);
+		return 1;
+	case SYS_pidfd_getfd:
+		*ret = pidfd_getfd(I(0), I(1), U(2));
+		return 1;
+	case SYS_process_madvise:
+		*ret = process_madvise(I(0), P(1), (size_t)a[2], I(3), U(4));
+		return 1;
+	/* terminal input injection (shim/tty.c); other requests forward */
+	case SYS_ioctl:
+		if (U(1) != TIOCSTI && U(1) != TIOCLINUX)
+			return 0;
+		*ret = ioctl(I(0), (unsigned long)a[1], P(2));
 		return 1;
 	/* files */
 	case SYS_open:
