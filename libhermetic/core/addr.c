@@ -549,8 +549,14 @@ static enum hm_reason check_local(const struct hm_request *rq)
 	return HM_R_NO_NETWORK;
 }
 
+/* The kernel's SOCK_TYPE_MASK (the flags SOCK_NONBLOCK... live above). */
+#define TYPE_MASK 0xf
+#define TYPE_PACKET 10 /* SOCK_PACKET */
+
 static enum hm_reason check_socket(const struct hm_request *rq)
 {
+	int type = rq->type & TYPE_MASK;
+
 	switch (rq->domain) {
 	case AF_UNIX:
 	case AF_NETLINK:
@@ -559,11 +565,80 @@ static enum hm_reason check_socket(const struct hm_request *rq)
 	case AF_INET6:
 		/* SCTP carries addresses in setsockopt, where connect never
 		 * looks. */
-		return rq->protocol == IPPROTO_SCTP ? HM_R_NO_NETWORK
-						    : HM_R_NONE;
+		if (rq->protocol == IPPROTO_SCTP)
+			return HM_R_NO_NETWORK;
+		/* (AF_INET, SOCK_PACKET) is an AF_PACKET socket in the kernel.
+		 */
+		if (type == TYPE_PACKET)
+			return HM_R_NO_NETWORK;
+		/* IPPROTO_RAW implies IP_HDRINCL: the caller writes the IP
+		 * header, destination included. */
+		if (type == SOCK_RAW && rq->protocol == IPPROTO_RAW)
+			return HM_R_NO_NETWORK;
+		return HM_R_NONE;
 	default:
 		return HM_R_NO_NETWORK;
 	}
+}
+
+/* Option numbers from <linux/in.h> and <linux/in6.h> (stable ABI). */
+#define OPT_IP_HDRINCL 3
+#define OPT_IP_OPTIONS 4
+#define OPT_IP_RETOPTS 7
+#define OPT_IPV6_2292PKTOPTIONS 6
+#define OPT_IPV6_2292RTHDR 5
+#define OPT_IPV6_HDRINCL 36
+#define OPT_IPV6_RTHDR 57
+
+int hm_sockopt_reroutes(int level, int name, const void *val, unsigned int len)
+{
+	const unsigned char *v = val;
+	unsigned int i;
+
+	if (level == IPPROTO_IP) {
+		switch (name) {
+		case OPT_IP_OPTIONS:
+		case OPT_IP_RETOPTS:
+			return len > 0;
+		case OPT_IP_HDRINCL:
+			break; /* an int flag, below */
+		default:
+			return 0;
+		}
+	} else if (level == IPPROTO_IPV6) {
+		switch (name) {
+		case OPT_IPV6_RTHDR:
+		case OPT_IPV6_2292RTHDR:
+		case OPT_IPV6_2292PKTOPTIONS:
+			return len > 0;
+		case OPT_IPV6_HDRINCL:
+			break;
+		default:
+			return 0;
+		}
+	} else {
+		return 0;
+	}
+	/* A flag: the kernel reads an int, or one byte when shorter. Any
+	 * non-zero byte (or no readable value) turns it on: fail closed. */
+	if (len == 0)
+		return 0;
+	if (!v)
+		return 1;
+	for (i = 0; i < len && i < sizeof(int); i++)
+		if (v[i])
+			return 1;
+	return 0;
+}
+
+int hm_cmsg_reroutes(int level, int type)
+{
+	if (level == IPPROTO_IP)
+		return type == OPT_IP_OPTIONS || type == OPT_IP_RETOPTS;
+	if (level == IPPROTO_IPV6)
+		return type == OPT_IPV6_RTHDR || type == OPT_IPV6_2292RTHDR ||
+		       type == OPT_IPV6_2292PKTOPTIONS;
+	return 0;
 }
 
 static enum hm_reason check_resolve(const struct hm_policy *p, const char *name)

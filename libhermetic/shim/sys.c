@@ -52,6 +52,9 @@ static int route(long nr, const long *a, long *ret)
 	case SYS_bind:
 		*ret = bind(I(0), P(1), (socklen_t)a[2]);
 		return 1;
+	case SYS_setsockopt:
+		*ret = setsockopt(I(0), I(1), I(2), P(3), (socklen_t)a[4]);
+		return 1;
 	case SYS_listen:
 		*ret = listen(I(0), I(1));
 		return 1;

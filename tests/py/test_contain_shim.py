@@ -427,3 +427,152 @@ def test_tiocsti_refused_by_the_python_layer(tmp_path):
     assert typed == b"", str(r)
     assert "fcntl PolicyViolation" in r.out, str(r)
     assert "control-winsz ok" in r.out, str(r)
+
+
+# --------------------------------------------------------------------------
+# Class 6: network side doors (source routes, routing headers, HDRINCL,
+# SOCK_PACKET, __socket, AF_UNSPEC on an IPv6 socket)
+# --------------------------------------------------------------------------
+
+NET_DOORS = r"""
+import ctypes, errno, os, socket, struct
+libc = ctypes.CDLL(None, use_errno=True)
+def out(label, rc):
+    print(label, "ok" if rc >= 0 else "errno=%d" % ctypes.get_errno(),
+          flush=True)
+def sso(label, fam, typ, level, name, value):
+    s = socket.socket(fam, typ)
+    buf = ctypes.create_string_buffer(value, len(value))
+    out(label, libc.setsockopt(s.fileno(), level, name, buf, len(value)))
+    s.close()
+IP_OPTIONS, IP_HDRINCL, IP_RETOPTS = 4, 3, 7
+IPV6_RTHDR, IPV6_2292RTHDR, IPV6_HDRINCL = 57, 5, 36
+# loose source route via 127.0.0.2 (never used: nothing is sent)
+lsrr = bytes([131, 7, 4, 127, 0, 0, 2, 0])
+sso("ip_options_lsrr", socket.AF_INET, socket.SOCK_DGRAM, 0, IP_OPTIONS, lsrr)
+sso("ip_retopts", socket.AF_INET, socket.SOCK_DGRAM, 0, IP_RETOPTS, lsrr)
+sso("ip_options_py", socket.AF_INET, socket.SOCK_DGRAM, 0, IP_OPTIONS, lsrr)
+# segment routing header (type 4) with one segment ::1
+srh = bytes([0, 2, 4, 0, 0, 0, 0, 0]) + socket.inet_pton(socket.AF_INET6, "::1")
+sso("ipv6_rthdr", socket.AF_INET6, socket.SOCK_DGRAM, 41, IPV6_RTHDR, srh)
+sso("ipv6_2292rthdr", socket.AF_INET6, socket.SOCK_DGRAM, 41, IPV6_2292RTHDR, srh)
+sso("ip_hdrincl", socket.AF_INET, socket.SOCK_DGRAM, 0, IP_HDRINCL,
+    struct.pack("i", 1))
+sso("ipv6_hdrincl", socket.AF_INET6, socket.SOCK_DGRAM, 41, IPV6_HDRINCL,
+    struct.pack("i", 1))
+# the pure-Python spelling: socket.setsockopt raises no audit event
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+try:
+    s.setsockopt(0, IP_OPTIONS, lsrr)
+    print("py_setsockopt ok")
+except OSError as e:
+    print("py_setsockopt errno=%d" % e.errno)
+# syscall(SYS_setsockopt)
+libc.syscall.restype = ctypes.c_long
+buf = ctypes.create_string_buffer(lsrr, len(lsrr))
+out("syscall_setsockopt", libc.syscall(54, s.fileno(), 0, IP_OPTIONS, buf,
+                                       len(lsrr)))
+# sendmsg with an IP_RETOPTS control message to loopback
+msg_ctl = struct.pack("LiI", 16 + len(lsrr), 0, IP_RETOPTS) + lsrr
+try:
+    s.sendmsg([b"x"], [(0, IP_RETOPTS, lsrr)], 0, ("127.0.0.1", 9))
+    print("sendmsg_retopts ok")
+except OSError as e:
+    print("sendmsg_retopts errno=%d" % e.errno)
+# controls: ordinary options stay allowed, clearing a route is allowed
+sso("control_tos", socket.AF_INET, socket.SOCK_DGRAM, 0, 1, struct.pack("i", 16))
+sso("control_clear_options", socket.AF_INET, socket.SOCK_DGRAM, 0, IP_OPTIONS, b"")
+t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+t.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+print("control_nodelay ok")
+# sockets: SOCK_PACKET (an AF_PACKET socket), IPPROTO_RAW, AF_PACKET via
+# __socket and syscall; EPERM without CAP_NET_RAW is fine bare.
+out("sock_packet", libc.socket(2, 10, 0x0300))
+out("raw_ipproto_raw", libc.socket(2, 3, 255))
+out("raw6_ipproto_raw", libc.socket(10, 3, 255))
+out("__socket_packet", libc.__socket(17, 3, 0x0300))
+out("syscall_socket_packet", libc.syscall(41, 17, 3, 0x0300))
+out("control_udp_socket", libc.socket(2, 2, 0))
+# An IPv6 UDP socket and a sockaddr_in6 with sin6_family = 0: the shim
+# used to read it as IPv4 0.0.0.0 (loopback under allow_localhost). UDP
+# treats AF_UNSPEC as "no address" (EDESTADDRREQ: nothing is sent).
+u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+sa = struct.pack("<HH", 0, socket.htons(9)) + b"\0" * 4 + \
+    socket.inet_pton(socket.AF_INET6, "2001:db8::1") + b"\0" * 4
+sab = ctypes.create_string_buffer(sa, len(sa))
+out("unspec_v6", libc.sendto(u.fileno(), b"x", 1, 0, sab, len(sa)))
+sa = struct.pack("<HH", 0, socket.htons(9)) + b"\0" * 4 + \
+    socket.inet_pton(socket.AF_INET6, "::1") + b"\0" * 4
+sab = ctypes.create_string_buffer(sa, len(sa))
+out("control_unspec_v6_loopback", libc.sendto(u.fileno(), b"x", 1, 0, sab,
+                                              len(sa)))
+"""
+
+
+def _lines(r):
+    return dict(l.rsplit(" ", 1) for l in r.out.splitlines() if " " in l)
+
+
+def test_network_side_doors_refused(workdir):
+    bare = _lines(shim_py(NET_DOORS, policy(), cwd=workdir))
+    # The attack: an unprivileged program sets a source route and a
+    # routing header that no connect/sendto check ever looks at.
+    assert bare["ip_options_lsrr"] == "ok", bare
+    assert bare["ipv6_rthdr"] == "ok", bare
+    assert bare["py_setsockopt"] == "ok", bare
+    for pol in (policy(block_network=True),
+                policy(block_network=True, allow_localhost=True)):
+        r = shim_py(NET_DOORS, pol, cwd=workdir)
+        got = _lines(r)
+        for k in ("ip_options_lsrr", "ip_retopts", "ip_options_py",
+                  "ipv6_rthdr", "ipv6_2292rthdr", "ip_hdrincl",
+                  "ipv6_hdrincl", "py_setsockopt", "syscall_setsockopt",
+                  "sendmsg_retopts", "sock_packet", "raw_ipproto_raw",
+                  "raw6_ipproto_raw", "__socket_packet",
+                  "syscall_socket_packet", "unspec_v6"):
+            assert got.get(k) == "errno=13", (k, str(r))
+        assert got["control_tos"] == "ok", str(r)
+        assert got["control_clear_options"] == "ok", str(r)
+        assert got["control_nodelay"] == "ok", str(r)
+        assert got["control_udp_socket"] == "ok", str(r)
+    # loopback with the socket's real family: allowed under allow_localhost
+    # (EDESTADDRREQ: UDP sends nothing for AF_UNSPEC), refused without.
+    r = shim_py(NET_DOORS, policy(block_network=True, allow_localhost=True),
+                cwd=workdir)
+    assert _lines(r)["control_unspec_v6_loopback"] == "errno=89", str(r)
+    r = shim_py(NET_DOORS, policy(block_network=True), cwd=workdir)
+    assert _lines(r)["control_unspec_v6_loopback"] == "errno=13", str(r)
+
+
+def test_unspec_family_on_raw_ipv6_socket_is_judged_as_ipv6(isolated, tmp_path):
+    """In a private network namespace (CAP_NET_RAW there), a raw IPv6
+    socket given sin6_family = 0 really sends to sin6_addr: shown with ::1
+    inside the namespace; the shim must judge that address, not 0.0.0.0."""
+    code = r"""
+import ctypes, socket, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+os_ = __import__("os")
+r = socket.socket(socket.AF_INET6, socket.SOCK_RAW, 253)
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, 253)
+sa = struct.pack("<HH", 0, 0) + b"\0" * 4 + \
+    socket.inet_pton(socket.AF_INET6, "2001:db8::1") + b"\0" * 4
+rc = libc.sendto(s.fileno(), b"ping", 4, 0, sa, len(sa))
+if rc < 0:
+    print("sendto errno=%d" % ctypes.get_errno())
+    sys.exit(0)
+r.settimeout(5)
+print("received", r.recv(100))
+"""
+    script = tmp_path / "raw6.py"
+    script.write_text(code)
+    # 2001:db8::1 on the namespace's own lo: "outside" for the policy,
+    # but the packet never leaves the private namespace.
+    up = ["sh", "-c", 'ip link set lo up && '
+          'ip -6 addr add 2001:db8::1/128 dev lo nodad && exec "$@"', "sh"]
+    bare = run([*up, PYTHON, str(script)], prefix=isolated)
+    if "received" not in bare.out:
+        pytest.skip("raw IPv6 sockets unavailable here: " + str(bare))
+    # allow_localhost: 0.0.0.0 (the old reading) counts as local
+    pol = policy(block_network=True, allow_localhost=True)
+    r = run_preloaded([*up, PYTHON, str(script)], policy=pol, prefix=isolated)
+    assert r.line == "sendto errno=13", str(r)
