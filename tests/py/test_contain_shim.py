@@ -576,3 +576,35 @@ print("received", r.recv(100))
     pol = policy(block_network=True, allow_localhost=True)
     r = run_preloaded([*up, PYTHON, str(script)], policy=pol, prefix=isolated)
     assert r.line == "sendto errno=13", str(r)
+
+
+# --------------------------------------------------------------------------
+# Class 11: the metadata deny list (table: tests/unit/test_policy.c)
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("addr", [
+    "169.254.170.23",            # EKS Pod Identity
+    "169.254.0.23",              # Tencent Cloud
+    "192.0.0.192",               # Oracle Cloud Classic
+    "fd00:ec2::23",              # EKS Pod Identity, IPv6
+    "64:ff9b:1::a9fe:a9fe",      # local-use NAT64 of 169.254.169.254
+    "64:ff9b:1:a9fe:a9:fe00::",  # the same, /48 layout
+    "2002:a9fe:a9fe::1",         # 6to4
+])
+def test_metadata_address_refused_even_when_allowed(isolated, addr):
+    """An allow_domains entry naming the address itself (as an allowed
+    name resolving to it would) does not open a metadata endpoint. Run in
+    an empty network namespace: a connect that got through would fail
+    with ENETUNREACH without sending anything."""
+    r = run_hermetic(["--no-network", f"--allow-domain={addr}"],
+                     [PROBE, "connect", addr, "80"], prefix=isolated)
+    assert "EACCES" in r.line, str(r)
+
+
+def test_metadata_neighbour_still_allowed(isolated):
+    """Control: the neighbour of an entry is an ordinary allowed literal
+    (ENETUNREACH: the connect ran, in a namespace with no route)."""
+    r = run_hermetic(["--no-network", "--allow-domain=169.254.170.22"],
+                     [PROBE, "connect", "169.254.170.22", "80"],
+                     prefix=isolated)
+    assert r.line == "errno=ENETUNREACH", str(r)
