@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -1209,6 +1210,38 @@ static int check_exec(void)
 			       PyUnicode_FromString("subprocess disabled"));
 }
 
+/*
+ * fcntl.ioctl(fd, request, arg): TIOCSTI and TIOCLINUX push input into a
+ * terminal (a command for the parent shell to run later). Refused under
+ * a subprocess, network or file-system guard, as the shim does (tty.c).
+ */
+static int on_ioctl(PyObject *args, uint32_t f)
+{
+	PyObject *req = arg_at(args, 1);
+	unsigned long r;
+	const char *guard = "subprocess";
+	enum hm_reason why = HM_R_NO_SUBPROCESS;
+
+	if (!req || !PyLong_Check(req))
+		return 0;
+	r = PyLong_AsUnsignedLongMask(req);
+	if (r == (unsigned long)-1 && PyErr_Occurred())
+		return -1;
+	if ((unsigned int)r != TIOCSTI && (unsigned int)r != TIOCLINUX)
+		return 0;
+	if (f & HM_F_INVALID) {
+		why = HM_R_INVALID_POLICY;
+	} else if (!(f & HM_F_BLOCK_SUBPROCESS)) {
+		guard = (f & HM_F_BLOCK_NETWORK) ? "network" : "filesystem";
+		why = (f & HM_F_BLOCK_NETWORK) ? HM_R_NO_NETWORK
+					       : HM_R_FS_READONLY;
+	}
+	trace("ioctl", NULL, NULL, why);
+	return raise_violation(
+	    EXC_PLAIN, guard, req,
+	    PyUnicode_FromString("terminal input injection disabled"));
+}
+
 static int is_subprocess_event(const char *ev)
 {
 	static const char *const names[] = {
@@ -1529,6 +1562,9 @@ static int on_native_interface(const char *ev, PyObject *args)
  *                           __import__ wrapper covers loaded modules);
  *                           with a file name (an extension module) DLOPEN
  *  ctypes.*, sqlite3 extension loading  DLOPEN ("native interface")
+ *  fcntl.ioctl              TIOCSTI/TIOCLINUX refused under a subprocess,
+ *                           network or file-system guard (terminal input
+ *                           injection); every other request passes
  *  sys.addaudithook         nothing is refused
  */
 static int dispatch(const char *ev, PyObject *args, uint32_t f)
@@ -1594,6 +1630,13 @@ static int dispatch(const char *ev, PyObject *args, uint32_t f)
 		if (strcmp(ev, "exec") == 0)
 			return (f & (HM_F_BLOCK_CODE_EXEC | HM_F_INVALID))
 				   ? on_code(ev)
+				   : 0;
+		return 0;
+	case 'f':
+		if (strcmp(ev, "fcntl.ioctl") == 0)
+			return (f & (HM_F_BLOCK_SUBPROCESS |
+				     HM_F_BLOCK_NETWORK | FS_FLAGS))
+				   ? on_ioctl(args, f)
 				   : 0;
 		return 0;
 	case 'm':

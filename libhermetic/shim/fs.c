@@ -24,10 +24,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/vfs.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 #include <utime.h>
@@ -113,20 +115,33 @@ enum open_kind {
 /* Helpers: relevance, copies, kernel path resolution                  */
 /* ------------------------------------------------------------------ */
 
-/* Non-zero if an open with @oflags must take the slow path. */
+/*
+ * Non-zero if an open with @oflags must take the slow path: a read under
+ * fs_root, and a write-intent open under any guard (the /proc/<pid>/mem
+ * rule, hm_fs_tamper_fd; without a file-system guard that is one fstatfs
+ * on the new descriptor).
+ */
 static int open_relevant(int oflags)
 {
 	uint32_t f = hm_shim_flags();
 
-	if (HM_LIKELY(!(f & FS_FLAGS)))
+	if (HM_LIKELY(!(f & HM_SHIM_ANY_GUARD)))
 		return 0;
-	return f & (hm_open_flags_write(oflags) ? WRITE_FLAGS : READ_FLAGS);
+	if (hm_open_flags_write(oflags))
+		return 1;
+	return f & READ_FLAGS;
 }
 
-/* Non-zero if any file-system policy is active (mutations, fopen). */
+/* Non-zero if any file-system policy is active (mutations). */
 static int fs_active(void)
 {
 	return hm_shim_flags() & FS_FLAGS;
+}
+
+/* Non-zero if a stream open must take the slow path (see open_relevant). */
+static int fopen_active(void)
+{
+	return hm_shim_flags() & HM_SHIM_ANY_GUARD;
 }
 
 /*
@@ -170,6 +185,41 @@ static int fd_path(int fd, char *out)
 	out[n] = '\0';
 	proc_self_alias(out);
 	return (int)strlen(out);
+}
+
+int hm_fs_tamper_fd(int fd)
+{
+	char name[PATH_MAX];
+	struct statfs sfs;
+	int n;
+
+	if (fstatfs(fd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC)
+		return 0;
+	n = fd_path(fd, name);
+	if (n < 0)
+		return 1;
+	return n >= 4 && strcmp(name + n - 4, "/mem") == 0;
+}
+
+/*
+ * The post-check of a write-intent open without a file-system guard (the
+ * path rules have nothing to say): only hm_fs_tamper_fd. Returns @fd, or
+ * -1 (EACCES) after closing it.
+ */
+static int tamper_check_fd(const char *api, const char *shown, int fd)
+{
+	int saved = errno, bad;
+
+	if (fd < 0)
+		return fd;
+	HM_SHIM_GUARD();
+	bad = hm_fs_tamper_fd(fd);
+	if (bad)
+		close(fd);
+	if (bad)
+		return hm_shim_deny_path(api, shown, HM_R_UNGUARDABLE);
+	errno = saved;
+	return fd;
 }
 
 static int is_dot_name(const char *s, size_t n)
@@ -570,9 +620,8 @@ static int deny_or_own(const char *api, int dirfd, const char *buf, int follow,
 	int e;
 
 	if (r == HM_R_FS_READONLY) {
-		hm_inside++;
+		HM_SHIM_GUARD();
 		e = os_own_error(dirfd, buf, follow, want);
-		hm_inside--;
 		if (e) {
 			errno = e;
 			return -1;
@@ -605,9 +654,8 @@ static int gate_mutate_want(const char *api, int dirfd, const char *path,
 
 	if (hm_shim_copy_str(path, buf, PATH_MAX) < 0)
 		return -1;
-	hm_inside++;
+	HM_SHIM_GUARD();
 	r = check_path(dirfd, buf, HM_OP_MUTATE, 0, follow, 0);
-	hm_inside--;
 	if (r != HM_R_NONE)
 		return deny_or_own(api, dirfd, buf, follow, want, r);
 	errno = saved;
@@ -751,6 +799,8 @@ static int post_check_fd(const char *api, const char *shown, int fd, int flags)
 
 	HM_SHIM_GUARD();
 	r = check_fd(fd, HM_OP_OPEN, flags, canon);
+	if (r == HM_R_NONE && hm_open_flags_write(flags) && hm_fs_tamper_fd(fd))
+		r = HM_R_UNGUARDABLE;
 	if (r != HM_R_NONE)
 		close(fd);
 	if (r != HM_R_NONE)
@@ -771,6 +821,9 @@ static FILE *post_check_file(const char *api, const char *shown, FILE *fp,
 		return NULL;
 	HM_SHIM_GUARD();
 	r = check_fd(fileno(fp), HM_OP_OPEN, flags, canon);
+	if (r == HM_R_NONE && hm_open_flags_write(flags) &&
+	    hm_fs_tamper_fd(fileno(fp)))
+		r = HM_R_UNGUARDABLE;
 	if (r != HM_R_NONE)
 		fclose(fp);
 	if (r != HM_R_NONE) {
@@ -915,6 +968,9 @@ static int open_slow(const char *api, enum open_kind k, int dirfd,
 	if (hm_shim_copy_str(path, buf, PATH_MAX) < 0)
 		return -1;
 	write = hm_open_flags_write(flags);
+	if (write && !(hm_shim_flags() & WRITE_FLAGS))
+		return tamper_check_fd(api, buf,
+				       call_open(k, dirfd, buf, flags, mode));
 	HM_SHIM_GUARD();
 	held = held_reopen(buf, flags);
 	r = held
@@ -1234,6 +1290,24 @@ static FILE *fopen_slow(const char *api, enum fopen_kind k, const char *path,
 		errno = saved;
 		return call_fopen(k, path, m, stream);
 	}
+	if (hm_open_flags_write(flags) && !(hm_shim_flags() & WRITE_FLAGS)) {
+		errno = saved;
+		fp = call_fopen(k, path, m, stream);
+		if (!fp)
+			return NULL;
+		saved = errno;
+		HM_SHIM_GUARD();
+		done = hm_fs_tamper_fd(fileno(fp));
+		if (done)
+			fclose(fp);
+		if (done) {
+			hm_shim_deny_path(api, path ? path : "?",
+					  HM_R_UNGUARDABLE);
+			return NULL;
+		}
+		errno = saved;
+		return fp;
+	}
 	HM_SHIM_GUARD();
 	if (!path) {
 		/* freopen(NULL, ...): the stream's own file. */
@@ -1276,14 +1350,14 @@ static FILE *fopen_slow(const char *api, enum fopen_kind k, const char *path,
 
 HM_EXPORT FILE *fopen(const char *path, const char *mode)
 {
-	if (!hm_shim_enter() || !fs_active())
+	if (!hm_shim_enter() || !fopen_active())
 		return HM_REAL(fopen)(path, mode);
 	return fopen_slow("fopen", F_FOPEN, path, mode, NULL);
 }
 
 HM_EXPORT FILE *fopen64(const char *path, const char *mode)
 {
-	if (!hm_shim_enter() || !fs_active())
+	if (!hm_shim_enter() || !fopen_active())
 		return HM_REAL(fopen64)(path, mode);
 	return fopen_slow("fopen", F_FOPEN64, path, mode, NULL);
 }
@@ -1296,21 +1370,21 @@ HM_EXPORT FILE *_IO_fopen(const char *path, const char *mode)
 		errno = ENOSYS;
 		return NULL;
 	}
-	if (!check || !fs_active())
+	if (!check || !fopen_active())
 		return HM_REAL(_IO_fopen)(path, mode);
 	return fopen_slow("fopen", F_IO_FOPEN, path, mode, NULL);
 }
 
 HM_EXPORT FILE *freopen(const char *path, const char *mode, FILE *stream)
 {
-	if (!hm_shim_enter() || !fs_active())
+	if (!hm_shim_enter() || !fopen_active())
 		return HM_REAL(freopen)(path, mode, stream);
 	return fopen_slow("freopen", F_FREOPEN, path, mode, stream);
 }
 
 HM_EXPORT FILE *freopen64(const char *path, const char *mode, FILE *stream)
 {
-	if (!hm_shim_enter() || !fs_active())
+	if (!hm_shim_enter() || !fopen_active())
 		return HM_REAL(freopen64)(path, mode, stream);
 	return fopen_slow("freopen", F_FREOPEN64, path, mode, stream);
 }

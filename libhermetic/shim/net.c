@@ -34,6 +34,7 @@
 
 /* Not declared by any header, but exported by glibc and wrapped here. */
 int __connect(int fd, const struct sockaddr *addr, socklen_t len);
+int __socket(int domain, int type, int protocol);
 int __sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags);
 
 /* ------------------------------------------------------------------ */
@@ -382,8 +383,9 @@ static int unix_is_door(const struct sockaddr *sa, socklen_t len)
  * SENDTO and report a denial. Runs under HM_SHIM_GUARD. Returns the
  * reason (HM_R_NONE to allow).
  */
-static enum hm_reason dest_check(enum hm_op op, struct sockaddr_storage *ss,
-				 socklen_t len, const char *api)
+static enum hm_reason dest_check(int fd, enum hm_op op,
+				 struct sockaddr_storage *ss, socklen_t len,
+				 const char *api)
 {
 	struct sockaddr_storage alt;
 	const struct sockaddr *sa = (const struct sockaddr *)ss;
@@ -396,14 +398,23 @@ static enum hm_reason dest_check(enum hm_op op, struct sockaddr_storage *ss,
 	if (ss->ss_family == AF_UNSPEC) {
 		/*
 		 * connect(AF_UNSPEC) dissolves an association and reaches
-		 * nobody. A send to AF_UNSPEC, though, is taken as AF_INET
-		 * by the IPv4 UDP, raw and ping sockets: check it as such,
-		 * and still hand the kernel the caller's bytes.
+		 * nobody. A send to AF_UNSPEC, though, is taken as the
+		 * socket's own family: AF_INET by the IPv4 UDP, raw and ping
+		 * sockets, and the sin6_addr by the IPv6 raw sockets. Judge
+		 * it by the family the socket really has (SO_DOMAIN; AF_INET
+		 * when that cannot be read), and still hand the kernel the
+		 * caller's bytes.
 		 */
+		int dom = AF_INET;
+		socklen_t dl = sizeof(dom);
+
 		if (op == HM_OP_CONNECT)
 			return HM_R_NONE;
+		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &dl) < 0 ||
+		    dom != AF_INET6)
+			dom = AF_INET;
 		alt = *ss;
-		alt.ss_family = AF_INET;
+		alt.ss_family = (sa_family_t)dom;
 		sa = (const struct sockaddr *)&alt;
 		rq.sa = sa;
 	}
@@ -472,6 +483,49 @@ HM_EXPORT int socket(int domain, int type, int protocol)
 	return net_socket(domain, type, protocol);
 }
 
+/* glibc's private alias: the same call, the same check. */
+HM_EXPORT int __socket(int domain, int type, int protocol)
+{
+	if (!hm_shim_enter() || !(hm_shim_flags() & NET_GATE))
+		return HM_REAL(socket)(domain, type, protocol);
+	return net_socket(domain, type, protocol);
+}
+
+/*
+ * setsockopt: the options that send packets somewhere no destination
+ * check saw (source routes, routing headers, caller-built IP headers;
+ * hm_sockopt_reroutes) are refused under block_network, with or without
+ * allow_localhost or allow_domains. Every other level is forwarded after
+ * one compare. The value is copied before it is judged.
+ */
+static int net_setsockopt(int fd, int level, int name, const void *val,
+			  socklen_t len)
+{
+	unsigned char v[sizeof(int)] = {0};
+	unsigned int n = len < sizeof(v) ? len : sizeof(v);
+	char text[32];
+
+	if (val && n)
+		memcpy(v, val, n);
+	if (!hm_sockopt_reroutes(level, name, val ? v : NULL, len))
+		return HM_REAL(setsockopt)(fd, level, name, val, len);
+	HM_SHIM_GUARD();
+	hm_shim_report("setsockopt", "host",
+		       fmt_int(text, sizeof(text), "option=", name),
+		       net_reason());
+	errno = EACCES;
+	return -1;
+}
+
+HM_EXPORT int setsockopt(int fd, int level, int name, const void *val,
+			 socklen_t len)
+{
+	if ((level != IPPROTO_IP && level != IPPROTO_IPV6) ||
+	    !hm_shim_enter() || !(hm_shim_flags() & NET_GATE))
+		return HM_REAL(setsockopt)(fd, level, name, val, len);
+	return net_setsockopt(fd, level, name, val, len);
+}
+
 typedef int (*connect_fn)(int, const struct sockaddr *, socklen_t);
 
 static int net_connect(connect_fn real, int fd, const struct sockaddr *addr,
@@ -490,7 +544,7 @@ static int net_connect(connect_fn real, int fd, const struct sockaddr *addr,
 	if (sa_copy(&ss, addr, len) < 0)
 		return -1;
 	HM_SHIM_GUARD();
-	r = dest_check(HM_OP_CONNECT, &ss, len, "connect");
+	r = dest_check(fd, HM_OP_CONNECT, &ss, len, "connect");
 	if (r != HM_R_NONE) {
 		errno = EACCES;
 		return -1;
@@ -695,7 +749,7 @@ static ssize_t net_sendto(int fd, const void *buf, size_t n, int flags,
 	if (sa_copy(&ss, dest, len) < 0)
 		return -1;
 	HM_SHIM_GUARD();
-	r = dest_check(HM_OP_SENDTO, &ss, len, "sendto");
+	r = dest_check(fd, HM_OP_SENDTO, &ss, len, "sendto");
 	if (r != HM_R_NONE) {
 		errno = EACCES;
 		return -1;
@@ -713,14 +767,67 @@ HM_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 	return net_sendto(fd, buf, n, flags, dest, len);
 }
 
+/*
+ * sendmsg control messages: copy them into @buf (CTL_MAX bytes) so the
+ * kernel gets what was checked, and refuse the ones that route
+ * (hm_cmsg_reroutes). Larger control data is left in place on AF_UNIX
+ * sockets (descriptor passing) and refused on any other. Returns 0 (the
+ * header @m now points at the copy), or -1 with errno after reporting.
+ */
+#define CTL_MAX 2048
+
+/* The first routing control message in @ctl (@len bytes): its type, or 0. */
+static int cmsg_scan(void *ctl, size_t len)
+{
+	struct msghdr h = {.msg_control = ctl, .msg_controllen = len};
+	struct cmsghdr *c;
+
+	for (c = CMSG_FIRSTHDR(&h); c; c = CMSG_NXTHDR(&h, c))
+		if (hm_cmsg_reroutes(c->cmsg_level, c->cmsg_type))
+			return c->cmsg_type ? c->cmsg_type : -1;
+	return 0;
+}
+
+static int cmsg_gate(int fd, struct msghdr *m, unsigned char *buf,
+		     const char *api)
+{
+	char text[32];
+	int dom = -1, type = 0;
+	socklen_t dl = sizeof(dom);
+
+	HM_SHIM_GUARD();
+	if (!m->msg_control || m->msg_controllen == 0)
+		return 0;
+	if (m->msg_controllen > CTL_MAX) {
+		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &dl) == 0 &&
+		    dom == AF_UNIX)
+			return 0;
+		goto deny;
+	}
+	if (hm_shim_read_user(buf, m->msg_control, m->msg_controllen) < 0)
+		return -1;
+	m->msg_control = buf;
+	type = cmsg_scan(buf, m->msg_controllen);
+	if (!type)
+		return 0;
+deny:
+	hm_shim_report(api, "host", fmt_int(text, sizeof(text), "cmsg=", type),
+		       net_reason());
+	errno = EACCES;
+	return -1;
+}
+
 static ssize_t net_sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	struct msghdr m;
 	struct sockaddr_storage ss;
+	unsigned char ctl[CTL_MAX] __attribute__((aligned(8)));
 	int saved = errno;
 	enum hm_reason r;
 
 	if (hm_shim_read_user(&m, msg, sizeof(m)) < 0)
+		return -1;
+	if (cmsg_gate(fd, &m, ctl, "sendmsg") < 0)
 		return -1;
 	if (!m.msg_name || m.msg_namelen == 0) {
 		/* The kernel ignores a name without a length. */
@@ -733,7 +840,7 @@ static ssize_t net_sendmsg(int fd, const struct msghdr *msg, int flags)
 		return -1;
 	m.msg_name = &ss;
 	HM_SHIM_GUARD();
-	r = dest_check(HM_OP_SENDTO, &ss, m.msg_namelen, "sendmsg");
+	r = dest_check(fd, HM_OP_SENDTO, &ss, m.msg_namelen, "sendmsg");
 	if (r != HM_R_NONE) {
 		errno = EACCES;
 		return -1;
@@ -791,6 +898,15 @@ static int net_sendmmsg(sendmmsg_fn real, int fd, struct mmsghdr *vec,
 				err = EFAULT;
 				break;
 			}
+			/* Control data is judged in place (no room to copy
+			 * MMSG_CHUNK buffers): see docs/threat-model.md. */
+			if (h->msg_control && h->msg_controllen &&
+			    cmsg_scan(h->msg_control, h->msg_controllen)) {
+				hm_shim_report("sendmmsg", "host", "cmsg",
+					       net_reason());
+				err = EACCES;
+				break;
+			}
 			if (!h->msg_name || h->msg_namelen == 0) {
 				h->msg_name = NULL;
 				h->msg_namelen = 0;
@@ -800,7 +916,7 @@ static int net_sendmmsg(sendmmsg_fn real, int fd, struct mmsghdr *vec,
 				break;
 			} else {
 				h->msg_name = &names[i];
-				if (dest_check(HM_OP_SENDTO, &names[i],
+				if (dest_check(fd, HM_OP_SENDTO, &names[i],
 					       h->msg_namelen, "sendmmsg")) {
 					err = EACCES;
 					break;

@@ -139,6 +139,25 @@ static inline int hm_shim_is_self(const void *p)
 uint32_t hm_shim_flags(void) HM_HIDDEN;
 
 /*
+ * Every guard, of any layer (the Python-only ones too: tampering with the
+ * process's memory would switch off the audit hook that enforces them).
+ * Containment rules that protect the policy itself (/proc/<pid>/mem
+ * writes, ptrace, process_vm_writev) apply whenever one is set.
+ */
+#define HM_SHIM_ANY_GUARD                                                      \
+	(HM_F_BLOCK_NETWORK | HM_F_BLOCK_SUBPROCESS | HM_F_FS_READONLY |       \
+	 HM_F_FS_ROOT | HM_F_BLOCK_NATIVE | HM_F_BLOCK_ENVIRONMENT |           \
+	 HM_F_BLOCK_CODE_EXEC | HM_F_BLOCK_INTERP_MUTATION | HM_F_INVALID)
+
+/*
+ * fs.c: non-zero if the object open at @fd must not be held open for
+ * writing while a guard is active: a procfs "mem" file (/proc/<pid>/mem,
+ * /proc/<pid>/task/<tid>/mem, any spelling or mount of procfs) or a
+ * procfs object whose name cannot be read. Caller holds hm_inside.
+ */
+int hm_fs_tamper_fd(int fd) HM_HIDDEN;
+
+/*
  * The shim's exported wrapper for the real libc function at @real, or
  * @real itself if the shim does not wrap it (dlsym remapping, dl.c).
  */
@@ -197,6 +216,14 @@ int hm_chain_allows(const char *target) HM_HIDDEN;
  */
 extern struct hm_hosts hm_net_hosts HM_HIDDEN;
 void hm_net_init(void) HM_HIDDEN;
+
+/*
+ * proc.c: 1 (after tracing, errno EACCES) if ptrace request @req on @pid
+ * is refused under the active guards, else 0. sys.c uses it for
+ * syscall(SYS_ptrace, ...), which it must not route to ptrace() (the raw
+ * PEEK requests return their word differently).
+ */
+int hm_proc_ptrace_refused(long req, long pid) HM_HIDDEN;
 
 /* Evaluate @rq against every layer (hm_segment_check, fail closed). */
 enum hm_reason hm_shim_check(const struct hm_request *rq) HM_HIDDEN;

@@ -12,19 +12,25 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #include "shim.h"
 
-/* Any libc-enforced block: io_uring and openat2 are refused under it. */
-#define SYS_ANY_BLOCK                                                          \
-	(HM_F_BLOCK_NETWORK | HM_F_BLOCK_SUBPROCESS | HM_F_FS_READONLY |       \
-	 HM_F_FS_ROOT | HM_F_BLOCK_NATIVE | HM_F_INVALID)
+/*
+ * Any block, the Python-only ones included (a write open of /proc/self/mem
+ * through syscall(SYS_openat) would switch them off): io_uring and
+ * openat2 are refused under it.
+ */
+#define SYS_ANY_BLOCK HM_SHIM_ANY_GUARD
 
 /* Not in every libc's <sys/syscall.h> yet; the same number everywhere. */
 #ifndef SYS_fchmodat2
@@ -74,6 +80,16 @@ static inline sys_any_fn launder(sys_any_fn f)
 static int route(unsigned int nr, long *a, long *ret)
 {
 	switch (nr) {
+	/*
+	 * The one hand-written route: ptrace's raw PEEK requests return their
+	 * word differently from ptrace(), so an allowed request is forwarded
+	 * to the kernel, not to the wrapper (shim/proc.c).
+	 */
+	case SYS_ptrace:
+		if (!hm_proc_ptrace_refused(a[0], a[1]))
+			return 0;
+		*ret = -1;
+		return 1;
 #define HM_SYSCALL(name, number, nargs)                                        \
 	case number:                                                           \
 		for (int i = (nargs); i < 6; i++)                              \

@@ -383,6 +383,12 @@ static const struct row rows[] = {
 	SOCK("socket AF_VSOCK", P_NET_LH, 40, SOCK_STREAM, 0, NONET),
 	SOCK("socket AF_BLUETOOTH", P_NET_LH, 31, SOCK_STREAM, 0, NONET),
 	SOCK("socket AF_UNSPEC", P_NET, AF_UNSPEC, SOCK_STREAM, 0, NONET),
+	SOCK("socket AF_INET SOCK_PACKET (a packet socket)", P_NET, AF_INET, 10, 0x0300, NONET),
+	SOCK("socket AF_INET SOCK_PACKET|CLOEXEC", P_NET_LH, AF_INET, 10 | SOCK_CLOEXEC, 0, NONET),
+	SOCK("socket AF_INET raw IPPROTO_RAW (hdrincl)", P_NET_LH, AF_INET, SOCK_RAW, IPPROTO_RAW, NONET),
+	SOCK("socket AF_INET6 raw IPPROTO_RAW (hdrincl)", P_NET, AF_INET6, SOCK_RAW | SOCK_NONBLOCK, IPPROTO_RAW, NONET),
+	SOCK("socket AF_INET raw ICMP (sendto is checked)", P_NET, AF_INET, SOCK_RAW, IPPROTO_ICMP, ALLOW),
+	SOCK("socket AF_INET SOCK_PACKET, nothing blocked", P_NONE, AF_INET, 10, 0, ALLOW),
 	SOCK("socket AF_PACKET, nothing blocked", P_NONE, AF_PACKET, SOCK_RAW, 0, ALLOW),
 	SOCK("socket SCTP, nothing blocked", P_NONE, AF_INET, SOCK_STREAM, IPPROTO_SCTP, ALLOW),
 	/* --- resolve ---------------------------------------------------- */
@@ -813,7 +819,53 @@ static void test_metadata(void)
 		{ "metadata.goog", 1 },
 		{ "instance-data", 1 },
 		{ "Instance-Data.EC2.Internal", 1 },
+		/* issue 8 class 11: more providers */
+		{ "169.254.170.23", 1 },
+		{ "169.254.0.23", 1 },
+		{ "192.0.0.192", 1 },
+		{ "169.254.42.42", 1 },
+		{ "fd00:ec2::23", 1 },
+		{ "fd20:ce::254", 1 },
+		{ "fd00:c1::a9fe:a9fe", 1 },
+		{ "fd00:42::42", 1 },
+		{ "fd00:a9fe:a9fe::1", 1 },
+		{ "metadata.tencentyun.com", 1 },
+		{ "METADATA.TENCENTYUN.COM.", 1 },
+		/* every IPv4-embedding IPv6 form of every IPv4 entry */
+		{ "64:ff9b::169.254.170.23", 1 },
+		{ "64:ff9b::a9fe:17", 1 },
+		{ "64:ff9b::c000:c0", 1 },
+		{ "::ffff:192.0.0.192", 1 },
+		{ "::192.0.0.192", 1 },
+		{ "::ffff:0:169.254.169.254", 1 },
+		{ "64:ff9b:1::169.254.169.254", 1 },
+		{ "64:ff9b:1::a9fe:a9fe", 1 },
+		{ "64:ff9b:1:a9fe:a9:fe00::", 1 },
+		{ "64:ff9b:1:a9:fe:a9fe::", 1 },
+		{ "64:ff9b:1:0:a9:fea9:fe00:0", 1 },
+		{ "64:ff9b:1:a9fe:0:1700::", 1 },
+		{ "2001:db8:100::169.254.169.254", 1 },
+		{ "fe80::5efe:169.254.169.254", 1 },
+		{ "2001:db8::200:5efe:a9fe:a9fe", 1 },
+		{ "2002:a9fe:a9fe::", 1 },
+		{ "2002:a9fe:aa17::1", 1 },
+		{ "2002:6464:64c8::", 1 },
+		{ "2001:0:a9fe:a9fe::1", 1 },
+		{ "2001:0:4136:e378:8000:63bf:5601:5601", 1 },
+		{ "fe80::a9fe:17", 1 },
 		/* controls */
+		{ "169.254.170.22", 0 },
+		{ "169.254.0.24", 0 },
+		{ "192.0.0.191", 0 },
+		{ "fd00:ec2::24", 0 },
+		{ "fd20:ce::255", 0 },
+		{ "64:ff9b:1::1", 0 },
+		{ "64:ff9b:1:a9fe:a9:ff00::", 0 },
+		{ "2002:a9fe:a9ff::", 0 },
+		{ "2001:0:4136:e378:8000:63bf:3fff:fdd2", 0 },
+		{ "2001:db8::1", 0 },
+		{ "2001:4860:4860::8888", 0 },
+		{ "metadata.tencentyun.com.evil", 0 },
 		{ "169.254.169.253", 0 },
 		{ "169.254.169.255", 0 },
 		{ "169.254.169.0254", 0 },
@@ -845,6 +897,59 @@ static void test_metadata(void)
 		CHECK_INT(hm_host_is_metadata(t[i].host), t[i].want, d);
 	}
 	CHECK_INT(hm_host_is_metadata(NULL), 0, "is_metadata(NULL) = 0");
+}
+
+static void test_sockopt_reroutes(void)
+{
+	static const unsigned char lsrr[8] = {131, 7, 4, 10, 0, 0, 1, 0};
+	static const int one = 1, zero = 0;
+	static const unsigned char byte1 = 1;
+	/* clang-format off */
+	static const struct {
+		const char *d; int level, name; const void *val;
+		unsigned int len; int want;
+	} t[] = {
+		{ "IP_OPTIONS source route", IPPROTO_IP, 4, lsrr, 8, 1 },
+		{ "IP_OPTIONS NULL value", IPPROTO_IP, 4, NULL, 8, 1 },
+		{ "IP_OPTIONS cleared (len 0)", IPPROTO_IP, 4, lsrr, 0, 0 },
+		{ "IP_RETOPTS", IPPROTO_IP, 7, lsrr, 8, 1 },
+		{ "IP_HDRINCL 1", IPPROTO_IP, 3, &one, 4, 1 },
+		{ "IP_HDRINCL one byte", IPPROTO_IP, 3, &byte1, 1, 1 },
+		{ "IP_HDRINCL NULL", IPPROTO_IP, 3, NULL, 4, 1 },
+		{ "IP_HDRINCL 0", IPPROTO_IP, 3, &zero, 4, 0 },
+		{ "IPV6_RTHDR", IPPROTO_IPV6, 57, lsrr, 8, 1 },
+		{ "IPV6_RTHDR cleared", IPPROTO_IPV6, 57, NULL, 0, 0 },
+		{ "IPV6_2292RTHDR", IPPROTO_IPV6, 5, lsrr, 8, 1 },
+		{ "IPV6_2292PKTOPTIONS", IPPROTO_IPV6, 6, lsrr, 8, 1 },
+		{ "IPV6_HDRINCL 1", IPPROTO_IPV6, 36, &one, 4, 1 },
+		{ "IPV6_HDRINCL 0", IPPROTO_IPV6, 36, &zero, 4, 0 },
+		/* controls */
+		{ "IP_TOS", IPPROTO_IP, 1, &one, 4, 0 },
+		{ "IP_TTL", IPPROTO_IP, 2, &one, 4, 0 },
+		{ "IPV6_V6ONLY", IPPROTO_IPV6, 26, &one, 4, 0 },
+		{ "IPV6_DSTOPTS", IPPROTO_IPV6, 59, lsrr, 8, 0 },
+		{ "TCP level, number 4", IPPROTO_TCP, 4, lsrr, 8, 0 },
+		{ "SOL_SOCKET, number 3", SOL_SOCKET, 3, &one, 4, 0 },
+	};
+	static const struct { const char *d; int level, type, want; } c[] = {
+		{ "cmsg IP_RETOPTS", IPPROTO_IP, 7, 1 },
+		{ "cmsg IP_OPTIONS", IPPROTO_IP, 4, 1 },
+		{ "cmsg IPV6_RTHDR", IPPROTO_IPV6, 57, 1 },
+		{ "cmsg IPV6_2292RTHDR", IPPROTO_IPV6, 5, 1 },
+		{ "cmsg IP_PKTINFO", IPPROTO_IP, 8, 0 },
+		{ "cmsg IPV6_PKTINFO", IPPROTO_IPV6, 50, 0 },
+		{ "cmsg SCM_RIGHTS", SOL_SOCKET, 1, 0 },
+	};
+	/* clang-format on */
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(t); i++)
+		CHECK_INT(hm_sockopt_reroutes(t[i].level, t[i].name, t[i].val,
+					      t[i].len),
+			  t[i].want, t[i].d);
+	for (i = 0; i < ARRAY_LEN(c); i++)
+		CHECK_INT(hm_cmsg_reroutes(c[i].level, c[i].type), c[i].want,
+			  c[i].d);
 }
 
 static void test_classify(void)
@@ -1635,6 +1740,7 @@ int main(void)
 	test_domain_match();
 	test_add_domain();
 	test_metadata();
+	test_sockopt_reroutes();
 	test_classify();
 	test_format();
 	test_normalize();

@@ -300,6 +300,19 @@ int hm_host_is_metadata(const char *host);
 int hm_addr_parse_numeric(const char *host, int family,
 			  struct sockaddr_storage *ss, socklen_t *len);
 
+/*
+ * True if setsockopt(@level, @name) with @len bytes at @val (may be NULL)
+ * would make the kernel send somewhere no connect/sendto check saw: an
+ * IPv4 source route (IP_OPTIONS), an IPv6 routing header (IPV6_RTHDR,
+ * IPV6_2292RTHDR, IPV6_2292PKTOPTIONS), or a caller-built IP header
+ * (IP_HDRINCL, IPV6_HDRINCL). Clearing such an option (len 0 or a zero
+ * flag) is not. Refused under block_network.
+ */
+int hm_sockopt_reroutes(int level, int name, const void *val, unsigned int len);
+
+/* The same for one sendmsg() control message (IP_RETOPTS, IPV6_RTHDR...). */
+int hm_cmsg_reroutes(int level, int type);
+
 /* Format "ip:port" ("[v6]:port", "unix:path") into @buf; returns @buf. Never
  * fails. */
 const char *hm_format_sockaddr(const struct sockaddr *sa, socklen_t len,
