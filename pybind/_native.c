@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -614,7 +615,111 @@ static int on_mutation(const struct mut_event *m, PyObject *args)
 	return 0;
 }
 
-static int on_open(PyObject *args)
+/*
+ * Whether this process holds a descriptor on a procfs directory (other
+ * than the one listing them): a relative "mem" opened with dir_fd= on
+ * it reaches process memory, and the open event carries no dir_fd.
+ * Fails closed (1) when the descriptors cannot be listed.
+ */
+static int holds_proc_dir_fd(void)
+{
+	char link[320], target[PATH_MAX];
+	struct dirent *e;
+	int found = 0, self;
+	ssize_t n;
+	DIR *d;
+
+	d = opendir("/proc/self/fd");
+	if (!d)
+		return 1;
+	self = dirfd(d);
+	while (!found && (e = readdir(d))) {
+		if (e->d_name[0] == '.' || atoi(e->d_name) == self)
+			continue;
+		snprintf(link, sizeof(link), "/proc/self/fd/%s", e->d_name);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		if (strncmp(target, "/proc/", 6) == 0 &&
+		    !hm_path_is_proc_mem(target)) {
+			struct stat st;
+
+			found = stat(link, &st) == 0 && S_ISDIR(st.st_mode);
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/* A relative name a dir_fd on a procfs directory could turn into one. */
+static int rel_could_be_proc_mem(const char *rel)
+{
+	const char *leaf = strrchr(rel, '/');
+
+	leaf = leaf ? leaf + 1 : rel;
+	return strcmp(leaf, "mem") == 0 || strstr(rel, "map_files") != NULL;
+}
+
+/*
+ * Writing a process's memory through procfs (/proc/self/mem and its
+ * spellings, map_files/) turns every guard off, so a write-intent open of
+ * one is refused while any layer is active (issue 8 class 1), judged on
+ * the name as given (normalised), on what the kernel resolves it to
+ * (symlinks, /proc/self/fd/N: an O_PATH open and its link), and, for a
+ * relative name, on whether a procfs directory descriptor is held. The
+ * dynamic segment's memfd (through map_files) counts as memory too.
+ */
+static int check_proc_mem(PyObject *pathobj, int flags)
+{
+	char base[PATH_MAX], norm[PATH_MAX], link[64], real[PATH_MAX];
+	PyObject *b = NULL, *shown;
+	const char *in;
+	int hit = 0;
+	ssize_t n;
+	long fd;
+
+	if (!hm_open_flags_write(flags) || !path_bytes(pathobj, &b))
+		return 0;
+	in = PyBytes_AS_STRING(b);
+	if (in[0] != '/' && !getcwd(base, sizeof(base)))
+		strcpy(base, "/");
+	if (hm_path_normalize(base, in, norm, sizeof(norm)) >= 0 &&
+	    hm_path_is_proc_mem(norm))
+		hit = 1;
+	if (!hit && in[0] != '/' && rel_could_be_proc_mem(in))
+		hit = holds_proc_dir_fd();
+	if (!hit) {
+		fd = open(in, O_PATH | O_CLOEXEC);
+		if (fd >= 0) {
+			snprintf(link, sizeof(link), "/proc/self/fd/%ld", fd);
+			n = readlink(link, real, sizeof(real) - 1);
+			if (n > 0) {
+				real[n] = '\0';
+				hit = hm_path_is_proc_mem(real) ||
+				      strncmp(real, "/memfd:hermetic", 15) == 0;
+			}
+			close((int)fd);
+		}
+	}
+	if (!hit) {
+		Py_DECREF(b);
+		return 0;
+	}
+	shown = PyUnicode_DecodeFSDefault(in);
+	if (!shown)
+		PyErr_Clear();
+	trace("open", "path", in, HM_R_UNGUARDABLE);
+	Py_DECREF(b);
+	raise_violation(
+	    EXC_PLAIN, "interpreter", shown,
+	    PyUnicode_FromFormat("process memory write disabled: %S",
+				 shown ? shown : Py_None));
+	Py_XDECREF(shown);
+	return -1;
+}
+
+static int on_open(PyObject *args, uint32_t f)
 {
 	PyObject *path = arg_at(args, 0), *mode = arg_at(args, 1);
 	long flags = arg_long(args, 2, -1);
@@ -626,7 +731,9 @@ static int on_open(PyObject *args)
 		if (flags < 0)
 			flags = O_RDWR | O_CREAT;
 	}
-	return check_open(path, (int)flags);
+	if (check_proc_mem(path, (int)flags) < 0)
+		return -1;
+	return (f & FS_FLAGS) ? check_open(path, (int)flags) : 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1392,7 +1499,7 @@ static int dispatch(const char *ev, PyObject *args, uint32_t f)
 	switch (ev[0]) {
 	case 'o':
 		if (ev[1] == 'p' && strcmp(ev, "open") == 0)
-			return (f & FS_FLAGS) ? on_open(args) : 0;
+			return on_open(args, f);
 		if (ev[1] != 's' || ev[2] != '.')
 			return 0;
 		if ((f & (HM_F_BLOCK_SUBPROCESS | HM_F_INVALID)) &&

@@ -243,6 +243,15 @@ int hm_path_normalize(const char *base, const char *in, char *out, size_t cap);
  * allow-list. */
 int hm_runtime_readable(const char *path);
 
+/*
+ * True if @path (absolute, normalised) reaches a process's memory through
+ * procfs: /proc/P/mem, /proc/P/task/T/mem, or anything under
+ * /proc/P/map_files or /proc/P/task/T/map_files, where P is "self",
+ * "thread-self" or a number and T a number. Pure; the one rule for every
+ * layer that refuses writing process memory.
+ */
+int hm_path_is_proc_mem(const char *path);
+
 /* True if @name (a DNS name, any case, optional trailing dot) equals @domain or
  * ends in "." @domain. */
 int hm_domain_match(const char *name, const char *domain);
