@@ -2188,17 +2188,211 @@ fail:
 	return NULL;
 }
 
+/*
+ * Who may pop a dynamic entry (issue 8 class 3). Untrusted code inside an
+ * unsealed block can find the blocker (gc.get_objects(), f_locals) and
+ * call its __exit__, or call pop() itself. So push records, in C state
+ * that Python cannot reach (not module state: gc.get_referents(_native)
+ * does not list it), the entry's owner: the blocker object, the thread,
+ * the contextvars context, and the *entering frame*, the first frame
+ * outside hermetic_blocker's own methods (the frame running the `with`).
+ * That frame is the per-entry token: Python code can reach the frame
+ * object but cannot run as it. pop(id, owner) is allowed when
+ *  - @owner is the object that pushed, and
+ *  - the first frame outside hermetic_blocker's methods is the entering
+ *    frame (the with statement's own exit, also for a generator or a
+ *    coroutine resumed in another thread or context), or
+ *  - the entering frame is a plain function that has returned (a manual
+ *    __enter__() in setUp, contextlib.ExitStack.enter_context) and the
+ *    thread and context are the ones that pushed.
+ * Anything else raises PermissionError and the entry stays. Only the
+ * interpreter's thread holding the GIL touches this table.
+ */
+struct owner {
+	uint32_t id; /* 0: free */
+	int sealed;
+	int resumable;	   /* the entering frame is a generator/coroutine */
+	PyObject *obj;	   /* the blocker (strong) */
+	PyObject *frame;   /* the entering frame (strong), or NULL */
+	PyObject *context; /* tstate->context at push (strong), or NULL */
+	unsigned long thread;
+};
+
+static struct owner owners[HM_MAX_DYN];
+/* hermetic_blocker's own method code objects (set once, strong refs). */
+static PyObject *blocker_code[8];
+static int n_blocker_code = -1;
+
+static int is_blocker_code(PyObject *co)
+{
+	int i;
+
+	for (i = 0; i < n_blocker_code; i++)
+		if (blocker_code[i] == co)
+			return 1;
+	return 0;
+}
+
+/* The first frame outward from the caller that is not blocker code. */
+static PyFrameObject *entering_frame(void)
+{
+	PyFrameObject *f = PyEval_GetFrame(), *back;
+	PyCodeObject *co;
+	int own;
+
+	Py_XINCREF(f);
+	while (f) {
+		co = PyFrame_GetCode(f);
+		own = is_blocker_code((PyObject *)co);
+		Py_DECREF(co);
+		if (!own)
+			return f;
+		back = PyFrame_GetBack(f);
+		Py_DECREF(f);
+		f = back;
+	}
+	return NULL;
+}
+
+/* Whether @target is on this thread's running stack. */
+static int frame_on_stack(PyObject *target)
+{
+	PyFrameObject *f = PyEval_GetFrame(), *back;
+	int found = 0;
+
+	Py_XINCREF(f);
+	while (f && !found) {
+		found = (PyObject *)f == target;
+		back = PyFrame_GetBack(f);
+		Py_DECREF(f);
+		f = back;
+	}
+	Py_XDECREF(f);
+	return found;
+}
+
+/* This thread's current contextvars context (created if none yet). */
+static PyObject *current_context(void)
+{
+	PyThreadState *ts = PyThreadState_Get();
+	PyObject *copy;
+
+	if (!ts->context) {
+		copy = PyContext_CopyCurrent(); /* creates the base context */
+		if (!copy) {
+			PyErr_Clear();
+			return NULL;
+		}
+		Py_DECREF(copy);
+	}
+	return ts->context;
+}
+
+static void owner_clear(struct owner *o)
+{
+	Py_CLEAR(o->obj);
+	Py_CLEAR(o->frame);
+	Py_CLEAR(o->context);
+	o->id = 0;
+}
+
+static PyObject *native_bind_blocker(PyObject *m, PyObject *arg)
+{
+	static const char *const names[] = {
+	    "__enter__", "__exit__", "__aenter__", "__aexit__", "_push", NULL};
+	PyObject *fn, *co;
+	int i;
+
+	(void)m;
+	if (n_blocker_code >= 0) {
+		PyErr_SetString(PyExc_RuntimeError,
+				"hermetic: the blocker class is already bound");
+		return NULL;
+	}
+	for (i = 0; names[i]; i++) {
+		fn = PyObject_GetAttrString(arg, names[i]);
+		co = fn ? PyObject_GetAttrString(fn, "__code__") : NULL;
+		Py_XDECREF(fn);
+		if (!co || !PyCode_Check(co)) {
+			Py_XDECREF(co);
+			for (int k = 0; k < i; k++)
+				Py_CLEAR(blocker_code[k]);
+			if (!PyErr_Occurred())
+				PyErr_SetString(
+				    PyExc_TypeError,
+				    "hermetic: not a blocker class");
+			return NULL;
+		}
+		blocker_code[i] = co;
+	}
+	n_blocker_code = i;
+	Py_RETURN_NONE;
+}
+
+/* Record the owner of entry @id just pushed (0, or -1 with an error). */
+static int owner_record(uint32_t id, PyObject *obj, int sealed)
+{
+	PyFrameObject *f;
+	PyCodeObject *co;
+	int i;
+
+	for (i = 0; i < HM_MAX_DYN && owners[i].id; i++)
+		;
+	if (i == HM_MAX_DYN) {
+		PyErr_SetString(
+		    PyExc_RuntimeError,
+		    "hermetic: no room to record the block's owner");
+		return -1;
+	}
+	owners[i].id = id;
+	owners[i].sealed = sealed;
+	owners[i].obj = Py_NewRef(obj);
+	owners[i].thread = PyThread_get_thread_ident();
+	owners[i].context = Py_XNewRef(current_context());
+	f = entering_frame();
+	owners[i].frame = (PyObject *)f;
+	owners[i].resumable = 0;
+	if (f) {
+		co = PyFrame_GetCode(f);
+		owners[i].resumable =
+		    (co->co_flags &
+		     (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR |
+		      CO_ITERABLE_COROUTINE)) != 0;
+		Py_DECREF(co);
+	}
+	return 0;
+}
+
+/* Whether the caller may pop the entry @o records, for owner @obj. */
+static int owner_may_pop(const struct owner *o, PyObject *obj)
+{
+	PyFrameObject *g;
+	int same;
+
+	if (obj != o->obj)
+		return 0;
+	g = entering_frame();
+	same = g && (PyObject *)g == o->frame;
+	Py_XDECREF(g);
+	if (same)
+		return 1;
+	if (!o->frame || o->resumable || frame_on_stack(o->frame))
+		return 0;
+	return o->thread == PyThread_get_thread_ident() &&
+	       o->context == current_context();
+}
+
 static PyObject *native_push(PyObject *m, PyObject *args)
 {
 	unsigned long flags;
-	PyObject *root, *writable, *domains, *imports;
+	PyObject *root, *writable, *domains, *imports, *obj = Py_None;
 	int sealed, rc;
 	uint32_t id = 0;
 	struct hm_policy *p;
 
 	(void)m;
-	if (!PyArg_ParseTuple(args, "kOOOOp:push", &flags, &root, &writable,
-			      &domains, &imports, &sealed))
+	if (!PyArg_ParseTuple(args, "kOOOOp|O:push", &flags, &root, &writable,
+			      &domains, &imports, &sealed, &obj))
 		return NULL;
 	if (ensure_ready() < 0)
 		return NULL;
@@ -2226,20 +2420,47 @@ static PyObject *native_push(PyObject *m, PyObject *args)
 			     strerror(-rc));
 		return NULL;
 	}
+	/* Cannot fail for want of room: the segment holds as many. */
+	if (owner_record(id, obj, sealed) < 0)
+		return NULL;
 	return PyLong_FromUnsignedLong(id);
 }
 
-static PyObject *native_pop(PyObject *m, PyObject *arg)
+static PyObject *native_pop(PyObject *m, PyObject *args)
 {
-	unsigned long id = PyLong_AsUnsignedLong(arg);
+	PyObject *arg, *obj = Py_None;
+	unsigned long id;
+	struct owner *o = NULL;
 	uint32_t i;
 	int rc;
 
 	(void)m;
+	if (!PyArg_ParseTuple(args, "O|O:pop", &arg, &obj))
+		return NULL;
+	id = PyLong_AsUnsignedLong(arg);
 	if (id == (unsigned long)-1 && PyErr_Occurred())
 		return NULL;
 	if (ensure_ready() < 0)
 		return NULL;
+	for (i = 0; i < HM_MAX_DYN; i++)
+		if (owners[i].id && owners[i].id == id)
+			o = &owners[i];
+	if (!o) {
+		PyErr_Format(PyExc_KeyError, "no active entry %lu", id);
+		return NULL;
+	}
+	if (o->sealed) {
+		PyErr_Format(PyExc_PermissionError, "entry %lu is sealed", id);
+		return NULL;
+	}
+	if (!owner_may_pop(o, obj)) {
+		PyErr_Format(PyExc_PermissionError,
+			     "hermetic: entry %lu can only be removed by the "
+			     "block that entered it, from the frame that "
+			     "entered it",
+			     id);
+		return NULL;
+	}
 	pthread_mutex_lock(&proc.lock);
 	rc = hm_segment_pop(&proc.seg, (uint32_t)id);
 	if (rc == 0) {
@@ -2266,6 +2487,7 @@ static PyObject *native_pop(PyObject *m, PyObject *arg)
 			     strerror(-rc));
 		return NULL;
 	}
+	owner_clear(o);
 	Py_RETURN_NONE;
 }
 
@@ -2592,9 +2814,13 @@ static PyObject *native_reason_name(PyObject *m, PyObject *arg)
 /* clang-format off */
 static PyMethodDef native_methods[] = {
 	{"push", native_push, METH_VARARGS,
-	 "push(flags, fs_root, writable, domains, imports, sealed) -> id\n"
+	 "push(flags, fs_root, writable, domains, imports, sealed, owner) -> id\n"
 	 "Push a validated entry on the dynamic policy stack."},
-	{"pop", native_pop, METH_O, "pop(id): remove that entry."},
+	{"pop", native_pop, METH_VARARGS,
+	 "pop(id, owner): remove that entry; only the owner, from the frame\n"
+	 "that entered it (see docs/api.md)."},
+	{"_bind_blocker", native_bind_blocker, METH_O,
+	 "Record hermetic_blocker's own methods (once)."},
 	{"layers", native_layers, METH_NOARGS,
 	 "The live enforcement layers: 'python', 'libc', 'kernel'."},
 	{"flags", native_flags, METH_NOARGS,
