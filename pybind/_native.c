@@ -1408,6 +1408,64 @@ static int runtime_extension(const char *name, const char *real)
  * again with the file name (and None for the rest) when an extension
  * module is about to be loaded.
  */
+/*
+ * Modules whose attributes hermetic replaced or whose state it moved
+ * (issue 8 class 4): posix (environ, mkfifo, mknod), _posixsubprocess
+ * (fork_exec), builtins (__import__, eval, exec, compile), _socket (the
+ * resolver wrappers), _imp (create_builtin, create_dynamic). A fresh copy
+ * of one, by re-import after popping sys.modules or by
+ * _imp.create_builtin, would hand out the unwrapped originals and a new
+ * posix.environ; so while any layer is active a fresh copy of one that
+ * was loaded when hermetic started is refused. Bit i of @guarded_loaded:
+ * guarded_modules[i] was in sys.modules then.
+ */
+static const char *const guarded_modules[] = {
+    "posix", "nt", "_posixsubprocess", "builtins", "_socket", "_imp", NULL,
+};
+static unsigned int guarded_loaded;
+
+static void note_guarded_loaded(void)
+{
+	PyObject *mod, *n;
+	int i;
+
+	for (i = 0; guarded_modules[i]; i++) {
+		n = PyUnicode_FromString(guarded_modules[i]);
+		mod = n ? PyImport_GetModule(n) : NULL;
+		if (mod)
+			guarded_loaded |= 1u << i;
+		Py_XDECREF(mod);
+		Py_XDECREF(n);
+		PyErr_Clear();
+	}
+}
+
+/* -1 (raised) if a fresh copy of module @name must not be made now. */
+static int fresh_copy_refused(const char *name)
+{
+	uint32_t f;
+	int i;
+
+	if (!proc.ready || !name)
+		return 0;
+	f = hm_segment_flags(&proc.seg);
+	if (!(f & ACTIVE_FLAGS) && !atomic_load(&proc.n_import_layers))
+		return 0;
+	for (i = 0; guarded_modules[i]; i++) {
+		if (!(guarded_loaded & (1u << i)) ||
+		    strcmp(name, guarded_modules[i]) != 0)
+			continue;
+		trace("import", "name", name, HM_R_NO_INTERP_MUTATION);
+		return raise_violation(
+		    EXC_IMPORT, "interpreter", PyUnicode_FromString(name),
+		    PyUnicode_FromFormat("interpreter mutation disabled: a "
+					 "fresh copy of %s would drop "
+					 "hermetic's guards",
+					 name));
+	}
+	return 0;
+}
+
 static int on_import(PyObject *args, uint32_t f)
 {
 	const char *name = utf8_or(arg_at(args, 0), NULL);
@@ -1418,6 +1476,8 @@ static int on_import(PyObject *args, uint32_t f)
 
 	if (!name)
 		return 0;
+	if (fresh_copy_refused(name) < 0)
+		return -1;
 	if (import_checks_active(f) && check_import_name(name) < 0)
 		return -1;
 	if (!(f & (HM_F_BLOCK_NATIVE | HM_F_INVALID)))
@@ -2061,6 +2121,214 @@ static int install_wrappers(PyObject *m, struct mod_state *st)
 		      &st->orig_gethostbyname_ex) < 0)
 		rc = -1;
 	Py_DECREF(sock);
+	return rc;
+}
+
+/*
+ * Wrappers whose originals Python code must not reach (issue 8 class 4):
+ * the original lives in a static (not module state, so
+ * gc.get_referents(_native) does not list it), is untracked by the
+ * garbage collector (gc.get_objects() does not list it), and the wrapper
+ * is a C function (no __wrapped__, no closure). Shared by every module
+ * object of this process.
+ */
+static PyObject *orig_create_builtin, *orig_create_dynamic;
+static PyObject *orig_mkfifo, *orig_mknod;
+
+/* Hide @o from gc.get_objects() (a builtin function: no cycles). */
+static void hide(PyObject *o)
+{
+	if (o && PyObject_IS_GC(o))
+		PyObject_GC_UnTrack(o);
+}
+
+/* The spec's name for _imp.create_builtin/create_dynamic(spec, ...). */
+static PyObject *w_imp_create(PyObject *orig, PyObject *const *args,
+			      Py_ssize_t nargs, PyObject *kwnames)
+{
+	PyObject *name;
+	const char *n;
+	int rc = 0;
+
+	if (!orig) {
+		PyErr_SetString(PyExc_RuntimeError, "hermetic: no original");
+		return NULL;
+	}
+	if (nargs >= 1) {
+		name = PyObject_GetAttrString(args[0], "name");
+		if (!name) {
+			PyErr_Clear();
+		} else {
+			n = utf8_or(name, NULL);
+			rc = fresh_copy_refused(n);
+			Py_DECREF(name);
+		}
+	}
+	if (rc < 0)
+		return NULL;
+	return PyObject_Vectorcall(orig, args, (size_t)nargs, kwnames);
+}
+
+static PyObject *w_create_builtin(PyObject *m, PyObject *const *args,
+				  Py_ssize_t nargs, PyObject *kwnames)
+{
+	(void)m;
+	return w_imp_create(orig_create_builtin, args, nargs, kwnames);
+}
+
+static PyObject *w_create_dynamic(PyObject *m, PyObject *const *args,
+				  Py_ssize_t nargs, PyObject *kwnames)
+{
+	(void)m;
+	return w_imp_create(orig_create_dynamic, args, nargs, kwnames);
+}
+
+/* os.mkfifo / os.mknod (no audit event): the read-only check, then on. */
+static PyObject *w_mutator(const char *api, PyObject *orig,
+			   PyObject *const *args, Py_ssize_t nargs,
+			   PyObject *kwnames)
+{
+	PyObject *path = nargs >= 1 ? args[0] : NULL, *dirfd = NULL;
+	Py_ssize_t i, nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+	const char *k;
+	long fd = -1;
+
+	if (!orig) {
+		PyErr_SetString(PyExc_RuntimeError, "hermetic: no original");
+		return NULL;
+	}
+	for (i = 0; i < nkw; i++) {
+		k = utf8_or(PyTuple_GET_ITEM(kwnames, i), "");
+		if (strcmp(k, "path") == 0)
+			path = args[nargs + i];
+		else if (strcmp(k, "dir_fd") == 0)
+			dirfd = args[nargs + i];
+	}
+	if (proc.ready && (seg_flags() & FS_FLAGS) && path) {
+		if (dirfd && dirfd != Py_None) {
+			fd = PyLong_AsLong(dirfd);
+			if (fd == -1 && PyErr_Occurred())
+				return NULL;
+		}
+		if (check_mutate_path(api, path, fd, 0) < 0)
+			return NULL;
+	}
+	return PyObject_Vectorcall(orig, args, (size_t)nargs, kwnames);
+}
+
+static PyObject *w_mkfifo(PyObject *m, PyObject *const *args, Py_ssize_t nargs,
+			  PyObject *kwnames)
+{
+	(void)m;
+	return w_mutator("os.mkfifo", orig_mkfifo, args, nargs, kwnames);
+}
+
+static PyObject *w_mknod(PyObject *m, PyObject *const *args, Py_ssize_t nargs,
+			 PyObject *kwnames)
+{
+	(void)m;
+	return w_mutator("os.mknod", orig_mknod, args, nargs, kwnames);
+}
+
+static PyMethodDef wrap_create_builtin_def = {
+    "create_builtin", FASTCALL_KW(w_create_builtin),
+    METH_FASTCALL | METH_KEYWORDS, "create_builtin(spec)"};
+static PyMethodDef wrap_create_dynamic_def = {
+    "create_dynamic", FASTCALL_KW(w_create_dynamic),
+    METH_FASTCALL | METH_KEYWORDS, "create_dynamic(spec, file=None)"};
+static PyMethodDef wrap_mkfifo_def = {
+    "mkfifo", FASTCALL_KW(w_mkfifo), METH_FASTCALL | METH_KEYWORDS,
+    "mkfifo(path, mode=0o666, *, dir_fd=None)"};
+static PyMethodDef wrap_mknod_def = {
+    "mknod", FASTCALL_KW(w_mknod), METH_FASTCALL | METH_KEYWORDS,
+    "mknod(path, mode=0o600, device=0, *, dir_fd=None)"};
+
+/*
+ * Replace @def->ml_name in each of @owners (NULL-terminated) that holds
+ * the same object as the first one, keeping the original in *@slot
+ * (once: a later module object finds its own wrapper and stops).
+ */
+static int wrap_hidden(PyObject *m, PyObject *const *owners, PyMethodDef *def,
+		       PyObject **slot)
+{
+	PyObject *cur, *w, *o;
+	int i;
+
+	cur = PyObject_GetAttrString(owners[0], def->ml_name);
+	if (!cur) {
+		PyErr_Clear();
+		return 0;
+	}
+	if (PyCFunction_Check(cur) &&
+	    PyCFunction_GET_FUNCTION(cur) == def->ml_meth) {
+		Py_DECREF(cur);
+		return 0;
+	}
+	w = PyCFunction_NewEx(def, m, NULL);
+	if (!w) {
+		Py_DECREF(cur);
+		return -1;
+	}
+	for (i = 0; owners[i]; i++) {
+		o = PyObject_GetAttrString(owners[i], def->ml_name);
+		if (!o) {
+			PyErr_Clear();
+			continue;
+		}
+		if (o == cur &&
+		    PyObject_SetAttrString(owners[i], def->ml_name, w) < 0) {
+			Py_DECREF(o);
+			Py_DECREF(w);
+			Py_DECREF(cur);
+			return -1;
+		}
+		Py_DECREF(o);
+	}
+	Py_DECREF(w);
+	Py_XSETREF(*slot, cur);
+	hide(cur);
+	return 0;
+}
+
+static int install_hidden_wrappers(PyObject *m, struct mod_state *st)
+{
+	PyObject *owners[3] = {NULL, NULL, NULL};
+	int rc = 0;
+
+	owners[0] = PyImport_ImportModule("_imp");
+	if (!owners[0])
+		return -1;
+	if (wrap_hidden(m, owners, &wrap_create_builtin_def,
+			&orig_create_builtin) < 0 ||
+	    wrap_hidden(m, owners, &wrap_create_dynamic_def,
+			&orig_create_dynamic) < 0)
+		rc = -1;
+	Py_DECREF(owners[0]);
+	if (rc < 0)
+		return -1;
+	owners[0] = PyImport_ImportModule("posix");
+	if (!owners[0]) {
+		PyErr_Clear(); /* not POSIX: nothing to wrap */
+		return 0;
+	}
+	owners[1] = PyImport_ImportModule("os");
+	if (!owners[1])
+		PyErr_Clear();
+	if (wrap_hidden(m, owners, &wrap_mkfifo_def, &orig_mkfifo) < 0 ||
+	    wrap_hidden(m, owners, &wrap_mknod_def, &orig_mknod) < 0)
+		rc = -1;
+	Py_DECREF(owners[0]);
+	Py_XDECREF(owners[1]);
+	/* The originals behind the older wrappers: out of gc's sight too. */
+	hide(st->orig_import);
+	hide(st->orig_eval);
+	hide(st->orig_exec);
+	hide(st->orig_compile);
+	hide(st->orig_fork_exec);
+	hide(st->orig_getaddrinfo);
+	hide(st->orig_gethostbyname);
+	hide(st->orig_gethostbyname_ex);
+	note_guarded_loaded();
 	return rc;
 }
 
@@ -2875,15 +3143,12 @@ static int native_traverse(PyObject *m, visitproc visit, void *arg)
 	Py_VISIT(st->import_blocked);
 	Py_VISIT(st->native_import_blocked);
 	Py_VISIT(st->fs_blocked);
-	Py_VISIT(st->orig_import);
-	Py_VISIT(st->orig_eval);
-	Py_VISIT(st->orig_exec);
-	Py_VISIT(st->orig_compile);
-	Py_VISIT(st->orig_fork_exec);
-	Py_VISIT(st->orig_getaddrinfo);
-	Py_VISIT(st->orig_gethostbyname);
-	Py_VISIT(st->orig_gethostbyname_ex);
-	Py_VISIT(st->env_data);
+	/*
+	 * Not visited: the originals behind the wrappers and os.environ's
+	 * backing dict. Visiting them would hand them to
+	 * gc.get_referents(_native) (issue 8 class 4); they are builtin
+	 * functions and a dict of bytes, which form no cycles.
+	 */
 	return 0;
 }
 
@@ -3025,7 +3290,7 @@ static int native_exec(PyObject *m)
 	find_dirs(m);
 	if (load_errors(st) < 0 || add_constants(m) < 0)
 		return -1;
-	if (install_wrappers(m, st) < 0)
+	if (install_wrappers(m, st) < 0 || install_hidden_wrappers(m, st) < 0)
 		return -1;
 	interp_dict = PyInterpreterState_GetDict(PyInterpreterState_Get());
 	if (!interp_dict ||
