@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -761,7 +762,111 @@ static int on_mutation(const struct mut_event *m, PyObject *args)
 	return 0;
 }
 
-static int on_open(PyObject *args)
+/*
+ * Whether this process holds a descriptor on a procfs directory (other
+ * than the one listing them): a relative "mem" opened with dir_fd= on
+ * it reaches process memory, and the open event carries no dir_fd.
+ * Fails closed (1) when the descriptors cannot be listed.
+ */
+static int holds_proc_dir_fd(void)
+{
+	char link[320], target[PATH_MAX];
+	struct dirent *e;
+	int found = 0, self;
+	ssize_t n;
+	DIR *d;
+
+	d = opendir("/proc/self/fd");
+	if (!d)
+		return 1;
+	self = dirfd(d);
+	while (!found && (e = readdir(d))) {
+		if (e->d_name[0] == '.' || atoi(e->d_name) == self)
+			continue;
+		snprintf(link, sizeof(link), "/proc/self/fd/%s", e->d_name);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		if (strncmp(target, "/proc/", 6) == 0 &&
+		    !hm_path_is_proc_mem(target)) {
+			struct stat st;
+
+			found = stat(link, &st) == 0 && S_ISDIR(st.st_mode);
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/* A relative name a dir_fd on a procfs directory could turn into one. */
+static int rel_could_be_proc_mem(const char *rel)
+{
+	const char *leaf = strrchr(rel, '/');
+
+	leaf = leaf ? leaf + 1 : rel;
+	return strcmp(leaf, "mem") == 0 || strstr(rel, "map_files") != NULL;
+}
+
+/*
+ * Writing a process's memory through procfs (/proc/self/mem and its
+ * spellings, map_files/) turns every guard off, so a write-intent open of
+ * one is refused while any layer is active (issue 8 class 1), judged on
+ * the name as given (normalised), on what the kernel resolves it to
+ * (symlinks, /proc/self/fd/N: an O_PATH open and its link), and, for a
+ * relative name, on whether a procfs directory descriptor is held. The
+ * dynamic segment's memfd (through map_files) counts as memory too.
+ */
+static int check_proc_mem(PyObject *pathobj, int flags)
+{
+	char base[PATH_MAX], norm[PATH_MAX], link[64], real[PATH_MAX];
+	PyObject *b = NULL, *shown;
+	const char *in;
+	int hit = 0;
+	ssize_t n;
+	long fd;
+
+	if (!hm_open_flags_write(flags) || !path_bytes(pathobj, &b))
+		return 0;
+	in = PyBytes_AS_STRING(b);
+	if (in[0] != '/' && !getcwd(base, sizeof(base)))
+		strcpy(base, "/");
+	if (hm_path_normalize(base, in, norm, sizeof(norm)) >= 0 &&
+	    hm_path_is_proc_mem(norm))
+		hit = 1;
+	if (!hit && in[0] != '/' && rel_could_be_proc_mem(in))
+		hit = holds_proc_dir_fd();
+	if (!hit) {
+		fd = open(in, O_PATH | O_CLOEXEC);
+		if (fd >= 0) {
+			snprintf(link, sizeof(link), "/proc/self/fd/%ld", fd);
+			n = readlink(link, real, sizeof(real) - 1);
+			if (n > 0) {
+				real[n] = '\0';
+				hit = hm_path_is_proc_mem(real) ||
+				      strncmp(real, "/memfd:hermetic", 15) == 0;
+			}
+			close((int)fd);
+		}
+	}
+	if (!hit) {
+		Py_DECREF(b);
+		return 0;
+	}
+	shown = PyUnicode_DecodeFSDefault(in);
+	if (!shown)
+		PyErr_Clear();
+	trace("open", "path", in, HM_R_UNGUARDABLE);
+	Py_DECREF(b);
+	raise_violation(
+	    EXC_PLAIN, "interpreter", shown,
+	    PyUnicode_FromFormat("process memory write disabled: %S",
+				 shown ? shown : Py_None));
+	Py_XDECREF(shown);
+	return -1;
+}
+
+static int on_open(PyObject *args, uint32_t f)
 {
 	PyObject *path = arg_at(args, 0), *mode = arg_at(args, 1);
 	long flags = arg_long(args, 2, -1);
@@ -773,7 +878,9 @@ static int on_open(PyObject *args)
 		if (flags < 0)
 			flags = O_RDWR | O_CREAT;
 	}
-	return check_open(path, (int)flags);
+	if (check_proc_mem(path, (int)flags) < 0)
+		return -1;
+	return (f & FS_FLAGS) ? check_open(path, (int)flags) : 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1480,6 +1587,64 @@ static int runtime_extension(const char *name, const char *real)
  * again with the file name (and None for the rest) when an extension
  * module is about to be loaded.
  */
+/*
+ * Modules whose attributes hermetic replaced or whose state it moved
+ * (issue 8 class 4): posix (environ, mkfifo, mknod), _posixsubprocess
+ * (fork_exec), builtins (__import__, eval, exec, compile), _socket (the
+ * resolver wrappers), _imp (create_builtin, create_dynamic). A fresh copy
+ * of one, by re-import after popping sys.modules or by
+ * _imp.create_builtin, would hand out the unwrapped originals and a new
+ * posix.environ; so while any layer is active a fresh copy of one that
+ * was loaded when hermetic started is refused. Bit i of @guarded_loaded:
+ * guarded_modules[i] was in sys.modules then.
+ */
+static const char *const guarded_modules[] = {
+    "posix", "nt", "_posixsubprocess", "builtins", "_socket", "_imp", NULL,
+};
+static unsigned int guarded_loaded;
+
+static void note_guarded_loaded(void)
+{
+	PyObject *mod, *n;
+	int i;
+
+	for (i = 0; guarded_modules[i]; i++) {
+		n = PyUnicode_FromString(guarded_modules[i]);
+		mod = n ? PyImport_GetModule(n) : NULL;
+		if (mod)
+			guarded_loaded |= 1u << i;
+		Py_XDECREF(mod);
+		Py_XDECREF(n);
+		PyErr_Clear();
+	}
+}
+
+/* -1 (raised) if a fresh copy of module @name must not be made now. */
+static int fresh_copy_refused(const char *name)
+{
+	uint32_t f;
+	int i;
+
+	if (!proc.ready || !name)
+		return 0;
+	f = hm_segment_flags(&proc.seg);
+	if (!(f & ACTIVE_FLAGS) && !atomic_load(&proc.n_import_layers))
+		return 0;
+	for (i = 0; guarded_modules[i]; i++) {
+		if (!(guarded_loaded & (1u << i)) ||
+		    strcmp(name, guarded_modules[i]) != 0)
+			continue;
+		trace("import", "name", name, HM_R_NO_INTERP_MUTATION);
+		return raise_violation(
+		    EXC_IMPORT, "interpreter", PyUnicode_FromString(name),
+		    PyUnicode_FromFormat("interpreter mutation disabled: a "
+					 "fresh copy of %s would drop "
+					 "hermetic's guards",
+					 name));
+	}
+	return 0;
+}
+
 static int on_import(PyObject *args, uint32_t f)
 {
 	const char *name = utf8_or(arg_at(args, 0), NULL);
@@ -1490,6 +1655,8 @@ static int on_import(PyObject *args, uint32_t f)
 
 	if (!name)
 		return 0;
+	if (fresh_copy_refused(name) < 0)
+		return -1;
 	if (import_checks_active(f) && check_import_name(name) < 0)
 		return -1;
 	if (!(f & (HM_F_BLOCK_NATIVE | HM_F_INVALID)))
@@ -1574,7 +1741,7 @@ static int dispatch(const char *ev, PyObject *args, uint32_t f)
 	switch (ev[0]) {
 	case 'o':
 		if (ev[1] == 'p' && strcmp(ev, "open") == 0)
-			return (f & FS_FLAGS) ? on_open(args) : 0;
+			return on_open(args, f);
 		if (ev[1] != 's' || ev[2] != '.')
 			return 0;
 		if ((f & (HM_F_BLOCK_SUBPROCESS | HM_F_INVALID)) &&
@@ -2146,6 +2313,214 @@ static int install_wrappers(PyObject *m, struct mod_state *st)
 	return rc;
 }
 
+/*
+ * Wrappers whose originals Python code must not reach (issue 8 class 4):
+ * the original lives in a static (not module state, so
+ * gc.get_referents(_native) does not list it), is untracked by the
+ * garbage collector (gc.get_objects() does not list it), and the wrapper
+ * is a C function (no __wrapped__, no closure). Shared by every module
+ * object of this process.
+ */
+static PyObject *orig_create_builtin, *orig_create_dynamic;
+static PyObject *orig_mkfifo, *orig_mknod;
+
+/* Hide @o from gc.get_objects() (a builtin function: no cycles). */
+static void hide(PyObject *o)
+{
+	if (o && PyObject_IS_GC(o))
+		PyObject_GC_UnTrack(o);
+}
+
+/* The spec's name for _imp.create_builtin/create_dynamic(spec, ...). */
+static PyObject *w_imp_create(PyObject *orig, PyObject *const *args,
+			      Py_ssize_t nargs, PyObject *kwnames)
+{
+	PyObject *name;
+	const char *n;
+	int rc = 0;
+
+	if (!orig) {
+		PyErr_SetString(PyExc_RuntimeError, "hermetic: no original");
+		return NULL;
+	}
+	if (nargs >= 1) {
+		name = PyObject_GetAttrString(args[0], "name");
+		if (!name) {
+			PyErr_Clear();
+		} else {
+			n = utf8_or(name, NULL);
+			rc = fresh_copy_refused(n);
+			Py_DECREF(name);
+		}
+	}
+	if (rc < 0)
+		return NULL;
+	return PyObject_Vectorcall(orig, args, (size_t)nargs, kwnames);
+}
+
+static PyObject *w_create_builtin(PyObject *m, PyObject *const *args,
+				  Py_ssize_t nargs, PyObject *kwnames)
+{
+	(void)m;
+	return w_imp_create(orig_create_builtin, args, nargs, kwnames);
+}
+
+static PyObject *w_create_dynamic(PyObject *m, PyObject *const *args,
+				  Py_ssize_t nargs, PyObject *kwnames)
+{
+	(void)m;
+	return w_imp_create(orig_create_dynamic, args, nargs, kwnames);
+}
+
+/* os.mkfifo / os.mknod (no audit event): the read-only check, then on. */
+static PyObject *w_mutator(const char *api, PyObject *orig,
+			   PyObject *const *args, Py_ssize_t nargs,
+			   PyObject *kwnames)
+{
+	PyObject *path = nargs >= 1 ? args[0] : NULL, *dirfd = NULL;
+	Py_ssize_t i, nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+	const char *k;
+	long fd = -1;
+
+	if (!orig) {
+		PyErr_SetString(PyExc_RuntimeError, "hermetic: no original");
+		return NULL;
+	}
+	for (i = 0; i < nkw; i++) {
+		k = utf8_or(PyTuple_GET_ITEM(kwnames, i), "");
+		if (strcmp(k, "path") == 0)
+			path = args[nargs + i];
+		else if (strcmp(k, "dir_fd") == 0)
+			dirfd = args[nargs + i];
+	}
+	if (proc.ready && (seg_flags() & FS_FLAGS) && path) {
+		if (dirfd && dirfd != Py_None) {
+			fd = PyLong_AsLong(dirfd);
+			if (fd == -1 && PyErr_Occurred())
+				return NULL;
+		}
+		if (check_mutate_path(api, path, fd, 0) < 0)
+			return NULL;
+	}
+	return PyObject_Vectorcall(orig, args, (size_t)nargs, kwnames);
+}
+
+static PyObject *w_mkfifo(PyObject *m, PyObject *const *args, Py_ssize_t nargs,
+			  PyObject *kwnames)
+{
+	(void)m;
+	return w_mutator("os.mkfifo", orig_mkfifo, args, nargs, kwnames);
+}
+
+static PyObject *w_mknod(PyObject *m, PyObject *const *args, Py_ssize_t nargs,
+			 PyObject *kwnames)
+{
+	(void)m;
+	return w_mutator("os.mknod", orig_mknod, args, nargs, kwnames);
+}
+
+static PyMethodDef wrap_create_builtin_def = {
+    "create_builtin", FASTCALL_KW(w_create_builtin),
+    METH_FASTCALL | METH_KEYWORDS, "create_builtin(spec)"};
+static PyMethodDef wrap_create_dynamic_def = {
+    "create_dynamic", FASTCALL_KW(w_create_dynamic),
+    METH_FASTCALL | METH_KEYWORDS, "create_dynamic(spec, file=None)"};
+static PyMethodDef wrap_mkfifo_def = {
+    "mkfifo", FASTCALL_KW(w_mkfifo), METH_FASTCALL | METH_KEYWORDS,
+    "mkfifo(path, mode=0o666, *, dir_fd=None)"};
+static PyMethodDef wrap_mknod_def = {
+    "mknod", FASTCALL_KW(w_mknod), METH_FASTCALL | METH_KEYWORDS,
+    "mknod(path, mode=0o600, device=0, *, dir_fd=None)"};
+
+/*
+ * Replace @def->ml_name in each of @owners (NULL-terminated) that holds
+ * the same object as the first one, keeping the original in *@slot
+ * (once: a later module object finds its own wrapper and stops).
+ */
+static int wrap_hidden(PyObject *m, PyObject *const *owners, PyMethodDef *def,
+		       PyObject **slot)
+{
+	PyObject *cur, *w, *o;
+	int i;
+
+	cur = PyObject_GetAttrString(owners[0], def->ml_name);
+	if (!cur) {
+		PyErr_Clear();
+		return 0;
+	}
+	if (PyCFunction_Check(cur) &&
+	    PyCFunction_GET_FUNCTION(cur) == def->ml_meth) {
+		Py_DECREF(cur);
+		return 0;
+	}
+	w = PyCFunction_NewEx(def, m, NULL);
+	if (!w) {
+		Py_DECREF(cur);
+		return -1;
+	}
+	for (i = 0; owners[i]; i++) {
+		o = PyObject_GetAttrString(owners[i], def->ml_name);
+		if (!o) {
+			PyErr_Clear();
+			continue;
+		}
+		if (o == cur &&
+		    PyObject_SetAttrString(owners[i], def->ml_name, w) < 0) {
+			Py_DECREF(o);
+			Py_DECREF(w);
+			Py_DECREF(cur);
+			return -1;
+		}
+		Py_DECREF(o);
+	}
+	Py_DECREF(w);
+	Py_XSETREF(*slot, cur);
+	hide(cur);
+	return 0;
+}
+
+static int install_hidden_wrappers(PyObject *m, struct mod_state *st)
+{
+	PyObject *owners[3] = {NULL, NULL, NULL};
+	int rc = 0;
+
+	owners[0] = PyImport_ImportModule("_imp");
+	if (!owners[0])
+		return -1;
+	if (wrap_hidden(m, owners, &wrap_create_builtin_def,
+			&orig_create_builtin) < 0 ||
+	    wrap_hidden(m, owners, &wrap_create_dynamic_def,
+			&orig_create_dynamic) < 0)
+		rc = -1;
+	Py_DECREF(owners[0]);
+	if (rc < 0)
+		return -1;
+	owners[0] = PyImport_ImportModule("posix");
+	if (!owners[0]) {
+		PyErr_Clear(); /* not POSIX: nothing to wrap */
+		return 0;
+	}
+	owners[1] = PyImport_ImportModule("os");
+	if (!owners[1])
+		PyErr_Clear();
+	if (wrap_hidden(m, owners, &wrap_mkfifo_def, &orig_mkfifo) < 0 ||
+	    wrap_hidden(m, owners, &wrap_mknod_def, &orig_mknod) < 0)
+		rc = -1;
+	Py_DECREF(owners[0]);
+	Py_XDECREF(owners[1]);
+	/* The originals behind the older wrappers: out of gc's sight too. */
+	hide(st->orig_import);
+	hide(st->orig_eval);
+	hide(st->orig_exec);
+	hide(st->orig_compile);
+	hide(st->orig_fork_exec);
+	hide(st->orig_getaddrinfo);
+	hide(st->orig_gethostbyname);
+	hide(st->orig_gethostbyname_ex);
+	note_guarded_loaded();
+	return rc;
+}
+
 /* ------------------------------------------------------------------ */
 /* Module functions                                                    */
 /* ------------------------------------------------------------------ */
@@ -2272,17 +2647,212 @@ fail:
 	return NULL;
 }
 
+/*
+ * Who may pop a dynamic entry (issue 8 class 3). Untrusted code inside an
+ * unsealed block can find the blocker (gc.get_objects(), f_locals) and
+ * call its __exit__, or call pop() itself. So push records, in C state
+ * that Python cannot reach (not module state: gc.get_referents(_native)
+ * does not list it), the entry's owner: the blocker object, the thread,
+ * the contextvars context, and the *entering frame*, the first frame
+ * outside hermetic_blocker's own methods (the frame running the `with`).
+ * That frame is the per-entry token: Python code can reach the frame
+ * object but cannot run as it. pop(id, owner) is allowed when
+ *  - @owner is the object that pushed, and
+ *  - the first frame outside hermetic_blocker's methods is the entering
+ *    frame (the with statement's own exit, also for a generator or a
+ *    coroutine resumed in another thread or context), or
+ *  - the entering frame is a plain function that has returned (a manual
+ *    __enter__() in setUp, contextlib.ExitStack.enter_context) and the
+ *    thread and context are the ones that pushed.
+ * Anything else raises PermissionError and the entry stays. Only the
+ * interpreter's thread holding the GIL touches this table.
+ */
+struct owner {
+	uint32_t id; /* 0: free */
+	int sealed;
+	int resumable;	   /* the entering frame is a generator/coroutine */
+	PyObject *obj;	   /* the blocker (strong) */
+	PyObject *frame;   /* the entering frame (strong), or NULL */
+	PyObject *context; /* tstate->context at push (strong), or NULL */
+	unsigned long thread;
+};
+
+static struct owner owners[HM_MAX_DYN];
+/* hermetic_blocker's own method code objects (set once, strong refs). */
+static PyObject *blocker_code[8];
+static int n_blocker_code = -1;
+
+static int is_blocker_code(PyObject *co)
+{
+	int i;
+
+	for (i = 0; i < n_blocker_code; i++)
+		if (blocker_code[i] == co)
+			return 1;
+	return 0;
+}
+
+/* The first frame outward from the caller that is not blocker code. */
+static PyFrameObject *entering_frame(void)
+{
+	PyFrameObject *f = PyEval_GetFrame(), *back;
+	PyCodeObject *co;
+	int own;
+
+	Py_XINCREF(f);
+	while (f) {
+		co = PyFrame_GetCode(f);
+		own = is_blocker_code((PyObject *)co);
+		Py_DECREF(co);
+		if (!own)
+			return f;
+		back = PyFrame_GetBack(f);
+		Py_DECREF(f);
+		f = back;
+	}
+	return NULL;
+}
+
+/* Whether @target is on this thread's running stack. */
+static int frame_on_stack(PyObject *target)
+{
+	PyFrameObject *f = PyEval_GetFrame(), *back;
+	int found = 0;
+
+	Py_XINCREF(f);
+	while (f && !found) {
+		found = (PyObject *)f == target;
+		back = PyFrame_GetBack(f);
+		Py_DECREF(f);
+		f = back;
+	}
+	Py_XDECREF(f);
+	return found;
+}
+
+/* This thread's current contextvars context (created if none yet). */
+static PyObject *current_context(void)
+{
+	PyThreadState *ts = PyThreadState_Get();
+	PyObject *copy;
+
+	if (!ts->context) {
+		copy = PyContext_CopyCurrent(); /* creates the base context */
+		if (!copy) {
+			PyErr_Clear();
+			return NULL;
+		}
+		Py_DECREF(copy);
+	}
+	return ts->context;
+}
+
+static void owner_clear(struct owner *o)
+{
+	Py_CLEAR(o->obj);
+	Py_CLEAR(o->frame);
+	Py_CLEAR(o->context);
+	o->id = 0;
+}
+
+static PyObject *native_bind_blocker(PyObject *m, PyObject *arg)
+{
+	static const char *const names[] = {
+	    "__enter__", "__exit__", "__aenter__", "__aexit__", "_push", NULL};
+	PyObject *fn, *co;
+	int i;
+
+	(void)m;
+	if (n_blocker_code >= 0) {
+		PyErr_SetString(PyExc_RuntimeError,
+				"hermetic: the blocker class is already bound");
+		return NULL;
+	}
+	for (i = 0; names[i]; i++) {
+		fn = PyObject_GetAttrString(arg, names[i]);
+		co = fn ? PyObject_GetAttrString(fn, "__code__") : NULL;
+		Py_XDECREF(fn);
+		if (!co || !PyCode_Check(co)) {
+			Py_XDECREF(co);
+			for (int k = 0; k < i; k++)
+				Py_CLEAR(blocker_code[k]);
+			if (!PyErr_Occurred())
+				PyErr_SetString(
+				    PyExc_TypeError,
+				    "hermetic: not a blocker class");
+			return NULL;
+		}
+		blocker_code[i] = co;
+	}
+	n_blocker_code = i;
+	Py_RETURN_NONE;
+}
+
+/* Record the owner of entry @id just pushed (0, or -1 with an error). */
+static int owner_record(uint32_t id, PyObject *obj, int sealed)
+{
+	PyFrameObject *f;
+	PyCodeObject *co;
+	int i;
+
+	for (i = 0; i < HM_MAX_DYN && owners[i].id; i++)
+		;
+	if (i == HM_MAX_DYN) {
+		PyErr_SetString(
+		    PyExc_RuntimeError,
+		    "hermetic: no room to record the block's owner");
+		return -1;
+	}
+	owners[i].id = id;
+	owners[i].sealed = sealed;
+	owners[i].obj = Py_NewRef(obj);
+	owners[i].thread = PyThread_get_thread_ident();
+	owners[i].context = Py_XNewRef(current_context());
+	f = entering_frame();
+	owners[i].frame = (PyObject *)f;
+	owners[i].resumable = 0;
+	if (f) {
+		co = PyFrame_GetCode(f);
+		owners[i].resumable =
+		    (co->co_flags &
+		     (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR |
+		      CO_ITERABLE_COROUTINE)) != 0;
+		Py_DECREF(co);
+	}
+	return 0;
+}
+
+/* Whether the caller may pop the entry @o records, for owner @obj. */
+static int owner_may_pop(const struct owner *o, PyObject *obj)
+{
+	PyFrameObject *g;
+	int same;
+
+	if (obj != o->obj)
+		return 0;
+	g = entering_frame();
+	same = g && (PyObject *)g == o->frame;
+	Py_XDECREF(g);
+	if (same)
+		return 1;
+	if (!o->frame || o->resumable || frame_on_stack(o->frame))
+		return 0;
+	return o->thread == PyThread_get_thread_ident() &&
+	       o->context == current_context();
+}
+
 static PyObject *native_push(PyObject *m, PyObject *args)
 {
 	unsigned long flags;
-	PyObject *root, *writable, *domains, *imports, *readable = NULL;
+	PyObject *root, *writable, *domains, *imports, *readable = NULL,
+						       *obj = Py_None;
 	int sealed, rc;
 	uint32_t id = 0;
 	struct hm_policy *p;
 
 	(void)m;
-	if (!PyArg_ParseTuple(args, "kOOOOp|O:push", &flags, &root, &writable,
-			      &domains, &imports, &sealed, &readable))
+	if (!PyArg_ParseTuple(args, "kOOOOp|OO:push", &flags, &root, &writable,
+			      &domains, &imports, &sealed, &readable, &obj))
 		return NULL;
 	if (ensure_ready() < 0)
 		return NULL;
@@ -2310,20 +2880,47 @@ static PyObject *native_push(PyObject *m, PyObject *args)
 			     strerror(-rc));
 		return NULL;
 	}
+	/* Cannot fail for want of room: the segment holds as many. */
+	if (owner_record(id, obj, sealed) < 0)
+		return NULL;
 	return PyLong_FromUnsignedLong(id);
 }
 
-static PyObject *native_pop(PyObject *m, PyObject *arg)
+static PyObject *native_pop(PyObject *m, PyObject *args)
 {
-	unsigned long id = PyLong_AsUnsignedLong(arg);
+	PyObject *arg, *obj = Py_None;
+	unsigned long id;
+	struct owner *o = NULL;
 	uint32_t i;
 	int rc;
 
 	(void)m;
+	if (!PyArg_ParseTuple(args, "O|O:pop", &arg, &obj))
+		return NULL;
+	id = PyLong_AsUnsignedLong(arg);
 	if (id == (unsigned long)-1 && PyErr_Occurred())
 		return NULL;
 	if (ensure_ready() < 0)
 		return NULL;
+	for (i = 0; i < HM_MAX_DYN; i++)
+		if (owners[i].id && owners[i].id == id)
+			o = &owners[i];
+	if (!o) {
+		PyErr_Format(PyExc_KeyError, "no active entry %lu", id);
+		return NULL;
+	}
+	if (o->sealed) {
+		PyErr_Format(PyExc_PermissionError, "entry %lu is sealed", id);
+		return NULL;
+	}
+	if (!owner_may_pop(o, obj)) {
+		PyErr_Format(PyExc_PermissionError,
+			     "hermetic: entry %lu can only be removed by the "
+			     "block that entered it, from the frame that "
+			     "entered it",
+			     id);
+		return NULL;
+	}
 	pthread_mutex_lock(&proc.lock);
 	rc = hm_segment_pop(&proc.seg, (uint32_t)id);
 	if (rc == 0) {
@@ -2350,6 +2947,7 @@ static PyObject *native_pop(PyObject *m, PyObject *arg)
 			     strerror(-rc));
 		return NULL;
 	}
+	owner_clear(o);
 	Py_RETURN_NONE;
 }
 
@@ -2676,9 +3274,13 @@ static PyObject *native_reason_name(PyObject *m, PyObject *arg)
 /* clang-format off */
 static PyMethodDef native_methods[] = {
 	{"push", native_push, METH_VARARGS,
-	 "push(flags, fs_root, writable, domains, imports, sealed) -> id\n"
+	 "push(flags, fs_root, writable, domains, imports, sealed, owner) -> id\n"
 	 "Push a validated entry on the dynamic policy stack."},
-	{"pop", native_pop, METH_O, "pop(id): remove that entry."},
+	{"pop", native_pop, METH_VARARGS,
+	 "pop(id, owner): remove that entry; only the owner, from the frame\n"
+	 "that entered it (see docs/api.md)."},
+	{"_bind_blocker", native_bind_blocker, METH_O,
+	 "Record hermetic_blocker's own methods (once)."},
 	{"layers", native_layers, METH_NOARGS,
 	 "The live enforcement layers: 'python', 'libc', 'kernel'."},
 	{"flags", native_flags, METH_NOARGS,
@@ -2733,15 +3335,12 @@ static int native_traverse(PyObject *m, visitproc visit, void *arg)
 	Py_VISIT(st->import_blocked);
 	Py_VISIT(st->native_import_blocked);
 	Py_VISIT(st->fs_blocked);
-	Py_VISIT(st->orig_import);
-	Py_VISIT(st->orig_eval);
-	Py_VISIT(st->orig_exec);
-	Py_VISIT(st->orig_compile);
-	Py_VISIT(st->orig_fork_exec);
-	Py_VISIT(st->orig_getaddrinfo);
-	Py_VISIT(st->orig_gethostbyname);
-	Py_VISIT(st->orig_gethostbyname_ex);
-	Py_VISIT(st->env_data);
+	/*
+	 * Not visited: the originals behind the wrappers and os.environ's
+	 * backing dict. Visiting them would hand them to
+	 * gc.get_referents(_native) (issue 8 class 4); they are builtin
+	 * functions and a dict of bytes, which form no cycles.
+	 */
 	return 0;
 }
 
@@ -2883,7 +3482,7 @@ static int native_exec(PyObject *m)
 	find_dirs(m);
 	if (load_errors(st) < 0 || add_constants(m) < 0)
 		return -1;
-	if (install_wrappers(m, st) < 0)
+	if (install_wrappers(m, st) < 0 || install_hidden_wrappers(m, st) < 0)
 		return -1;
 	interp_dict = PyInterpreterState_GetDict(PyInterpreterState_Get());
 	if (!interp_dict ||

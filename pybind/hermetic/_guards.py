@@ -13,7 +13,10 @@ transparent while no active layer blocks its family:
   ``sys.path_importer_cache`` is not guarded, so first-time imports work.
 * ``importlib.import_module``: the deny_imports check for modules that are
   already loaded (fresh imports are checked by the audit hook).
-* ``os.mkfifo`` / ``os.mknod`` (no audit event): read-only checks.
+
+``os.mkfifo`` / ``os.mknod`` (no audit event) are wrapped in C by
+``_native`` itself, so no ``__wrapped__`` or closure leads back to the
+unchecked originals.
 """
 
 import os
@@ -256,24 +259,6 @@ def _guard_import_module():
     importlib.import_module = _wraps(orig, import_module)
 
 
-def _guard_mutator(name):
-    posix = sys.modules.get(os.name)
-    orig = getattr(os, name, None)
-    if orig is None or getattr(orig, "_hermetic_guard", False):
-        return
-
-    def guarded(path, *args, dir_fd=None, **kwargs):
-        _native.check_mutate("os." + name, path, dir_fd)
-        if dir_fd is not None:
-            kwargs["dir_fd"] = dir_fd
-        return orig(path, *args, **kwargs)
-
-    guarded = _wraps(orig, guarded)
-    setattr(os, name, guarded)
-    if posix is not None and getattr(posix, name, None) is orig:
-        setattr(posix, name, guarded)
-
-
 _installed = False
 
 
@@ -285,8 +270,6 @@ def install():
     _guard_environ()
     _guard_sys_lists()
     _guard_import_module()
-    _guard_mutator("mkfifo")
-    _guard_mutator("mknod")
     _installed = True
 
 

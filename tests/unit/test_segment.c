@@ -784,8 +784,17 @@ static size_t make_elf(unsigned char *buf, int with_interp, int phentsize,
 	e->e_phnum = 3;
 	for (i = 0; i < 3; i++)
 		ph[i].p_type = PT_LOAD;
-	if (with_interp)
+	if (with_interp) {
+		/* The system loader: any other PT_INTERP is HM_EXEC_INTERP. */
+		static const char ld[] = "/lib64/ld-linux-x86-64.so.2";
+		size_t at = sizeof(*e) + 3 * sizeof(*ph);
+
 		ph[2].p_type = PT_INTERP;
+		ph[2].p_offset = at;
+		ph[2].p_filesz = sizeof(ld);
+		memcpy(buf + at, ld, sizeof(ld));
+		return at + sizeof(ld);
+	}
 	return sizeof(*e) + 3 * sizeof(*ph);
 }
 
@@ -844,7 +853,8 @@ static void test_exec_targets(void)
 	CHECK_INT(hm_exec_inspect_path(tmp_path("badph")), HM_EXEC_UNKNOWN,
 		  "exec: bogus e_phentsize is unknown");
 	len = make_elf(elf, 1, sizeof(Elf64_Phdr), ET_DYN);
-	write_file(tmp_path("trunc"), elf, len - 10, 0755);
+	write_file(tmp_path("trunc"), elf,
+		   sizeof(Elf64_Ehdr) + 3 * sizeof(Elf64_Phdr) - 10, 0755);
 	CHECK_INT(hm_exec_inspect_path(tmp_path("trunc")), HM_EXEC_UNKNOWN,
 		  "exec: truncated program headers are unknown");
 	write_file(tmp_path("text"), "hello\n", 6, 0755);
@@ -907,10 +917,11 @@ static void test_exec_targets(void)
 	CHECK_INT(hm_exec_inspect_path(tmp_path("s-long")), HM_EXEC_UNKNOWN,
 		  "script: interpreter path cut off is unknown");
 
-	/* Chains: 4 levels of scripts are followed, the 5th is not. */
+	/* Chains: 5 levels of scripts are followed (as the kernel does), a
+	 * 6th is refused. */
 	snprintf(script, sizeof(script), "#!%s\n", tmp_path("dyn"));
 	write_file(tmp_path("c0"), script, strlen(script), 0755);
-	for (i = 1; i <= 4; i++) {
+	for (i = 1; i <= 5; i++) {
 		char name[8], prev[8];
 
 		snprintf(name, sizeof(name), "c%d", i);
@@ -920,8 +931,10 @@ static void test_exec_targets(void)
 	}
 	CHECK_INT(hm_exec_inspect_path(tmp_path("c3")), HM_EXEC_DYNAMIC,
 		  "chain: 4 interpreter levels followed");
-	CHECK_INT(hm_exec_inspect_path(tmp_path("c4")), HM_EXEC_UNKNOWN,
-		  "chain: 5 levels is unknown");
+	CHECK_INT(hm_exec_inspect_path(tmp_path("c4")), HM_EXEC_DYNAMIC,
+		  "chain: 5 interpreter levels followed");
+	CHECK_INT(hm_exec_inspect_path(tmp_path("c5")), HM_EXEC_DEEP,
+		  "chain: 6 levels is deeper than the kernel goes");
 
 	/* By descriptor: the offset does not move. */
 	fd = open(tmp_path("s-dyn"), O_RDONLY);
@@ -969,7 +982,8 @@ static void test_exec_targets(void)
 				       "c1",
 				       "c2",
 				       "c3",
-				       "c4"};
+				       "c4",
+				       "c5"};
 		for (i = 0; i < (int)(sizeof(names) / sizeof(names[0])); i++)
 			unlink(tmp_path(names[i]));
 		rmdir(tmpdir);

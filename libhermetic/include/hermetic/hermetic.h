@@ -268,6 +268,15 @@ int hm_path_normalize(const char *base, const char *in, char *out, size_t cap);
  * allow-list. */
 int hm_runtime_readable(const char *path);
 
+/*
+ * True if @path (absolute, normalised) reaches a process's memory through
+ * procfs: /proc/P/mem, /proc/P/task/T/mem, or anything under
+ * /proc/P/map_files or /proc/P/task/T/map_files, where P is "self",
+ * "thread-self" or a number and T a number. Pure; the one rule for every
+ * layer that refuses writing process memory.
+ */
+int hm_path_is_proc_mem(const char *path);
+
 /* True if @name (a DNS name, any case, optional trailing dot) equals @domain or
  * ends in "." @domain. */
 int hm_domain_match(const char *name, const char *domain);
@@ -541,22 +550,63 @@ enum hm_exec_kind {
 	HM_EXEC_DYNAMIC = 0, /* dynamically linked ELF the shim follows */
 	HM_EXEC_STATIC,	     /* ELF without PT_INTERP */
 	HM_EXEC_SETID,	 /* setuid/setgid bit or security.capability xattr */
-	HM_EXEC_UNKNOWN, /* unreadable or not ELF/#! (the kernel decides) */
+	HM_EXEC_UNKNOWN, /* not ELF/#!, or missing (the kernel decides) */
 	/* A dynamic ELF of another class or machine (a 32-bit program): its
 	 * loader ignores the shim and runs it unguarded. */
 	HM_EXEC_FOREIGN,
+	/* A Go program (a "Go" ELF note, or a .go.buildinfo or
+	 * .note.go.buildid section), static or dynamic: it makes system
+	 * calls directly, past every libc wrapper. */
+	HM_EXEC_GO,
+	/* A dynamic ELF whose PT_INTERP is not one of the system's glibc
+	 * loaders (hm_exec_loader_trusted). */
+	HM_EXEC_INTERP,
+	/* A "#!" chain deeper than the kernel follows (5 interpreters). */
+	HM_EXEC_DEEP,
+	/* A regular executable file that cannot be read (mode --x). */
+	HM_EXEC_OPAQUE,
+	HM_EXEC_N_KINDS
 };
 
 /*
  * Inspect the file open at @fd (read with pread only; async-signal-safe,
- * allocation-free). A "#!" script is resolved to its interpreter (up to 4
- * levels) and the interpreter inspected instead. Never changes the file
- * offset.
+ * allocation-free). A "#!" script is resolved to its interpreter (as
+ * many levels as the kernel follows) and the interpreter inspected
+ * instead. Never changes the file offset.
  */
 enum hm_exec_kind hm_exec_inspect_fd(int fd);
 
-/* As hm_exec_inspect_fd for a path (opened O_RDONLY|O_CLOEXEC, then closed). */
+/*
+ * As hm_exec_inspect_fd for a path (opened O_RDONLY|O_CLOEXEC, then
+ * closed). A regular file with an execute bit that cannot be opened for
+ * reading is HM_EXEC_OPAQUE (HM_EXEC_SETID if set-id).
+ */
 enum hm_exec_kind hm_exec_inspect_path(const char *path);
+
+/* Guards a target the shim cannot follow would escape. */
+#define HM_EXEC_GUARD_FLAGS                                                    \
+	(HM_F_BLOCK_NETWORK | HM_F_BLOCK_SUBPROCESS | HM_F_FS_READONLY |       \
+	 HM_F_FS_ROOT | HM_F_BLOCK_NATIVE | HM_F_INVALID)
+
+/*
+ * The one decision on exec targets, for the launcher and the shim: NULL
+ * when a target of @kind may start under @flags (the OR of every layer's
+ * flags), else why it is refused and what would work, to print after
+ * "hermetic: <path>". Pure.
+ */
+const char *hm_exec_refusal(uint32_t flags, enum hm_exec_kind kind);
+
+/*
+ * Whether the PT_INTERP bytes @interp (@len = p_filesz, with its NUL)
+ * name one of this machine's system glibc loaders. Pure.
+ */
+int hm_exec_loader_trusted(const char *interp, size_t len);
+
+/*
+ * Whether the ELF notes in @buf (@len bytes, entries aligned to @align:
+ * 4 or 8) include one of the Go toolchain's (name "Go"). Pure.
+ */
+int hm_exec_notes_go(const unsigned char *buf, size_t len, size_t align);
 
 /* ------------------------------------------------------------------ */
 /* Logging (one write(2) per line, allocation-free, errno preserved)   */
