@@ -1264,35 +1264,41 @@ static int check_native(const char *name, const char *path)
 	return deny_import_name(name, EXC_NATIVE_IMPORT, r);
 }
 
-/*
- * Stdlib extension modules that the pure-Python fallbacks import and that
- * have no fallback of their own (the shim's dl.c keeps the same list):
- * _contextvars only re-exports the interpreter's built-in context
- * variables (needed by _pydecimal and asyncio). Allowed only from the
- * running interpreter's own lib-dynload, root-owned and not writable by
- * group or others.
- */
-static int runtime_extension(const char *name, const char *real)
+/* True if @path is owned by root and not writable by group or others. */
+static int root_owned(const char *path)
 {
-	static const char *const modules[] = {"_contextvars", NULL};
-	char dir[PATH_MAX];
-	const char *slash = strrchr(real, '/');
 	struct stat st;
-	int i, known = 0;
 
-	for (i = 0; modules[i] && !known; i++)
-		known = strcmp(name, modules[i]) == 0;
-	if (!known || !slash || !proc.stdlib[0] ||
-	    (size_t)snprintf(dir, sizeof(dir), "%s/lib-dynload", proc.stdlib) >=
-		sizeof(dir) ||
-	    (size_t)(slash - real) != strlen(dir) ||
-	    strncmp(real, dir, (size_t)(slash - real)) != 0)
-		return 0;
-	if (stat(dir, &st) != 0 || st.st_uid != 0 ||
-	    (st.st_mode & (S_IWGRP | S_IWOTH)))
-		return 0;
-	return stat(real, &st) == 0 && st.st_uid == 0 &&
+	return stat(path, &st) == 0 && st.st_uid == 0 &&
 	       !(st.st_mode & (S_IWGRP | S_IWOTH));
+}
+
+/*
+ * The trusted-runtime rule (core/native.c, the shim's dl.c applies the
+ * same): @real (a realpath) is a listed stdlib extension module in the
+ * running interpreter's own lib-dynload directory (derived from
+ * /proc/self/exe), and that directory and the file are owned by root and
+ * not writable by group or others.
+ */
+static int runtime_extension(const char *real)
+{
+	const char *slash = strrchr(real, '/');
+	char exe[PATH_MAX], dir[PATH_MAX];
+	ssize_t k;
+	size_t len;
+
+	if (!slash || !hm_runtime_ext_file(slash + 1))
+		return 0;
+	len = (size_t)(slash - real);
+	k = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (k <= 0 || len == 0 || len >= sizeof(dir))
+		return 0;
+	exe[k] = '\0';
+	if (!hm_runtime_dynload_dir(exe, real, len))
+		return 0;
+	memcpy(dir, real, len);
+	dir[len] = '\0';
+	return root_owned(dir) && root_owned(real);
 }
 
 /*
@@ -1320,9 +1326,9 @@ static int on_import(PyObject *args, uint32_t f)
 	if (!path_bytes(file, &b))
 		return check_native(name, NULL);
 	if (realpath(PyBytes_AS_STRING(b), real) &&
-	    (under(real, proc.pkgdir) || runtime_extension(name, real))) {
+	    (under(real, proc.pkgdir) || runtime_extension(real))) {
 		Py_DECREF(b);
-		return 0; /* hermetic's own extension, or _contextvars */
+		return 0; /* hermetic's own extension, or trusted runtime */
 	}
 	rc = check_native(name, PyBytes_AS_STRING(b));
 	Py_DECREF(b);

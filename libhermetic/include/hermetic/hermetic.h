@@ -243,6 +243,21 @@ int hm_path_normalize(const char *base, const char *in, char *out, size_t cap);
  * allow-list. */
 int hm_runtime_readable(const char *path);
 
+/*
+ * The trusted-runtime rule of block_native (core/native.c): the
+ * interpreter's own stdlib extension modules that load although new
+ * native code is refused. hm_runtime_ext_module: @name (@len bytes) is on
+ * the list. hm_runtime_ext_file: @base, a file name "<module>.so" or
+ * "<module>.<tag>.so", names a listed module. hm_runtime_dynload_dir:
+ * @dir (@len bytes, absolute, normalised) is the lib-dynload directory of
+ * the interpreter whose executable's real path is @exe. The caller adds
+ * the ownership half: the directory and the file are owned by root and
+ * not writable by group or others.
+ */
+int hm_runtime_ext_module(const char *name, size_t len);
+int hm_runtime_ext_file(const char *base);
+int hm_runtime_dynload_dir(const char *exe, const char *dir, size_t len);
+
 /* True if @name (a DNS name, any case, optional trailing dot) equals @domain or
  * ends in "." @domain. */
 int hm_domain_match(const char *name, const char *domain);
