@@ -1475,6 +1475,103 @@ static int dispatch(const char *ev, PyObject *args, uint32_t f)
 	return 0;
 }
 
+/*
+ * The launcher's bootstrap (sitecustomize) registers one callable here,
+ * once: it gets (event, args) for the audit event "sys.excepthook" (an
+ * uncaught exception in the main thread is about to be shown) and
+ * "thread.start" from w_start_thread below, and turns an uncaught
+ * PolicyViolation into exit 2 without replacing sys.excepthook or
+ * threading.excepthook, which programs can see (issue 10 item 11). Main
+ * interpreter only; its errors are dropped. Called outside in_hook, so what it
+ * runs (atexit handlers) stays guarded.
+ */
+static PyObject *uncaught_hook;
+
+static void call_uncaught_hook(const char *event, PyObject *args)
+{
+	PyObject *r;
+
+	if (PyInterpreterState_Get() != PyInterpreterState_Main())
+		return;
+	r = PyObject_CallFunction(uncaught_hook, "sO", event, args);
+	if (!r)
+		PyErr_Clear();
+	Py_XDECREF(r);
+}
+
+/*
+ * _thread.start_new_thread (and its alias start_new), wrapped once by the
+ * bootstrap: CPython 3.11 raises no audit event when a thread starts, so
+ * the wrapper hands the thread's function to uncaught_hook as
+ * ("thread.start", (function,)) and then calls the original unchanged.
+ */
+static PyObject *orig_start_thread;
+
+static PyObject *w_start_thread(PyObject *m, PyObject *args, PyObject *kw)
+{
+	PyObject *one;
+
+	(void)m;
+	if (uncaught_hook && PyTuple_Check(args) &&
+	    PyTuple_GET_SIZE(args) > 0) {
+		one = PyTuple_Pack(1, PyTuple_GET_ITEM(args, 0));
+		if (one) {
+			call_uncaught_hook("thread.start", one);
+			Py_DECREF(one);
+		} else {
+			PyErr_Clear();
+		}
+	}
+	return PyObject_Call(orig_start_thread, args, kw);
+}
+
+static PyMethodDef wrap_start_thread_def = {
+    "start_new_thread", (PyCFunction)(void (*)(void))w_start_thread,
+    METH_VARARGS | METH_KEYWORDS,
+    "start_new_thread(function, args[, kwargs]) (hermetic wrapper)"};
+
+static PyObject *native_wrap_thread_start(PyObject *m, PyObject *noargs)
+{
+	PyObject *thr, *w;
+	int rc = 0;
+
+	(void)noargs;
+	if (orig_start_thread)
+		Py_RETURN_NONE;
+	thr = PyImport_ImportModule("_thread");
+	if (!thr)
+		return NULL;
+	orig_start_thread = PyObject_GetAttrString(thr, "start_new_thread");
+	w = orig_start_thread
+		? PyCFunction_NewEx(&wrap_start_thread_def, m, NULL)
+		: NULL;
+	if (!w || PyObject_SetAttrString(thr, "start_new_thread", w) < 0 ||
+	    (PyObject_HasAttrString(thr, "start_new") &&
+	     PyObject_SetAttrString(thr, "start_new", w) < 0))
+		rc = -1;
+	Py_XDECREF(w);
+	Py_DECREF(thr);
+	if (rc < 0)
+		return NULL;
+	Py_RETURN_NONE;
+}
+
+static PyObject *native_set_uncaught_hook(PyObject *m, PyObject *fn)
+{
+	(void)m;
+	if (!PyCallable_Check(fn)) {
+		PyErr_SetString(PyExc_TypeError, "a callable is required");
+		return NULL;
+	}
+	if (uncaught_hook) {
+		PyErr_SetString(PyExc_RuntimeError, "already set");
+		return NULL;
+	}
+	Py_INCREF(fn);
+	uncaught_hook = fn;
+	Py_RETURN_NONE;
+}
+
 static int audit_hook(const char *event, PyObject *args, void *data)
 {
 	uint32_t f;
@@ -1483,6 +1580,9 @@ static int audit_hook(const char *event, PyObject *args, void *data)
 	(void)data;
 	if (!proc.ready || in_hook || !event)
 		return 0;
+	if (uncaught_hook && event[0] == 's' &&
+	    strcmp(event, "sys.excepthook") == 0)
+		call_uncaught_hook(event, args);
 	f = hm_segment_flags(&proc.seg);
 	if (!(f & ACTIVE_FLAGS) && !atomic_load(&proc.n_import_layers))
 		return 0;
@@ -2502,6 +2602,10 @@ static PyMethodDef native_methods[] = {
 	 "Blocks counted per family in this process."},
 	{"depth", native_depth, METH_NOARGS,
 	 "(base layers, dynamic entries)."},
+	{"_set_uncaught_hook", native_set_uncaught_hook, METH_O,
+	 "Register the launcher bootstrap's uncaught-violation callable (once)."},
+	{"_wrap_thread_start", native_wrap_thread_start, METH_NOARGS,
+	 "Wrap _thread.start_new_thread for the uncaught-violation callable."},
 	{"snapshot", native_snapshot, METH_NOARGS,
 	 "The effective policy in HERMETIC_POLICY form ('' when empty)."},
 	{"profile_flags", native_profile_flags, METH_O,
