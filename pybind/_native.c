@@ -614,11 +614,71 @@ static int on_mutation(const struct mut_event *m, PyObject *args)
 	return 0;
 }
 
+/*
+ * Re-opening a descriptor this process already holds by name
+ * ("/proc/self/fd/N", "/dev/fd/N", "/dev/stdin|stdout|stderr") grants
+ * nothing new when the held descriptor already has the access asked for:
+ * the same rule as the shim's held_reopen (libhermetic/shim/fs.c), so both
+ * layers agree. A write-intent re-open of a read-only descriptor is an
+ * upgrade (a new writable open file description of the file), that is
+ * acquiring, and stays checked like any open of that file. Returns 1 for
+ * a re-open that grants nothing new.
+ */
+static int held_reopen(PyObject *pathobj, int oflags)
+{
+	const char *p = utf8_or(pathobj, NULL), *n = NULL;
+	int fd = 0, fl, acc, want;
+
+	if (!p)
+		return 0;
+	if (strcmp(p, "/dev/stdin") == 0)
+		fd = 0;
+	else if (strcmp(p, "/dev/stdout") == 0)
+		fd = 1;
+	else if (strcmp(p, "/dev/stderr") == 0)
+		fd = 2;
+	else if (strncmp(p, "/dev/fd/", 8) == 0)
+		n = p + 8;
+	else if (strncmp(p, "/proc/self/fd/", 14) == 0)
+		n = p + 14;
+	else
+		return 0;
+	if (n) {
+		if (!*n)
+			return 0;
+		for (; *n; n++) {
+			if (*n < '0' || *n > '9' || fd > 100000000)
+				return 0;
+			fd = fd * 10 + (*n - '0');
+		}
+	}
+	if ((oflags & O_TMPFILE) == O_TMPFILE)
+		return 0;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || (fl & O_PATH))
+		return 0;
+	acc = fl & O_ACCMODE;
+	want = oflags & O_ACCMODE;
+	if (hm_open_flags_write(oflags) && acc == O_RDONLY)
+		return 0;
+	if (want != O_WRONLY && acc == O_WRONLY)
+		return 0;
+	return 1;
+}
+
 static int on_open(PyObject *args)
 {
 	PyObject *path = arg_at(args, 0), *mode = arg_at(args, 1);
 	long flags = arg_long(args, 2, -1);
 
+	/*
+	 * open(fd) / os.fdopen(fd) wraps a descriptor the process already
+	 * holds (os.open, memfd_create, socket, pipe): acquiring it was the
+	 * gated step, wrapping it is not (the shim agrees: it never sees a
+	 * wrap at all).
+	 */
+	if (path && PyLong_Check(path))
+		return 0;
 	if (flags == -1) {
 		const char *m = utf8_or(mode, "r");
 
@@ -626,6 +686,8 @@ static int on_open(PyObject *args)
 		if (flags < 0)
 			flags = O_RDWR | O_CREAT;
 	}
+	if (held_reopen(path, (int)flags))
+		return 0;
 	return check_open(path, (int)flags);
 }
 
