@@ -1001,10 +1001,20 @@ static int on_sock_addr(const struct net_ctx *c, PyObject *args)
 	if (!host)
 		return 0;
 	port = (int)arg_long(addr, 1, 0);
-	if (numeric_sockaddr(host, family, port, &ss, &len))
+	/*
+	 * A wildcard bind ("", 0.0.0.0, ::): with the libc layer live, the
+	 * shim binds the loopback address instead (core/bindaddr.c), so the
+	 * loopback address is what is judged here. Without it nothing can
+	 * rewrite the call, so "any" is judged as it is (refused).
+	 */
+	if (c->op == HM_OP_BIND && host[0] == '\0')
+		host = family == AF_INET6 ? "::" : "0.0.0.0";
+	if (numeric_sockaddr(host, family, port, &ss, &len)) {
+		if (c->op == HM_OP_BIND && proc.attached)
+			hm_bind_wildcard_to_loopback(&ss, len);
 		rc = check_sa(c, (struct sockaddr *)&ss, len,
 			      prov_lookup((struct sockaddr *)&ss), host, 0);
-	else
+	} else
 		rc = check_named(c, host, family, port);
 	Py_XDECREF(keep);
 	return rc;

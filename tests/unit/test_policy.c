@@ -1254,6 +1254,61 @@ static void test_runtime_ext(void)
 		  1, "runtime_dynload_dir prefix of a file path");
 }
 
+static void test_bind_wildcard(void)
+{
+	/* clang-format off */
+	static const struct { int fam; const char *in, *out; int want; } t[] = {
+		{ AF_INET, "0.0.0.0", "127.0.0.1", 1 },
+		{ AF_INET, "127.0.0.1", "127.0.0.1", 0 },
+		{ AF_INET, "10.0.0.1", "10.0.0.1", 0 },
+		{ AF_INET6, "::", "::1", 1 },
+		{ AF_INET6, "::ffff:0.0.0.0", "::ffff:127.0.0.1", 1 },
+		{ AF_INET6, "::1", "::1", 0 },
+		{ AF_INET6, "::ffff:10.0.0.1", "::ffff:10.0.0.1", 0 },
+		{ AF_INET6, "fe80::1", "fe80::1", 0 },
+	};
+	/* clang-format on */
+	struct sockaddr_storage ss;
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	char got[INET6_ADDRSTRLEN], m[120];
+	socklen_t len;
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(t); i++) {
+		memset(&ss, 0, sizeof(ss));
+		ss.ss_family = (sa_family_t)t[i].fam;
+		if (t[i].fam == AF_INET) {
+			inet_pton(AF_INET, t[i].in, &in4->sin_addr);
+			in4->sin_port = htons(8080);
+			len = sizeof(*in4);
+		} else {
+			inet_pton(AF_INET6, t[i].in, &in6->sin6_addr);
+			in6->sin6_port = htons(8080);
+			len = sizeof(*in6);
+		}
+		snprintf(m, sizeof(m), "bind_wildcard(%s)", t[i].in);
+		CHECK_INT(hm_bind_wildcard_to_loopback(&ss, len), t[i].want, m);
+		inet_ntop(t[i].fam,
+			  t[i].fam == AF_INET ? (void *)&in4->sin_addr
+					      : (void *)&in6->sin6_addr,
+			  got, sizeof(got));
+		CHECK_STR(got, t[i].out, m);
+		CHECK_INT(
+		    ntohs(t[i].fam == AF_INET ? in4->sin_port : in6->sin6_port),
+		    8080, "bind_wildcard keeps the port");
+	}
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_family = AF_INET;
+	CHECK_INT(hm_bind_wildcard_to_loopback(&ss, 4), 0,
+		  "bind_wildcard: short AF_INET left alone");
+	ss.ss_family = AF_UNIX;
+	CHECK_INT(hm_bind_wildcard_to_loopback(&ss, sizeof(ss)), 0,
+		  "bind_wildcard: AF_UNIX left alone");
+	CHECK_INT(hm_bind_wildcard_to_loopback(NULL, 0), 0,
+		  "bind_wildcard(NULL)");
+}
+
 static void test_open_flags(void)
 {
 	/* clang-format off */
@@ -1709,6 +1764,7 @@ int main(void)
 	test_path_is_normal();
 	test_runtime_readable();
 	test_runtime_ext();
+	test_bind_wildcard();
 	test_open_flags();
 	test_fopen_modes();
 	test_paths_builders();

@@ -254,6 +254,14 @@ int hm_runtime_readable(const char *path);
  * the ownership half: the directory and the file are owned by root and
  * not writable by group or others.
  */
+/*
+ * The wildcard-bind rule (core/bindaddr.c): if @ss (@len bytes) is an
+ * AF_INET/AF_INET6 "any" address (0.0.0.0, ::, ::ffff:0.0.0.0), rewrite
+ * it in place to the matching loopback address (port, flow info and scope
+ * kept) and return 1; otherwise leave it and return 0.
+ */
+int hm_bind_wildcard_to_loopback(struct sockaddr_storage *ss, socklen_t len);
+
 int hm_runtime_ext_module(const char *name, size_t len);
 int hm_runtime_ext_file(const char *base);
 int hm_runtime_dynload_dir(const char *exe, const char *dir, size_t len);
