@@ -1190,26 +1190,79 @@ static int check_interp(const char *label, const char *api, PyObject *path)
 	return -1;
 }
 
+/* True if @fn (a code object's file name) is runpy's. */
+static int is_runpy_file(const char *fn)
+{
+	size_t n = strlen(proc.stdlib_raw);
+
+	return fn && (strcmp(fn, "<frozen runpy>") == 0 ||
+		      (n && strncmp(fn, proc.stdlib_raw, n) == 0 &&
+		       strcmp(fn + n, "/runpy.py") == 0));
+}
+
+/*
+ * @f is a runpy frame about to compile or run code. runpy is trusted for
+ * the interpreter's own "python -m" (runpy._run_module_as_main, called
+ * from C: no Python frame above runpy) and for hermetic's launcher
+ * (hermetic._run); a program calling runpy.run_path or run_module itself
+ * is running code it names at run time, which block_code_exec refuses
+ * (the original's rule, original-hermetic.md 3.5). Returns 1 if trusted;
+ * else 0 with @entry set to the runpy function the program called.
+ */
+static int runpy_trusted(PyFrameObject *f, const char **entry)
+{
+	static _Thread_local char name[64];
+	PyFrameObject *cur = (PyFrameObject *)Py_NewRef(f), *up;
+	PyCodeObject *co;
+	const char *fn;
+	char real[PATH_MAX];
+	int ok = 1;
+
+	name[0] = '\0';
+	for (;;) {
+		co = PyFrame_GetCode(cur);
+		fn = utf8_or(co->co_filename, NULL);
+		if (!is_runpy_file(fn)) {
+			/* The first frame above runpy: who called it. */
+			ok = fn &&
+			     (under(fn, proc.pkgdir) ||
+			      (realpath(fn, real) && under(real, proc.pkgdir)));
+			Py_DECREF(co);
+			break;
+		}
+		snprintf(name, sizeof(name), "%s",
+			 utf8_or(co->co_name, "run_module"));
+		Py_DECREF(co);
+		up = PyFrame_GetBack(cur);
+		Py_DECREF(cur);
+		cur = up;
+		if (!cur)
+			return 1; /* called from C: python -m */
+	}
+	Py_DECREF(cur);
+	*entry = name;
+	return ok;
+}
+
 /*
  * Code that may compile and run code under block_code_exec: the import
- * system, runpy (python -m), ast.parse, and the stdlib helpers that
- * generate methods from validated identifiers (namedtuple, dataclasses).
- * No Python frame at all means the interpreter itself runs the program
- * (python -c, python script.py).
+ * system, runpy (python -m; see runpy_trusted), ast.parse, and the stdlib
+ * helpers that generate methods from validated identifiers (namedtuple,
+ * dataclasses). No Python frame at all means the interpreter itself runs
+ * the program (python -c, python script.py). @entry is set when the
+ * caller is untrusted because a program called runpy itself.
  */
-static int trusted_code_caller(void)
+static int trusted_code_caller(const char **entry)
 {
 	static const char *const frozen[] = {
 	    "<frozen importlib._bootstrap>",
 	    "<frozen importlib._bootstrap_external>",
-	    "<frozen runpy>",
 	    "<frozen zipimport>",
 	    NULL,
 	};
 	static const char *const files[] = {
 	    "/importlib/_bootstrap.py",
 	    "/importlib/_bootstrap_external.py",
-	    "/runpy.py",
 	    "/zipimport.py",
 	    "/ast.py",
 	    "/collections/__init__.py",
@@ -1233,6 +1286,8 @@ static int trusted_code_caller(void)
 		if (!ok && n && strncmp(fn, proc.stdlib_raw, n) == 0)
 			for (i = 0; files[i] && !ok; i++)
 				ok = strcmp(fn + n, files[i]) == 0;
+		if (!ok && is_runpy_file(fn))
+			ok = runpy_trusted(f, entry);
 	}
 	Py_DECREF(co);
 	return ok;
@@ -1243,6 +1298,7 @@ static int on_code(const char *ev)
 	struct hm_request rq = {.op = HM_OP_CODE_EXEC};
 	/* The wrapper's label names only the first event of its call. */
 	const char *label = code_label;
+	const char *entry = NULL;
 	int ast_only = code_ast_only;
 	PyObject *target;
 	enum hm_reason r;
@@ -1251,11 +1307,25 @@ static int on_code(const char *ev)
 	code_ast_only = 0;
 	if (ast_only && strcmp(ev, "compile") == 0)
 		return 0; /* compile(..., PyCF_ONLY_AST): no code object */
-	if (trusted_code_caller())
+	if (trusted_code_caller(&entry))
 		return 0;
 	r = hm_segment_check(&proc.seg, &rq);
 	if (r == HM_R_NONE)
 		return 0;
+	if (entry) {
+		/* A program's own runpy.run_path/run_module call. */
+		char api[80];
+
+		snprintf(api, sizeof(api), "runpy.%s", entry);
+		trace(api, NULL, NULL, r);
+		target = PyUnicode_FromString(entry);
+		raise_violation(
+		    EXC_PLAIN, "code_exec", target,
+		    PyUnicode_FromFormat("dynamic code execution disabled: %s",
+					 entry));
+		Py_XDECREF(target);
+		return -1;
+	}
 	if (!label) {
 		if (strcmp(ev, "code.__new__") == 0)
 			label = "code";
@@ -1305,6 +1375,29 @@ static int check_import_name(const char *name)
 	if (r == HM_R_NONE)
 		return 0;
 	return deny_import_name(name, EXC_IMPORT, r);
+}
+
+/*
+ * Libraries that exist to spawn subprocesses (original-hermetic.md 3.7):
+ * refused by name when the effective policy blocks both subprocesses and
+ * native code, whether or not they are installed (the import event comes
+ * before the search). A copy imported before the block stays loaded; what
+ * it spawns is refused by the subprocess guard.
+ */
+static int is_spawn_lib(const char *name)
+{
+	static const char *const libs[] = {"sh",    "pexpect",	 "plumbum",
+					   "sarge", "delegator", NULL};
+	int i;
+
+	for (i = 0; libs[i]; i++) {
+		size_t n = strlen(libs[i]);
+
+		if (strncmp(name, libs[i], n) == 0 &&
+		    (name[n] == '\0' || name[n] == '.'))
+			return 1;
+	}
+	return 0;
 }
 
 /* Modules that exist to call native code (original-hermetic.md 3.7). */
@@ -1391,6 +1484,14 @@ static int on_import(PyObject *args, uint32_t f)
 		return 0;
 	if (import_checks_active(f) && check_import_name(name) < 0)
 		return -1;
+	if (((f & HM_F_INVALID) ||
+	     (f & (HM_F_BLOCK_NATIVE | HM_F_BLOCK_SUBPROCESS)) ==
+		 (HM_F_BLOCK_NATIVE | HM_F_BLOCK_SUBPROCESS)) &&
+	    is_spawn_lib(name))
+		return deny_import_name(name, EXC_IMPORT,
+					(f & HM_F_INVALID)
+					    ? HM_R_INVALID_POLICY
+					    : HM_R_NO_SUBPROCESS);
 	if (!(f & (HM_F_BLOCK_NATIVE | HM_F_INVALID)))
 		return 0;
 	if (!ext)
