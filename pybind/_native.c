@@ -866,11 +866,71 @@ static int check_proc_mem(PyObject *pathobj, int flags)
 	return -1;
 }
 
+/*
+ * Re-opening a descriptor this process already holds by name
+ * ("/proc/self/fd/N", "/dev/fd/N", "/dev/stdin|stdout|stderr") grants
+ * nothing new when the held descriptor already has the access asked for:
+ * the same rule as the shim's held_reopen (libhermetic/shim/fs.c), so both
+ * layers agree. A write-intent re-open of a read-only descriptor is an
+ * upgrade (a new writable open file description of the file), that is
+ * acquiring, and stays checked like any open of that file. Returns 1 for
+ * a re-open that grants nothing new.
+ */
+static int held_reopen(PyObject *pathobj, int oflags)
+{
+	const char *p = utf8_or(pathobj, NULL), *n = NULL;
+	int fd = 0, fl, acc, want;
+
+	if (!p)
+		return 0;
+	if (strcmp(p, "/dev/stdin") == 0)
+		fd = 0;
+	else if (strcmp(p, "/dev/stdout") == 0)
+		fd = 1;
+	else if (strcmp(p, "/dev/stderr") == 0)
+		fd = 2;
+	else if (strncmp(p, "/dev/fd/", 8) == 0)
+		n = p + 8;
+	else if (strncmp(p, "/proc/self/fd/", 14) == 0)
+		n = p + 14;
+	else
+		return 0;
+	if (n) {
+		if (!*n)
+			return 0;
+		for (; *n; n++) {
+			if (*n < '0' || *n > '9' || fd > 100000000)
+				return 0;
+			fd = fd * 10 + (*n - '0');
+		}
+	}
+	if ((oflags & O_TMPFILE) == O_TMPFILE)
+		return 0;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || (fl & O_PATH))
+		return 0;
+	acc = fl & O_ACCMODE;
+	want = oflags & O_ACCMODE;
+	if (hm_open_flags_write(oflags) && acc == O_RDONLY)
+		return 0;
+	if (want != O_WRONLY && acc == O_WRONLY)
+		return 0;
+	return 1;
+}
+
 static int on_open(PyObject *args, uint32_t f)
 {
 	PyObject *path = arg_at(args, 0), *mode = arg_at(args, 1);
 	long flags = arg_long(args, 2, -1);
 
+	/*
+	 * open(fd) / os.fdopen(fd) wraps a descriptor the process already
+	 * holds (os.open, memfd_create, socket, pipe): acquiring it was the
+	 * gated step, wrapping it is not (the shim agrees: it never sees a
+	 * wrap at all).
+	 */
+	if (path && PyLong_Check(path))
+		return 0;
 	if (flags == -1) {
 		const char *m = utf8_or(mode, "r");
 
@@ -880,6 +940,8 @@ static int on_open(PyObject *args, uint32_t f)
 	}
 	if (check_proc_mem(path, (int)flags) < 0)
 		return -1;
+	if (held_reopen(path, (int)flags))
+		return 0;
 	return (f & FS_FLAGS) ? check_open(path, (int)flags) : 0;
 }
 
@@ -1187,10 +1249,20 @@ static int on_sock_addr(const struct net_ctx *c, PyObject *args)
 	if (!host)
 		return 0;
 	port = (int)arg_long(addr, 1, 0);
-	if (numeric_sockaddr(host, family, port, &ss, &len))
+	/*
+	 * A wildcard bind ("", 0.0.0.0, ::): with the libc layer live, the
+	 * shim binds the loopback address instead (core/bindaddr.c), so the
+	 * loopback address is what is judged here. Without it nothing can
+	 * rewrite the call, so "any" is judged as it is (refused).
+	 */
+	if (c->op == HM_OP_BIND && host[0] == '\0')
+		host = family == AF_INET6 ? "::" : "0.0.0.0";
+	if (numeric_sockaddr(host, family, port, &ss, &len)) {
+		if (c->op == HM_OP_BIND && proc.attached)
+			hm_bind_wildcard_to_loopback(&ss, len);
 		rc = check_sa(c, (struct sockaddr *)&ss, len,
 			      prov_lookup((struct sockaddr *)&ss), host, 0);
-	else
+	} else
 		rc = check_named(c, host, family, port);
 	Py_XDECREF(keep);
 	return rc;
@@ -1404,26 +1476,79 @@ static int check_interp(const char *label, const char *api, PyObject *path)
 	return -1;
 }
 
+/* True if @fn (a code object's file name) is runpy's. */
+static int is_runpy_file(const char *fn)
+{
+	size_t n = strlen(proc.stdlib_raw);
+
+	return fn && (strcmp(fn, "<frozen runpy>") == 0 ||
+		      (n && strncmp(fn, proc.stdlib_raw, n) == 0 &&
+		       strcmp(fn + n, "/runpy.py") == 0));
+}
+
+/*
+ * @f is a runpy frame about to compile or run code. runpy is trusted for
+ * the interpreter's own "python -m" (runpy._run_module_as_main, called
+ * from C: no Python frame above runpy) and for hermetic's launcher
+ * (hermetic._run); a program calling runpy.run_path or run_module itself
+ * is running code it names at run time, which block_code_exec refuses
+ * (the original's rule, original-hermetic.md 3.5). Returns 1 if trusted;
+ * else 0 with @entry set to the runpy function the program called.
+ */
+static int runpy_trusted(PyFrameObject *f, const char **entry)
+{
+	static _Thread_local char name[64];
+	PyFrameObject *cur = (PyFrameObject *)Py_NewRef(f), *up;
+	PyCodeObject *co;
+	const char *fn;
+	char real[PATH_MAX];
+	int ok = 1;
+
+	name[0] = '\0';
+	for (;;) {
+		co = PyFrame_GetCode(cur);
+		fn = utf8_or(co->co_filename, NULL);
+		if (!is_runpy_file(fn)) {
+			/* The first frame above runpy: who called it. */
+			ok = fn &&
+			     (under(fn, proc.pkgdir) ||
+			      (realpath(fn, real) && under(real, proc.pkgdir)));
+			Py_DECREF(co);
+			break;
+		}
+		snprintf(name, sizeof(name), "%s",
+			 utf8_or(co->co_name, "run_module"));
+		Py_DECREF(co);
+		up = PyFrame_GetBack(cur);
+		Py_DECREF(cur);
+		cur = up;
+		if (!cur)
+			return 1; /* called from C: python -m */
+	}
+	Py_DECREF(cur);
+	*entry = name;
+	return ok;
+}
+
 /*
  * Code that may compile and run code under block_code_exec: the import
- * system, runpy (python -m), ast.parse, and the stdlib helpers that
- * generate methods from validated identifiers (namedtuple, dataclasses).
- * No Python frame at all means the interpreter itself runs the program
- * (python -c, python script.py).
+ * system, runpy (python -m; see runpy_trusted), ast.parse, and the stdlib
+ * helpers that generate methods from validated identifiers (namedtuple,
+ * dataclasses). No Python frame at all means the interpreter itself runs
+ * the program (python -c, python script.py). @entry is set when the
+ * caller is untrusted because a program called runpy itself.
  */
-static int trusted_code_caller(void)
+static int trusted_code_caller(const char **entry)
 {
 	static const char *const frozen[] = {
 	    "<frozen importlib._bootstrap>",
 	    "<frozen importlib._bootstrap_external>",
-	    "<frozen runpy>",
 	    "<frozen zipimport>",
 	    NULL,
 	};
 	static const char *const files[] = {
 	    "/importlib/_bootstrap.py",
 	    "/importlib/_bootstrap_external.py",
-	    "/runpy.py",
 	    "/zipimport.py",
 	    "/ast.py",
 	    "/collections/__init__.py",
@@ -1447,6 +1572,8 @@ static int trusted_code_caller(void)
 		if (!ok && n && strncmp(fn, proc.stdlib_raw, n) == 0)
 			for (i = 0; files[i] && !ok; i++)
 				ok = strcmp(fn + n, files[i]) == 0;
+		if (!ok && is_runpy_file(fn))
+			ok = runpy_trusted(f, entry);
 	}
 	Py_DECREF(co);
 	return ok;
@@ -1457,6 +1584,7 @@ static int on_code(const char *ev)
 	struct hm_request rq = {.op = HM_OP_CODE_EXEC};
 	/* The wrapper's label names only the first event of its call. */
 	const char *label = code_label;
+	const char *entry = NULL;
 	int ast_only = code_ast_only;
 	PyObject *target;
 	enum hm_reason r;
@@ -1465,11 +1593,25 @@ static int on_code(const char *ev)
 	code_ast_only = 0;
 	if (ast_only && strcmp(ev, "compile") == 0)
 		return 0; /* compile(..., PyCF_ONLY_AST): no code object */
-	if (trusted_code_caller())
+	if (trusted_code_caller(&entry))
 		return 0;
 	r = hm_segment_check(&proc.seg, &rq);
 	if (r == HM_R_NONE)
 		return 0;
+	if (entry) {
+		/* A program's own runpy.run_path/run_module call. */
+		char api[80];
+
+		snprintf(api, sizeof(api), "runpy.%s", entry);
+		trace(api, NULL, NULL, r);
+		target = PyUnicode_FromString(entry);
+		raise_violation(
+		    EXC_PLAIN, "code_exec", target,
+		    PyUnicode_FromFormat("dynamic code execution disabled: %s",
+					 entry));
+		Py_XDECREF(target);
+		return -1;
+	}
 	if (!label) {
 		if (strcmp(ev, "code.__new__") == 0)
 			label = "code";
@@ -1521,6 +1663,29 @@ static int check_import_name(const char *name)
 	return deny_import_name(name, EXC_IMPORT, r);
 }
 
+/*
+ * Libraries that exist to spawn subprocesses (original-hermetic.md 3.7):
+ * refused by name when the effective policy blocks both subprocesses and
+ * native code, whether or not they are installed (the import event comes
+ * before the search). A copy imported before the block stays loaded; what
+ * it spawns is refused by the subprocess guard.
+ */
+static int is_spawn_lib(const char *name)
+{
+	static const char *const libs[] = {"sh",    "pexpect",	 "plumbum",
+					   "sarge", "delegator", NULL};
+	int i;
+
+	for (i = 0; libs[i]; i++) {
+		size_t n = strlen(libs[i]);
+
+		if (strncmp(name, libs[i], n) == 0 &&
+		    (name[n] == '\0' || name[n] == '.'))
+			return 1;
+	}
+	return 0;
+}
+
 /* Modules that exist to call native code (original-hermetic.md 3.7). */
 static int is_ffi_module(const char *name)
 {
@@ -1550,35 +1715,41 @@ static int check_native(const char *name, const char *path)
 	return deny_import_name(name, EXC_NATIVE_IMPORT, r);
 }
 
-/*
- * Stdlib extension modules that the pure-Python fallbacks import and that
- * have no fallback of their own (the shim's dl.c keeps the same list):
- * _contextvars only re-exports the interpreter's built-in context
- * variables (needed by _pydecimal and asyncio). Allowed only from the
- * running interpreter's own lib-dynload, root-owned and not writable by
- * group or others.
- */
-static int runtime_extension(const char *name, const char *real)
+/* True if @path is owned by root and not writable by group or others. */
+static int root_owned(const char *path)
 {
-	static const char *const modules[] = {"_contextvars", NULL};
-	char dir[PATH_MAX];
-	const char *slash = strrchr(real, '/');
 	struct stat st;
-	int i, known = 0;
 
-	for (i = 0; modules[i] && !known; i++)
-		known = strcmp(name, modules[i]) == 0;
-	if (!known || !slash || !proc.stdlib[0] ||
-	    (size_t)snprintf(dir, sizeof(dir), "%s/lib-dynload", proc.stdlib) >=
-		sizeof(dir) ||
-	    (size_t)(slash - real) != strlen(dir) ||
-	    strncmp(real, dir, (size_t)(slash - real)) != 0)
-		return 0;
-	if (stat(dir, &st) != 0 || st.st_uid != 0 ||
-	    (st.st_mode & (S_IWGRP | S_IWOTH)))
-		return 0;
-	return stat(real, &st) == 0 && st.st_uid == 0 &&
+	return stat(path, &st) == 0 && st.st_uid == 0 &&
 	       !(st.st_mode & (S_IWGRP | S_IWOTH));
+}
+
+/*
+ * The trusted-runtime rule (core/native.c, the shim's dl.c applies the
+ * same): @real (a realpath) is a listed stdlib extension module in the
+ * running interpreter's own lib-dynload directory (derived from
+ * /proc/self/exe), and that directory and the file are owned by root and
+ * not writable by group or others.
+ */
+static int runtime_extension(const char *real)
+{
+	const char *slash = strrchr(real, '/');
+	char exe[PATH_MAX], dir[PATH_MAX];
+	ssize_t k;
+	size_t len;
+
+	if (!slash || !hm_runtime_ext_file(slash + 1))
+		return 0;
+	len = (size_t)(slash - real);
+	k = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (k <= 0 || len == 0 || len >= sizeof(dir))
+		return 0;
+	exe[k] = '\0';
+	if (!hm_runtime_dynload_dir(exe, real, len))
+		return 0;
+	memcpy(dir, real, len);
+	dir[len] = '\0';
+	return root_owned(dir) && root_owned(real);
 }
 
 /*
@@ -1659,6 +1830,14 @@ static int on_import(PyObject *args, uint32_t f)
 		return -1;
 	if (import_checks_active(f) && check_import_name(name) < 0)
 		return -1;
+	if (((f & HM_F_INVALID) ||
+	     (f & (HM_F_BLOCK_NATIVE | HM_F_BLOCK_SUBPROCESS)) ==
+		 (HM_F_BLOCK_NATIVE | HM_F_BLOCK_SUBPROCESS)) &&
+	    is_spawn_lib(name))
+		return deny_import_name(name, EXC_IMPORT,
+					(f & HM_F_INVALID)
+					    ? HM_R_INVALID_POLICY
+					    : HM_R_NO_SUBPROCESS);
 	if (!(f & (HM_F_BLOCK_NATIVE | HM_F_INVALID)))
 		return 0;
 	if (!ext)
@@ -1666,9 +1845,9 @@ static int on_import(PyObject *args, uint32_t f)
 	if (!path_bytes(file, &b))
 		return check_native(name, NULL);
 	if (realpath(PyBytes_AS_STRING(b), real) &&
-	    (under(real, proc.pkgdir) || runtime_extension(name, real))) {
+	    (under(real, proc.pkgdir) || runtime_extension(real))) {
 		Py_DECREF(b);
-		return 0; /* hermetic's own extension, or _contextvars */
+		return 0; /* hermetic's own extension, or trusted runtime */
 	}
 	rc = check_native(name, PyBytes_AS_STRING(b));
 	Py_DECREF(b);
@@ -1825,6 +2004,103 @@ static int dispatch(const char *ev, PyObject *args, uint32_t f)
 	return 0;
 }
 
+/*
+ * The launcher's bootstrap (sitecustomize) registers one callable here,
+ * once: it gets (event, args) for the audit event "sys.excepthook" (an
+ * uncaught exception in the main thread is about to be shown) and
+ * "thread.start" from w_start_thread below, and turns an uncaught
+ * PolicyViolation into exit 2 without replacing sys.excepthook or
+ * threading.excepthook, which programs can see (issue 10 item 11). Main
+ * interpreter only; its errors are dropped. Called outside in_hook, so what it
+ * runs (atexit handlers) stays guarded.
+ */
+static PyObject *uncaught_hook;
+
+static void call_uncaught_hook(const char *event, PyObject *args)
+{
+	PyObject *r;
+
+	if (PyInterpreterState_Get() != PyInterpreterState_Main())
+		return;
+	r = PyObject_CallFunction(uncaught_hook, "sO", event, args);
+	if (!r)
+		PyErr_Clear();
+	Py_XDECREF(r);
+}
+
+/*
+ * _thread.start_new_thread (and its alias start_new), wrapped once by the
+ * bootstrap: CPython 3.11 raises no audit event when a thread starts, so
+ * the wrapper hands the thread's function to uncaught_hook as
+ * ("thread.start", (function,)) and then calls the original unchanged.
+ */
+static PyObject *orig_start_thread;
+
+static PyObject *w_start_thread(PyObject *m, PyObject *args, PyObject *kw)
+{
+	PyObject *one;
+
+	(void)m;
+	if (uncaught_hook && PyTuple_Check(args) &&
+	    PyTuple_GET_SIZE(args) > 0) {
+		one = PyTuple_Pack(1, PyTuple_GET_ITEM(args, 0));
+		if (one) {
+			call_uncaught_hook("thread.start", one);
+			Py_DECREF(one);
+		} else {
+			PyErr_Clear();
+		}
+	}
+	return PyObject_Call(orig_start_thread, args, kw);
+}
+
+static PyMethodDef wrap_start_thread_def = {
+    "start_new_thread", (PyCFunction)(void (*)(void))w_start_thread,
+    METH_VARARGS | METH_KEYWORDS,
+    "start_new_thread(function, args[, kwargs]) (hermetic wrapper)"};
+
+static PyObject *native_wrap_thread_start(PyObject *m, PyObject *noargs)
+{
+	PyObject *thr, *w;
+	int rc = 0;
+
+	(void)noargs;
+	if (orig_start_thread)
+		Py_RETURN_NONE;
+	thr = PyImport_ImportModule("_thread");
+	if (!thr)
+		return NULL;
+	orig_start_thread = PyObject_GetAttrString(thr, "start_new_thread");
+	w = orig_start_thread
+		? PyCFunction_NewEx(&wrap_start_thread_def, m, NULL)
+		: NULL;
+	if (!w || PyObject_SetAttrString(thr, "start_new_thread", w) < 0 ||
+	    (PyObject_HasAttrString(thr, "start_new") &&
+	     PyObject_SetAttrString(thr, "start_new", w) < 0))
+		rc = -1;
+	Py_XDECREF(w);
+	Py_DECREF(thr);
+	if (rc < 0)
+		return NULL;
+	Py_RETURN_NONE;
+}
+
+static PyObject *native_set_uncaught_hook(PyObject *m, PyObject *fn)
+{
+	(void)m;
+	if (!PyCallable_Check(fn)) {
+		PyErr_SetString(PyExc_TypeError, "a callable is required");
+		return NULL;
+	}
+	if (uncaught_hook) {
+		PyErr_SetString(PyExc_RuntimeError, "already set");
+		return NULL;
+	}
+	Py_INCREF(fn);
+	uncaught_hook = fn;
+	Py_RETURN_NONE;
+}
+
 static int audit_hook(const char *event, PyObject *args, void *data)
 {
 	uint32_t f;
@@ -1833,6 +2109,9 @@ static int audit_hook(const char *event, PyObject *args, void *data)
 	(void)data;
 	if (!proc.ready || in_hook || !event)
 		return 0;
+	if (uncaught_hook && event[0] == 's' &&
+	    strcmp(event, "sys.excepthook") == 0)
+		call_uncaught_hook(event, args);
 	f = hm_segment_flags(&proc.seg);
 	if (!(f & ACTIVE_FLAGS) && !atomic_load(&proc.n_import_layers))
 		return 0;
@@ -3289,6 +3568,10 @@ static PyMethodDef native_methods[] = {
 	 "Blocks counted per family in this process."},
 	{"depth", native_depth, METH_NOARGS,
 	 "(base layers, dynamic entries)."},
+	{"_set_uncaught_hook", native_set_uncaught_hook, METH_O,
+	 "Register the launcher bootstrap's uncaught-violation callable (once)."},
+	{"_wrap_thread_start", native_wrap_thread_start, METH_NOARGS,
+	 "Wrap _thread.start_new_thread for the uncaught-violation callable."},
 	{"snapshot", native_snapshot, METH_NOARGS,
 	 "The effective policy in HERMETIC_POLICY form ('' when empty)."},
 	{"profile_flags", native_profile_flags, METH_O,

@@ -488,7 +488,7 @@ int hm_addr_domain_valid(const char *s)
 {
 	unsigned char v4[4];
 	struct naddr n;
-	size_t len, i, label = 0, labels = 1, last = 0;
+	size_t len, i, label = 0, last = 0;
 	int last_numeric = 1;
 
 	if (!s)
@@ -516,15 +516,23 @@ int hm_addr_domain_valid(const char *s)
 		if (s[i] == '.') {
 			if (label == 0)
 				return 0; /* "", ".a", "a..b", "a." */
-			labels++;
+			if (s[i - 1] == '-')
+				return 0; /* a label ends in a letter or digit
+					   */
 			label = 0;
 			last = i + 1;
 			continue;
 		}
+		if (label == 0 && s[i] == '-')
+			return 0; /* "-x": a label starts with a letter or digit
+				   */
 		if (++label > 63)
 			return 0;
 	}
-	if (label == 0 || labels < 2)
+	if (s[len - 1] == '-')
+		return 0;
+	/* A single label ("db", "redis": compose service names) is a name. */
+	if (label == 0)
 		return 0;
 	for (i = last; i < len; i++)
 		if (s[i] < '0' || s[i] > '9')

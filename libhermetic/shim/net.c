@@ -649,6 +649,18 @@ static int net_bind(int fd, const struct sockaddr *addr, socklen_t len)
 	case AF_INET6:
 		if (!(hm_shim_flags() & NET_GATE))
 			break;
+		/*
+		 * A wildcard bind is made to the matching loopback address
+		 * (core/bindaddr.c), so the server works and only this
+		 * machine reaches it; the rewritten address is what is
+		 * checked and bound.
+		 */
+		if (sa == (const struct sockaddr *)&alt) {
+			if (hm_bind_wildcard_to_loopback(&alt, len))
+				ss = alt;
+		} else {
+			hm_bind_wildcard_to_loopback(&ss, len);
+		}
 		rq.sa = sa;
 		rq.salen = len;
 		r = hm_shim_check(&rq);

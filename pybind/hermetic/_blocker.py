@@ -165,7 +165,8 @@ class HermeticBlocker(contextlib.ContextDecorator,
         root = None
         if self._fs_root is not None:
             root = os.path.realpath(self._fs_root)
-        if self._imports or self._flags & _native.F_BLOCK_INTERP_MUTATION:
+        if self._imports or self._flags & (_native.F_BLOCK_INTERP_MUTATION
+                                           | _native.F_BLOCK_NATIVE):
             _guards.reguard(self._flags)
         # Writable holes, like the root, are resolved once per entry.
         holes = tuple(os.path.realpath(w) for w in self._writable)

@@ -685,10 +685,21 @@ static void test_add_domain(void)
 		{ "*.", -EINVAL, NULL },
 		{ ".", -EINVAL, NULL },
 		{ "..", -EINVAL, NULL },
-		{ "com", -EINVAL, NULL },
-		{ ".com", -EINVAL, NULL },
-		{ "*.com", -EINVAL, NULL },
-		{ "com.", -EINVAL, NULL },
+		{ "com", 0, "com" },
+		{ ".com", 0, "com" },
+		{ "*.com", 0, "com" },
+		{ "com.", 0, "com" },
+		{ "db", 0, "db" },
+		{ "internal", 0, "internal" },
+		{ "Redis", 0, "redis" },
+		{ "*.db", 0, "db" },
+		{ "my_db-1", 0, "my_db-1" },
+		{ "123", -EINVAL, NULL },
+		{ "-x", -EINVAL, NULL },
+		{ "db-", -EINVAL, NULL },
+		{ "a-.example", -EINVAL, NULL },
+		{ "a.-b.example", -EINVAL, NULL },
+		{ "0x7f", -EINVAL, NULL },
 		{ "a..b", -EINVAL, NULL },
 		{ "example.com..", -EINVAL, NULL },
 		{ "*.*.example.com", -EINVAL, NULL },
@@ -767,7 +778,7 @@ static void test_add_domain(void)
 	CHECK_INT(rc, 0, "add_domain fills the table");
 	CHECK_INT(hm_policy_add_domain(&p, "one.more"), -ENOSPC,
 		  "add_domain beyond HM_MAX_DOMAINS");
-	CHECK_INT(hm_policy_add_domain(&p, "com"), -EINVAL,
+	CHECK_INT(hm_policy_add_domain(&p, "a..b"), -EINVAL,
 		  "add_domain invalid on a full table is still EINVAL");
 	CHECK_INT(hm_policy_validate(&p), 0, "full domain table validates");
 }
@@ -1294,6 +1305,132 @@ static void test_runtime_readable(void)
 	CHECK_INT(hm_runtime_readable(NULL), 0, "runtime_readable(NULL)");
 }
 
+static void test_runtime_ext(void)
+{
+	/* clang-format off */
+	static const struct { const char *base; int want; } f[] = {
+		{ "_ssl.cpython-311-x86_64-linux-gnu.so", 1 },
+		{ "_json.cpython-311-x86_64-linux-gnu.so", 1 },
+		{ "_decimal.cpython-311-x86_64-linux-gnu.so", 1 },
+		{ "_asyncio.cpython-311-x86_64-linux-gnu.so", 1 },
+		{ "_hashlib.cpython-311-x86_64-linux-gnu.so", 1 },
+		{ "_contextvars.cpython-311-x86_64-linux-gnu.so", 1 },
+		{ "_ssl.so", 1 },
+		{ "_ssl.abi3.so", 1 },
+		{ "_ctypes.cpython-311-x86_64-linux-gnu.so", 0 },
+		{ "_ctypes_test.cpython-311-x86_64-linux-gnu.so", 0 },
+		{ "_testcapi.cpython-311-x86_64-linux-gnu.so", 0 },
+		{ "_testinternalcapi.cpython-311-x86_64-linux-gnu.so", 0 },
+		{ "_xxsubinterpreters.cpython-311-x86_64-linux-gnu.so", 0 },
+		{ "_xxtestfuzz.cpython-311-x86_64-linux-gnu.so", 0 },
+		{ "xxlimited.cpython-311-x86_64-linux-gnu.so", 0 },
+		{ "_tkinter.cpython-311-x86_64-linux-gnu.so", 0 },
+		{ "_ssl", 0 },
+		{ "_ssl.py", 0 },
+		{ "_ssl.so.1", 0 },
+		{ "_sslx.so", 0 },
+		{ "_ss.so", 0 },
+		{ ".so", 0 },
+		{ "_ssl..so", 0 },
+		{ "x/_ssl.so", 0 },
+		{ "", 0 },
+	};
+	static const struct { const char *exe, *dir; int want; } d[] = {
+		{ "/usr/bin/python3.11", "/usr/lib/python3.11/lib-dynload", 1 },
+		{ "/usr/bin/python3.11", "/usr/lib64/python3.11/lib-dynload", 1 },
+		{ "/opt/py/bin/python3.12", "/opt/py/lib/python3.12/lib-dynload", 1 },
+		{ "/bin/python3", "/lib/python3.9/lib-dynload", 1 },
+		{ "/usr/bin/python3.11", "/usr/lib/python3.11/lib-dynloadx", 0 },
+		{ "/usr/bin/python3.11", "/usr/lib/python3.11/x/lib-dynload", 0 },
+		{ "/usr/bin/python3.11", "/usr/lib/python3./lib-dynload", 0 },
+		{ "/usr/bin/python3.11", "/tmp/lib/python3.11/lib-dynload", 0 },
+		{ "/usr/bin/python3.11", "/usr/lib/python3.11", 0 },
+		{ "/usr/bin/node", "/usr/lib/python3.11/lib-dynload", 0 },
+		{ "python3", "/usr/lib/python3.11/lib-dynload", 0 },
+		{ "/usr/bin/python3.11", "usr/lib/python3.11/lib-dynload", 0 },
+	};
+	/* clang-format on */
+	size_t i;
+	char m[160];
+
+	for (i = 0; i < ARRAY_LEN(f); i++) {
+		snprintf(m, sizeof(m), "runtime_ext_file(\"%s\") = %d",
+			 f[i].base, f[i].want);
+		CHECK_INT(hm_runtime_ext_file(f[i].base), f[i].want, m);
+	}
+	CHECK_INT(hm_runtime_ext_file(NULL), 0, "runtime_ext_file(NULL)");
+	CHECK_INT(hm_runtime_ext_module("_ssl", 4), 1, "module _ssl");
+	CHECK_INT(hm_runtime_ext_module("_ctypes", 7), 0, "module _ctypes");
+	CHECK_INT(hm_runtime_ext_module("_ssl", 3), 0, "module _ss");
+	for (i = 0; i < ARRAY_LEN(d); i++) {
+		snprintf(m, sizeof(m), "runtime_dynload_dir(%s, %s) = %d",
+			 d[i].exe, d[i].dir, d[i].want);
+		CHECK_INT(hm_runtime_dynload_dir(d[i].exe, d[i].dir,
+						 strlen(d[i].dir)),
+			  d[i].want, m);
+	}
+	/* Only the first @len bytes count (a file path's directory part). */
+	CHECK_INT(hm_runtime_dynload_dir(
+		      "/usr/bin/python3.11",
+		      "/usr/lib/python3.11/lib-dynload/_ssl.so", 31),
+		  1, "runtime_dynload_dir prefix of a file path");
+}
+
+static void test_bind_wildcard(void)
+{
+	/* clang-format off */
+	static const struct { int fam; const char *in, *out; int want; } t[] = {
+		{ AF_INET, "0.0.0.0", "127.0.0.1", 1 },
+		{ AF_INET, "127.0.0.1", "127.0.0.1", 0 },
+		{ AF_INET, "10.0.0.1", "10.0.0.1", 0 },
+		{ AF_INET6, "::", "::1", 1 },
+		{ AF_INET6, "::ffff:0.0.0.0", "::ffff:127.0.0.1", 1 },
+		{ AF_INET6, "::1", "::1", 0 },
+		{ AF_INET6, "::ffff:10.0.0.1", "::ffff:10.0.0.1", 0 },
+		{ AF_INET6, "fe80::1", "fe80::1", 0 },
+	};
+	/* clang-format on */
+	struct sockaddr_storage ss;
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	char got[INET6_ADDRSTRLEN], m[120];
+	socklen_t len;
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(t); i++) {
+		memset(&ss, 0, sizeof(ss));
+		ss.ss_family = (sa_family_t)t[i].fam;
+		if (t[i].fam == AF_INET) {
+			inet_pton(AF_INET, t[i].in, &in4->sin_addr);
+			in4->sin_port = htons(8080);
+			len = sizeof(*in4);
+		} else {
+			inet_pton(AF_INET6, t[i].in, &in6->sin6_addr);
+			in6->sin6_port = htons(8080);
+			len = sizeof(*in6);
+		}
+		snprintf(m, sizeof(m), "bind_wildcard(%s)", t[i].in);
+		CHECK_INT(hm_bind_wildcard_to_loopback(&ss, len), t[i].want, m);
+		inet_ntop(t[i].fam,
+			  t[i].fam == AF_INET ? (void *)&in4->sin_addr
+					      : (void *)&in6->sin6_addr,
+			  got, sizeof(got));
+		CHECK_STR(got, t[i].out, m);
+		CHECK_INT(
+		    ntohs(t[i].fam == AF_INET ? in4->sin_port : in6->sin6_port),
+		    8080, "bind_wildcard keeps the port");
+	}
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_family = AF_INET;
+	CHECK_INT(hm_bind_wildcard_to_loopback(&ss, 4), 0,
+		  "bind_wildcard: short AF_INET left alone");
+	ss.ss_family = AF_UNIX;
+	CHECK_INT(hm_bind_wildcard_to_loopback(&ss, sizeof(ss)), 0,
+		  "bind_wildcard: AF_UNIX left alone");
+	CHECK_INT(hm_bind_wildcard_to_loopback(NULL, 0), 0,
+		  "bind_wildcard(NULL)");
+}
+
 static void test_open_flags(void)
 {
 	/* clang-format off */
@@ -1628,9 +1765,11 @@ static void test_validate(void)
 	strcpy(p.domains[0], "Example.com");
 	CHECK_INT(hm_policy_validate(&p), -EINVAL,
 		  "validate: upper-case domain");
-	strcpy(p.domains[0], "com");
+	strcpy(p.domains[0], "a..b");
 	CHECK_INT(hm_policy_validate(&p), -EINVAL,
-		  "validate: single-label domain");
+		  "validate: empty label in a domain");
+	strcpy(p.domains[0], "db");
+	CHECK_INT(hm_policy_validate(&p), 0, "validate: single-label domain");
 	strcpy(p.domains[0], "*.example.com");
 	CHECK_INT(hm_policy_validate(&p), -EINVAL,
 		  "validate: wildcard left in a stored domain");
@@ -1747,6 +1886,8 @@ int main(void)
 	test_path_under();
 	test_path_is_normal();
 	test_runtime_readable();
+	test_runtime_ext();
+	test_bind_wildcard();
 	test_open_flags();
 	test_fopen_modes();
 	test_paths_builders();

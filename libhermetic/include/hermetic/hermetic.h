@@ -277,6 +277,29 @@ int hm_runtime_readable(const char *path);
  */
 int hm_path_is_proc_mem(const char *path);
 
+/*
+ * The trusted-runtime rule of block_native (core/native.c): the
+ * interpreter's own stdlib extension modules that load although new
+ * native code is refused. hm_runtime_ext_module: @name (@len bytes) is on
+ * the list. hm_runtime_ext_file: @base, a file name "<module>.so" or
+ * "<module>.<tag>.so", names a listed module. hm_runtime_dynload_dir:
+ * @dir (@len bytes, absolute, normalised) is the lib-dynload directory of
+ * the interpreter whose executable's real path is @exe. The caller adds
+ * the ownership half: the directory and the file are owned by root and
+ * not writable by group or others.
+ */
+/*
+ * The wildcard-bind rule (core/bindaddr.c): if @ss (@len bytes) is an
+ * AF_INET/AF_INET6 "any" address (0.0.0.0, ::, ::ffff:0.0.0.0), rewrite
+ * it in place to the matching loopback address (port, flow info and scope
+ * kept) and return 1; otherwise leave it and return 0.
+ */
+int hm_bind_wildcard_to_loopback(struct sockaddr_storage *ss, socklen_t len);
+
+int hm_runtime_ext_module(const char *name, size_t len);
+int hm_runtime_ext_file(const char *base);
+int hm_runtime_dynload_dir(const char *exe, const char *dir, size_t len);
+
 /* True if @name (a DNS name, any case, optional trailing dot) equals @domain or
  * ends in "." @domain. */
 int hm_domain_match(const char *name, const char *domain);
