@@ -24,15 +24,25 @@ extern char **environ;
 	(HM_F_BLOCK_NETWORK | HM_F_BLOCK_SUBPROCESS | HM_F_FS_READONLY |       \
 	 HM_F_FS_ROOT | HM_F_BLOCK_NATIVE)
 
-/* Candidates, relative to the launcher's directory: build tree, install. */
+/*
+ * Candidates, relative to the launcher's directory: build tree, install
+ * (BINDIR -> LIBDIR/hermetic, from CMake), wheel (hermetic/_bin/hermetic).
+ */
+#ifndef HERMETIC_INSTALL_PKGLIBDIR
+#define HERMETIC_INSTALL_PKGLIBDIR "../lib/hermetic"
+#endif
 static const char *const shim_paths[] = {
     "../lib/libhermetic.so",
     "../lib/hermetic/libhermetic.so",
+    HERMETIC_INSTALL_PKGLIBDIR "/libhermetic.so",
+    "../_lib/libhermetic.so",
     NULL,
 };
 static const char *const pysite_paths[] = {
     "../python/hermetic/_site",
     "../lib/hermetic/python/hermetic/_site",
+    HERMETIC_INSTALL_PKGLIBDIR "/python/hermetic/_site",
+    "../_site",
     NULL,
 };
 
