@@ -25,15 +25,25 @@ extern char **environ;
 /* Where execvp looks when PATH is unset. */
 #define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
 
-/* Candidates, relative to the launcher's directory: build tree, install. */
+/*
+ * Candidates, relative to the launcher's directory: build tree, install
+ * (BINDIR -> LIBDIR/hermetic, from CMake), wheel (hermetic/_bin/hermetic).
+ */
+#ifndef HERMETIC_INSTALL_PKGLIBDIR
+#define HERMETIC_INSTALL_PKGLIBDIR "../lib/hermetic"
+#endif
 static const char *const shim_paths[] = {
     "../lib/libhermetic.so",
     "../lib/hermetic/libhermetic.so",
+    HERMETIC_INSTALL_PKGLIBDIR "/libhermetic.so",
+    "../_lib/libhermetic.so",
     NULL,
 };
 static const char *const pysite_paths[] = {
     "../python/hermetic/_site",
     "../lib/hermetic/python/hermetic/_site",
+    HERMETIC_INSTALL_PKGLIBDIR "/python/hermetic/_site",
+    "../_site",
     NULL,
 };
 

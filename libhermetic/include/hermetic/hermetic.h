@@ -15,7 +15,8 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-#define HERMETIC_VERSION "0.1.0"
+/* HERMETIC_VERSION, generated from project(VERSION) by CMake. */
+#include <hermetic/version.h>
 
 /* Environment variables (the complete list lives in docs/environment.md). */
 /* Hex-encoded wire form of the inherited policy layers (see hm_wire_*). */
