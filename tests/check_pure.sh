@@ -2,7 +2,8 @@
 # The pure policy core links nothing but memory, string and inet helpers.
 # usage: check_pure.sh OBJECT...   (every object of hermetic_core; the pure
 # ones are picked by name below). An undefined symbol of a pure object must
-# be mem*/str*/inet_* (or their _FORTIFY_SOURCE __*_chk forms), the stack
+# be mem*/str*/inet_* (or their _FORTIFY_SOURCE __*_chk forms, or bcmp, which
+# clang emits for an equality-only memcmp), the stack
 # protector's __stack_chk_fail, or an hm_* function another pure object
 # defines. Anything else (I/O, allocation, errno, syscall) fails the test.
 set -eu
@@ -27,6 +28,7 @@ while read -r o; do
 	nm -u "$o" | awk '{print $NF}' | while read -r sym; do
 		case "$sym" in
 		mem* | str* | inet_* | __mem*_chk | __str*_chk | __stack_chk_fail) ;;
+		bcmp) ;; # clang lowers an equality-only memcmp to bcmp
 		hm_*)
 			grep -qx "$sym" "$tmp/defined" || {
 				echo "$(basename "$o"): $sym is not a pure core function"
