@@ -4,10 +4,12 @@ invalid pointers fail with EFAULT instead of crashing, and versioned
 lookups (dlvsym) find the shim. Every negative case has a positive control.
 The helper is tests/fixtures/mechprobe.c (built next to the probe)."""
 import os
+import shutil
+import subprocess
 
 import pytest
 
-from conftest import PROBE, run, run_hermetic
+from conftest import LIB, PROBE, run, run_hermetic
 
 MECHPROBE = os.path.join(os.path.dirname(PROBE), "mechprobe")
 
@@ -174,3 +176,74 @@ def test_invalid_pointer_control_without_shim(op, workdir):
     itself is sound)."""
     r = mech(None, "bad-" + op, _bad_arg(op, workdir))
     assert r.rc == 1 and r.line == "errno=EFAULT", r
+
+
+# --- defect 8: dlopen keeps the caller's RUNPATH at any optimisation --------
+
+SHIM_O0 = os.path.join(os.path.dirname(LIB), "O0", "libhermetic.so")
+
+
+def _wire_policy(flags):
+    """The HERMETIC_POLICY value the launcher hands a child for @flags."""
+    r = run_hermetic(flags, ["/usr/bin/env"])
+    for line in r.out.splitlines():
+        if line.startswith("HERMETIC_POLICY="):
+            return line.split("=", 1)[1]
+    raise AssertionError(r)
+
+
+@pytest.mark.parametrize("lib", [LIB, SHIM_O0], ids=["default", "O0"])
+@pytest.mark.parametrize("flags", [[], ["--no-network", "--fs-readonly"],
+                                   ["--no-network"]],
+                         ids=["nopolicy", "guarded", "net"])
+def test_runpath_plugin_loads_through_any_shim_build(lib, flags, tmp_path):
+    """A library whose RUNPATH is $ORIGIN/sub dlopens a plugin from there
+    and finds one of its own symbols with dlsym(RTLD_NEXT...) semantics
+    intact: only works if the shim's dlopen reaches glibc with the
+    caller's return address, which must not depend on the optimiser (the
+    O0 shim is the Debug-build case)."""
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        pytest.skip("no C compiler on PATH to build the test's C program")
+    assert os.path.exists(lib), lib
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (tmp_path / "plugin.c").write_text("int plugin_value(void) { return 42; }\n")
+    (tmp_path / "lib.c").write_text(
+        "#define _GNU_SOURCE\n#include <dlfcn.h>\n"
+        "int load_plugin(void) {\n"
+        "  void *h = dlopen(\"libplugin.so\", RTLD_NOW);\n"
+        "  int (*f)(void);\n"
+        "  if (!h) return -1;\n"
+        "  if (!dlmopen(LM_ID_BASE, \"libplugin.so\", RTLD_NOW)) return -3;\n"
+        "  f = (int (*)(void))dlsym(h, \"plugin_value\");\n"
+        "  return f ? f() : -2;\n"
+        "}\n")
+    (tmp_path / "main.c").write_text(
+        "#include <dlfcn.h>\n#include <stdio.h>\n"
+        "int main(int c, char **v) {\n"
+        "  void *h = dlopen(v[1], RTLD_NOW);\n"
+        "  int (*f)(void);\n"
+        "  if (!h) { printf(\"lib %s\\n\", dlerror()); return 1; }\n"
+        "  f = (int (*)(void))dlsym(h, \"load_plugin\");\n"
+        "  printf(\"%d\\n\", f());\n"
+        "  return 0;\n"
+        "}\n")
+    subprocess.run([gcc, "-shared", "-fPIC", "-o", str(sub / "libplugin.so"),
+                    str(tmp_path / "plugin.c")], check=True)
+    subprocess.run([gcc, "-shared", "-fPIC", "-o", str(tmp_path / "liblib.so"),
+                    str(tmp_path / "lib.c"), "-Wl,-rpath,$ORIGIN/sub",
+                    "-Wl,--enable-new-dtags"], check=True)
+    subprocess.run([gcc, "-o", str(tmp_path / "main"), str(tmp_path / "main.c")],
+                   check=True)
+    extra = {"LD_PRELOAD": lib}
+    if flags:
+        extra["HERMETIC_POLICY"] = _wire_policy(flags)
+    r = run([tmp_path / "main", tmp_path / "liblib.so"], env_extra=extra)
+    assert r.rc == 0 and r.line == "42", r
+    # The guard is live with this preload and policy (so the shim really
+    # was on the path): a write open is refused.
+    if "--fs-readonly" in flags:
+        r = run([MECHPROBE, "sys-openat-hi", str(tmp_path / "x")],
+                env_extra=extra)
+        assert r.line == "errno=EACCES", r
