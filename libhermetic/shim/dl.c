@@ -437,3 +437,10 @@ __asm__(".pushsection .text\n"
 	HM_DL_ENTRY(dlvsym)
 	".popsection\n");
 /* clang-format on */
+
+/* glibc's older versions of the same functions (libdl before 2.34). */
+HM_COMPAT_VERSION(dlopen, dlopen, "GLIBC_2.2.5");
+HM_COMPAT_VERSION(dlmopen, dlmopen, "GLIBC_2.3.4");
+HM_COMPAT_VERSION(dlsym, dlsym, "GLIBC_2.2.5");
+HM_COMPAT_VERSION(dlvsym, dlvsym, "GLIBC_2.2.5");
+HM_COMPAT_VERSION(dlerror, dlerror, "GLIBC_2.2.5");

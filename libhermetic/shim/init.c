@@ -18,6 +18,7 @@
 #include "shim.h"
 
 struct hm_real_table hm_real;
+struct hm_real_compat_table hm_real_compat;
 /*
  * Trace and diagnostics go to fd 2 at the time of the write, not to a
  * private duplicate made at init: programs sweep descriptors (closefrom,
@@ -220,6 +221,13 @@ static void resolve_all(void)
 #include "symbols.def"
 #undef HM_SYM
 #undef HM_REAL_ONLY
+	/* Called from the shim, RTLD_NEXT means "after libhermetic.so". */
+	hm_real_compat.posix_spawn =
+	    (__typeof__(hm_real_compat.posix_spawn))HM_REAL(dlvsym)(
+		RTLD_NEXT, "posix_spawn", "GLIBC_2.2.5");
+	hm_real_compat.posix_spawnp =
+	    (__typeof__(hm_real_compat.posix_spawnp))HM_REAL(dlvsym)(
+		RTLD_NEXT, "posix_spawnp", "GLIBC_2.2.5");
 }
 
 /*

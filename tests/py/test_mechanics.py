@@ -247,3 +247,54 @@ def test_runpath_plugin_loads_through_any_shim_build(lib, flags, tmp_path):
         r = run([MECHPROBE, "sys-openat-hi", str(tmp_path / "x")],
                 env_extra=extra)
         assert r.line == "errno=EACCES", r
+
+
+# --- versioned exports: dlvsym finds the shim under glibc's versions --------
+
+@pytest.mark.parametrize("handle", ["next", "libc"])
+def test_dlvsym_connect_is_the_wrapper(handle, tcp_listener):
+    """dlvsym(RTLD_NEXT or a libc handle, "connect", "GLIBC_2.2.5") returns
+    the shim's connect (exported under glibc's version / remapped), which
+    refuses under --no-network."""
+    lst = tcp_listener()
+    r = mech(["--no-network"], "dlvsym", handle, "connect", "GLIBC_2.2.5",
+             "127.0.0.1", str(lst.port))
+    assert r.rc == 1 and r.line == "errno=EACCES", r
+    assert lst.accepted() == 0
+
+
+@pytest.mark.parametrize("handle", ["next", "libc"])
+def test_dlvsym_connect_control(handle, tcp_listener):
+    lst = tcp_listener()
+    r = mech(["--fs-readonly"], "dlvsym", handle, "connect", "GLIBC_2.2.5",
+             "127.0.0.1", str(lst.port))
+    assert r.rc == 0 and r.line == "ok", r
+    assert lst.accepted() == 1
+
+
+@pytest.mark.parametrize("version", ["GLIBC_2.2.5", "GLIBC_2.15"])
+def test_both_posix_spawn_versions_are_guarded(version):
+    r = mech(["--no-subprocess"], "vspawn", version, "/bin/true")
+    assert r.rc == 1 and r.line == "errno=EACCES", r
+    r = mech(["--no-network"], "vspawn", version, "/bin/true")
+    assert r.rc == 0 and r.line == "ok", r
+
+
+@pytest.mark.parametrize("version", ["GLIBC_2.2.5", "GLIBC_2.34"])
+def test_both_dlopen_versions_are_guarded(version):
+    lib = "libutil.so.1"  # not loaded by the probe
+    r = mech(["--block-native"], "vdlopen", version, lib)
+    assert r.rc == 1 and r.line.startswith("dlerror=hermetic:"), r
+    r = mech(["--no-network"], "vdlopen", version, lib)
+    assert r.rc == 0 and r.line == "ok", r
+
+
+def test_exports_carry_glibc_versions():
+    """The shim's connect is connect@@GLIBC_2.2.5 and posix_spawn has
+    both versions, like libc.so.6 (the full list: CTest exports.shim)."""
+    out = subprocess.run(["nm", "-D", "--defined-only", LIB],
+                         capture_output=True, text=True, check=True).stdout
+    names = {line.split()[-1] for line in out.splitlines()}
+    assert "connect@@GLIBC_2.2.5" in names
+    assert {"posix_spawn@@GLIBC_2.15", "posix_spawn@GLIBC_2.2.5"} <= names
+    assert {"dlopen@@GLIBC_2.34", "dlopen@GLIBC_2.2.5"} <= names
