@@ -298,3 +298,97 @@ def test_exports_carry_glibc_versions():
     assert "connect@@GLIBC_2.2.5" in names
     assert {"posix_spawn@@GLIBC_2.15", "posix_spawn@GLIBC_2.2.5"} <= names
     assert {"dlopen@@GLIBC_2.34", "dlopen@GLIBC_2.2.5"} <= names
+
+
+# --- table coverage: the fs variants the main probe has no operation for ---
+
+FS_VARIANTS = ["chown", "lchown", "fchownat", "fchmodat", "utimensat",
+               "lutimes", "truncate64", "setxattr-l", "removexattr",
+               "lremovexattr", "linkat", "symlinkat", "mkfifoat", "creat64",
+               "__openat64_2", "freopen64", "tmpfile64", "mkstemp64",
+               "mkostemp", "mkostemp64", "mkstemps", "mkstemps64",
+               "mkostemps", "mkostemps64", "fchmod", "fchown", "futimens",
+               "futimes", "fsetxattr", "fremovexattr", "__xmknod",
+               "__xmknodat"]
+
+
+def _fs_state(d):
+    out = {}
+    for p in sorted(d.iterdir()):
+        st = os.lstat(p)
+        out[p.name] = (st.st_mode, st.st_mtime_ns, st.st_size,
+                       tuple(sorted(os.listxattr(p, follow_symlinks=False))))
+    return out
+
+
+def _fs_setup(workdir):
+    d = workdir / "d"
+    d.mkdir()
+    f = d / "f"
+    f.write_text("content")
+    os.chmod(f, 0o644)
+    try:
+        os.setxattr(f, "user.hm", b"1")
+    except OSError as e:
+        pytest.skip(f"no user xattrs on the test file system ({e})")
+    return d, f
+
+
+@pytest.mark.parametrize("op", FS_VARIANTS)
+def test_fs_variant_refused_under_fs_readonly(op, workdir):
+    d, f = _fs_setup(workdir)
+    before = _fs_state(d)
+    r = mech(["--fs-readonly"], "fs", op, str(f))
+    assert r.rc == 1 and r.line == "errno=EACCES", r
+    assert _fs_state(d) == before
+
+
+@pytest.mark.parametrize("op", FS_VARIANTS)
+def test_fs_variant_allowed_control(op, workdir):
+    d, f = _fs_setup(workdir)
+    r = mech(["--no-network"], "fs", op, str(f))
+    assert r.rc == 0 and r.line == "ok", r
+
+
+# --- table coverage: network names the main probe has no operation for ------
+
+@pytest.mark.parametrize("op", ["__connect", "__sendmmsg"])
+def test_net_alias_refused(op, tcp_listener, udp_receiver):
+    lst = tcp_listener() if op == "__connect" else udp_receiver()
+    r = mech(["--no-network"], "net", op, "127.0.0.1", str(lst.port))
+    assert r.rc == 1 and r.line == "errno=EACCES", r
+    got = lst.accepted() if op == "__connect" else lst.received()
+    assert not got
+
+
+@pytest.mark.parametrize("op", ["__connect", "__sendmmsg"])
+def test_net_alias_allowed_control(op, tcp_listener, udp_receiver):
+    lst = tcp_listener() if op == "__connect" else udp_receiver()
+    r = mech(["--no-network", "--allow-localhost"], "net", op, "127.0.0.1",
+             str(lst.port))
+    assert r.rc == 0 and r.line == "ok", r
+    got = lst.accepted() if op == "__connect" else lst.received()
+    assert got
+
+
+RESOLVERS = {"gethostbyname2": "h_errno=3",           # NO_RECOVERY
+             "gethostbyname_r": "h_errno=3 rc=13",    # returns EACCES
+             "gethostbyname2_r": "h_errno=3 rc=13",
+             "getaddrinfo_a": "gai=-11"}              # EAI_SYSTEM
+
+
+@pytest.mark.parametrize("op", sorted(RESOLVERS))
+def test_resolver_variant_refused(op):
+    """A name outside the policy is refused before any name server sees
+    it (so the test sends nothing off the machine)."""
+    r = mech(["--no-network", "--allow-localhost"], "net", op,
+             "blocked.example", "-")
+    assert r.rc == 1 and r.line == RESOLVERS[op], r
+
+
+@pytest.mark.parametrize("op", sorted(RESOLVERS))
+def test_resolver_variant_allowed_control(op):
+    """Control: "localhost" (from /etc/hosts, no name server involved)."""
+    r = mech(["--no-network", "--allow-localhost"], "net", op, "localhost",
+             "-")
+    assert r.rc == 0 and r.line == "ok", r
