@@ -392,3 +392,21 @@ def test_resolver_variant_allowed_control(op):
     r = mech(["--no-network", "--allow-localhost"], "net", op, "localhost",
              "-")
     assert r.rc == 0 and r.line == "ok", r
+
+
+BAD_OPS_2 = ["rename2", "link", "symlink", "chmod", "truncate", "rmdir",
+             "fopen", "spawn"]
+
+
+@pytest.mark.parametrize("op", BAD_OPS_2)
+def test_invalid_pointer_in_a_writable_hole_is_efault(op, workdir):
+    """Inside an --allow-write hole the shim reads both paths of a
+    two-path call before it decides: a bad one is EFAULT, not a crash."""
+    f = workdir / "f"
+    f.write_text("x")
+    for flags in ([f"--fs-readonly={workdir}", "--allow-write",
+                   str(workdir)], ["--no-network"]):
+        r = mech(flags, "bad-" + op, str(f))
+        assert r.rc == 1 and r.line == "errno=EFAULT", r
+    r = mech(None, "bad-" + op, str(f))  # control: libc alone
+    assert r.rc == 1 and r.line == "errno=EFAULT", r
