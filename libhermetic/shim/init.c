@@ -407,10 +407,14 @@ int hm_shim_copy_str(const char *s, char *buf, size_t cap)
 	}
 	/*
 	 * Page by page: a string may end just before an unmapped page, and
-	 * the read must not run into it. Usually one read.
+	 * the read must not run into it. The first read stops after 256
+	 * bytes (most paths are shorter; the kernel copies less); usually
+	 * one read.
 	 */
 	while (done < cap) {
 		chunk = 4096 - ((uintptr_t)(s + done) & 4095);
+		if (done == 0 && chunk > 256)
+			chunk = 256;
 		if (chunk > cap - done)
 			chunk = cap - done;
 		got = peek(buf + done, s + done, chunk);

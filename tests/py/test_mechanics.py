@@ -410,3 +410,30 @@ def test_invalid_pointer_in_a_writable_hole_is_efault(op, workdir):
         assert r.rc == 1 and r.line == "errno=EFAULT", r
     r = mech(None, "bad-" + op, str(f))  # control: libc alone
     assert r.rc == 1 and r.line == "errno=EFAULT", r
+
+
+@pytest.mark.parametrize("length", [120, 255, 256, 257, 300, 1000, 4000])
+def test_path_copy_stops_at_the_nul(length, workdir):
+    """The shim's EFAULT-safe copy reads a path that ends on the last byte
+    before an unmapped page without faulting, whatever its length (the
+    first read is 256 bytes, then page by page)."""
+    d = workdir
+    name = "x" * 200
+    parts = []
+    path = str(d)
+    while len(path) + 1 + len(name) < length:
+        path = path + "/" + name
+        parts.append(path)
+    rest = length - len(path) - 1
+    if rest <= 0:
+        pytest.skip("work directory path too long for this length")
+    path = path + "/" + "f" * rest
+    for p in parts:
+        os.mkdir(p)
+    assert len(path) == length
+    r = mech(["--fs-readonly"], "edge-open", path)
+    assert r.rc == 1 and r.line == "errno=EACCES", r
+    assert not os.path.exists(path)
+    r = mech(["--no-network"], "edge-open", path)
+    assert r.rc == 0 and r.line == "ok", r
+    assert os.path.exists(path)
