@@ -188,11 +188,27 @@ allow:
 }
 
 /*
- * The allow path ends in a tail call (a jmp, checked in the build notes
- * and by objdump): nothing may follow the real call.
+ * dlopen, dlmopen, dlsym and dlvsym are entered through the assembly
+ * stubs at the end of this file (HM_DL_ENTRY): glibc finds the caller's
+ * RUNPATH, namespace and RTLD_NEXT position from its own return address,
+ * so the real function must be reached by a jump with the caller's return
+ * address still on the stack. A C wrapper only does that when the
+ * optimiser emits a sibling call (not at -O0, not with a stack canary);
+ * the stub does it always. Each stub saves the argument registers as
+ * a[2] = rdi, a[1] = rsi, a[0] = rdx, calls the C filter below (which may
+ * rewrite them), restores them and jumps to the function the filter
+ * returns, or returns NULL if it returned NULL.
  */
-HM_EXPORT void *dlopen(const char *file, int mode)
+void *hm_dl_filter_dlopen(long *a) HM_HIDDEN;
+void *hm_dl_filter_dlmopen(long *a) HM_HIDDEN;
+void *hm_dl_filter_dlsym(long *a) HM_HIDDEN;
+void *hm_dl_filter_dlvsym(long *a) HM_HIDDEN;
+
+/* dlopen(file = a[2], mode = a[1]). */
+void *hm_dl_filter_dlopen(long *a)
 {
+	const char *file = (const char *)a[2];
+	int mode = (int)a[1];
 	uint32_t f;
 
 	dl_tls.pending = 0; /* a refusal is reported by the next dlerror only */
@@ -208,7 +224,9 @@ HM_EXPORT void *dlopen(const char *file, int mode)
 			}
 		}
 	}
-	return HM_REAL(dlopen)(file, mode);
+	a[2] = (long)file;
+	a[1] = mode;
+	return (void *)HM_REAL(dlopen);
 }
 
 /*
@@ -238,13 +256,16 @@ static __attribute__((noinline)) void dl_deny_namespace(const char *file,
 }
 
 /*
- * Any namespace but the base one is refused while any block is active:
- * LM_ID_NEWLM gets a fresh libc that no preload interposes, and an
- * existing secondary namespace has one too. LM_ID_BASE is judged as
- * dlopen.
+ * dlmopen(lmid = a[2], file = a[1], mode = a[0]). Any namespace but the
+ * base one is refused while any block is active: LM_ID_NEWLM gets a
+ * fresh libc that no preload interposes, and an existing secondary
+ * namespace has one too. LM_ID_BASE is judged as dlopen.
  */
-HM_EXPORT void *dlmopen(Lmid_t lmid, const char *file, int mode)
+void *hm_dl_filter_dlmopen(long *a)
 {
+	Lmid_t lmid = (Lmid_t)a[2];
+	const char *file = (const char *)a[1];
+	int mode = (int)a[0];
 	uint32_t f;
 
 	dl_tls.pending = 0;
@@ -263,7 +284,9 @@ HM_EXPORT void *dlmopen(Lmid_t lmid, const char *file, int mode)
 			}
 		}
 	}
-	return HM_REAL(dlmopen)(lmid, file, mode);
+	a[1] = (long)file;
+	a[0] = mode;
+	return (void *)HM_REAL(dlmopen);
 }
 
 /* A pending refusal message is returned once; then libc's own state. */
@@ -283,16 +306,87 @@ HM_EXPORT char *dlerror(void)
  * dlopen("libc.so.6") + dlsym) searches only that object and would hand
  * out libc's own connect/execve/open, skipping every wrapper: such a
  * result is remapped by address to the shim's wrapper (aliases sharing
- * code, e.g. __connect, are caught the same way). RTLD_DEFAULT and
- * RTLD_NEXT are forwarded untouched as tail calls: glibc resolves them
- * from the caller's return address, and a later preload asking for
- * RTLD_NEXT must still get the next object (a remap would loop). The
- * remaining holes (dlvsym, RTLD_NEXT from a plugin) are listed in
- * docs/threat-model.md.
+ * code, e.g. __connect, are caught the same way). dlvsym is treated the
+ * same way. RTLD_DEFAULT and RTLD_NEXT are forwarded untouched by the
+ * stub's jump: glibc resolves them from the caller's return address, and
+ * a later preload asking for RTLD_NEXT must still get the next object (a
+ * remap would loop). The remaining hole (RTLD_NEXT from a plugin) is
+ * listed in docs/threat-model.md.
  */
-HM_EXPORT void *dlsym(void *handle, const char *name)
+static void *dl_sym_explicit(void *handle, const char *name)
 {
-	if (!hm_shim_enter() || handle == RTLD_DEFAULT || handle == RTLD_NEXT)
-		return HM_REAL(dlsym)(handle, name);
 	return hm_shim_wrapper_for(HM_REAL(dlsym)(handle, name));
 }
+
+static void *dl_vsym_explicit(void *handle, const char *name,
+			      const char *version)
+{
+	return hm_shim_wrapper_for(HM_REAL(dlvsym)(handle, name, version));
+}
+
+/* dlsym(handle = a[2], name = a[1]). */
+void *hm_dl_filter_dlsym(long *a)
+{
+	void *handle = (void *)a[2];
+
+	if (!hm_shim_enter() || handle == RTLD_DEFAULT || handle == RTLD_NEXT)
+		return (void *)HM_REAL(dlsym);
+	return (void *)dl_sym_explicit;
+}
+
+/* dlvsym(handle = a[2], name = a[1], version = a[0]). */
+void *hm_dl_filter_dlvsym(long *a)
+{
+	void *handle = (void *)a[2];
+
+	if (!hm_shim_enter() || handle == RTLD_DEFAULT || handle == RTLD_NEXT)
+		return (void *)HM_REAL(dlvsym);
+	return (void *)dl_vsym_explicit;
+}
+
+/*
+ * One entry stub (see above). endbr64 keeps it a valid indirect-branch
+ * target under CET; the CFI lets unwinders and debuggers walk through it.
+ */
+#define HM_DL_ENTRY(name)                                                      \
+	".globl " #name "\n"                                                   \
+	".type " #name ", @function\n" #name ":\n"                             \
+	".cfi_startproc\n"                                                     \
+	"endbr64\n"                                                            \
+	"push %rdi\n"                                                          \
+	".cfi_adjust_cfa_offset 8\n"                                           \
+	"push %rsi\n"                                                          \
+	".cfi_adjust_cfa_offset 8\n"                                           \
+	"push %rdx\n"                                                          \
+	".cfi_adjust_cfa_offset 8\n"                                           \
+	"mov %rsp, %rdi\n"                                                     \
+	"call hm_dl_filter_" #name "\n"                                        \
+	"pop %rdx\n"                                                           \
+	".cfi_adjust_cfa_offset -8\n"                                          \
+	"pop %rsi\n"                                                           \
+	".cfi_adjust_cfa_offset -8\n"                                          \
+	"pop %rdi\n"                                                           \
+	".cfi_adjust_cfa_offset -8\n"                                          \
+	"test %rax, %rax\n"                                                    \
+	"jz 1f\n"                                                              \
+	"jmp *%rax\n"                                                          \
+	"1:\n"                                                                 \
+	"ret\n"                                                                \
+	".cfi_endproc\n"                                                       \
+	".size " #name ", .-" #name "\n"
+
+/* clang-format off */
+__asm__(".pushsection .text\n"
+	HM_DL_ENTRY(dlopen)
+	HM_DL_ENTRY(dlmopen)
+	HM_DL_ENTRY(dlsym)
+	HM_DL_ENTRY(dlvsym)
+	".popsection\n");
+/* clang-format on */
+
+/* glibc's older versions of the same functions (libdl before 2.34). */
+HM_COMPAT_VERSION(dlopen, dlopen, "GLIBC_2.2.5");
+HM_COMPAT_VERSION(dlmopen, dlmopen, "GLIBC_2.3.4");
+HM_COMPAT_VERSION(dlsym, dlsym, "GLIBC_2.2.5");
+HM_COMPAT_VERSION(dlvsym, dlvsym, "GLIBC_2.2.5");
+HM_COMPAT_VERSION(dlerror, dlerror, "GLIBC_2.2.5");

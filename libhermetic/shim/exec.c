@@ -868,8 +868,12 @@ HM_EXPORT int execveat(int dirfd, const char *path, char *const argv[],
 /* posix_spawn                                                         */
 /* ------------------------------------------------------------------ */
 
+/* spawn_slow's @how: search PATH (posix_spawnp), and/or the old version. */
+#define SPAWN_SEARCH 1
+#define SPAWN_COMPAT 2
+
 /* posix_spawn reports failure as its return value; errno is left alone. */
-static int spawn_slow(const char *api, int search, pid_t *pid, const char *file,
+static int spawn_slow(const char *api, int how, pid_t *pid, const char *file,
 		      const posix_spawn_file_actions_t *fa,
 		      const posix_spawnattr_t *attr, char *const argv[],
 		      char *const envp[])
@@ -877,7 +881,7 @@ static int spawn_slow(const char *api, int search, pid_t *pid, const char *file,
 	char buf[PATH_MAX], found[PATH_MAX];
 	const char *target = buf;
 	struct child_env ce;
-	int saved = errno, rc;
+	int saved = errno, rc, search = how & SPAWN_SEARCH;
 
 	if (hm_shim_copy_str(file, buf, PATH_MAX) < 0) {
 		rc = errno;
@@ -893,7 +897,11 @@ static int spawn_slow(const char *api, int search, pid_t *pid, const char *file,
 	}
 	if (ce.envp)
 		envp = ce.envp;
-	if (search)
+	if (how & SPAWN_COMPAT)
+		rc = (search ? hm_real_compat.posix_spawnp
+			     : hm_real_compat.posix_spawn)(pid, buf, fa, attr,
+							   argv, envp);
+	else if (search)
 		rc = HM_REAL(posix_spawnp)(pid, buf, fa, attr, argv, envp);
 	else
 		rc = HM_REAL(posix_spawn)(pid, buf, fa, attr, argv, envp);
@@ -919,8 +927,59 @@ HM_EXPORT int posix_spawnp(pid_t *pid, const char *file,
 {
 	if (!hm_shim_enter() || !exec_relevant())
 		return HM_REAL(posix_spawnp)(pid, file, fa, attr, argv, envp);
-	return spawn_slow("posix_spawnp", 1, pid, file, fa, attr, argv, envp);
+	return spawn_slow("posix_spawnp", SPAWN_SEARCH, pid, file, fa, attr,
+			  argv, envp);
 }
+
+/*
+ * posix_spawn@GLIBC_2.2.5 and posix_spawnp@GLIBC_2.2.5, the versions
+ * programs linked before glibc 2.15 use: the same checks, forwarded to
+ * glibc's old versions (which still run a script without "#!" through
+ * /bin/sh). Exported through HM_COMPAT_VERSION only.
+ */
+int hm_compat_posix_spawn(pid_t *pid, const char *path,
+			  const posix_spawn_file_actions_t *fa,
+			  const posix_spawnattr_t *attr, char *const argv[],
+			  char *const envp[]) HM_HIDDEN;
+int hm_compat_posix_spawnp(pid_t *pid, const char *file,
+			   const posix_spawn_file_actions_t *fa,
+			   const posix_spawnattr_t *attr, char *const argv[],
+			   char *const envp[]) HM_HIDDEN;
+
+int hm_compat_posix_spawn(pid_t *pid, const char *path,
+			  const posix_spawn_file_actions_t *fa,
+			  const posix_spawnattr_t *attr, char *const argv[],
+			  char *const envp[])
+{
+	int check = hm_shim_enter(); /* first: it resolves the real table */
+
+	if (!hm_real_compat.posix_spawn)
+		return ENOSYS;
+	if (!check || !exec_relevant())
+		return hm_real_compat.posix_spawn(pid, path, fa, attr, argv,
+						  envp);
+	return spawn_slow("posix_spawn", SPAWN_COMPAT, pid, path, fa, attr,
+			  argv, envp);
+}
+
+int hm_compat_posix_spawnp(pid_t *pid, const char *file,
+			   const posix_spawn_file_actions_t *fa,
+			   const posix_spawnattr_t *attr, char *const argv[],
+			   char *const envp[])
+{
+	int check = hm_shim_enter();
+
+	if (!hm_real_compat.posix_spawnp)
+		return ENOSYS;
+	if (!check || !exec_relevant())
+		return hm_real_compat.posix_spawnp(pid, file, fa, attr, argv,
+						   envp);
+	return spawn_slow("posix_spawnp", SPAWN_SEARCH | SPAWN_COMPAT, pid,
+			  file, fa, attr, argv, envp);
+}
+
+HM_COMPAT_VERSION(posix_spawn, hm_compat_posix_spawn, "GLIBC_2.2.5");
+HM_COMPAT_VERSION(posix_spawnp, hm_compat_posix_spawnp, "GLIBC_2.2.5");
 
 /* Whether a child's open with @oflags falls under an active fs policy. */
 static int addopen_relevant(int oflags)

@@ -638,7 +638,8 @@ static int mutate_want(const char *api)
 	if (!strcmp(api, "unlink"))
 		return OSE_EXIST | OSE_ISDIR;
 	if (!strncmp(api, "mkdir", 5) || !strncmp(api, "symlink", 7) ||
-	    !strncmp(api, "mknod", 5) || !strncmp(api, "mkfifo", 6))
+	    !strncmp(api, "mknod", 5) || !strncmp(api, "mkfifo", 6) ||
+	    !strncmp(api, "__xmknod", 8))
 		return OSE_ABSENT | OSE_PARENT;
 	if (!strcmp(api, "mkdtemp"))
 		return 0;
@@ -2087,6 +2088,50 @@ HM_EXPORT int mknodat(int dirfd, const char *path, mode_t mode, dev_t dev)
 	if (!check || !fs_active())
 		return HM_REAL(mknodat)(dirfd, path, mode, dev);
 	return mknod_slow("mknodat", 1, dirfd, path, mode, dev);
+}
+
+/* Not declared by glibc's headers since 2.33 (the rows give the types). */
+int __xmknod(int ver, const char *path, mode_t mode, dev_t *dev);
+int __xmknodat(int ver, int dirfd, const char *path, mode_t mode, dev_t *dev);
+
+/* __xmknod, __xmknodat: mknod's check, the old entry points' arguments. */
+static int xmknod_slow(const char *api, int ver, int dirfd, const char *path,
+		       mode_t mode, dev_t *dev)
+{
+	char buf[PATH_MAX];
+
+	if (gate_mutate(api, dirfd, path, NOFOLLOW, buf) < 0)
+		return -1;
+	if (dirfd == AT_FDCWD && strcmp(api, "__xmknod") == 0)
+		return HM_REAL(__xmknod)(ver, buf, mode, dev);
+	return HM_REAL(__xmknodat)(ver, dirfd, buf, mode, dev);
+}
+
+HM_EXPORT int __xmknod(int ver, const char *path, mode_t mode, dev_t *dev)
+{
+	int check = hm_shim_enter();
+
+	if (!HM_REAL(__xmknod)) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (!check || !fs_active())
+		return HM_REAL(__xmknod)(ver, path, mode, dev);
+	return xmknod_slow("__xmknod", ver, AT_FDCWD, path, mode, dev);
+}
+
+HM_EXPORT int __xmknodat(int ver, int dirfd, const char *path, mode_t mode,
+			 dev_t *dev)
+{
+	int check = hm_shim_enter();
+
+	if (!HM_REAL(__xmknodat)) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (!check || !fs_active())
+		return HM_REAL(__xmknodat)(ver, dirfd, path, mode, dev);
+	return xmknod_slow("__xmknodat", ver, dirfd, path, mode, dev);
 }
 
 HM_EXPORT int mkfifo(const char *path, mode_t mode)

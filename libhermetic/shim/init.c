@@ -5,7 +5,9 @@
  * policy segment.
  */
 #include <dlfcn.h>
+#include <elf.h>
 #include <errno.h>
+#include <link.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,7 @@
 #include "shim.h"
 
 struct hm_real_table hm_real;
+struct hm_real_compat_table hm_real_compat;
 /*
  * Trace and diagnostics go to fd 2 at the time of the write, not to a
  * private duplicate made at init: programs sweep descriptors (closefrom,
@@ -57,11 +60,117 @@ static const char *env_lookup(const char *name)
 }
 
 /*
- * libc's dlsym, found with dlvsym (which the shim does not interpose):
- * the shim exports its own dlsym, so a plain dlsym() call from here would
- * reach the wrapper before the real table exists.
+ * libc's dlsym. The shim exports dlsym and dlvsym itself, under glibc's
+ * own versions, so neither a plain nor a versioned reference from here
+ * can reach libc's: it is looked up in libc.so.6's dynamic symbol table
+ * directly (libc_vsym).
  */
 static void *(*real_dlsym)(void *, const char *);
+
+struct vsym_query {
+	const char *name;
+	const char *version;
+	void *addr;
+};
+
+/* An address field of a dynamic entry; ld.so relocated some, not all. */
+static uintptr_t dyn_ptr(const ElfW(Dyn) * d, uintptr_t base)
+{
+	return d->d_un.d_ptr < base ? d->d_un.d_ptr + base : d->d_un.d_ptr;
+}
+
+static uint32_t gnu_hash(const char *s)
+{
+	uint32_t h = 5381;
+
+	for (; *s; s++)
+		h = h * 33 + (unsigned char)*s;
+	return h;
+}
+
+/* The version name of symbol index @ndx's version, or NULL. */
+static const char *verdef_name(const ElfW(Verdef) * vd, const char *strtab,
+			       unsigned int ndx)
+{
+	for (; vd; vd = vd->vd_next ? (const ElfW(Verdef) *)((const char *)vd +
+							     vd->vd_next)
+				    : NULL) {
+		if (vd->vd_ndx == ndx) {
+			const ElfW(Verdaux) *aux = (const ElfW(
+			    Verdaux) *)((const char *)vd + vd->vd_aux);
+			return strtab + aux->vda_name;
+		}
+	}
+	return NULL;
+}
+
+/* dl_iterate_phdr callback: find q->name@q->version in libc.so.6. */
+static int vsym_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+	struct vsym_query *q = data;
+	const char *n = info->dlpi_name, *slash = n ? strrchr(n, '/') : NULL;
+	uintptr_t base = info->dlpi_addr;
+	const ElfW(Dyn) *dyn = NULL;
+	const ElfW(Sym) *symtab = NULL;
+	const char *strtab = NULL;
+	const uint32_t *gh = NULL;
+	const ElfW(Half) *versym = NULL;
+	const ElfW(Verdef) *verdef = NULL;
+	const uint32_t *buckets, *chain;
+	uint32_t h, i;
+
+	(void)size;
+	if (!slash || strcmp(slash, "/libc.so.6") != 0)
+		return 0;
+	for (int k = 0; k < info->dlpi_phnum; k++)
+		if (info->dlpi_phdr[k].p_type == PT_DYNAMIC)
+			dyn = (const ElfW(Dyn) *)(base +
+						  info->dlpi_phdr[k].p_vaddr);
+	for (; dyn && dyn->d_tag != DT_NULL; dyn++) {
+		if (dyn->d_tag == DT_SYMTAB)
+			symtab = (const ElfW(Sym) *)dyn_ptr(dyn, base);
+		else if (dyn->d_tag == DT_STRTAB)
+			strtab = (const char *)dyn_ptr(dyn, base);
+		else if (dyn->d_tag == DT_GNU_HASH)
+			gh = (const uint32_t *)dyn_ptr(dyn, base);
+		else if (dyn->d_tag == DT_VERSYM)
+			versym = (const ElfW(Half) *)dyn_ptr(dyn, base);
+		else if (dyn->d_tag == DT_VERDEF)
+			verdef = (const ElfW(Verdef) *)dyn_ptr(dyn, base);
+	}
+	if (!symtab || !strtab || !gh || !versym || !verdef || gh[0] == 0)
+		return 1;
+	/* GNU hash: nbuckets, symoffset, bloom words (64-bit), shift. */
+	buckets = gh + 4 + gh[2] * (sizeof(ElfW(Addr)) / 4);
+	chain = buckets + gh[0];
+	h = gnu_hash(q->name);
+	for (i = buckets[h % gh[0]]; i >= gh[1]; i++) {
+		uint32_t ch = chain[i - gh[1]];
+		const ElfW(Sym) *sym = &symtab[i];
+		const char *v;
+
+		if ((ch | 1) == (h | 1) && sym->st_shndx != SHN_UNDEF &&
+		    strcmp(strtab + sym->st_name, q->name) == 0) {
+			v = verdef_name(verdef, strtab, versym[i] & 0x7fff);
+			if (v && strcmp(v, q->version) == 0) {
+				q->addr = (void *)(base + sym->st_value);
+				return 1;
+			}
+		}
+		if (ch & 1)
+			break;
+	}
+	return 1; /* libc.so.6 seen: stop either way */
+}
+
+/* libc.so.6's own definition of @name@@/@@version, or NULL. */
+static void *libc_vsym(const char *name, const char *version)
+{
+	struct vsym_query q = {name, version, NULL};
+
+	dl_iterate_phdr(vsym_cb, &q);
+	return q.addr;
+}
 
 /* One {real, wrapper} pair per HM_SYM row, for hm_shim_wrapper_for(). */
 #define HM_SYM(family, req, ret, name, params) +1
@@ -108,11 +217,11 @@ static void resolve_one(void **slot, const char *name, int required)
 
 static void resolve_all(void)
 {
-	real_dlsym = (void *(*)(void *, const char *))dlvsym(RTLD_NEXT, "dlsym",
-							     "GLIBC_2.34");
+	real_dlsym =
+	    (void *(*)(void *, const char *))libc_vsym("dlsym", "GLIBC_2.34");
 	if (!real_dlsym)
-		real_dlsym = (void *(*)(void *, const char *))dlvsym(
-		    RTLD_NEXT, "dlsym", "GLIBC_2.2.5");
+		real_dlsym = (void *(*)(void *, const char *))libc_vsym(
+		    "dlsym", "GLIBC_2.2.5");
 	if (!real_dlsym) {
 		hm_log_msg(2, "libhermetic: cannot find libc's dlsym; aborting",
 			   (char *)0);
@@ -125,6 +234,13 @@ static void resolve_all(void)
 #include "symbols.def"
 #undef HM_SYM
 #undef HM_REAL_ONLY
+	/* Called from the shim, RTLD_NEXT means "after libhermetic.so". */
+	hm_real_compat.posix_spawn =
+	    (__typeof__(hm_real_compat.posix_spawn))HM_REAL(dlvsym)(
+		RTLD_NEXT, "posix_spawn", "GLIBC_2.2.5");
+	hm_real_compat.posix_spawnp =
+	    (__typeof__(hm_real_compat.posix_spawnp))HM_REAL(dlvsym)(
+		RTLD_NEXT, "posix_spawnp", "GLIBC_2.2.5");
 }
 
 /*
@@ -306,10 +422,14 @@ int hm_shim_copy_str(const char *s, char *buf, size_t cap)
 	}
 	/*
 	 * Page by page: a string may end just before an unmapped page, and
-	 * the read must not run into it. Usually one read.
+	 * the read must not run into it. The first read stops after 256
+	 * bytes (most paths are shorter; the kernel copies less); usually
+	 * one read.
 	 */
 	while (done < cap) {
 		chunk = 4096 - ((uintptr_t)(s + done) & 4095);
+		if (done == 0 && chunk > 256)
+			chunk = 256;
 		if (chunk > cap - done)
 			chunk = cap - done;
 		got = peek(buf + done, s + done, chunk);

@@ -1109,6 +1109,9 @@ HM_EXPORT int getaddrinfo_a(int mode, struct gaicb **list, int nitems,
 	return net_getaddrinfo_a(mode, list, nitems, sevp);
 }
 
+/* getaddrinfo_a@GLIBC_2.2.5 (libanl before 2.34) is the same function. */
+HM_COMPAT_VERSION(getaddrinfo_a, getaddrinfo_a, "GLIBC_2.2.5");
+
 /* Record a gethostbyname* result if the name was not a literal. */
 static void record_hostent(const char *name, const struct hostent *he)
 {

@@ -29,6 +29,31 @@
 #define HM_LIKELY(x) __builtin_expect(!!(x), 1)
 #define HM_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
+/*
+ * HM_COMPAT_VERSION(name, target, "VER"); at file scope, in the file that
+ * defines @target: export a one-jump stub to @target as name@VER, one of
+ * glibc's older (non-default) versions of @name, so that a program linked
+ * against that version, or dlvsym(h, "name", "VER"), reaches the shim
+ * too. @target is the wrapper @name itself when glibc's versions behave
+ * alike, or a separate wrapper forwarding to the old real function. A
+ * jump keeps the caller's return address (the dl* stubs need it). The
+ * default version (name@@V) comes from the generated version script;
+ * tests/check_exports.sh fails if any version glibc has is missing.
+ * (An alias made with .set would not do: .symver on an equated symbol
+ * renames the original and loses name@@V.)
+ */
+#define HM_COMPAT_VERSION(name, target, ver)                                   \
+	__asm__(".pushsection .text\n"                                         \
+		".globl hm_v_" #name "\n"                                      \
+		".type hm_v_" #name ", @function\n"                            \
+		"hm_v_" #name ":\n"                                            \
+		"endbr64\n"                                                    \
+		"jmp .Lhm_t_" #name "\n"                                       \
+		".size hm_v_" #name ", .-hm_v_" #name "\n"                     \
+		".set .Lhm_t_" #name ", " #target "\n"                         \
+		".symver hm_v_" #name ", " #name "@" ver "\n"                  \
+		".popsection\n")
+
 /* Real libc entry points, one member per symbols.def row. */
 struct hm_real_table {
 #define HM_SYM(family, req, ret, name, params) ret(*name) params;
@@ -40,6 +65,23 @@ struct hm_real_table {
 
 /* Written once by hm_shim_init (under pthread_once), read-only afterwards. */
 extern struct hm_real_table hm_real HM_HIDDEN;
+
+/*
+ * glibc's older versions of symbols whose behaviour differs from the
+ * default version, for the HM_COMPAT_VERSION wrappers that forward to
+ * them (dlvsym at init; NULL if this libc lacks them).
+ */
+struct hm_real_compat_table {
+	int (*posix_spawn)(pid_t *, const char *,
+			   const posix_spawn_file_actions_t *,
+			   const posix_spawnattr_t *, char *const[],
+			   char *const[]);
+	int (*posix_spawnp)(pid_t *, const char *,
+			    const posix_spawn_file_actions_t *,
+			    const posix_spawnattr_t *, char *const[],
+			    char *const[]);
+};
+extern struct hm_real_compat_table hm_real_compat HM_HIDDEN;
 #define HM_REAL(name) (hm_real.name)
 
 /* Process-wide shim state. Written only by hm_shim_init. */

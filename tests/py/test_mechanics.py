@@ -4,10 +4,12 @@ invalid pointers fail with EFAULT instead of crashing, and versioned
 lookups (dlvsym) find the shim. Every negative case has a positive control.
 The helper is tests/fixtures/mechprobe.c (built next to the probe)."""
 import os
+import shutil
+import subprocess
 
 import pytest
 
-from conftest import PROBE, run, run_hermetic
+from conftest import LIB, PROBE, run, run_hermetic
 
 MECHPROBE = os.path.join(os.path.dirname(PROBE), "mechprobe")
 
@@ -174,3 +176,264 @@ def test_invalid_pointer_control_without_shim(op, workdir):
     itself is sound)."""
     r = mech(None, "bad-" + op, _bad_arg(op, workdir))
     assert r.rc == 1 and r.line == "errno=EFAULT", r
+
+
+# --- defect 8: dlopen keeps the caller's RUNPATH at any optimisation --------
+
+SHIM_O0 = os.path.join(os.path.dirname(LIB), "O0", "libhermetic.so")
+
+
+def _wire_policy(flags):
+    """The HERMETIC_POLICY value the launcher hands a child for @flags."""
+    r = run_hermetic(flags, ["/usr/bin/env"])
+    for line in r.out.splitlines():
+        if line.startswith("HERMETIC_POLICY="):
+            return line.split("=", 1)[1]
+    raise AssertionError(r)
+
+
+@pytest.mark.parametrize("lib", [LIB, SHIM_O0], ids=["default", "O0"])
+@pytest.mark.parametrize("flags", [[], ["--no-network", "--fs-readonly"],
+                                   ["--no-network"]],
+                         ids=["nopolicy", "guarded", "net"])
+def test_runpath_plugin_loads_through_any_shim_build(lib, flags, tmp_path):
+    """A library whose RUNPATH is $ORIGIN/sub dlopens a plugin from there
+    and finds one of its own symbols with dlsym(RTLD_NEXT...) semantics
+    intact: only works if the shim's dlopen reaches glibc with the
+    caller's return address, which must not depend on the optimiser (the
+    O0 shim is the Debug-build case)."""
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        pytest.skip("no C compiler on PATH to build the test's C program")
+    assert os.path.exists(lib), lib
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (tmp_path / "plugin.c").write_text("int plugin_value(void) { return 42; }\n")
+    (tmp_path / "lib.c").write_text(
+        "#define _GNU_SOURCE\n#include <dlfcn.h>\n"
+        "int load_plugin(void) {\n"
+        "  void *h = dlopen(\"libplugin.so\", RTLD_NOW);\n"
+        "  int (*f)(void);\n"
+        "  if (!h) return -1;\n"
+        "  if (!dlmopen(LM_ID_BASE, \"libplugin.so\", RTLD_NOW)) return -3;\n"
+        "  f = (int (*)(void))dlsym(h, \"plugin_value\");\n"
+        "  return f ? f() : -2;\n"
+        "}\n")
+    (tmp_path / "main.c").write_text(
+        "#include <dlfcn.h>\n#include <stdio.h>\n"
+        "int main(int c, char **v) {\n"
+        "  void *h = dlopen(v[1], RTLD_NOW);\n"
+        "  int (*f)(void);\n"
+        "  if (!h) { printf(\"lib %s\\n\", dlerror()); return 1; }\n"
+        "  f = (int (*)(void))dlsym(h, \"load_plugin\");\n"
+        "  printf(\"%d\\n\", f());\n"
+        "  return 0;\n"
+        "}\n")
+    subprocess.run([gcc, "-shared", "-fPIC", "-o", str(sub / "libplugin.so"),
+                    str(tmp_path / "plugin.c")], check=True)
+    subprocess.run([gcc, "-shared", "-fPIC", "-o", str(tmp_path / "liblib.so"),
+                    str(tmp_path / "lib.c"), "-Wl,-rpath,$ORIGIN/sub",
+                    "-Wl,--enable-new-dtags"], check=True)
+    subprocess.run([gcc, "-o", str(tmp_path / "main"), str(tmp_path / "main.c")],
+                   check=True)
+    extra = {"LD_PRELOAD": lib}
+    if flags:
+        extra["HERMETIC_POLICY"] = _wire_policy(flags)
+    r = run([tmp_path / "main", tmp_path / "liblib.so"], env_extra=extra)
+    assert r.rc == 0 and r.line == "42", r
+    # The guard is live with this preload and policy (so the shim really
+    # was on the path): a write open is refused.
+    if "--fs-readonly" in flags:
+        r = run([MECHPROBE, "sys-openat-hi", str(tmp_path / "x")],
+                env_extra=extra)
+        assert r.line == "errno=EACCES", r
+
+
+# --- versioned exports: dlvsym finds the shim under glibc's versions --------
+
+@pytest.mark.parametrize("handle", ["next", "libc"])
+def test_dlvsym_connect_is_the_wrapper(handle, tcp_listener):
+    """dlvsym(RTLD_NEXT or a libc handle, "connect", "GLIBC_2.2.5") returns
+    the shim's connect (exported under glibc's version / remapped), which
+    refuses under --no-network."""
+    lst = tcp_listener()
+    r = mech(["--no-network"], "dlvsym", handle, "connect", "GLIBC_2.2.5",
+             "127.0.0.1", str(lst.port))
+    assert r.rc == 1 and r.line == "errno=EACCES", r
+    assert lst.accepted() == 0
+
+
+@pytest.mark.parametrize("handle", ["next", "libc"])
+def test_dlvsym_connect_control(handle, tcp_listener):
+    lst = tcp_listener()
+    r = mech(["--fs-readonly"], "dlvsym", handle, "connect", "GLIBC_2.2.5",
+             "127.0.0.1", str(lst.port))
+    assert r.rc == 0 and r.line == "ok", r
+    assert lst.accepted() == 1
+
+
+@pytest.mark.parametrize("version", ["GLIBC_2.2.5", "GLIBC_2.15"])
+def test_both_posix_spawn_versions_are_guarded(version):
+    r = mech(["--no-subprocess"], "vspawn", version, "/bin/true")
+    assert r.rc == 1 and r.line == "errno=EACCES", r
+    r = mech(["--no-network"], "vspawn", version, "/bin/true")
+    assert r.rc == 0 and r.line == "ok", r
+
+
+@pytest.mark.parametrize("version", ["GLIBC_2.2.5", "GLIBC_2.34"])
+def test_both_dlopen_versions_are_guarded(version):
+    lib = "libutil.so.1"  # not loaded by the probe
+    r = mech(["--block-native"], "vdlopen", version, lib)
+    assert r.rc == 1 and r.line.startswith("dlerror=hermetic:"), r
+    r = mech(["--no-network"], "vdlopen", version, lib)
+    assert r.rc == 0 and r.line == "ok", r
+
+
+def test_exports_carry_glibc_versions():
+    """The shim's connect is connect@@GLIBC_2.2.5 and posix_spawn has
+    both versions, like libc.so.6 (the full list: CTest exports.shim)."""
+    out = subprocess.run(["nm", "-D", "--defined-only", LIB],
+                         capture_output=True, text=True, check=True).stdout
+    names = {line.split()[-1] for line in out.splitlines()}
+    assert "connect@@GLIBC_2.2.5" in names
+    assert {"posix_spawn@@GLIBC_2.15", "posix_spawn@GLIBC_2.2.5"} <= names
+    assert {"dlopen@@GLIBC_2.34", "dlopen@GLIBC_2.2.5"} <= names
+
+
+# --- table coverage: the fs variants the main probe has no operation for ---
+
+FS_VARIANTS = ["chown", "lchown", "fchownat", "fchmodat", "utimensat",
+               "lutimes", "truncate64", "setxattr-l", "removexattr",
+               "lremovexattr", "linkat", "symlinkat", "mkfifoat", "creat64",
+               "__openat64_2", "freopen64", "tmpfile64", "mkstemp64",
+               "mkostemp", "mkostemp64", "mkstemps", "mkstemps64",
+               "mkostemps", "mkostemps64", "fchmod", "fchown", "futimens",
+               "futimes", "fsetxattr", "fremovexattr", "__xmknod",
+               "__xmknodat"]
+
+
+def _fs_state(d):
+    out = {}
+    for p in sorted(d.iterdir()):
+        st = os.lstat(p)
+        out[p.name] = (st.st_mode, st.st_mtime_ns, st.st_size,
+                       tuple(sorted(os.listxattr(p, follow_symlinks=False))))
+    return out
+
+
+def _fs_setup(workdir):
+    d = workdir / "d"
+    d.mkdir()
+    f = d / "f"
+    f.write_text("content")
+    os.chmod(f, 0o644)
+    try:
+        os.setxattr(f, "user.hm", b"1")
+    except OSError as e:
+        pytest.skip(f"no user xattrs on the test file system ({e})")
+    return d, f
+
+
+@pytest.mark.parametrize("op", FS_VARIANTS)
+def test_fs_variant_refused_under_fs_readonly(op, workdir):
+    d, f = _fs_setup(workdir)
+    before = _fs_state(d)
+    r = mech(["--fs-readonly"], "fs", op, str(f))
+    assert r.rc == 1 and r.line == "errno=EACCES", r
+    assert _fs_state(d) == before
+
+
+@pytest.mark.parametrize("op", FS_VARIANTS)
+def test_fs_variant_allowed_control(op, workdir):
+    d, f = _fs_setup(workdir)
+    r = mech(["--no-network"], "fs", op, str(f))
+    assert r.rc == 0 and r.line == "ok", r
+
+
+# --- table coverage: network names the main probe has no operation for ------
+
+@pytest.mark.parametrize("op", ["__connect", "__sendmmsg"])
+def test_net_alias_refused(op, tcp_listener, udp_receiver):
+    lst = tcp_listener() if op == "__connect" else udp_receiver()
+    r = mech(["--no-network"], "net", op, "127.0.0.1", str(lst.port))
+    assert r.rc == 1 and r.line == "errno=EACCES", r
+    got = lst.accepted() if op == "__connect" else lst.received()
+    assert not got
+
+
+@pytest.mark.parametrize("op", ["__connect", "__sendmmsg"])
+def test_net_alias_allowed_control(op, tcp_listener, udp_receiver):
+    lst = tcp_listener() if op == "__connect" else udp_receiver()
+    r = mech(["--no-network", "--allow-localhost"], "net", op, "127.0.0.1",
+             str(lst.port))
+    assert r.rc == 0 and r.line == "ok", r
+    got = lst.accepted() if op == "__connect" else lst.received()
+    assert got
+
+
+RESOLVERS = {"gethostbyname2": "h_errno=3",           # NO_RECOVERY
+             "gethostbyname_r": "h_errno=3 rc=13",    # returns EACCES
+             "gethostbyname2_r": "h_errno=3 rc=13",
+             "getaddrinfo_a": "gai=-11"}              # EAI_SYSTEM
+
+
+@pytest.mark.parametrize("op", sorted(RESOLVERS))
+def test_resolver_variant_refused(op):
+    """A name outside the policy is refused before any name server sees
+    it (so the test sends nothing off the machine)."""
+    r = mech(["--no-network", "--allow-localhost"], "net", op,
+             "blocked.example", "-")
+    assert r.rc == 1 and r.line == RESOLVERS[op], r
+
+
+@pytest.mark.parametrize("op", sorted(RESOLVERS))
+def test_resolver_variant_allowed_control(op):
+    """Control: "localhost" (from /etc/hosts, no name server involved)."""
+    r = mech(["--no-network", "--allow-localhost"], "net", op, "localhost",
+             "-")
+    assert r.rc == 0 and r.line == "ok", r
+
+
+BAD_OPS_2 = ["rename2", "link", "symlink", "chmod", "truncate", "rmdir",
+             "fopen", "spawn"]
+
+
+@pytest.mark.parametrize("op", BAD_OPS_2)
+def test_invalid_pointer_in_a_writable_hole_is_efault(op, workdir):
+    """Inside an --allow-write hole the shim reads both paths of a
+    two-path call before it decides: a bad one is EFAULT, not a crash."""
+    f = workdir / "f"
+    f.write_text("x")
+    for flags in ([f"--fs-readonly={workdir}", "--allow-write",
+                   str(workdir)], ["--no-network"]):
+        r = mech(flags, "bad-" + op, str(f))
+        assert r.rc == 1 and r.line == "errno=EFAULT", r
+    r = mech(None, "bad-" + op, str(f))  # control: libc alone
+    assert r.rc == 1 and r.line == "errno=EFAULT", r
+
+
+@pytest.mark.parametrize("length", [120, 255, 256, 257, 300, 1000, 4000])
+def test_path_copy_stops_at_the_nul(length, workdir):
+    """The shim's EFAULT-safe copy reads a path that ends on the last byte
+    before an unmapped page without faulting, whatever its length (the
+    first read is 256 bytes, then page by page)."""
+    d = workdir
+    name = "x" * 200
+    parts = []
+    path = str(d)
+    while len(path) + 1 + len(name) < length:
+        path = path + "/" + name
+        parts.append(path)
+    rest = length - len(path) - 1
+    if rest <= 0:
+        pytest.skip("work directory path too long for this length")
+    path = path + "/" + "f" * rest
+    for p in parts:
+        os.mkdir(p)
+    assert len(path) == length
+    r = mech(["--fs-readonly"], "edge-open", path)
+    assert r.rc == 1 and r.line == "errno=EACCES", r
+    assert not os.path.exists(path)
+    r = mech(["--no-network"], "edge-open", path)
+    assert r.rc == 0 and r.line == "ok", r
+    assert os.path.exists(path)
