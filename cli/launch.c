@@ -583,6 +583,17 @@ int hm_cli_launch(const struct hm_cli_options *o)
 	 * to libc; the shim drops it for children too.
 	 */
 	unsetenv("LD_AUDIT");
+	/*
+	 * The resolver builds its search list and options from these before
+	 * the shim can look (issue 8 class 7): under a network guard the
+	 * target starts with the system's resolv.conf only.
+	 */
+	if (flags & (HM_F_BLOCK_NETWORK | HM_F_INVALID)) {
+		unsetenv("LOCALDOMAIN");
+		unsetenv("RES_OPTIONS");
+		unsetenv("HOSTALIASES");
+		unsetenv("RESOLV_HOST_CONF");
+	}
 
 	r = resolve_python_target(o, have_pysite ? pysite : NULL, flags);
 	if (r >= 0)

@@ -287,6 +287,21 @@ static int merge_theirs(struct child_env *ce, int len, const char *theirs)
 }
 
 /*
+ * Under a network guard, the variables that steer glibc's resolver
+ * (LOCALDOMAIN, RES_OPTIONS, HOSTALIASES, RESOLV_HOST_CONF; see net.c) do
+ * not reach a child: its resolver state would be built from them before
+ * its shim could look.
+ */
+static int resolver_knob(const char *e)
+{
+	if (!(hm_shim_flags() & (HM_F_BLOCK_NETWORK | HM_F_INVALID)))
+		return 0;
+	return name_is(e, "LOCALDOMAIN", 11) || name_is(e, "RES_OPTIONS", 11) ||
+	       name_is(e, "HOSTALIASES", 11) ||
+	       name_is(e, "RESOLV_HOST_CONF", 16);
+}
+
+/*
  * Whether build_env drops the entry @e of the caller's environment
  * (@slen: length of the shim's pysite; @native: block_native is on).
  * LD_AUDIT is dropped too: an audit library's la_symbind64 can rebind
@@ -298,7 +313,7 @@ static int env_dropped(const char *e, size_t slen, int native)
 	       name_is(e, HM_ENV_POLICY, sizeof(HM_ENV_POLICY) - 1) ||
 	       name_is(e, HM_ENV_PYSITE, sizeof(HM_ENV_PYSITE) - 1) ||
 	       (slen && name_is(e, "PYTHONPATH", 10)) ||
-	       (native && name_is(e, "GCONV_PATH", 10));
+	       (native && name_is(e, "GCONV_PATH", 10)) || resolver_knob(e);
 }
 
 /* Whether block_native (or an invalid policy) is in force. */

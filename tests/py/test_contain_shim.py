@@ -608,3 +608,77 @@ def test_metadata_neighbour_still_allowed(isolated):
                      [PROBE, "connect", "169.254.170.22", "80"],
                      prefix=isolated)
     assert r.line == "errno=ENETUNREACH", str(r)
+
+
+# --------------------------------------------------------------------------
+# Class 7: resolver steering (LOCALDOMAIN & co) and DNS to a loopback stub
+# --------------------------------------------------------------------------
+
+RESOLVE = r"""
+import os, socket, sys
+if len(sys.argv) > 2:
+    os.environ[sys.argv[1]] = sys.argv[2]
+try:
+    socket.getaddrinfo("data.allowed.test", 80)
+    print("resolved")
+except socket.gaierror as e:
+    print("gaierror", e.errno)
+except OSError as e:
+    print("oserror", e.errno)
+"""
+
+STEER_VARS = ["LOCALDOMAIN", "RES_OPTIONS", "HOSTALIASES", "RESOLV_HOST_CONF"]
+
+
+@pytest.mark.parametrize("var", STEER_VARS)
+def test_resolver_knob_set_at_run_time_refuses_lookups(isolated, tmp_path,
+                                                       var):
+    """In an empty network namespace (nothing can be sent): with the knob
+    set from Python, a lookup of an allowed name is refused by the shim
+    (EACCES), with a message naming the variable."""
+    script = tmp_path / "resolve.py"
+    script.write_text(RESOLVE)
+    flags = ["--no-network", "--allow-domain=allowed.test", "--trace"]
+    r = run_hermetic(flags, [PYTHON, str(script), var, "evil.test"],
+                     prefix=isolated)
+    assert r.line == "oserror 13", str(r)
+    assert any(var in l for l in r.err.splitlines()
+               if l.startswith("hermetic: ")), str(r)
+    # control: without the knob the lookup is the resolver's business
+    # (it fails in the empty namespace, but not with EACCES)
+    r = run_hermetic(flags, [PYTHON, str(script)], prefix=isolated)
+    assert r.line.startswith("gaierror"), str(r)
+
+
+@pytest.mark.parametrize("var", STEER_VARS)
+def test_resolver_knobs_do_not_reach_the_target_or_its_children(var):
+    r = run_hermetic(["--no-network"], [PROBE, "env", var],
+                     env_extra={var: "evil.test"})
+    assert "evil.test" not in r.out, str(r)
+    # a child started with an explicit environment holding the knob
+    code = (f"import subprocess, os\n"
+            f"env = dict(os.environ, {var}='evil.test')\n"
+            f"print(subprocess.run([{PROBE!r}, 'env', {var!r}], env=env,"
+            f" capture_output=True, text=True).stdout.strip())\n")
+    r = run_hermetic(["--no-network"], py_argv(code))
+    assert "evil.test" not in r.out and r.rc == 0, str(r)
+    # control: without a network guard the variable passes untouched
+    r = run_hermetic(["--no-subprocess"], [PROBE, "env", var],
+                     env_extra={var: "evil.test"})
+    assert "evil.test" in r.out, str(r)
+
+
+def test_dns_to_loopback_stub_refused(udp_receiver):
+    """A raw DNS message to a loopback stub resolver (127.0.0.53:53, ::1:53)
+    is a lookup no name check saw: refused even with --allow-localhost.
+    Nothing listens on port 53 here; the refusal comes first."""
+    flags = ["--no-network", "--allow-localhost", "--trace"]
+    for host in ("127.0.0.53", "127.0.0.1", "::1"):
+        r = run_hermetic(flags, [PROBE, "udp-sendto", host, "53"])
+        assert "EACCES" in r.line, str(r)
+    r = run_hermetic(flags, [PROBE, "connect", "127.0.0.1", "53"])
+    assert "EACCES" in r.line, str(r)
+    # control: another loopback port still works
+    rx = udp_receiver("127.0.0.1")
+    r = run_hermetic(flags, [PROBE, "udp-sendto", "127.0.0.1", str(rx.port)])
+    assert r.line == "ok", str(r)
