@@ -682,3 +682,101 @@ def test_dns_to_loopback_stub_refused(udp_receiver):
     rx = udp_receiver("127.0.0.1")
     r = run_hermetic(flags, [PROBE, "udp-sendto", "127.0.0.1", str(rx.port)])
     assert r.line == "ok", str(r)
+
+
+# --------------------------------------------------------------------------
+# Class 10: posix_spawn file actions checked at spawn time
+# --------------------------------------------------------------------------
+
+SPAWN_SWAP_C = r"""
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+extern char **environ;
+/* argv: HOLE OUTSIDE swap|noswap|proc */
+int main(int argc, char **argv)
+{
+	char sub[4096], old[4096], file[4096];
+	posix_spawn_file_actions_t fa;
+	char *av[] = {"/bin/echo", "pwned", NULL};
+	pid_t pid;
+	int rc, st;
+
+	snprintf(sub, sizeof(sub), "%s/sub", argv[1]);
+	snprintf(old, sizeof(old), "%s/sub_old", argv[1]);
+	snprintf(file, sizeof(file), "%s/sub/f", argv[1]);
+	posix_spawn_file_actions_init(&fa);
+	if (strcmp(argv[3], "proc") == 0)
+		rc = posix_spawn_file_actions_addopen(&fa, 5, "/proc/self/mem",
+						      O_RDWR, 0);
+	else
+		rc = posix_spawn_file_actions_addopen(
+		    &fa, 1, file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (rc) {
+		printf("addopen errno=%d\n", rc);
+		return 0;
+	}
+	if (strcmp(argv[3], "swap") == 0) {
+		if (rename(sub, old) || symlink(argv[2], sub)) {
+			printf("swap failed errno=%d\n", errno);
+			return 1;
+		}
+	}
+	rc = posix_spawn(&pid, av[0], &fa, NULL, av, environ);
+	if (rc) {
+		printf("spawn errno=%d\n", rc);
+		return 0;
+	}
+	waitpid(pid, &st, 0);
+	printf("spawned\n");
+	return 0;
+}
+"""
+
+
+@pytest.fixture
+def spawn_swap(tmp_path, gcc):
+    exe = build(gcc, tmp_path, "spawnswap", SPAWN_SWAP_C)
+    hole = tmp_path / "hole"
+    outside = tmp_path / "outside"
+    (hole / "sub").mkdir(parents=True)
+    outside.mkdir()
+    return exe, hole, outside
+
+
+def test_spawn_addopen_swapped_directory_refused(spawn_swap):
+    exe, hole, outside = spawn_swap
+    flags = ["--fs-readonly", f"--allow-write={hole}", "--trace"]
+    r = run_hermetic(flags, [exe, hole, outside, "swap"])
+    assert r.line == "spawn errno=13", str(r)
+    assert not (outside / "f").exists(), str(r)
+
+
+def test_spawn_addopen_swap_works_bare(spawn_swap):
+    """Control: the swap really redirects the child's open (no policy)."""
+    exe, hole, outside = spawn_swap
+    r = run([exe, hole, outside, "swap"])
+    assert r.line == "spawned", str(r)
+    assert (outside / "f").read_text() == "pwned\n"
+
+
+def test_spawn_addopen_in_hole_still_works(spawn_swap):
+    """Control: without a swap the child writes the checked file."""
+    exe, hole, outside = spawn_swap
+    flags = ["--fs-readonly", f"--allow-write={hole}"]
+    r = run_hermetic(flags, [exe, hole, outside, "noswap"])
+    assert r.line == "spawned", str(r)
+    assert (hole / "sub" / "f").read_text() == "pwned\n"
+
+
+def test_spawn_addopen_proc_mem_refused(spawn_swap):
+    """A child handed /proc/<parent>/mem... here /proc/self/mem opened
+    for writing by the spawn machinery: refused under any guard."""
+    exe, hole, outside = spawn_swap
+    r = run_hermetic(["--no-network"], [exe, hole, outside, "proc"])
+    assert r.line == "spawn errno=13", str(r)
