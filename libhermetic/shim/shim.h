@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <glob.h>
 #include <string.h>
 #include <netdb.h>
 #include <spawn.h>
@@ -24,6 +25,8 @@
 #define HM_HIDDEN __attribute__((visibility("hidden")))
 #define HM_LIKELY(x) __builtin_expect(!!(x), 1)
 #define HM_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+struct file_handle; /* <fcntl.h>, for open_by_handle_at */
 
 /* Real libc entry points, one member per symbols.def row. */
 struct hm_real_table {

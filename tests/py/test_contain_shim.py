@@ -780,3 +780,129 @@ def test_spawn_addopen_proc_mem_refused(spawn_swap):
     exe, hole, outside = spawn_swap
     r = run_hermetic(["--no-network"], [exe, hole, outside, "proc"])
     assert r.line == "spawn errno=13", str(r)
+
+
+# --------------------------------------------------------------------------
+# Class 8: glibc's internal and side-door openers
+# --------------------------------------------------------------------------
+
+OPENERS = r"""
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+d = sys.argv[1]
+def show(label, ok):
+    print(label, "ok" if ok else "errno=%d" % ctypes.get_errno(), flush=True)
+which = sys.argv[2]
+if which == "write":
+    show("__open_nocancel",
+         libc.__open_nocancel(f"{d}/n1".encode(), os.O_WRONLY | os.O_CREAT, 0o600) >= 0)
+    show("__open64_nocancel",
+         libc.__open64_nocancel(f"{d}/n2".encode(), os.O_WRONLY | os.O_CREAT, 0o600) >= 0)
+    dev = ctypes.c_ulong(0)
+    show("__xmknod", libc.__xmknod(0, f"{d}/fifo".encode(), 0o10600,
+                                   ctypes.byref(dev)) == 0)
+    show("__xmknodat", libc.__xmknodat(0, -100, f"{d}/fifo2".encode(), 0o10600,
+                                       ctypes.byref(dev)) == 0)
+    libc.setmntent.restype = ctypes.c_void_p
+    show("setmntent", libc.setmntent(f"{d}/mtab".encode(), b"w") is not None)
+    libc.updwtmp(f"{d}/wtmp".encode(), (ctypes.c_char * 384)())
+    print("updwtmp", "ok" if os.path.exists(f"{d}/wtmp") else "refused")
+    fd = libc.shm_open(b"/hm_contain_test", os.O_RDWR | os.O_CREAT, 0o600)
+    show("shm_open_create", fd >= 0)
+    if fd >= 0:
+        libc.shm_unlink(b"/hm_contain_test")
+    h = (ctypes.c_char * 136)()
+    ctypes.memmove(h, (128).to_bytes(4, "little"), 4)
+    rc = libc.open_by_handle_at(-100, h, os.O_RDONLY)
+    print("open_by_handle_at", "errno=%d" % ctypes.get_errno() if rc < 0 else "ok")
+    libc.pututline.restype = ctypes.c_void_p
+    show("pututline", libc.pututline((ctypes.c_char * 384)()) is not None)
+    # controls: reads still work, multiprocessing locks (sem_open) too
+    show("control-nocancel-read",
+         libc.__open_nocancel(b"/etc/hostname", os.O_RDONLY) >= 0)
+    libc.setmntent.restype = ctypes.c_void_p
+    show("control-setmntent-read",
+         libc.setmntent(b"/proc/self/mounts", b"r") is not None)
+    import multiprocessing
+    lock = multiprocessing.Lock()
+    lock.acquire(); lock.release()
+    print("control-mp-lock ok")
+elif which == "read":
+    out = sys.argv[3]
+    class glob_t(ctypes.Structure):
+        _fields_ = [("gl_pathc", ctypes.c_size_t),
+                    ("gl_pathv", ctypes.POINTER(ctypes.c_char_p)),
+                    ("gl_offs", ctypes.c_size_t), ("gl_flags", ctypes.c_int),
+                    ("pad", ctypes.c_void_p * 8)]
+    for label, pat in (("glob-outside", f"{out}/*"), ("control-glob-inside", f"{d}/*")):
+        g = glob_t()
+        rc = libc.glob(pat.encode(), 0, None, ctypes.byref(g))
+        print(label, "matches=%d" % (g.gl_pathc if rc == 0 else 0))
+    lst = ctypes.c_void_p()
+    show("scandir-outside", libc.scandir(out.encode(), ctypes.byref(lst), None, None) >= 0)
+    show("scandirat-outside", libc.scandirat(-100, out.encode(), ctypes.byref(lst), None, None) >= 0)
+    show("utmpname-outside", libc.utmpname(f"{out}/utmp".encode()) == 0)
+    show("control-scandir-inside", libc.scandir(d.encode(), ctypes.byref(lst), None, None) >= 0)
+"""
+
+
+def _kv(r):
+    return dict(l.split(" ", 1) for l in r.out.splitlines() if " " in l)
+
+
+def test_internal_writers_refused_under_fs_readonly(workdir):
+    script = workdir / "openers.py"
+    script.write_text(OPENERS)
+    d = workdir / "d"
+    d.mkdir()
+    bare = _kv(run([PYTHON, script, d, "write"]))
+    # the attack: bare, each of these writes
+    for k in ("__open_nocancel", "__xmknod", "setmntent", "shm_open_create"):
+        assert bare[k] == "ok", bare
+    for p in d.iterdir():
+        p.unlink()
+    r = run_hermetic(["--fs-readonly", "--trace"], [PYTHON, script, d, "write"])
+    got = _kv(r)
+    for k in ("__open_nocancel", "__open64_nocancel", "__xmknod", "__xmknodat",
+              "setmntent", "shm_open_create", "open_by_handle_at", "pututline"):
+        assert got.get(k) == "errno=13", (k, str(r))
+    assert got["updwtmp"] == "refused", str(r)
+    assert list(d.iterdir()) == [], str(r)
+    for k in ("control-nocancel-read", "control-setmntent-read",
+              "control-mp-lock"):
+        assert got.get(k) == "ok", (k, str(r))
+
+
+def test_shm_open_allowed_in_a_dev_shm_hole(workdir):
+    """Control for the /dev/shm line: --allow-write=/dev/shm opens it."""
+    script = workdir / "openers.py"
+    script.write_text(OPENERS)
+    d = workdir / "d"
+    d.mkdir()
+    r = run_hermetic(["--fs-readonly", "--allow-write=/dev/shm"],
+                     [PYTHON, script, d, "write"])
+    assert _kv(r).get("shm_open_create") == "ok", str(r)
+
+
+def test_listing_outside_fs_root_refused(workdir):
+    inside = workdir / "root"
+    outside = workdir / "outside"
+    inside.mkdir()
+    script = inside / "openers.py"
+    script.write_text(OPENERS)
+    outside.mkdir()
+    (inside / "a").write_text("x")
+    (outside / "secret").write_text("x")
+    bare = _kv(run([PYTHON, script, inside, "read", outside]))
+    assert bare["glob-outside"] == "matches=1", bare
+    assert bare["control-glob-inside"] == "matches=2", bare
+    assert bare["scandir-outside"] == "ok", bare
+    r = run_hermetic([f"--fs-readonly={inside}", "--trace"],
+                     [PYTHON, script, inside, "read", outside])
+    got = _kv(r)
+    assert got.get("glob-outside") == "matches=0", str(r)
+    assert got.get("scandir-outside") == "errno=13", str(r)
+    assert got.get("scandirat-outside") == "errno=13", str(r)
+    assert got.get("utmpname-outside") == "errno=13", str(r)
+    assert got.get("control-glob-inside") == "matches=2", str(r)
+    assert got.get("control-scandir-inside") == "ok", str(r)
