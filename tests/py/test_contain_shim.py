@@ -906,3 +906,106 @@ def test_listing_outside_fs_root_refused(workdir):
     assert got.get("utmpname-outside") == "errno=13", str(r)
     assert got.get("control-glob-inside") == "matches=2", str(r)
     assert got.get("control-scandir-inside") == "ok", str(r)
+
+
+# --------------------------------------------------------------------------
+# Class 9: native code through glibc's plugin doors under --block-native
+# --------------------------------------------------------------------------
+
+# The attacker's module: its constructor writes a marker file.
+EVIL_MODULE_C = r"""
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+__attribute__((constructor)) static void evil(void)
+{
+	const char *m = getenv("HM_MARKER");
+	int fd = m ? open(m, O_WRONLY | O_CREAT, 0600) : -1;
+	if (fd >= 0)
+		close(fd);
+}
+int gconv(void) { return 0; }
+int gconv_init(void) { return 0; }
+int _nss_evil_getpwnam_r(void) { return 0; }
+"""
+
+DOORS_C = r"""
+#define _GNU_SOURCE
+#include <errno.h>
+#include <iconv.h>
+#include <locale.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+int __nss_configure_lookup(const char *db, const char *line);
+int main(int argc, char **argv)
+{
+	if (strcmp(argv[1], "iconv") == 0) {
+		setenv("GCONV_PATH", argv[2], 1);
+		iconv_t cd = iconv_open("EVIL//", "UTF-8");
+		printf("iconv_open %s\n", cd == (iconv_t)-1 ?
+		       (errno == EACCES ? "EACCES" : "failed") : "ok");
+	} else if (strcmp(argv[1], "late") == 0) {
+		/* the configuration is read before GCONV_PATH is set */
+		setlocale(LC_ALL, "C");
+		setenv("GCONV_PATH", argv[2], 1);
+		unsetenv("GCONV_PATH_X");
+		iconv_t cd = iconv_open("EVIL//", "UTF-8");
+		printf("iconv_open %s\n", cd == (iconv_t)-1 ?
+		       (errno == EACCES ? "EACCES" : "failed") : "ok");
+	} else if (strcmp(argv[1], "nss") == 0) {
+		int rc = __nss_configure_lookup("passwd", "evil");
+		printf("nss %s\n", rc ? (errno == EACCES ? "EACCES" : "failed") : "ok");
+		getpwnam("nobody-hermetic-test");
+	} else {
+		/* control: a builtin conversion keeps working */
+		iconv_t cd = iconv_open("UTF-8", "ISO-8859-1");
+		printf("control %s\n", cd == (iconv_t)-1 ? "failed" : "ok");
+	}
+	return 0;
+}
+"""
+
+
+@pytest.fixture
+def plugin_doors(tmp_path, gcc):
+    mod = tmp_path / "mods"
+    mod.mkdir()
+    src = tmp_path / "evil.c"
+    src.write_text(EVIL_MODULE_C)
+    subprocess.run([gcc, "-shared", "-fPIC", "-o", str(mod / "EVILMOD.so"),
+                    str(src)], check=True)
+    subprocess.run([gcc, "-shared", "-fPIC", "-o",
+                    str(mod / "libnss_evil.so.2"), str(src)], check=True)
+    (mod / "gconv-modules").write_text(
+        "module EVIL// INTERNAL EVILMOD 1\n"
+        "module INTERNAL EVIL// EVILMOD 1\n")
+    exe = build(gcc, tmp_path, "doors", DOORS_C)
+    return exe, mod, tmp_path / "marker"
+
+
+@pytest.mark.parametrize("door", ["iconv", "late", "nss"])
+def test_plugin_door_refused_under_block_native(plugin_doors, door):
+    exe, mod, marker = plugin_doors
+    env = {"HM_MARKER": str(marker), "LD_LIBRARY_PATH": str(mod)}
+    bare = run([exe, door, mod], env_extra=env)
+    assert marker.exists(), str(bare)  # the attack runs the constructor bare
+    marker.unlink()
+    r = run_hermetic(["--block-native", "--trace"], [exe, door, mod],
+                     env_extra=env)
+    assert not marker.exists(), str(r)
+    if door != "late":
+        assert "EACCES" in r.out, str(r)
+
+
+def test_plugin_door_control(plugin_doors):
+    exe, mod, marker = plugin_doors
+    r = run_hermetic(["--block-native"], [exe, "control", mod])
+    assert r.line == "control ok", str(r)
+
+
+def test_gconv_path_dropped_for_the_target(plugin_doors):
+    r = run_hermetic(["--block-native"], [PROBE, "env", "GCONV_PATH"],
+                     env_extra={"GCONV_PATH": "/evil"})
+    assert "/evil" not in r.out, str(r)
