@@ -1009,3 +1009,21 @@ def test_gconv_path_dropped_for_the_target(plugin_doors):
     r = run_hermetic(["--block-native"], [PROBE, "env", "GCONV_PATH"],
                      env_extra={"GCONV_PATH": "/evil"})
     assert "/evil" not in r.out, str(r)
+
+
+def test_python_layer_alone_refuses_sock_packet_and_loopback_dns():
+    """The core rules reach the Python layer without the shim: a
+    (AF_INET, SOCK_PACKET) socket and a datagram to loopback port 53 are
+    refused under block_network with allow_localhost; port 9 is not."""
+    from pyhelpers import check
+    o, r = check("""
+        import socket
+        with hermetic_blocker(block_network=True, allow_localhost=True):
+            attempt("packet", socket.socket, socket.AF_INET, 10, 0)
+            u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            attempt("dns", u.sendto, b"x", ("127.0.0.1", 53))
+            attempt("control", u.sendto, b"x", ("127.0.0.1", 9))
+    """)
+    assert o["packet"].blocked, r
+    assert o["dns"].blocked, r
+    assert o["control"].ok, r
