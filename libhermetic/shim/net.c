@@ -1000,7 +1000,10 @@ static const char *resolver_steered(void)
 	char **e = environ;
 	size_t i, n;
 
+	/* One pass; most entries are passed over on their first byte. */
 	for (; e && *e; e++) {
+		if ((*e)[0] != 'L' && (*e)[0] != 'R' && (*e)[0] != 'H')
+			continue;
 		for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
 			n = strlen(vars[i]);
 			if (strncmp(*e, vars[i], n) == 0 && (*e)[n] == '=')
