@@ -159,6 +159,9 @@ static int v4_is_metadata(const unsigned char *a)
 {
 	size_t i;
 
+	/* Every entry starts 169, 168, 100 or 192: most addresses stop here. */
+	if (a[0] != 169 && a[0] != 168 && a[0] != 100 && a[0] != 192)
+		return 0;
 	for (i = 0; i < ARRAY_LEN(meta_v4); i++)
 		if (memcmp(a, meta_v4[i], 4) == 0)
 			return 1;

@@ -132,6 +132,10 @@ static int open_relevant(int oflags)
 
 	if (HM_LIKELY(!(f & HM_SHIM_ANY_GUARD)))
 		return 0;
+	/* A plain read (the common case) needs no call into the core. */
+	if (!(oflags & (O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND |
+			(O_TMPFILE & ~O_DIRECTORY))))
+		return f & READ_FLAGS;
 	if (hm_open_flags_write(oflags))
 		return 1;
 	return f & READ_FLAGS;
