@@ -1027,3 +1027,44 @@ def test_python_layer_alone_refuses_sock_packet_and_loopback_dns():
     assert o["packet"].blocked, r
     assert o["dns"].blocked, r
     assert o["control"].ok, r
+
+
+IO_FILE_FOPEN_C = r"""
+#include <errno.h>
+#include <stdio.h>
+FILE *_IO_file_fopen(FILE *, const char *, const char *, int);
+int _IO_file_close_it(FILE *);
+/* argv: PATH MODE. A FILE closed by _IO_file_close_it is re-opened by
+ * libio's own fopen core, as fopen does internally. */
+int main(int argc, char **argv)
+{
+	FILE *fp = fopen("/dev/null", "r");
+	if (!fp || _IO_file_close_it(fp) != 0)
+		return 1;
+	errno = 0;
+	FILE *r = _IO_file_fopen(fp, argv[1], argv[2], 1);
+	if (!r) {
+		printf("errno=%d\n", errno);
+		return 0;
+	}
+	if (argv[2][0] == 'w')
+		fputs("written\n", r);
+	printf("ok\n");
+	return 0;
+}
+"""
+
+
+def test_io_file_fopen_judged_like_fopen(workdir, gcc):
+    exe = build(gcc, workdir, "iofopen", IO_FILE_FOPEN_C)
+    target = workdir / "victim"
+    r = run([exe, target, "w"])
+    assert r.line == "ok" and target.exists(), str(r)  # bare: it writes
+    target.unlink()
+    r = run_hermetic(["--fs-readonly", "--trace"], [exe, target, "w"])
+    assert r.line == "errno=13" and not target.exists(), str(r)
+    r = run_hermetic(["--no-network"], [exe, "/proc/self/mem", "r+"])
+    assert r.line == "errno=13", str(r)
+    # control: a read of an existing file works under the guard
+    r = run_hermetic(["--fs-readonly"], [exe, "/etc/hostname", "r"])
+    assert r.line == "ok", str(r)
