@@ -1068,3 +1068,79 @@ def test_io_file_fopen_judged_like_fopen(workdir, gcc):
     # control: a read of an existing file works under the guard
     r = run_hermetic(["--fs-readonly"], [exe, "/etc/hostname", "r"])
     assert r.line == "ok", str(r)
+
+
+DNS_STUB = r"""
+import socket, sys
+# A stub name server on 127.0.0.1:53 inside the test's own namespaces: it
+# records the query names it is asked and answers nothing (NXDOMAIN-less
+# silence is fine: the resolver times out quickly with RES_OPTIONS).
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 53))
+print("ready", flush=True)
+with open(sys.argv[1], "a") as log:
+    while True:
+        data, peer = s.recvfrom(512)
+        i, labels = 12, []
+        while i < len(data) and data[i]:
+            n = data[i]
+            labels.append(data[i + 1:i + 1 + n].decode("ascii", "replace"))
+            i += 1 + n
+        log.write(".".join(labels) + "\n")
+        log.flush()
+        # answer REFUSED so the resolver moves on at once
+        s.sendto(data[:2] + b"\x81\x05" + data[4:12] + data[12:i + 5], peer)
+"""
+
+STEER_SH = r"""
+set -e
+mount --bind "$1" /etc/resolv.conf
+ip link set lo up
+"$PY" "$STUB" "$LOG" > "$LOG.ready" &
+stub=$!
+while ! grep -q ready "$LOG.ready" 2>/dev/null; do sleep 0.05; done
+shift
+"$@" || true
+kill $stub
+"""
+
+
+def test_resolver_steering_really_changes_the_query(tmp_path):
+    """End to end, in private user, network and mount namespaces (a fake
+    resolv.conf pointing at a stub on the namespace's own 127.0.0.1): with
+    LOCALDOMAIN set at run time, a lookup of the allowed name goes out as
+    data.allowed.test.evil.test bare; under the launcher no query carries
+    evil.test."""
+    probe = run(["unshare", "-rnm", "true"])
+    if probe.rc != 0:
+        pytest.skip("unprivileged user+net+mount namespaces unavailable: "
+                    + probe.err.strip())
+    conf = tmp_path / "resolv.conf"
+    conf.write_text("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
+    stub = tmp_path / "stub.py"
+    stub.write_text(DNS_STUB)
+    sh = tmp_path / "steer.sh"
+    sh.write_text(STEER_SH)
+    resolve = tmp_path / "resolve.py"
+    resolve.write_text(RESOLVE)
+    env = {"PY": PYTHON, "STUB": str(stub)}
+
+    def queries(cmd, name):
+        log = tmp_path / name
+        log.write_text("")
+        r = run(["unshare", "-rnm", "sh", str(sh), str(conf), *cmd],
+                env_extra=dict(env, LOG=str(log)))
+        return log.read_text().split(), r
+
+    got, r = queries([PYTHON, str(resolve), "LOCALDOMAIN", "evil.test"],
+                     "bare.log")
+    assert any(q.endswith("evil.test") for q in got), (got, str(r))
+    got, r = queries([BIN, "--no-network", "--allow-domain=allowed.test",
+                      "--", PYTHON, str(resolve), "LOCALDOMAIN",
+                      "evil.test"], "guarded.log")
+    assert not any("evil" in q for q in got), (got, str(r))
+    assert "oserror 13" in r.out, str(r)
+    # control: the allowed name itself is still asked
+    got, r = queries([BIN, "--no-network", "--allow-domain=allowed.test",
+                      "--", PYTHON, str(resolve)], "control.log")
+    assert "data.allowed.test" in got, (got, str(r))
