@@ -957,6 +957,20 @@ int hm_cli_launch(const struct hm_cli_options *o)
 	 * to libc; the shim drops it for children too.
 	 */
 	unsetenv("LD_AUDIT");
+	/*
+	 * The resolver builds its search list and options from these before
+	 * the shim can look (issue 8 class 7): under a network guard the
+	 * target starts with the system's resolv.conf only.
+	 */
+	/* gconv loads modules from GCONV_PATH: native code (class 9). */
+	if (flags & (HM_F_BLOCK_NATIVE | HM_F_INVALID))
+		unsetenv("GCONV_PATH");
+	if (flags & (HM_F_BLOCK_NETWORK | HM_F_INVALID)) {
+		unsetenv("LOCALDOMAIN");
+		unsetenv("RES_OPTIONS");
+		unsetenv("HOSTALIASES");
+		unsetenv("RESOLV_HOST_CONF");
+	}
 
 	fork_if_private_tmp();
 	r = resolve_python_target(o, have_pysite ? pysite : NULL, flags);

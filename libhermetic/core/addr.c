@@ -159,6 +159,9 @@ static int v4_is_metadata(const unsigned char *a)
 {
 	size_t i;
 
+	/* Every entry starts 169, 168, 100 or 192: most addresses stop here. */
+	if (a[0] != 169 && a[0] != 168 && a[0] != 100 && a[0] != 192)
+		return 0;
 	for (i = 0; i < ARRAY_LEN(meta_v4); i++)
 		if (memcmp(a, meta_v4[i], 4) == 0)
 			return 1;
@@ -207,6 +210,16 @@ static int v6_embeds_metadata(const unsigned char *a)
 			return 1;
 	}
 	return 0;
+}
+
+/* The port of an AF_INET/AF_INET6 address (same offset in both), or -1. */
+static int sa_port_of(const struct sockaddr *sa, socklen_t len)
+{
+	const unsigned char *b = (const unsigned char *)sa;
+
+	if (!sa || len < 4)
+		return -1;
+	return (b[2] << 8) | b[3];
 }
 
 static int naddr_is_metadata(const struct naddr *n)
@@ -622,6 +635,14 @@ static enum hm_reason check_dest(const struct hm_policy *p,
 		return HM_R_NO_NETWORK;
 	switch (classify(&n)) {
 	case HM_ADDR_LOOPBACK:
+		/*
+		 * A DNS message to a loopback stub resolver (systemd-resolved,
+		 * dnsmasq) is forwarded upstream: a name lookup that no
+		 * resolver check saw. Port 53 stays closed with
+		 * allow_localhost; lookups go through getaddrinfo & co.
+		 */
+		if (sa_port_of(rq->sa, rq->salen) == 53)
+			return HM_R_NO_NETWORK;
 		return (p->flags & HM_F_ALLOW_LOCALHOST) ? HM_R_NONE
 							 : HM_R_NO_NETWORK;
 	case HM_ADDR_OTHER:

@@ -241,6 +241,10 @@ static void resolve_all(void)
 	hm_real_compat.posix_spawnp =
 	    (__typeof__(hm_real_compat.posix_spawnp))HM_REAL(dlvsym)(
 		RTLD_NEXT, "posix_spawnp", "GLIBC_2.2.5");
+	hm_real_compat.glob = (__typeof__(hm_real_compat.glob))HM_REAL(dlvsym)(
+	    RTLD_NEXT, "glob", "GLIBC_2.2.5");
+	hm_real_compat.glob64 = (__typeof__(hm_real_compat.glob64))HM_REAL(
+	    dlvsym)(RTLD_NEXT, "glob64", "GLIBC_2.2.5");
 }
 
 /*

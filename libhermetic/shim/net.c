@@ -996,11 +996,44 @@ HM_EXPORT int __sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen,
  * Reports a denial under @api. Runs under HM_SHIM_GUARD. A name too
  * long to copy is refused (no real host name is that long).
  */
+/*
+ * The environment variables through which glibc's resolver changes what
+ * it queries or where its configuration comes from (glibc 2.36):
+ * LOCALDOMAIN (search list, res_init.c), RES_OPTIONS (ndots and the other
+ * resolv.conf options, res_init.c), HOSTALIASES (alias file for
+ * single-label names, res_query.c) and RESOLV_HOST_CONF (host.conf path,
+ * res_hconf.c). A lookup of an allowed name with LOCALDOMAIN=evil.test
+ * goes out as <name>.evil.test. The launcher and the exec wrappers drop
+ * them from a child's environment under a network guard; set at run time
+ * (setenv, os.environ) they make every name lookup fail.
+ */
+static const char *resolver_steered(void)
+{
+	static const char *const vars[] = {"LOCALDOMAIN", "RES_OPTIONS",
+					   "HOSTALIASES", "RESOLV_HOST_CONF"};
+	extern char **environ;
+	char **e = environ;
+	size_t i, n;
+
+	/* One pass; most entries are passed over on their first byte. */
+	for (; e && *e; e++) {
+		if ((*e)[0] != 'L' && (*e)[0] != 'R' && (*e)[0] != 'H')
+			continue;
+		for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+			n = strlen(vars[i]);
+			if (strncmp(*e, vars[i], n) == 0 && (*e)[n] == '=')
+				return vars[i];
+		}
+	}
+	return NULL;
+}
+
 static enum hm_reason resolve_check_as(const char *name, char *buf, size_t cap,
 				       const char *api, int family,
 				       const struct hm_hosts *hosts)
 {
 	struct hm_request rq = {.op = HM_OP_RESOLVE, .name = buf};
+	const char *var;
 	enum hm_reason r;
 
 	if (str_copy(buf, cap, name) < 0) {
@@ -1011,6 +1044,13 @@ static enum hm_reason resolve_check_as(const char *name, char *buf, size_t cap,
 	rq.domain = family;
 	rq.hosts = hosts;
 	r = hm_shim_check(&rq);
+	if (r == HM_R_NONE && !is_numeric_host(buf) &&
+	    (var = resolver_steered())) {
+		r = net_reason();
+		hm_shim_msg(api, " refused: ", var,
+			    " is set, and it changes what the resolver "
+			    "queries (unset it under --no-network)");
+	}
 	if (r != HM_R_NONE)
 		hm_shim_report(api, "host", buf, r);
 	return r;

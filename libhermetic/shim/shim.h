@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <glob.h>
 #include <string.h>
 #include <netdb.h>
 #include <spawn.h>
@@ -54,6 +55,8 @@
 		".symver hm_v_" #name ", " #name "@" ver "\n"                  \
 		".popsection\n")
 
+struct file_handle; /* <fcntl.h>, for open_by_handle_at */
+
 /* Real libc entry points, one member per symbols.def row. */
 struct hm_real_table {
 #define HM_SYM(family, req, ret, name, params) ret(*name) params;
@@ -80,6 +83,10 @@ struct hm_real_compat_table {
 			    const posix_spawn_file_actions_t *,
 			    const posix_spawnattr_t *, char *const[],
 			    char *const[]);
+	/* glob@GLIBC_2.2.5: calls gl_stat where 2.27 calls gl_lstat. */
+	int (*glob)(const char *, int, int (*)(const char *, int), glob_t *);
+	int (*glob64)(const char *, int, int (*)(const char *, int),
+		      glob64_t *);
 };
 extern struct hm_real_compat_table hm_real_compat HM_HIDDEN;
 #define HM_REAL(name) (hm_real.name)

@@ -112,6 +112,16 @@ for s in spellings:
     libc.syscall.restype = ctypes.c_long
     show("syscall-openat " + s,
          lambda: libc.syscall(257, -100, b, os.O_RDWR, 0))
+# another process: a child of ours (ptrace-accessible even with Yama 1)
+rfd, wfd = os.pipe()
+child = os.fork()
+if child == 0:
+    os.read(rfd, 1)
+    os._exit(0)
+show("pyopen child", lambda: open(f"/proc/{child}/mem", "r+b"))
+show("os.open child task", lambda: os.open(f"/proc/{child}/task/{child}/mem", os.O_RDWR))
+os.write(wfd, b"x")
+os.waitpid(child, 0)
 # a read-only descriptor re-opened for writing through /proc/self/fd/N
 ro = os.open("/proc/self/mem", os.O_RDONLY)
 show("reopen-fd", lambda: os.open(f"/proc/self/fd/{ro}", os.O_RDWR))
@@ -150,6 +160,7 @@ def test_proc_mem_write_allowed_without_guard(workdir):
     assert lines["pyopen /proc/self/mem"] == "ok"
     assert lines["open /proc/self/mem"] == "ok"
     assert lines["reopen-fd"] == "ok"
+    assert lines["pyopen child"] == "ok"
 
 
 # A C attacker that really tampers: it flips a variable through
@@ -608,3 +619,539 @@ def test_metadata_neighbour_still_allowed(isolated):
                      [PROBE, "connect", "169.254.170.22", "80"],
                      prefix=isolated)
     assert r.line == "errno=ENETUNREACH", str(r)
+
+
+# --------------------------------------------------------------------------
+# Class 7: resolver steering (LOCALDOMAIN & co) and DNS to a loopback stub
+# --------------------------------------------------------------------------
+
+RESOLVE = r"""
+import os, socket, sys
+if len(sys.argv) > 2:
+    os.environ[sys.argv[1]] = sys.argv[2]
+try:
+    socket.getaddrinfo("data.allowed.test", 80)
+    print("resolved")
+except socket.gaierror as e:
+    print("gaierror", e.errno)
+except OSError as e:
+    print("oserror", e.errno)
+"""
+
+STEER_VARS = ["LOCALDOMAIN", "RES_OPTIONS", "HOSTALIASES", "RESOLV_HOST_CONF"]
+
+
+@pytest.mark.parametrize("var", STEER_VARS)
+def test_resolver_knob_set_at_run_time_refuses_lookups(isolated, tmp_path,
+                                                       var):
+    """In an empty network namespace (nothing can be sent): with the knob
+    set from Python, a lookup of an allowed name is refused by the shim
+    (EACCES), with a message naming the variable."""
+    script = tmp_path / "resolve.py"
+    script.write_text(RESOLVE)
+    flags = ["--no-network", "--allow-domain=allowed.test", "--trace"]
+    r = run_hermetic(flags, [PYTHON, str(script), var, "evil.test"],
+                     prefix=isolated)
+    assert r.line == "oserror 13", str(r)
+    assert any(var in l for l in r.err.splitlines()
+               if l.startswith("hermetic: ")), str(r)
+    # control: without the knob the lookup is the resolver's business
+    # (it fails in the empty namespace, but not with EACCES)
+    r = run_hermetic(flags, [PYTHON, str(script)], prefix=isolated)
+    assert r.line.startswith("gaierror"), str(r)
+
+
+@pytest.mark.parametrize("var", STEER_VARS)
+def test_resolver_knobs_do_not_reach_the_target_or_its_children(var):
+    r = run_hermetic(["--no-network"], [PROBE, "env", var],
+                     env_extra={var: "evil.test"})
+    assert "evil.test" not in r.out, str(r)
+    # a child started with an explicit environment holding the knob
+    code = (f"import subprocess, os\n"
+            f"env = dict(os.environ, {var}='evil.test')\n"
+            f"print(subprocess.run([{PROBE!r}, 'env', {var!r}], env=env,"
+            f" capture_output=True, text=True).stdout.strip())\n")
+    r = run_hermetic(["--no-network"], py_argv(code))
+    assert "evil.test" not in r.out and r.rc == 0, str(r)
+    # control: without a network guard the variable passes untouched
+    r = run_hermetic(["--no-subprocess"], [PROBE, "env", var],
+                     env_extra={var: "evil.test"})
+    assert "evil.test" in r.out, str(r)
+
+
+def test_dns_to_loopback_stub_refused(udp_receiver):
+    """A raw DNS message to a loopback stub resolver (127.0.0.53:53, ::1:53)
+    is a lookup no name check saw: refused even with --allow-localhost.
+    Nothing listens on port 53 here; the refusal comes first."""
+    flags = ["--no-network", "--allow-localhost", "--trace"]
+    for host in ("127.0.0.53", "127.0.0.1", "::1"):
+        r = run_hermetic(flags, [PROBE, "udp-sendto", host, "53"])
+        assert "EACCES" in r.line, str(r)
+    r = run_hermetic(flags, [PROBE, "connect", "127.0.0.1", "53"])
+    assert "EACCES" in r.line, str(r)
+    # control: another loopback port still works
+    rx = udp_receiver("127.0.0.1")
+    r = run_hermetic(flags, [PROBE, "udp-sendto", "127.0.0.1", str(rx.port)])
+    assert r.line == "ok", str(r)
+
+
+# --------------------------------------------------------------------------
+# Class 10: posix_spawn file actions checked at spawn time
+# --------------------------------------------------------------------------
+
+SPAWN_SWAP_C = r"""
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+extern char **environ;
+/* argv: HOLE OUTSIDE swap|noswap|proc */
+int main(int argc, char **argv)
+{
+	char sub[4096], old[4096], file[4096];
+	posix_spawn_file_actions_t fa;
+	char *av[] = {"/bin/echo", "pwned", NULL};
+	pid_t pid;
+	int rc, st;
+
+	snprintf(sub, sizeof(sub), "%s/sub", argv[1]);
+	snprintf(old, sizeof(old), "%s/sub_old", argv[1]);
+	snprintf(file, sizeof(file), "%s/sub/f", argv[1]);
+	posix_spawn_file_actions_init(&fa);
+	if (strcmp(argv[3], "proc") == 0)
+		rc = posix_spawn_file_actions_addopen(&fa, 5, "/proc/self/mem",
+						      O_RDWR, 0);
+	else
+		rc = posix_spawn_file_actions_addopen(
+		    &fa, 1, file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (rc) {
+		printf("addopen errno=%d\n", rc);
+		return 0;
+	}
+	if (strcmp(argv[3], "swap") == 0) {
+		if (rename(sub, old) || symlink(argv[2], sub)) {
+			printf("swap failed errno=%d\n", errno);
+			return 1;
+		}
+	}
+	rc = posix_spawn(&pid, av[0], &fa, NULL, av, environ);
+	if (rc) {
+		printf("spawn errno=%d\n", rc);
+		return 0;
+	}
+	waitpid(pid, &st, 0);
+	printf("spawned\n");
+	return 0;
+}
+"""
+
+
+@pytest.fixture
+def spawn_swap(tmp_path, gcc):
+    exe = build(gcc, tmp_path, "spawnswap", SPAWN_SWAP_C)
+    hole = tmp_path / "hole"
+    outside = tmp_path / "outside"
+    (hole / "sub").mkdir(parents=True)
+    outside.mkdir()
+    return exe, hole, outside
+
+
+def test_spawn_addopen_swapped_directory_refused(spawn_swap):
+    exe, hole, outside = spawn_swap
+    flags = ["--fs-readonly", f"--allow-write={hole}", "--trace"]
+    r = run_hermetic(flags, [exe, hole, outside, "swap"])
+    assert r.line == "spawn errno=13", str(r)
+    assert not (outside / "f").exists(), str(r)
+
+
+def test_spawn_addopen_swap_works_bare(spawn_swap):
+    """Control: the swap really redirects the child's open (no policy)."""
+    exe, hole, outside = spawn_swap
+    r = run([exe, hole, outside, "swap"])
+    assert r.line == "spawned", str(r)
+    assert (outside / "f").read_text() == "pwned\n"
+
+
+def test_spawn_addopen_in_hole_still_works(spawn_swap):
+    """Control: without a swap the child writes the checked file."""
+    exe, hole, outside = spawn_swap
+    flags = ["--fs-readonly", f"--allow-write={hole}"]
+    r = run_hermetic(flags, [exe, hole, outside, "noswap"])
+    assert r.line == "spawned", str(r)
+    assert (hole / "sub" / "f").read_text() == "pwned\n"
+
+
+def test_spawn_addopen_proc_mem_refused(spawn_swap):
+    """A child handed /proc/<parent>/mem... here /proc/self/mem opened
+    for writing by the spawn machinery: refused under any guard."""
+    exe, hole, outside = spawn_swap
+    r = run_hermetic(["--no-network"], [exe, hole, outside, "proc"])
+    assert r.line == "spawn errno=13", str(r)
+
+
+# --------------------------------------------------------------------------
+# Class 8: glibc's internal and side-door openers
+# --------------------------------------------------------------------------
+
+OPENERS = r"""
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+d = sys.argv[1]
+def show(label, ok):
+    print(label, "ok" if ok else "errno=%d" % ctypes.get_errno(), flush=True)
+which = sys.argv[2]
+if which == "write":
+    show("__open_nocancel",
+         libc.__open_nocancel(f"{d}/n1".encode(), os.O_WRONLY | os.O_CREAT, 0o600) >= 0)
+    show("__open64_nocancel",
+         libc.__open64_nocancel(f"{d}/n2".encode(), os.O_WRONLY | os.O_CREAT, 0o600) >= 0)
+    dev = ctypes.c_ulong(0)
+    show("__xmknod", libc.__xmknod(0, f"{d}/fifo".encode(), 0o10600,
+                                   ctypes.byref(dev)) == 0)
+    show("__xmknodat", libc.__xmknodat(0, -100, f"{d}/fifo2".encode(), 0o10600,
+                                       ctypes.byref(dev)) == 0)
+    libc.setmntent.restype = ctypes.c_void_p
+    show("setmntent", libc.setmntent(f"{d}/mtab".encode(), b"w") is not None)
+    libc.updwtmp(f"{d}/wtmp".encode(), (ctypes.c_char * 384)())
+    print("updwtmp", "ok" if os.path.exists(f"{d}/wtmp") else "refused")
+    fd = libc.shm_open(b"/hm_contain_test", os.O_RDWR | os.O_CREAT, 0o600)
+    show("shm_open_create", fd >= 0)
+    if fd >= 0:
+        libc.shm_unlink(b"/hm_contain_test")
+    h = (ctypes.c_char * 136)()
+    ctypes.memmove(h, (128).to_bytes(4, "little"), 4)
+    rc = libc.open_by_handle_at(-100, h, os.O_RDONLY)
+    print("open_by_handle_at", "errno=%d" % ctypes.get_errno() if rc < 0 else "ok")
+    libc.pututline.restype = ctypes.c_void_p
+    show("pututline", libc.pututline((ctypes.c_char * 384)()) is not None)
+    # controls: reads still work, multiprocessing locks (sem_open) too
+    show("control-nocancel-read",
+         libc.__open_nocancel(b"/etc/hostname", os.O_RDONLY) >= 0)
+    libc.setmntent.restype = ctypes.c_void_p
+    show("control-setmntent-read",
+         libc.setmntent(b"/proc/self/mounts", b"r") is not None)
+    import multiprocessing
+    lock = multiprocessing.Lock()
+    lock.acquire(); lock.release()
+    print("control-mp-lock ok")
+elif which == "read":
+    out = sys.argv[3]
+    class glob_t(ctypes.Structure):
+        _fields_ = [("gl_pathc", ctypes.c_size_t),
+                    ("gl_pathv", ctypes.POINTER(ctypes.c_char_p)),
+                    ("gl_offs", ctypes.c_size_t), ("gl_flags", ctypes.c_int),
+                    ("pad", ctypes.c_void_p * 8)]
+    for label, pat in (("glob-outside", f"{out}/*"), ("control-glob-inside", f"{d}/*")):
+        g = glob_t()
+        rc = libc.glob(pat.encode(), 0, None, ctypes.byref(g))
+        print(label, "matches=%d" % (g.gl_pathc if rc == 0 else 0))
+    lst = ctypes.c_void_p()
+    show("scandir-outside", libc.scandir(out.encode(), ctypes.byref(lst), None, None) >= 0)
+    show("scandirat-outside", libc.scandirat(-100, out.encode(), ctypes.byref(lst), None, None) >= 0)
+    show("utmpname-outside", libc.utmpname(f"{out}/utmp".encode()) == 0)
+    show("control-scandir-inside", libc.scandir(d.encode(), ctypes.byref(lst), None, None) >= 0)
+"""
+
+
+def _kv(r):
+    return dict(l.split(" ", 1) for l in r.out.splitlines() if " " in l)
+
+
+def test_internal_writers_refused_under_fs_readonly(workdir):
+    script = workdir / "openers.py"
+    script.write_text(OPENERS)
+    d = workdir / "d"
+    d.mkdir()
+    bare = _kv(run([PYTHON, script, d, "write"]))
+    # the attack: bare, each of these writes
+    for k in ("__open_nocancel", "__xmknod", "setmntent", "shm_open_create"):
+        assert bare[k] == "ok", bare
+    for p in d.iterdir():
+        p.unlink()
+    r = run_hermetic(["--fs-readonly", "--trace"], [PYTHON, script, d, "write"])
+    got = _kv(r)
+    for k in ("__open_nocancel", "__open64_nocancel", "__xmknod", "__xmknodat",
+              "setmntent", "shm_open_create", "open_by_handle_at", "pututline"):
+        assert got.get(k) == "errno=13", (k, str(r))
+    assert got["updwtmp"] == "refused", str(r)
+    assert list(d.iterdir()) == [], str(r)
+    for k in ("control-nocancel-read", "control-setmntent-read",
+              "control-mp-lock"):
+        assert got.get(k) == "ok", (k, str(r))
+
+
+def test_shm_open_allowed_in_a_dev_shm_hole(workdir):
+    """Control for the /dev/shm line: --allow-write=/dev/shm opens it."""
+    script = workdir / "openers.py"
+    script.write_text(OPENERS)
+    d = workdir / "d"
+    d.mkdir()
+    r = run_hermetic(["--fs-readonly", "--allow-write=/dev/shm"],
+                     [PYTHON, script, d, "write"])
+    assert _kv(r).get("shm_open_create") == "ok", str(r)
+
+
+def test_listing_outside_fs_root_refused(workdir):
+    inside = workdir / "root"
+    outside = workdir / "outside"
+    inside.mkdir()
+    script = inside / "openers.py"
+    script.write_text(OPENERS)
+    outside.mkdir()
+    (inside / "a").write_text("x")
+    (outside / "secret").write_text("x")
+    bare = _kv(run([PYTHON, script, inside, "read", outside]))
+    assert bare["glob-outside"] == "matches=1", bare
+    assert bare["control-glob-inside"] == "matches=2", bare
+    assert bare["scandir-outside"] == "ok", bare
+    r = run_hermetic([f"--fs-readonly={inside}", "--trace"],
+                     [PYTHON, script, inside, "read", outside])
+    got = _kv(r)
+    assert got.get("glob-outside") == "matches=0", str(r)
+    assert got.get("scandir-outside") == "errno=13", str(r)
+    assert got.get("scandirat-outside") == "errno=13", str(r)
+    assert got.get("utmpname-outside") == "errno=13", str(r)
+    assert got.get("control-glob-inside") == "matches=2", str(r)
+    assert got.get("control-scandir-inside") == "ok", str(r)
+
+
+# --------------------------------------------------------------------------
+# Class 9: native code through glibc's plugin doors under --block-native
+# --------------------------------------------------------------------------
+
+# The attacker's module: its constructor writes a marker file.
+EVIL_MODULE_C = r"""
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+__attribute__((constructor)) static void evil(void)
+{
+	const char *m = getenv("HM_MARKER");
+	int fd = m ? open(m, O_WRONLY | O_CREAT, 0600) : -1;
+	if (fd >= 0)
+		close(fd);
+}
+int gconv(void) { return 0; }
+int gconv_init(void) { return 0; }
+int _nss_evil_getpwnam_r(void) { return 0; }
+"""
+
+DOORS_C = r"""
+#define _GNU_SOURCE
+#include <errno.h>
+#include <iconv.h>
+#include <locale.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+int __nss_configure_lookup(const char *db, const char *line);
+int main(int argc, char **argv)
+{
+	if (strcmp(argv[1], "iconv") == 0) {
+		setenv("GCONV_PATH", argv[2], 1);
+		iconv_t cd = iconv_open("EVIL//", "UTF-8");
+		printf("iconv_open %s\n", cd == (iconv_t)-1 ?
+		       (errno == EACCES ? "EACCES" : "failed") : "ok");
+	} else if (strcmp(argv[1], "late") == 0) {
+		/* the configuration is read before GCONV_PATH is set */
+		setlocale(LC_ALL, "C");
+		setenv("GCONV_PATH", argv[2], 1);
+		unsetenv("GCONV_PATH_X");
+		iconv_t cd = iconv_open("EVIL//", "UTF-8");
+		printf("iconv_open %s\n", cd == (iconv_t)-1 ?
+		       (errno == EACCES ? "EACCES" : "failed") : "ok");
+	} else if (strcmp(argv[1], "nss") == 0) {
+		int rc = __nss_configure_lookup("passwd", "evil");
+		printf("nss %s\n", rc ? (errno == EACCES ? "EACCES" : "failed") : "ok");
+		getpwnam("nobody-hermetic-test");
+	} else {
+		/* control: a builtin conversion keeps working */
+		iconv_t cd = iconv_open("UTF-8", "ISO-8859-1");
+		printf("control %s\n", cd == (iconv_t)-1 ? "failed" : "ok");
+	}
+	return 0;
+}
+"""
+
+
+@pytest.fixture
+def plugin_doors(tmp_path, gcc):
+    mod = tmp_path / "mods"
+    mod.mkdir()
+    src = tmp_path / "evil.c"
+    src.write_text(EVIL_MODULE_C)
+    subprocess.run([gcc, "-shared", "-fPIC", "-o", str(mod / "EVILMOD.so"),
+                    str(src)], check=True)
+    subprocess.run([gcc, "-shared", "-fPIC", "-o",
+                    str(mod / "libnss_evil.so.2"), str(src)], check=True)
+    (mod / "gconv-modules").write_text(
+        "module EVIL// INTERNAL EVILMOD 1\n"
+        "module INTERNAL EVIL// EVILMOD 1\n")
+    exe = build(gcc, tmp_path, "doors", DOORS_C)
+    return exe, mod, tmp_path / "marker"
+
+
+@pytest.mark.parametrize("door", ["iconv", "late", "nss"])
+def test_plugin_door_refused_under_block_native(plugin_doors, door):
+    exe, mod, marker = plugin_doors
+    env = {"HM_MARKER": str(marker), "LD_LIBRARY_PATH": str(mod)}
+    bare = run([exe, door, mod], env_extra=env)
+    assert marker.exists(), str(bare)  # the attack runs the constructor bare
+    marker.unlink()
+    r = run_hermetic(["--block-native", "--trace"], [exe, door, mod],
+                     env_extra=env)
+    assert not marker.exists(), str(r)
+    if door != "late":
+        assert "EACCES" in r.out, str(r)
+
+
+def test_plugin_door_control(plugin_doors):
+    exe, mod, marker = plugin_doors
+    r = run_hermetic(["--block-native"], [exe, "control", mod])
+    assert r.line == "control ok", str(r)
+
+
+def test_gconv_path_dropped_for_the_target(plugin_doors):
+    r = run_hermetic(["--block-native"], [PROBE, "env", "GCONV_PATH"],
+                     env_extra={"GCONV_PATH": "/evil"})
+    assert "/evil" not in r.out, str(r)
+
+
+def test_python_layer_alone_refuses_sock_packet_and_loopback_dns():
+    """The core rules reach the Python layer without the shim: a
+    (AF_INET, SOCK_PACKET) socket and a datagram to loopback port 53 are
+    refused under block_network with allow_localhost; port 9 is not."""
+    from pyhelpers import check
+    o, r = check("""
+        import socket
+        with hermetic_blocker(block_network=True, allow_localhost=True):
+            attempt("packet", socket.socket, socket.AF_INET, 10, 0)
+            u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            attempt("dns", u.sendto, b"x", ("127.0.0.1", 53))
+            attempt("control", u.sendto, b"x", ("127.0.0.1", 9))
+    """)
+    assert o["packet"].blocked, r
+    assert o["dns"].blocked, r
+    assert o["control"].ok, r
+
+
+IO_FILE_FOPEN_C = r"""
+#include <errno.h>
+#include <stdio.h>
+FILE *_IO_file_fopen(FILE *, const char *, const char *, int);
+int _IO_file_close_it(FILE *);
+/* argv: PATH MODE. A FILE closed by _IO_file_close_it is re-opened by
+ * libio's own fopen core, as fopen does internally. */
+int main(int argc, char **argv)
+{
+	FILE *fp = fopen("/dev/null", "r");
+	if (!fp || _IO_file_close_it(fp) != 0)
+		return 1;
+	errno = 0;
+	FILE *r = _IO_file_fopen(fp, argv[1], argv[2], 1);
+	if (!r) {
+		printf("errno=%d\n", errno);
+		return 0;
+	}
+	if (argv[2][0] == 'w')
+		fputs("written\n", r);
+	printf("ok\n");
+	return 0;
+}
+"""
+
+
+def test_io_file_fopen_judged_like_fopen(workdir, gcc):
+    exe = build(gcc, workdir, "iofopen", IO_FILE_FOPEN_C)
+    target = workdir / "victim"
+    r = run([exe, target, "w"])
+    assert r.line == "ok" and target.exists(), str(r)  # bare: it writes
+    target.unlink()
+    r = run_hermetic(["--fs-readonly", "--trace"], [exe, target, "w"])
+    assert r.line == "errno=13" and not target.exists(), str(r)
+    r = run_hermetic(["--no-network"], [exe, "/proc/self/mem", "r+"])
+    assert r.line == "errno=13", str(r)
+    # control: a read of an existing file works under the guard
+    r = run_hermetic(["--fs-readonly"], [exe, "/etc/hostname", "r"])
+    assert r.line == "ok", str(r)
+
+
+DNS_STUB = r"""
+import socket, sys
+# A stub name server on 127.0.0.1:53 inside the test's own namespaces: it
+# records the query names it is asked and answers nothing (NXDOMAIN-less
+# silence is fine: the resolver times out quickly with RES_OPTIONS).
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 53))
+print("ready", flush=True)
+with open(sys.argv[1], "a") as log:
+    while True:
+        data, peer = s.recvfrom(512)
+        i, labels = 12, []
+        while i < len(data) and data[i]:
+            n = data[i]
+            labels.append(data[i + 1:i + 1 + n].decode("ascii", "replace"))
+            i += 1 + n
+        log.write(".".join(labels) + "\n")
+        log.flush()
+        # answer REFUSED so the resolver moves on at once
+        s.sendto(data[:2] + b"\x81\x05" + data[4:12] + data[12:i + 5], peer)
+"""
+
+STEER_SH = r"""
+set -e
+mount --bind "$1" /etc/resolv.conf
+ip link set lo up
+"$PY" "$STUB" "$LOG" > "$LOG.ready" &
+stub=$!
+while ! grep -q ready "$LOG.ready" 2>/dev/null; do sleep 0.05; done
+shift
+"$@" || true
+kill $stub
+"""
+
+
+def test_resolver_steering_really_changes_the_query(tmp_path):
+    """End to end, in private user, network and mount namespaces (a fake
+    resolv.conf pointing at a stub on the namespace's own 127.0.0.1): with
+    LOCALDOMAIN set at run time, a lookup of the allowed name goes out as
+    data.allowed.test.evil.test bare; under the launcher no query carries
+    evil.test."""
+    probe = run(["unshare", "-rnm", "true"])
+    if probe.rc != 0:
+        pytest.skip("unprivileged user+net+mount namespaces unavailable: "
+                    + probe.err.strip())
+    conf = tmp_path / "resolv.conf"
+    conf.write_text("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
+    stub = tmp_path / "stub.py"
+    stub.write_text(DNS_STUB)
+    sh = tmp_path / "steer.sh"
+    sh.write_text(STEER_SH)
+    resolve = tmp_path / "resolve.py"
+    resolve.write_text(RESOLVE)
+    env = {"PY": PYTHON, "STUB": str(stub)}
+
+    def queries(cmd, name):
+        log = tmp_path / name
+        log.write_text("")
+        r = run(["unshare", "-rnm", "sh", str(sh), str(conf), *cmd],
+                env_extra=dict(env, LOG=str(log)))
+        return log.read_text().split(), r
+
+    got, r = queries([PYTHON, str(resolve), "LOCALDOMAIN", "evil.test"],
+                     "bare.log")
+    assert any(q.endswith("evil.test") for q in got), (got, str(r))
+    got, r = queries([BIN, "--no-network", "--allow-domain=allowed.test",
+                      "--", PYTHON, str(resolve), "LOCALDOMAIN",
+                      "evil.test"], "guarded.log")
+    assert not any("evil" in q for q in got), (got, str(r))
+    assert "oserror 13" in r.out, str(r)
+    # control: the allowed name itself is still asked
+    got, r = queries([BIN, "--no-network", "--allow-domain=allowed.test",
+                      "--", PYTHON, str(resolve)], "control.log")
+    assert "data.allowed.test" in got, (got, str(r))

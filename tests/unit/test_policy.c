@@ -910,6 +910,52 @@ static void test_metadata(void)
 	CHECK_INT(hm_host_is_metadata(NULL), 0, "is_metadata(NULL) = 0");
 }
 
+/* Loopback port 53 is a DNS query (issue 8 class 7), whatever is allowed. */
+static void test_loopback_dns(void)
+{
+	/* clang-format off */
+	static const struct {
+		const char *d; int fam; const char *a; int port; int op;
+		enum hm_reason want;
+	} t[] = {
+		{ "udp 127.0.0.53:53 with allow_localhost", AF_INET, "127.0.0.53", 53, HM_OP_SENDTO, NONET },
+		{ "tcp 127.0.0.1:53 with allow_localhost", AF_INET, "127.0.0.1", 53, HM_OP_CONNECT, NONET },
+		{ "[::1]:53 with allow_localhost", AF_INET6, "::1", 53, HM_OP_SENDTO, NONET },
+		{ "[::ffff:127.0.0.1]:53", AF_INET6, "::ffff:127.0.0.1", 53, HM_OP_CONNECT, NONET },
+		{ "control: 127.0.0.1:5353", AF_INET, "127.0.0.1", 5353, HM_OP_SENDTO, ALLOW },
+		{ "control: 127.0.0.1:54", AF_INET, "127.0.0.1", 54, HM_OP_CONNECT, ALLOW },
+		{ "control: 127.0.0.1:13568 (53 byte-swapped)", AF_INET, "127.0.0.1", 13568, HM_OP_CONNECT, ALLOW },
+	};
+	/* clang-format on */
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(t); i++) {
+		struct sockaddr_storage ss = {0};
+		struct hm_request rq = {.op = t[i].op};
+		socklen_t len;
+
+		if (t[i].fam == AF_INET) {
+			struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+
+			in->sin_family = AF_INET;
+			in->sin_port = htons((uint16_t)t[i].port);
+			inet_pton(AF_INET, t[i].a, &in->sin_addr);
+			len = sizeof(*in);
+		} else {
+			struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+
+			in6->sin6_family = AF_INET6;
+			in6->sin6_port = htons((uint16_t)t[i].port);
+			inet_pton(AF_INET6, t[i].a, &in6->sin6_addr);
+			len = sizeof(*in6);
+		}
+		rq.sa = (struct sockaddr *)&ss;
+		rq.salen = len;
+		CHECK_INT(hm_policy_check(&policies[P_NET_LH], &rq), t[i].want,
+			  t[i].d);
+	}
+}
+
 static void test_sockopt_reroutes(void)
 {
 	static const unsigned char lsrr[8] = {131, 7, 4, 10, 0, 0, 1, 0};
@@ -1880,6 +1926,7 @@ int main(void)
 	test_add_domain();
 	test_metadata();
 	test_sockopt_reroutes();
+	test_loopback_dns();
 	test_classify();
 	test_format();
 	test_normalize();
