@@ -2347,6 +2347,29 @@ static PyObject *native_normalize_import(PyObject *m, PyObject *arg)
 	return normalize_one(arg, "deny_imports", hm_policy_add_import, 0);
 }
 
+/* resolve_dir(what, path): the launcher's fs_root validation (core). */
+static PyObject *native_resolve_dir(PyObject *m, PyObject *args)
+{
+	char out[PATH_MAX];
+	PyObject *path, *b;
+	const char *what;
+	int rc;
+
+	(void)m;
+	if (!PyArg_ParseTuple(args, "sO:resolve_dir", &what, &path) ||
+	    !PyUnicode_FSConverter(path, &b))
+		return NULL;
+	Py_BEGIN_ALLOW_THREADS rc =
+	    hm_resolve_dir(PyBytes_AS_STRING(b), out, sizeof(out));
+	Py_END_ALLOW_THREADS Py_DECREF(b);
+	if (rc < 0) {
+		PyErr_Format(PyExc_ValueError, "%s %R %s", what, path,
+			     hm_resolve_dir_error(rc));
+		return NULL;
+	}
+	return PyUnicode_DecodeFSDefault(out);
+}
+
 static PyObject *run_check(int rc)
 {
 	if (rc < 0)
@@ -2517,6 +2540,9 @@ static PyMethodDef native_methods[] = {
 	 "Validate and normalise one allow_domains entry."},
 	{"normalize_import", native_normalize_import, METH_O,
 	 "Validate and normalise one deny_imports entry."},
+	{"resolve_dir", native_resolve_dir, METH_VARARGS,
+	 "resolve_dir(what, path) -> realpath; ValueError unless path is an "
+	 "existing directory (the launcher's rule)."},
 	{"check_env", native_check_env, METH_VARARGS,
 	 "check_env(write, key=None): raise if the environment is blocked."},
 	{"check_interp", native_check_interp, METH_O,

@@ -161,7 +161,7 @@ class HermeticBlocker(contextlib.ContextDecorator,
     def _push(self):
         root = None
         if self._fs_root is not None:
-            root = os.path.realpath(self._fs_root)
+            root = _native.resolve_dir("fs_root", self._fs_root)
         if self._imports or self._flags & _native.F_BLOCK_INTERP_MUTATION:
             _guards.reguard(self._flags)
         # Writable holes, like the root, are resolved once per entry.
@@ -316,6 +316,9 @@ def hermetic_blocker(
             raise ValueError("fs_root must not contain NUL")
         if not flags & _native.F_FS_READONLY:
             raise ValueError("fs_root requires fs_readonly=True")
+        # The launcher's rule, from the core: an existing directory (fail
+        # closed now, not with every read refused later).
+        _native.resolve_dir("fs_root", fs_root)
     writable = _path_list("allow_write", allow_write)
     if writable and not flags & _native.F_FS_READONLY:
         raise ValueError("allow_write requires fs_readonly=True")

@@ -108,6 +108,19 @@ int hm_policy_add_domain(struct hm_policy *p, const char *domain);
  */
 int hm_policy_set_root(struct hm_policy *p, const char *path);
 
+/*
+ * The one validation of a directory a user names as fs_root (launcher and
+ * API alike; the launcher also uses it for --allow-write): @raw must name
+ * an existing directory; its realpath goes to @out (@cap bytes). Returns
+ * 0, -EINVAL (empty), -ENOENT (missing, or a path through a non-directory),
+ * -ENOTDIR (not a directory), -ENAMETOOLONG (beyond HM_PATH_MAX), or
+ * another negative errno from realpath/stat (-EACCES, -ELOOP). Not pure.
+ */
+int hm_resolve_dir(const char *raw, char *out, size_t cap);
+
+/* The message part for an hm_resolve_dir failure ("does not exist", ...). */
+const char *hm_resolve_dir_error(int rc);
+
 /* Add a writable hole (same path rules as hm_policy_set_root). -ENOSPC when
  * full. */
 int hm_policy_add_writable(struct hm_policy *p, const char *path);
