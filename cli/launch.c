@@ -201,7 +201,8 @@ static int set_policy(const struct hm_policy *own, uint32_t *all_flags)
 		return -1;
 	}
 	if (old && *old) {
-		r = hm_wire_decode(old, layers, HM_MAX_BASE - 1, &n);
+		r = hm_policy_env_decode(old, layers, HM_MAX_BASE - 1, &n);
+		hm_policy_env_cloexec(old);
 		if (r) {
 			fprintf(stderr,
 				"hermetic: the inherited " HM_ENV_POLICY
@@ -228,6 +229,20 @@ static int set_policy(const struct hm_policy *own, uint32_t *all_flags)
 		fprintf(stderr, "hermetic: cannot encode the policy: %s\n",
 			strerror(-r));
 		goto out;
+	}
+	/* Too long for one environment string: a sealed memfd, named. */
+	if ((size_t)r > HM_ENV_INLINE_MAX) {
+		char ref[64];
+		int fd = hm_policy_memfd(text, (size_t)r, ref, sizeof(ref));
+
+		if (fd < 0) {
+			fprintf(stderr,
+				"hermetic: cannot hand the policy over in a "
+				"memfd: %s\n",
+				strerror(-fd));
+			goto out;
+		}
+		memcpy(text, ref, strlen(ref) + 1);
 	}
 	if (setenv(HM_ENV_POLICY, text, 1)) {
 		fprintf(stderr, "hermetic: cannot set " HM_ENV_POLICY ": %s\n",

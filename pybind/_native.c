@@ -132,7 +132,8 @@ static size_t load_env_policy(struct hm_policy *layers)
 	if (!text)
 		return 0;
 	if (*text) {
-		rc = hm_wire_decode(text, layers, HM_MAX_BASE, &n);
+		rc = hm_policy_env_decode(text, layers, HM_MAX_BASE, &n);
+		hm_policy_env_cloexec(text);
 		if (rc == 0)
 			return n;
 		hm_log_msg(2, "warning: invalid " HM_ENV_POLICY " (",

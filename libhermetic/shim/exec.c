@@ -60,7 +60,9 @@ struct child_env {
 	size_t size;
 	char *pol; /* the policy text handed down */
 	size_t pol_size;
-	char **envp; /* NULL: forward the caller's environment untouched */
+	int pol_fd1;	  /* 1 + the memfd carrying a long policy, 0: none */
+	char pol_ref[64]; /* HERMETIC_POLICY value naming that memfd */
+	char **envp;	  /* NULL: forward the caller's environment untouched */
 };
 
 /* ------------------------------------------------------------------ */
@@ -198,6 +200,10 @@ static void release_env(struct child_env *ce)
 		munmap(ce->map, ce->size);
 	if (ce->pol)
 		munmap(ce->pol, ce->pol_size);
+	/* The child has its copy by now (or the exec failed). */
+	if (ce->pol_fd1 > 0)
+		close(ce->pol_fd1 - 1);
+	ce->pol_fd1 = 0;
 	ce->map = NULL;
 	ce->pol = NULL;
 	ce->envp = NULL;
@@ -255,7 +261,7 @@ static int merge_theirs(struct child_env *ce, int len, const char *theirs)
 		return -ENOMEM;
 	b = a + HM_MAX_BASE;
 	rc = len ? hm_wire_decode(ce->pol, a, HM_MAX_BASE, &na) : 0;
-	if (rc == 0 && hm_wire_decode(theirs, b, HM_MAX_BASE, &nb) < 0)
+	if (rc == 0 && hm_policy_env_decode(theirs, b, HM_MAX_BASE, &nb) < 0)
 		nb = 0;
 	for (j = 0; rc == 0 && j < nb; j++) {
 		for (i = 0; i < na && memcmp(&a[i], &b[j], one) != 0; i++)
@@ -344,12 +350,27 @@ static int build_env(char *const *src, struct child_env *ce)
 		return -ENOENT;
 	while (src && src[n])
 		n++;
+	ce->pol_fd1 = 0;
 	len = snapshot(ce);
 	if (len >= 0)
 		len = merge_theirs(ce, len, env_value(src, HM_ENV_POLICY));
 	if (len < 0) {
 		release_env(ce);
 		return len == -E2BIG || len == -ENOMEM ? len : -EINVAL;
+	}
+	/*
+	 * One environment string holds at most 128 KiB: a longer policy goes
+	 * into a sealed memfd the child inherits, named by the variable.
+	 */
+	if ((size_t)len > HM_ENV_INLINE_MAX) {
+		int fd = hm_policy_memfd(ce->pol, (size_t)len, ce->pol_ref,
+					 sizeof(ce->pol_ref));
+
+		if (fd < 0) {
+			release_env(ce);
+			return fd == -ENOMEM ? fd : -EINVAL;
+		}
+		ce->pol_fd1 = fd + 1;
 	}
 
 	vec = (n + 5) * sizeof(char *);
@@ -368,7 +389,7 @@ static int build_env(char *const *src, struct child_env *ce)
 	t = (char *)ce->map + vec;
 	if (len > 0) { /* 0: every layer went away, nothing to pass */
 		envp[k++] = t;
-		t = put(put(t, k_pol), ce->pol);
+		t = put(put(t, k_pol), ce->pol_fd1 ? ce->pol_ref : ce->pol);
 		*t++ = '\0';
 	}
 	if (slen) {
@@ -463,6 +484,7 @@ static int exec_gate(const char *api, const char *shown, const char *ipath,
 	ce->pol = NULL;
 	ce->envp = NULL;
 	ce->size = ce->pol_size = 0;
+	ce->pol_fd1 = 0;
 	if (f & BLOCK_FLAGS) {
 		struct hm_request rq = {.op = HM_OP_EXEC, .path = shown};
 		enum hm_reason r = hm_shim_check(&rq);

@@ -408,6 +408,41 @@ int hm_wire_encode(const struct hm_policy *layers, size_t n, char *out,
 int hm_wire_decode(const char *text, struct hm_policy *layers, size_t max,
 		   size_t *n);
 
+/*
+ * Transport of the policy text to a child (docs/architecture.md): inline
+ * as the value of HERMETIC_POLICY up to HM_ENV_INLINE_MAX bytes; a longer
+ * text (the kernel refuses one environment string over 128 KiB with E2BIG)
+ * goes into a sealed memfd the child inherits, and HERMETIC_POLICY names it.
+ */
+#define HM_ENV_INLINE_MAX (64u * 1024u)
+
+/*
+ * Write @text (@len bytes) into a new memfd WITHOUT close-on-exec, seal it
+ * (seal, shrink, grow, write), check it reads back as written, and put the
+ * value to give HERMETIC_POLICY ("fd:<N>:<inode>:<device>") into @ref
+ * (@cap >= 64). Returns the descriptor (the caller closes it once the
+ * child has it, or after a failed exec) or a negative errno.
+ */
+int hm_policy_memfd(const char *text, size_t len, char *ref, size_t cap);
+
+/*
+ * Decode a HERMETIC_POLICY value: the wire text itself (hm_wire_decode),
+ * or "fd:..." naming a memfd from hm_policy_memfd, accepted only if the
+ * descriptor is still that memfd (inode and device) and fully sealed.
+ * Same results as hm_wire_decode; -EINVAL for a missing or swapped
+ * descriptor (the caller fails closed).
+ */
+int hm_policy_env_decode(const char *value, struct hm_policy *layers,
+			 size_t max, size_t *n);
+
+/*
+ * Mark the descriptor an "fd:..." value names close-on-exec, if it still
+ * is that memfd: the process itself may read it again (a nested launcher,
+ * an exec wrapper merging the caller's value), but it is not handed on to
+ * the next program, which gets its own. Returns 1 if marked.
+ */
+int hm_policy_env_cloexec(const char *value);
+
 /* ------------------------------------------------------------------ */
 /* The per-process policy segment                                      */
 /* ------------------------------------------------------------------ */
