@@ -832,95 +832,30 @@ static int check_named(const struct net_ctx *c, const char *name, int family,
  * client that resolves first (urllib, http.client, asyncio). Written and
  * read under the GIL. An address missing from the ring is only denied.
  */
-#define PROV_SLOTS 256
-
-struct prov_slot {
-	unsigned char fam; /* 0 empty, 4, 6 */
-	unsigned char addr[16];
-	char name[HM_DOMAIN_MAX];
-};
-
-static struct prov_slot prov[PROV_SLOTS];
-static unsigned int prov_next;
-
-/* Normalise an address as the core does (mapped/compat/NAT64 -> IPv4). */
-static int prov_key(const struct sockaddr *sa, unsigned char *fam,
-		    unsigned char *addr)
-{
-	static const unsigned char mapped[12] = {0, 0, 0, 0, 0,	   0,
-						 0, 0, 0, 0, 0xff, 0xff};
-	static const unsigned char nat64[12] = {0, 0x64, 0xff, 0x9b};
-	static const unsigned char zero[12];
-	const unsigned char *a;
-
-	memset(addr, 0, 16);
-	if (sa->sa_family == AF_INET) {
-		*fam = 4;
-		memcpy(addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-		return 0;
-	}
-	if (sa->sa_family != AF_INET6)
-		return -1;
-	a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
-	if (memcmp(a, mapped, 12) == 0 || memcmp(a, nat64, 12) == 0 ||
-	    (memcmp(a, zero, 12) == 0 &&
-	     (a[12] | a[13] | a[14] || a[15] > 1))) {
-		*fam = 4;
-		memcpy(addr, a + 12, 4);
-	} else {
-		*fam = 6;
-		memcpy(addr, a, 16);
-	}
-	return 0;
-}
+static struct hm_prov_ring prov; /* the core's ring (core/prov.c) */
 
 /* Record that lookup name @name answered with the numeric @host. */
 static void prov_record(const char *name, const char *host)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	struct prov_slot *slot;
-	size_t n = strlen(name), i;
 
-	if (n == 0 || n >= HM_DOMAIN_MAX ||
-	    !numeric_sockaddr(host, AF_UNSPEC, 0, &ss, &len))
-		return;
-	slot = &prov[prov_next++ % PROV_SLOTS];
-	if (prov_key((struct sockaddr *)&ss, &slot->fam, slot->addr) < 0) {
-		slot->fam = 0;
-		return;
-	}
-	for (i = 0; i < n; i++)
-		slot->name[i] = (name[i] >= 'A' && name[i] <= 'Z')
-				    ? (char)(name[i] - 'A' + 'a')
-				    : name[i];
-	if (n > 1 && slot->name[n - 1] == '.')
-		n--;
-	slot->name[n] = '\0';
+	if (numeric_sockaddr(host, AF_UNSPEC, 0, &ss, &len))
+		hm_prov_record(&prov, (struct sockaddr *)&ss, len, name);
 }
 
-/* The newest name recorded for @sa, or NULL. */
-static const char *prov_lookup(const struct sockaddr *sa)
+/* The newest name recorded for @sa into @buf, or NULL. */
+static const char *prov_lookup(const struct sockaddr *sa, socklen_t len,
+			       char *buf, size_t cap)
 {
-	unsigned char fam, addr[16];
-	unsigned int k;
-
-	if (prov_key(sa, &fam, addr) < 0)
-		return NULL;
-	for (k = 1; k <= PROV_SLOTS; k++) {
-		const struct prov_slot *slot =
-		    &prov[(prov_next - k) % PROV_SLOTS];
-
-		if (slot->fam == fam && memcmp(slot->addr, addr, 16) == 0)
-			return slot->name;
-	}
-	return NULL;
+	return hm_prov_lookup(&prov, sa, len, buf, cap) ? buf : NULL;
 }
 
 /* connect/bind/sendto/sendmsg: (socket, address). */
 static int on_sock_addr(const struct net_ctx *c, PyObject *args)
 {
 	PyObject *sock = arg_at(args, 0), *addr = arg_at(args, 1), *keep;
+	char pname[HM_DOMAIN_MAX];
 	struct sockaddr_storage ss;
 	socklen_t len;
 	const char *host;
@@ -948,7 +883,9 @@ static int on_sock_addr(const struct net_ctx *c, PyObject *args)
 	port = (int)arg_long(addr, 1, 0);
 	if (numeric_sockaddr(host, family, port, &ss, &len))
 		rc = check_sa(c, (struct sockaddr *)&ss, len,
-			      prov_lookup((struct sockaddr *)&ss), host, 0);
+			      prov_lookup((struct sockaddr *)&ss, len, pname,
+					  sizeof(pname)),
+			      host, 0);
 	else
 		rc = check_named(c, host, family, port);
 	Py_XDECREF(keep);

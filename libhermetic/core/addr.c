@@ -174,6 +174,20 @@ static enum hm_addr_class classify(const struct naddr *n)
 	return HM_ADDR_OTHER;
 }
 
+int hm_addr_key(const struct sockaddr *sa, socklen_t len, unsigned char *fam,
+		unsigned char addr[16])
+{
+	struct naddr n;
+	int family = sa_family_of(sa, len);
+
+	if ((family != AF_INET && family != AF_INET6) ||
+	    sa_to_naddr(sa, len, family, &n) < 0)
+		return -1;
+	*fam = n.v4 ? 4 : 6;
+	memcpy(addr, n.a, 16);
+	return 0;
+}
+
 enum hm_addr_class hm_addr_classify(const struct sockaddr *sa, socklen_t len)
 {
 	struct naddr n;

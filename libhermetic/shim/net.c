@@ -125,149 +125,35 @@ void hm_net_init(void)
 /* ------------------------------------------------------------------ */
 
 /*
- * A fixed ring of (address -> lookup name) records written by allowed
- * lookups and read by connect()/sendto() to fill hm_request's
- * resolved_name. Lock-free and allocation-free: a writer claims a slot
- * by moving its sequence number from even to odd, fills it, and
- * publishes it even again; a reader copies what it needs and retries
- * nothing, it simply ignores a slot whose sequence moved (a lost match
- * only means a deny). Addresses are normalised as the core does
- * (IPv4-mapped, IPv4-compatible and NAT64 IPv6 become IPv4).
+ * The resolution-provenance ring (core/prov.c): addresses allowed lookups
+ * returned, read by connect()/sendto() to fill hm_request.resolved_name.
  */
-#define PROV_SLOTS 256
+static struct hm_prov_ring prov;
 
-struct prov_key {
-	unsigned char fam; /* 4 or 6 */
-	unsigned char addr[16];
-};
-
-struct prov_slot {
-	unsigned int seq; /* 0 empty, odd being written, even valid */
-	struct prov_key key;
-	char name[HM_DOMAIN_MAX];
-};
-
-static struct prov_slot prov[PROV_SLOTS];
-static unsigned int prov_next;
-
-/* Normalise the address of @sa into @k. Returns 0, or -1 if not IP. */
-static int prov_key_of(const struct sockaddr *sa, socklen_t len,
-		       struct prov_key *k)
+static void prov_record(const struct sockaddr *sa, socklen_t len,
+			const char *name)
 {
-	static const unsigned char mapped[12] = {0, 0, 0, 0, 0,	   0,
-						 0, 0, 0, 0, 0xff, 0xff};
-	static const unsigned char nat64[12] = {0, 0x64, 0xff, 0x9b};
-	static const unsigned char zero[12];
-	const unsigned char *a;
-
-	memset(k, 0, sizeof(*k));
-	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
-		k->fam = 4;
-		memcpy(k->addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-		return 0;
-	}
-	if (sa->sa_family != AF_INET6 || len < sizeof(struct sockaddr_in6))
-		return -1;
-	a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
-	if (memcmp(a, mapped, 12) == 0 || memcmp(a, nat64, 12) == 0 ||
-	    (memcmp(a, zero, 12) == 0 &&
-	     (a[12] | a[13] | a[14] || a[15] > 1))) {
-		k->fam = 4;
-		memcpy(k->addr, a + 12, 4);
-	} else {
-		k->fam = 6;
-		memcpy(k->addr, a, 16);
-	}
-	return 0;
+	hm_prov_record(&prov, sa, len, name);
 }
 
-/* Record that @name (a lookup name, not a literal) resolved to @k. */
-static void prov_record(const struct prov_key *k, const char *name)
-{
-	char norm[HM_DOMAIN_MAX];
-	size_t n = strnlen(name, sizeof(norm));
-
-	if (n == sizeof(norm) || n == 0)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		char c = name[i];
-
-		norm[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-	}
-	if (n > 1 && norm[n - 1] == '.')
-		n--;
-	norm[n] = '\0';
-
-	for (int tries = 0; tries < 4; tries++) {
-		unsigned int i =
-		    __atomic_fetch_add(&prov_next, 1, __ATOMIC_RELAXED);
-		struct prov_slot *s = &prov[i % PROV_SLOTS];
-		unsigned int seq = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
-
-		/* An odd sequence: another writer owns it; take the next. */
-		if ((seq & 1) || !__atomic_compare_exchange_n(
-				     &s->seq, &seq, seq + 1, 0,
-				     __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-			continue;
-		/* Order the odd sequence before the data stores. */
-		__atomic_thread_fence(__ATOMIC_RELEASE);
-		s->key = *k;
-		memcpy(s->name, norm, n + 1);
-		__atomic_store_n(&s->seq, seq + 2, __ATOMIC_RELEASE);
-		return;
-	}
-}
-
-/*
- * Find the newest name recorded for @sa into @out. Returns 1 if found.
- * Async-signal-safe: reads only, never waits for a writer.
- */
 static int prov_lookup(const struct sockaddr *sa, socklen_t len, char *out,
 		       size_t cap)
 {
-	struct prov_key want, got;
-	unsigned int head = __atomic_load_n(&prov_next, __ATOMIC_RELAXED);
-
-	if (cap < HM_DOMAIN_MAX || prov_key_of(sa, len, &want) < 0)
-		return 0;
-	for (unsigned int n = 1; n <= PROV_SLOTS; n++) {
-		const struct prov_slot *s = &prov[(head - n) % PROV_SLOTS];
-		unsigned int s1 = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
-
-		if (s1 == 0 || (s1 & 1))
-			continue;
-		got = s->key;
-		if (got.fam != want.fam ||
-		    memcmp(got.addr, want.addr, sizeof(got.addr)) != 0)
-			continue;
-		memcpy(out, s->name, HM_DOMAIN_MAX);
-		/* The copies above must complete before the re-check. */
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) != s1)
-			continue;
-		out[HM_DOMAIN_MAX - 1] = '\0';
-		return 1;
-	}
-	return 0;
+	return hm_prov_lookup(&prov, sa, len, out, cap);
 }
 
 /* Record every IP address of a getaddrinfo() result under @name. */
 static void prov_record_ai(const char *name, const struct addrinfo *ai)
 {
-	struct prov_key k;
-
 	for (; ai; ai = ai->ai_next) {
-		if (ai->ai_addr &&
-		    prov_key_of(ai->ai_addr, ai->ai_addrlen, &k) == 0)
-			prov_record(&k, name);
+		if (ai->ai_addr)
+			prov_record(ai->ai_addr, ai->ai_addrlen, name);
 	}
 }
 
 /* Record every address of a hostent result under @name. */
 static void prov_record_he(const char *name, const struct hostent *he)
 {
-	struct prov_key k;
-
 	if (!he || !he->h_addr_list)
 		return;
 	if (!((he->h_addrtype == AF_INET && he->h_length == 4) ||
@@ -291,8 +177,7 @@ static void prov_record_he(const char *name, const struct hostent *he)
 			memcpy(&u.in6.sin6_addr, *p, 16);
 			len = sizeof(u.in6);
 		}
-		if (prov_key_of(&u.sa, len, &k) == 0)
-			prov_record(&k, name);
+		prov_record(&u.sa, len, name);
 	}
 }
 

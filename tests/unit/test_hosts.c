@@ -382,8 +382,66 @@ static void test_numeric(void)
 	}
 }
 
+static void test_prov(void)
+{
+	static struct hm_prov_ring r;
+	struct sockaddr_storage ss;
+	char out[HM_DOMAIN_MAX], name[300];
+	socklen_t len;
+	int i;
+
+	memset(&r, 0, sizeof(r));
+	len = sa_of("192.0.2.1", &ss);
+	OK(!hm_prov_lookup(&r, (struct sockaddr *)&ss, len, out, sizeof(out)),
+	   "prov: empty ring finds nothing");
+	hm_prov_record(&r, (struct sockaddr *)&ss, len, "Api.Example.COM.");
+	OK(hm_prov_lookup(&r, (struct sockaddr *)&ss, len, out, sizeof(out)) &&
+	       strcmp(out, "api.example.com") == 0,
+	   "prov: recorded, lower-cased, trailing dot dropped");
+	len = sa_of("::ffff:192.0.2.1", &ss);
+	OK(hm_prov_lookup(&r, (struct sockaddr *)&ss, len, out, sizeof(out)),
+	   "prov: IPv4-mapped finds the IPv4 record");
+	len = sa_of("64:ff9b::c000:201", &ss);
+	OK(hm_prov_lookup(&r, (struct sockaddr *)&ss, len, out, sizeof(out)),
+	   "prov: NAT64 finds the IPv4 record");
+	len = sa_of("192.0.2.2", &ss);
+	OK(!hm_prov_lookup(&r, (struct sockaddr *)&ss, len, out, sizeof(out)),
+	   "prov: another address finds nothing");
+	len = sa_of("192.0.2.1", &ss);
+	OK(!hm_prov_lookup(&r, (struct sockaddr *)&ss, len, out, 10),
+	   "prov: a buffer too small finds nothing");
+	hm_prov_record(&r, (struct sockaddr *)&ss, len, "newer.example.com");
+	OK(hm_prov_lookup(&r, (struct sockaddr *)&ss, len, out, sizeof(out)) &&
+	       strcmp(out, "newer.example.com") == 0,
+	   "prov: the newest record wins");
+	memset(name, 'a', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	len = sa_of("192.0.2.3", &ss);
+	hm_prov_record(&r, (struct sockaddr *)&ss, len, name);
+	OK(!hm_prov_lookup(&r, (struct sockaddr *)&ss, len, out, sizeof(out)),
+	   "prov: a name too long is not recorded");
+	{
+		struct sockaddr sa = {.sa_family = AF_UNIX};
+
+		hm_prov_record(&r, &sa, sizeof(sa), "unix.example.com");
+		OK(!hm_prov_lookup(&r, &sa, sizeof(sa), out, sizeof(out)),
+		   "prov: not an IP address: ignored");
+	}
+	for (i = 0; i < HM_PROV_SLOTS; i++) {
+		char n[64];
+
+		snprintf(n, sizeof(n), "filler%d.example.com", i);
+		len = sa_of("198.51.100.1", &ss);
+		hm_prov_record(&r, (struct sockaddr *)&ss, len, n);
+	}
+	len = sa_of("192.0.2.1", &ss);
+	OK(!hm_prov_lookup(&r, (struct sockaddr *)&ss, len, out, sizeof(out)),
+	   "prov: evicted after HM_PROV_SLOTS newer records");
+}
+
 int main(void)
 {
+	test_prov();
 	test_nsswitch();
 	test_names();
 	test_addrs();

@@ -309,6 +309,45 @@ const char *hm_format_sockaddr(const struct sockaddr *sa, socklen_t len,
 			       char *buf, size_t cap);
 
 /* ------------------------------------------------------------------ */
+/* Resolution provenance                                               */
+/* ------------------------------------------------------------------ */
+
+#define HM_PROV_SLOTS 256
+
+struct hm_prov_slot {
+	unsigned int seq;  /* 0 empty, odd being written, even valid */
+	unsigned char fam; /* 4 or 6 */
+	unsigned char addr[16];
+	char name[HM_DOMAIN_MAX];
+};
+
+/*
+ * A ring of the HM_PROV_SLOTS newest (address -> lookup name) records
+ * (core/prov.c). Zero-initialised = empty. Lock-free: any thread may
+ * record and look up concurrently; a torn slot is skipped (a deny).
+ */
+struct hm_prov_ring {
+	unsigned int next;
+	struct hm_prov_slot slots[HM_PROV_SLOTS];
+};
+
+/*
+ * Record that the lookup @name (lower-cased, one trailing dot dropped)
+ * answered with the address of @sa (AF_INET/AF_INET6; others ignored).
+ * Only ever call it with what a real resolver returned for an allowed,
+ * non-numeric lookup.
+ */
+void hm_prov_record(struct hm_prov_ring *r, const struct sockaddr *sa,
+		    socklen_t len, const char *name);
+
+/*
+ * The newest name recorded for the address of @sa into @out (@cap >=
+ * HM_DOMAIN_MAX). Returns 1 if found. Async-signal-safe.
+ */
+int hm_prov_lookup(const struct hm_prov_ring *r, const struct sockaddr *sa,
+		   socklen_t len, char *out, size_t cap);
+
+/* ------------------------------------------------------------------ */
 /* Local name service: lookups no DNS server sees                      */
 /* ------------------------------------------------------------------ */
 
