@@ -40,8 +40,8 @@ PyMODINIT_FUNC PyInit__native(void);
 	 HM_F_FS_READONLY | HM_F_BLOCK_NATIVE | HM_F_BLOCK_ENVIRONMENT |       \
 	 HM_F_BLOCK_CODE_EXEC | HM_F_BLOCK_INTERP_MUTATION | HM_F_TRACE)
 
-#define FS_FLAGS (HM_F_FS_READONLY | HM_F_FS_ROOT | HM_F_INVALID)
-#define NET_FLAGS (HM_F_BLOCK_NETWORK | HM_F_INVALID)
+#define FS_FLAGS HM_GATE_FS
+#define NET_FLAGS HM_GATE_NET
 
 /*
  * Process-level state: one segment per process, whatever number of

@@ -695,6 +695,9 @@ enum hm_reason hm_addr_check(const struct hm_policy *p,
 		return check_resolve(p, rq);
 	case HM_OP_REVERSE:
 		return check_reverse(p, rq);
+	case HM_OP_RAW_DNS: /* a raw packet names nobody the policy allows */
+	case HM_OP_RCMD:    /* remote shells have no place without network */
+		return HM_R_NO_NETWORK;
 	default:
 		return HM_R_INVALID_POLICY;
 	}

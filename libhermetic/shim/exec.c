@@ -48,7 +48,7 @@ HM_EXPORT FILE *_IO_proc_open(FILE *fp, const char *cmd, const char *mode);
 #define GUARD_FLAGS                                                            \
 	(HM_F_BLOCK_NETWORK | HM_F_BLOCK_SUBPROCESS | HM_F_FS_READONLY |       \
 	 HM_F_FS_ROOT | HM_F_BLOCK_NATIVE | HM_F_INVALID)
-#define BLOCK_FLAGS (HM_F_BLOCK_SUBPROCESS | HM_F_INVALID)
+#define BLOCK_FLAGS HM_GATE_EXEC
 #define STACK_ARGS 64	      /* execl* argv entries kept on the stack */
 #define MAX_ARGS (1u << 21)   /* more than ARG_MAX can carry anyway */
 #define POPEN_SLOTS 256	      /* concurrently open popen streams */

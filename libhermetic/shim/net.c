@@ -21,7 +21,7 @@
 #include "shim.h"
 
 /* The flags under which the network family leaves the fast path. */
-#define NET_GATE (HM_F_BLOCK_NETWORK | HM_F_INVALID)
+#define NET_GATE HM_GATE_NET
 
 /* Longest host name we copy (NI_MAXHOST); a longer one is refused. */
 #define NAME_CAP 1025
@@ -186,34 +186,13 @@ static void prov_record_he(const char *name, const struct hostent *he)
 /* ------------------------------------------------------------------ */
 
 /*
- * Local sockets that are privilege doors: a container daemon starts
- * processes and reaches the network on the caller's behalf
- * (libc-surface.md section 1.2 A). Matched on the path's last component
+ * Local sockets that are privilege doors (a container daemon starts
+ * processes and reaches the network on the caller's behalf): the names
+ * and well-known paths are the core's (hm_door_name, hm_door_paths), and
+ * so is the verdict (rq.is_door); finding out whether a destination IS
+ * one takes I/O and happens here. Matched on the path's last component
  * so rootless daemons under /run/user/<uid>/ are caught too.
  */
-static const char *const door_names[] = {"docker.sock", "podman.sock",
-					 "containerd.sock"};
-
-/* The well-known system paths of those doors (compared by inode). */
-static const char *const door_paths[] = {
-    "/run/docker.sock",
-    "/var/run/docker.sock",
-    "/run/podman/podman.sock",
-    "/run/containerd/containerd.sock",
-    "/var/run/containerd/containerd.sock",
-};
-
-static int is_door_name(const char *path)
-{
-	const char *base = strrchr(path, '/');
-
-	base = base ? base + 1 : path;
-	for (size_t i = 0; i < sizeof(door_names) / sizeof(door_names[0]); i++)
-		if (strcmp(base, door_names[i]) == 0)
-			return 1;
-	return 0;
-}
-
 /*
  * True if @sa is a pathname AF_UNIX address of a privilege door: by the
  * name given, by the name the kernel resolves it to (a symlink, or
@@ -237,7 +216,7 @@ static int unix_is_door(const struct sockaddr *sa, socklen_t len)
 		n = (ssize_t)sizeof(un->sun_path);
 	memcpy(path, un->sun_path, (size_t)n);
 	path[n] = '\0';
-	if (is_door_name(path))
+	if (hm_door_name(path))
 		return 1;
 	fd = HM_REAL(open) ? HM_REAL(open)(path, O_PATH | O_CLOEXEC) : -1;
 	if (fd < 0)
@@ -246,7 +225,7 @@ static int unix_is_door(const struct sockaddr *sa, socklen_t len)
 	n = readlink(proc, real, sizeof(real) - 1);
 	if (n > 0) {
 		real[n] = '\0';
-		if (is_door_name(real)) {
+		if (hm_door_name(real)) {
 			close(fd);
 			return 1;
 		}
@@ -256,8 +235,8 @@ static int unix_is_door(const struct sockaddr *sa, socklen_t len)
 		return 0;
 	}
 	close(fd);
-	for (size_t i = 0; i < sizeof(door_paths) / sizeof(door_paths[0]); i++)
-		if (stat(door_paths[i], &ds) == 0 && ds.st_dev == st.st_dev &&
+	for (const char *const *d = hm_door_paths(); *d; d++)
+		if (stat(*d, &ds) == 0 && ds.st_dev == st.st_dev &&
 		    ds.st_ino == st.st_ino)
 			return 1;
 	return 0;
@@ -293,12 +272,12 @@ static enum hm_reason dest_check(enum hm_op op, struct sockaddr_storage *ss,
 		sa = (const struct sockaddr *)&alt;
 		rq.sa = sa;
 	}
-	if (sa->sa_family == AF_UNIX &&
-	    (flags & (NET_GATE | HM_F_BLOCK_SUBPROCESS)) &&
+	if (sa->sa_family == AF_UNIX && (flags & HM_GATE_DOOR) &&
 	    unix_is_door(sa, len)) {
-		r = (flags & HM_F_INVALID)	   ? HM_R_INVALID_POLICY
-		    : (flags & HM_F_BLOCK_NETWORK) ? HM_R_NO_NETWORK
-						   : HM_R_NO_SUBPROCESS;
+		rq.is_door = 1;
+		r = hm_shim_check(&rq);
+		if (r == HM_R_NONE)
+			return r;
 		goto deny;
 	}
 	if (!(flags & NET_GATE))
@@ -393,16 +372,14 @@ static int net_connect(connect_fn real, int fd, const struct sockaddr *addr,
  */
 HM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
-	if (!hm_shim_enter() ||
-	    !(hm_shim_flags() & (NET_GATE | HM_F_BLOCK_SUBPROCESS)))
+	if (!hm_shim_enter() || !(hm_shim_flags() & HM_GATE_DOOR))
 		return HM_REAL(connect)(fd, addr, len);
 	return net_connect(HM_REAL(connect), fd, addr, len);
 }
 
 HM_EXPORT int __connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
-	if (!hm_shim_enter() ||
-	    !(hm_shim_flags() & (NET_GATE | HM_F_BLOCK_SUBPROCESS))) {
+	if (!hm_shim_enter() || !(hm_shim_flags() & HM_GATE_DOOR)) {
 		if (!HM_REAL(__connect)) {
 			errno = ENOSYS;
 			return -1;
@@ -1305,13 +1282,27 @@ HM_EXPORT int res_querydomain(const char *name, const char *domain, int cls,
 				   anslen);
 }
 
-/* Report a refused raw-packet send. */
-static int res_send_deny(void *statp, const char *api)
+/*
+ * A raw-packet send: the core's verdict (HM_OP_RAW_DNS). Returns 1 if
+ * refused (reported, h_errno and errno set), 0 to forward.
+ */
+static int res_send_refused(void *statp, const char *api)
 {
+	struct hm_request rq = {.op = HM_OP_RAW_DNS};
+	int saved = errno;
+	enum hm_reason r;
+
 	hm_inside++;
-	hm_shim_report(api, NULL, NULL, net_reason());
+	r = hm_shim_check(&rq);
+	if (r != HM_R_NONE)
+		hm_shim_report(api, NULL, NULL, r);
 	hm_inside--;
-	return res_deny(statp);
+	if (r == HM_R_NONE) {
+		errno = saved;
+		return 0;
+	}
+	res_deny(statp);
+	return 1;
 }
 
 HM_EXPORT int res_send(const unsigned char *msg, int msglen,
@@ -1321,9 +1312,9 @@ HM_EXPORT int res_send(const unsigned char *msg, int msglen,
 
 	if (!HM_REAL(res_send))
 		return res_enosys();
-	if (!gated)
-		return HM_REAL(res_send)(msg, msglen, answer, anslen);
-	return res_send_deny(NULL, "res_send");
+	if (gated && res_send_refused(NULL, "res_send"))
+		return -1;
+	return HM_REAL(res_send)(msg, msglen, answer, anslen);
 }
 
 HM_EXPORT int res_nquery(res_state statp, const char *dname, int cls, int type,
@@ -1380,9 +1371,9 @@ HM_EXPORT int res_nsend(res_state statp, const unsigned char *msg, int msglen,
 
 	if (!HM_REAL(res_nsend))
 		return res_enosys();
-	if (!gated)
-		return HM_REAL(res_nsend)(statp, msg, msglen, answer, anslen);
-	return res_send_deny(statp, "res_nsend");
+	if (gated && res_send_refused(statp, "res_nsend"))
+		return -1;
+	return HM_REAL(res_nsend)(statp, msg, msglen, answer, anslen);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1395,18 +1386,24 @@ HM_EXPORT int res_nsend(res_state statp, const unsigned char *msg, int msglen,
  * have no place in a program with the network blocked: refused outright
  * with -1/EACCES. bindresvport is judged as the bind it performs.
  */
-static int legacy_deny(const char *api, const char *host)
+static int legacy_refused(const char *api, const char *host)
 {
+	struct hm_request rq = {.op = HM_OP_RCMD};
 	char copy[NAME_CAP];
+	int saved = errno;
+	enum hm_reason r;
 
 	hm_inside++;
-	if (host && str_copy(copy, sizeof(copy), host) == 0)
-		hm_shim_report(api, "host", copy, net_reason());
-	else
-		hm_shim_report(api, NULL, NULL, net_reason());
+	r = hm_shim_check(&rq);
+	if (r != HM_R_NONE) {
+		if (host && str_copy(copy, sizeof(copy), host) == 0)
+			hm_shim_report(api, "host", copy, r);
+		else
+			hm_shim_report(api, NULL, NULL, r);
+	}
 	hm_inside--;
-	errno = EACCES;
-	return -1;
+	errno = r == HM_R_NONE ? saved : EACCES;
+	return r != HM_R_NONE;
 }
 
 static int legacy_enosys(void)
@@ -1422,10 +1419,9 @@ HM_EXPORT int rcmd(char **ahost, unsigned short inport, const char *locuser,
 
 	if (!HM_REAL(rcmd))
 		return legacy_enosys();
-	if (!gated)
-		return HM_REAL(rcmd)(ahost, inport, locuser, remuser, cmd,
-				     fd2p);
-	return legacy_deny("rcmd", ahost ? *ahost : NULL);
+	if (gated && legacy_refused("rcmd", ahost ? *ahost : NULL))
+		return -1;
+	return HM_REAL(rcmd)(ahost, inport, locuser, remuser, cmd, fd2p);
 }
 
 HM_EXPORT int rcmd_af(char **ahost, unsigned short inport, const char *locuser,
@@ -1436,10 +1432,9 @@ HM_EXPORT int rcmd_af(char **ahost, unsigned short inport, const char *locuser,
 
 	if (!HM_REAL(rcmd_af))
 		return legacy_enosys();
-	if (!gated)
-		return HM_REAL(rcmd_af)(ahost, inport, locuser, remuser, cmd,
-					fd2p, af);
-	return legacy_deny("rcmd", ahost ? *ahost : NULL);
+	if (gated && legacy_refused("rcmd", ahost ? *ahost : NULL))
+		return -1;
+	return HM_REAL(rcmd_af)(ahost, inport, locuser, remuser, cmd, fd2p, af);
 }
 
 HM_EXPORT int rexec(char **ahost, int rport, const char *name, const char *pass,
@@ -1449,9 +1444,9 @@ HM_EXPORT int rexec(char **ahost, int rport, const char *name, const char *pass,
 
 	if (!HM_REAL(rexec))
 		return legacy_enosys();
-	if (!gated)
-		return HM_REAL(rexec)(ahost, rport, name, pass, cmd, fd2p);
-	return legacy_deny("rexec", ahost ? *ahost : NULL);
+	if (gated && legacy_refused("rexec", ahost ? *ahost : NULL))
+		return -1;
+	return HM_REAL(rexec)(ahost, rport, name, pass, cmd, fd2p);
 }
 
 HM_EXPORT int rexec_af(char **ahost, int rport, const char *name,
@@ -1462,10 +1457,9 @@ HM_EXPORT int rexec_af(char **ahost, int rport, const char *name,
 
 	if (!HM_REAL(rexec_af))
 		return legacy_enosys();
-	if (!gated)
-		return HM_REAL(rexec_af)(ahost, rport, name, pass, cmd, fd2p,
-					 af);
-	return legacy_deny("rexec", ahost ? *ahost : NULL);
+	if (gated && legacy_refused("rexec", ahost ? *ahost : NULL))
+		return -1;
+	return HM_REAL(rexec_af)(ahost, rport, name, pass, cmd, fd2p, af);
 }
 
 HM_EXPORT int rresvport(int *alport)
@@ -1474,9 +1468,9 @@ HM_EXPORT int rresvport(int *alport)
 
 	if (!HM_REAL(rresvport))
 		return legacy_enosys();
-	if (!gated)
-		return HM_REAL(rresvport)(alport);
-	return legacy_deny("rresvport", NULL);
+	if (gated && legacy_refused("rresvport", NULL))
+		return -1;
+	return HM_REAL(rresvport)(alport);
 }
 
 HM_EXPORT int rresvport_af(int *alport, sa_family_t af)
@@ -1485,9 +1479,9 @@ HM_EXPORT int rresvport_af(int *alport, sa_family_t af)
 
 	if (!HM_REAL(rresvport_af))
 		return legacy_enosys();
-	if (!gated)
-		return HM_REAL(rresvport_af)(alport, af);
-	return legacy_deny("rresvport", NULL);
+	if (gated && legacy_refused("rresvport", NULL))
+		return -1;
+	return HM_REAL(rresvport_af)(alport, af);
 }
 
 /* A NULL @sin binds INADDR_ANY; the chosen port is copied back. */
@@ -1540,9 +1534,9 @@ HM_EXPORT int ruserok(const char *rhost, int suser, const char *remuser,
 
 	if (!HM_REAL(ruserok))
 		return legacy_enosys();
-	if (!gated)
-		return HM_REAL(ruserok)(rhost, suser, remuser, locuser);
-	return legacy_deny("ruserok", rhost);
+	if (gated && legacy_refused("ruserok", rhost))
+		return -1;
+	return HM_REAL(ruserok)(rhost, suser, remuser, locuser);
 }
 
 HM_EXPORT int ruserok_af(const char *rhost, int suser, const char *remuser,
@@ -1552,9 +1546,9 @@ HM_EXPORT int ruserok_af(const char *rhost, int suser, const char *remuser,
 
 	if (!HM_REAL(ruserok_af))
 		return legacy_enosys();
-	if (!gated)
-		return HM_REAL(ruserok_af)(rhost, suser, remuser, locuser, af);
-	return legacy_deny("ruserok", rhost);
+	if (gated && legacy_refused("ruserok", rhost))
+		return -1;
+	return HM_REAL(ruserok_af)(rhost, suser, remuser, locuser, af);
 }
 
 HM_EXPORT int iruserok(uint32_t raddr, int suser, const char *remuser,
@@ -1564,9 +1558,9 @@ HM_EXPORT int iruserok(uint32_t raddr, int suser, const char *remuser,
 
 	if (!HM_REAL(iruserok))
 		return legacy_enosys();
-	if (!gated)
-		return HM_REAL(iruserok)(raddr, suser, remuser, locuser);
-	return legacy_deny("iruserok", NULL);
+	if (gated && legacy_refused("iruserok", NULL))
+		return -1;
+	return HM_REAL(iruserok)(raddr, suser, remuser, locuser);
 }
 
 HM_EXPORT int iruserok_af(const void *raddr, int suser, const char *remuser,
@@ -1576,7 +1570,7 @@ HM_EXPORT int iruserok_af(const void *raddr, int suser, const char *remuser,
 
 	if (!HM_REAL(iruserok_af))
 		return legacy_enosys();
-	if (!gated)
-		return HM_REAL(iruserok_af)(raddr, suser, remuser, locuser, af);
-	return legacy_deny("iruserok", NULL);
+	if (gated && legacy_refused("iruserok", NULL))
+		return -1;
+	return HM_REAL(iruserok_af)(raddr, suser, remuser, locuser, af);
 }

@@ -169,7 +169,48 @@ enum hm_op {
 	HM_OP_INTERP,	 /* Python layer: sys.path & co, chdir */
 	HM_OP_IMPORT,	 /* Python layer: name = absolute module name */
 	HM_OP_REVERSE,	 /* sa = the address a reverse lookup asks about */
+	HM_OP_RAW_DNS,	 /* res_send/res_nsend: a raw query packet */
+	HM_OP_RCMD,	 /* rcmd, rexec, rresvport, ruserok, iruserok (+ _af) */
 };
+
+/*
+ * Which flags matter for which operation: a layer (or a process, through
+ * the OR of its layers' flags) without any of an op's gate flags never
+ * refuses it, so a front-end may forward without asking the core. The
+ * one table of these masks (hm_op_gate; tests/unit/test_hosts.c proves
+ * each is sound).
+ */
+#define HM_GATE_NET (HM_F_BLOCK_NETWORK | HM_F_INVALID)
+/* connect/sendto to a container-daemon socket (rq.is_door) */
+#define HM_GATE_DOOR (HM_GATE_NET | HM_F_BLOCK_SUBPROCESS)
+#define HM_GATE_EXEC (HM_F_BLOCK_SUBPROCESS | HM_F_INVALID)
+#define HM_GATE_FS (HM_F_FS_READONLY | HM_F_FS_ROOT | HM_F_INVALID)
+#define HM_GATE_NATIVE (HM_F_BLOCK_NATIVE | HM_F_INVALID)
+#define HM_GATE_ENV (HM_F_BLOCK_ENVIRONMENT | HM_F_INVALID)
+#define HM_GATE_CODE (HM_F_BLOCK_CODE_EXEC | HM_F_INVALID)
+#define HM_GATE_INTERP (HM_F_BLOCK_INTERP_MUTATION | HM_F_INVALID)
+/* Any flag a libc-layer family acts on. */
+#define HM_GATE_LIBC (HM_GATE_NET | HM_GATE_EXEC | HM_GATE_FS | HM_GATE_NATIVE)
+
+struct hm_request;
+
+/*
+ * The gate flags of @rq's op (HM_GATE_*), plus HM_F_INVALID and unknown
+ * bits, which deny (almost) everything. 0 means "every layer must be
+ * asked" (deny_imports has no flag of its own; unknown ops).
+ */
+uint32_t hm_op_gate(const struct hm_request *rq);
+
+/*
+ * Container-daemon sockets (docker, podman, containerd): such a daemon
+ * starts processes and reaches the network for its caller. True if the
+ * last component of @path is one of their socket names.
+ */
+int hm_door_name(const char *path);
+
+/* NULL-terminated list of the daemons' well-known socket paths (the shim
+ * compares an AF_UNIX destination with them by inode). */
+const char *const *hm_door_paths(void);
 
 struct hm_hosts;
 
@@ -191,6 +232,12 @@ struct hm_request {
 	 * AF_INET, AF_INET6).
 	 */
 	const struct hm_hosts *hosts;
+	/*
+	 * CONNECT, SENDTO to AF_UNIX: the front-end found the destination to
+	 * be a container-daemon socket (hm_door_name, or by inode against
+	 * hm_door_paths). Refused under BLOCK_NETWORK or BLOCK_SUBPROCESS.
+	 */
+	int is_door;
 };
 
 /* clang-format off */
