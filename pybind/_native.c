@@ -2643,6 +2643,9 @@ static int add_constants(PyObject *m)
 		{ "F_SEALED",                HM_F_SEALED },
 		{ "F_INVALID",               HM_F_INVALID },
 		{ "MAX_DYN",                 HM_MAX_DYN },
+		{ "MAX_DOMAINS",             HM_MAX_DOMAINS },
+		{ "MAX_WRITABLE",            HM_MAX_WRITABLE },
+		{ "MAX_IMPORTS",             HM_MAX_IMPORTS },
 	};
 	/* clang-format on */
 	size_t i;

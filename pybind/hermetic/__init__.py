@@ -31,7 +31,7 @@ from . import _native  # noqa: E402
 
 _guards.install()
 
-__version__ = "0.1.0"
+__version__ = _native.VERSION  # CMake's project version, through the core
 
 __all__ = [
     "__version__",

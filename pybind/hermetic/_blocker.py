@@ -322,16 +322,20 @@ def hermetic_blocker(
     writable = _path_list("allow_write", allow_write)
     if writable and not flags & _native.F_FS_READONLY:
         raise ValueError("allow_write requires fs_readonly=True")
-    if len(writable) > 8:
-        raise ValueError("allow_write: at most 8 entries per block")
+    # The limits are the core's (hermetic.h), read from _native.
+    if len(writable) > _native.MAX_WRITABLE:
+        raise ValueError(f"allow_write: at most {_native.MAX_WRITABLE} "
+                         "entries per block")
     domains = [_native.normalize_domain(d)
                for d in _string_list("allow_domains", allow_domains)]
     imports = [_native.normalize_import(n)
                for n in _string_list("deny_imports", deny_imports)]
-    if len(domains) > 32:
-        raise ValueError("allow_domains: at most 32 entries per block")
-    if len(imports) > 32:
-        raise ValueError("deny_imports: at most 32 entries per block")
+    if len(domains) > _native.MAX_DOMAINS:
+        raise ValueError(f"allow_domains: at most {_native.MAX_DOMAINS} "
+                         "entries per block")
+    if len(imports) > _native.MAX_IMPORTS:
+        raise ValueError(f"deny_imports: at most {_native.MAX_IMPORTS} "
+                         "entries per block")
     return HermeticBlocker(flags=flags, fs_root=fs_root, domains=domains,
                            imports=imports, sealed=sealed, writable=writable)
 

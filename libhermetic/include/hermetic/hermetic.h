@@ -15,7 +15,14 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-#define HERMETIC_VERSION "0.1.0"
+/*
+ * The one version number: CMake's project(hermetic VERSION ...), passed
+ * to every target that links the core (libhermetic/CMakeLists.txt). The
+ * launcher's --version, _native.VERSION and hermetic.__version__ show it.
+ */
+#ifndef HERMETIC_VERSION
+#error "HERMETIC_VERSION is set by CMake (project VERSION)"
+#endif
 
 /* Environment variables (the complete list lives in docs/environment.md). */
 /* Hex-encoded wire form of the inherited policy layers (see hm_wire_*). */
