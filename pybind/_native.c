@@ -851,6 +851,49 @@ static const char *prov_lookup(const struct sockaddr *sa, socklen_t len,
 	return hm_prov_lookup(&prov, sa, len, buf, cap) ? buf : NULL;
 }
 
+/*
+ * connect/sendto to a pathname AF_UNIX address: a container-daemon socket
+ * by name is the core's verdict (rq.is_door), as in the shim (which also
+ * resolves symlinks and compares inodes; this layer judges the name).
+ */
+static int check_door(const struct net_ctx *c, PyObject *addr)
+{
+	struct hm_request rq = {.op = c->op, .is_door = 1};
+	struct sockaddr sa = {.sa_family = AF_UNIX};
+	PyObject *keep = NULL;
+	const char *path;
+	enum hm_reason r;
+	int rc = 0;
+
+	if (c->op != HM_OP_CONNECT && c->op != HM_OP_SENDTO)
+		return 0;
+	path = PyUnicode_Check(addr) ? utf8_or(addr, NULL)
+				     : host_text(addr, &keep);
+	if (path && path[0] && hm_door_name(path)) {
+		rq.sa = &sa;
+		rq.salen = sizeof(sa);
+		r = hm_segment_check(&proc.seg, &rq);
+		if (r != HM_R_NONE) {
+			PyObject *t = PyUnicode_DecodeFSDefault(path);
+
+			trace(c->api, "host", path, r);
+			raise_violation(
+			    EXC_PLAIN,
+			    r == HM_R_NO_SUBPROCESS ? "subprocess" : "network",
+			    t,
+			    PyUnicode_FromFormat("%s disabled: %s(%s)",
+						 r == HM_R_NO_SUBPROCESS
+						     ? "subprocess"
+						     : "network",
+						 c->verb, path));
+			Py_XDECREF(t);
+			rc = -1;
+		}
+	}
+	Py_XDECREF(keep);
+	return rc;
+}
+
 /* connect/bind/sendto/sendmsg: (socket, address). */
 static int on_sock_addr(const struct net_ctx *c, PyObject *args)
 {
@@ -870,6 +913,8 @@ static int on_sock_addr(const struct net_ctx *c, PyObject *args)
 		else
 			family = AF_UNSPEC;
 	}
+	if (family == AF_UNIX && check_door(c, addr) < 0)
+		return -1;
 	if (family != AF_INET && family != AF_INET6 && family != AF_UNSPEC) {
 		struct sockaddr sa = {.sa_family = (sa_family_t)family};
 
@@ -1366,7 +1411,8 @@ static int dispatch(const char *ev, PyObject *args, uint32_t f)
 		break;
 	case 's':
 		if (strncmp(ev, "socket.", 7) == 0)
-			return (f & NET_FLAGS) ? on_socket(ev, args) : 0;
+			/* HM_GATE_DOOR: daemon sockets under no-subprocess */
+			return (f & HM_GATE_DOOR) ? on_socket(ev, args) : 0;
 		if (strcmp(ev, "subprocess.Popen") == 0)
 			return (f & (HM_F_BLOCK_SUBPROCESS | HM_F_INVALID))
 				   ? check_exec()
