@@ -280,3 +280,20 @@ def test_reverse_same_verdict_in_both_layers(ns, flags):
             "192.0.2.99": "refused",
             "127.0.0.9": "allowed" if local == "local" else "refused"}
     assert outcomes(both) == want, both
+
+
+def test_large_hosts_file(ns):
+    # Over 4 KiB (read through the mapping path) and over the table's
+    # 512 names: the names kept are local, the ones past the limit are
+    # judged like DNS names (refused), never let through unjudged.
+    filler = "".join(f"10.9.{i // 250}.{i % 250} filler{i}.test\n"
+                     for i in range(600))
+    hosts = HOSTS + "192.0.2.77 early.test\n" + filler
+    r = ns(hermetic(NO_NET, PROBE, "getaddrinfo", "early.test"), hosts=hosts)
+    assert r.line == "ok 192.0.2.77", r
+    r = ns(hermetic(NO_NET, PROBE, "getaddrinfo", "filler599.test"),
+           hosts=hosts)
+    assert r.line == "gai=EAI_SYSTEM errno=EACCES", r
+    # Positive control: glibc itself answers it from the file.
+    r = ns([PROBE, "getaddrinfo", "filler599.test"], hosts=hosts)
+    assert r.line == "ok 10.9.2.99", r
