@@ -967,6 +967,28 @@ static int on_resolve(const char *api, PyObject *args)
  * is first looked up forward (CPython's setipaddr, AF_UNSPEC) and judged
  * like getaddrinfo.
  */
+/*
+ * gethostbyaddr(name): CPython resolves @name (setipaddr, the first
+ * address) and then asks for that address's name. The forward lookup
+ * passed; judge the reverse one as the libc layer will (HM_OP_REVERSE),
+ * on the address the same lookup yields (resolved here, GIL released).
+ */
+static int check_reverse_of(const char *api, const char *name)
+{
+	struct net_ctx c = {api, "DNS", HM_OP_REVERSE};
+	struct addrinfo hints = {0}, *res = NULL;
+	int rc;
+
+	hints.ai_family = AF_UNSPEC;
+	Py_BEGIN_ALLOW_THREADS rc = getaddrinfo(name, NULL, &hints, &res);
+	Py_END_ALLOW_THREADS if (rc != 0 || !res) return 0; /* fails itself */
+	rc = 0;
+	if (res->ai_family == AF_INET || res->ai_family == AF_INET6)
+		rc = check_sa(&c, res->ai_addr, res->ai_addrlen, NULL, name, 1);
+	freeaddrinfo(res);
+	return rc;
+}
+
 static int on_reverse(const char *api, PyObject *h)
 {
 	struct net_ctx c = {api, "DNS", HM_OP_REVERSE};
@@ -986,6 +1008,8 @@ static int on_reverse(const char *api, PyObject *h)
 	} else {
 		c.op = HM_OP_RESOLVE;
 		rc = check_resolve_name(&c, host, AF_UNSPEC);
+		if (rc == 0)
+			rc = check_reverse_of(api, host);
 	}
 	Py_XDECREF(keep);
 	return rc;

@@ -297,3 +297,35 @@ def test_large_hosts_file(ns):
     # Positive control: glibc itself answers it from the file.
     r = ns([PROBE, "getaddrinfo", "filler599.test"], hosts=hosts)
     assert r.line == "ok 10.9.2.99", r
+
+
+BYNAME = r'''
+import socket
+try:
+    print("byname", socket.gethostbyaddr("listed.test")[0])
+except socket.herror as e:
+    print("byname", "refused" if e.errno == 3 else "failed")
+except Exception as e:
+    print("byname", "refused")
+'''
+
+
+@pytest.mark.parametrize("nss,want", [
+    ("hosts: files dns\n", "listed.test"),   # answered by /etc/hosts
+    ("hosts: dns files\n", "refused"),       # the PTR query would go to DNS
+], ids=["files-first", "dns-first"])
+def test_reverse_of_a_name_same_verdict(ns, nss, want):
+    """gethostbyaddr(name): the forward lookup is allowed (allow_domains),
+    and the reverse lookup of its address is judged by the same rule in
+    the Python layer alone, the libc layer alone and both."""
+    flags = NO_NET + ["--allow-domain", "listed.test"]
+    api = ("from hermetic import hermetic_blocker\n"
+           "with hermetic_blocker(block_network=True, "
+           "allow_domains=['listed.test']):\n"
+           + "".join("    " + line + "\n" for line in BYNAME.splitlines()))
+    both = ns(hermetic(flags, PYTHON, "-c", BYNAME), nsswitch=nss)
+    shim = ns(hermetic(flags, PYTHON, "-I", "-c", BYNAME), nsswitch=nss)
+    py = ns([PYTHON, "-c", api], nsswitch=nss,
+            env_extra={"PYTHONPATH": PYTHONPATH})
+    for r in (both, shim, py):
+        assert r.line == f"byname {want}", (both, shim, py)
