@@ -105,32 +105,6 @@ static char *put(char *p, const char *s)
 	return p + n;
 }
 
-/*
- * Append to @p each element of @list (split at any of @seps) except
- * @skip, each preceded by ':'. Empty elements are dropped when
- * @drop_empty. The output is at most strlen(@list) + 1 bytes.
- */
-static char *put_others(char *p, const char *list, const char *seps,
-			const char *skip, int drop_empty)
-{
-	size_t skiplen = strlen(skip), n;
-	const char *e;
-
-	for (;;) {
-		e = list + strcspn(list, seps);
-		n = (size_t)(e - list);
-		if (!(n == skiplen && memcmp(list, skip, n) == 0) &&
-		    !(n == 0 && drop_empty)) {
-			*p++ = ':';
-			memcpy(p, list, n);
-			p += n;
-		}
-		if (!*e)
-			return p;
-		list = e + 1;
-	}
-}
-
 /* The name of descriptor @fd for messages: its path, or "fd:N". */
 static void fd_name(int fd, char *out)
 {
@@ -292,21 +266,6 @@ static int merge_theirs(struct child_env *ce, int len, const char *theirs)
 	return rc < 0 ? rc : len;
 }
 
-/*
- * Whether build_env drops the entry @e of the caller's environment
- * (@slen: length of the shim's pysite; @native: block_native is on).
- * LD_AUDIT is dropped too: an audit library's la_symbind64 can rebind
- * every interposed name back to libc.
- */
-static int env_dropped(const char *e, size_t slen, int native)
-{
-	return name_is(e, "LD_PRELOAD", 10) || name_is(e, "LD_AUDIT", 8) ||
-	       name_is(e, HM_ENV_POLICY, sizeof(HM_ENV_POLICY) - 1) ||
-	       name_is(e, HM_ENV_PYSITE, sizeof(HM_ENV_PYSITE) - 1) ||
-	       (slen && name_is(e, "PYTHONPATH", 10)) ||
-	       (native && name_is(e, "GCONV_PATH", 10));
-}
-
 /* Whether block_native (or an invalid policy) is in force. */
 static int native_blocked(void)
 {
@@ -314,14 +273,11 @@ static int native_blocked(void)
 }
 
 /*
- * Build the child's environment from @src (NULL = empty): drop every
- * LD_PRELOAD, LD_AUDIT, HERMETIC_POLICY, HERMETIC_PYSITE (and, when the shim
- * has a pysite, PYTHONPATH), then add HERMETIC_POLICY=<snapshot, merged>,
- * HERMETIC_PYSITE and PYTHONPATH=<pysite>[:<old>] first and
- * LD_PRELOAD=<shim>[:<old, without the shim>] last. Order matters against
- * a thread rewriting one of the caller's strings after we looked at it:
- * getenv() (the child's shim, Python) takes the first match and ld.so
- * takes the last LD_PRELOAD. Returns 0, -ENOENT (shim path unknown),
+ * Build the child's environment from @src (NULL = empty) with the core's
+ * builder (hm_childenv_build, shared with the launcher): the effective
+ * policy (snapshot, merged with the caller's own layers; in a memfd when
+ * longer than HM_ENV_INLINE_MAX), the shim and the Python bootstrap put
+ * back whatever the caller passed. Returns 0, -ENOENT (shim path unknown),
  * -ENOMEM, -E2BIG (too many layers to hand down) or -EINVAL.
  * The buffers are mmap'd, never malloc'd (fork children call this). In a
  * CLONE_VM child (a real vfork by other code) a successful exec leaves
@@ -329,27 +285,18 @@ static int native_blocked(void)
  */
 static int build_env(char *const *src, struct child_env *ce)
 {
-	static const char k_pre[] = "LD_PRELOAD=";
-	static const char k_pol[] = HM_ENV_POLICY "=";
-	static const char k_site[] = HM_ENV_PYSITE "=";
-	static const char k_pp[] = "PYTHONPATH=";
-	const char *self = hm_shim.self_path, *site = hm_shim.pysite;
-	const char *old_pre = env_value(src, "LD_PRELOAD");
-	const char *old_pp = env_value(src, "PYTHONPATH");
-	size_t slen = strlen(site), n = 0, vec, text, k = 0, i;
+	struct hm_childenv spec = {.preload = hm_shim.self_path,
+				   .pysite = hm_shim.pysite};
+	int len;
+
+	if (!hm_shim.self_path[0])
+		return -ENOENT;
 	/*
 	 * Under block_native a child must not get native code by other
 	 * means than dlopen either: extra LD_PRELOAD entries and GCONV_PATH
 	 * (iconv_open loads modules from it) are dropped.
 	 */
-	int native = native_blocked();
-	char **envp, *t;
-	int len;
-
-	if (!self[0])
-		return -ENOENT;
-	while (src && src[n])
-		n++;
+	spec.native = native_blocked();
 	ce->pol_fd1 = 0;
 	len = snapshot(ce);
 	if (len >= 0)
@@ -372,48 +319,19 @@ static int build_env(char *const *src, struct child_env *ce)
 		}
 		ce->pol_fd1 = fd + 1;
 	}
-
-	vec = (n + 5) * sizeof(char *);
-	text = sizeof(k_pol) + (size_t)len + sizeof(k_pre) + strlen(self) +
-	       (old_pre ? strlen(old_pre) : 0) + 2;
-	if (slen)
-		text += sizeof(k_site) + slen + sizeof(k_pp) + slen +
-			(old_pp ? strlen(old_pp) : 0) + 2;
-	ce->size = vec + text;
+	/* 0: every layer went away, nothing to pass. */
+	spec.policy = len == 0 ? NULL : ce->pol_fd1 ? ce->pol_ref : ce->pol;
+	ce->size = hm_childenv_size(src, &spec);
 	ce->map = map_anon(ce->size);
 	if (!ce->map) {
 		release_env(ce);
 		return -ENOMEM;
 	}
-	envp = ce->map;
-	t = (char *)ce->map + vec;
-	if (len > 0) { /* 0: every layer went away, nothing to pass */
-		envp[k++] = t;
-		t = put(put(t, k_pol), ce->pol_fd1 ? ce->pol_ref : ce->pol);
-		*t++ = '\0';
+	ce->envp = hm_childenv_build(src, &spec, ce->map, ce->size);
+	if (!ce->envp) {
+		release_env(ce);
+		return -EINVAL;
 	}
-	if (slen) {
-		envp[k++] = t;
-		t = put(put(t, k_site), site);
-		*t++ = '\0';
-		envp[k++] = t;
-		t = put(put(t, k_pp), site);
-		if (old_pp && *old_pp)
-			t = put_others(t, old_pp, ":", site, 0);
-		*t++ = '\0';
-	}
-	for (i = 0; i < n; i++) {
-		if (env_dropped(src[i], slen, native))
-			continue;
-		envp[k++] = src[i];
-	}
-	envp[k++] = t;
-	t = put(put(t, k_pre), self);
-	if (old_pre && !native)
-		t = put_others(t, old_pre, ": ", self, 1);
-	*t = '\0';
-	envp[k] = NULL;
-	ce->envp = envp;
 	return 0;
 }
 
@@ -557,17 +475,18 @@ static int env_added(const struct child_env *ce, const char *p)
 
 /*
  * Whether @env already is what build_env made of it (@ce): every entry
- * build_env would drop (env_dropped) is, once, one of the entries it
+ * build_env would drop (hm_childenv_dropped) is, once, one of the entries it
  * added (HERMETIC_POLICY with the exact current snapshot, LD_PRELOAD
  * with the shim, HERMETIC_PYSITE, PYTHONPATH), and all of those are
  * there. Duplicates fail: ld.so and getenv() disagree on which one wins.
  */
 static int env_is_built(char *const *env, const struct child_env *ce)
 {
+	struct hm_childenv spec = {.pysite = hm_shim.pysite,
+				   .native = native_blocked()};
 	const char *added[8];
-	size_t n = 0, i, slen = strlen(hm_shim.pysite);
+	size_t n = 0, i;
 	unsigned int used = 0;
-	int native = native_blocked();
 
 	for (char *const *p = ce->envp; *p; p++) {
 		if (!env_added(ce, *p))
@@ -577,7 +496,7 @@ static int env_is_built(char *const *env, const struct child_env *ce)
 		added[n++] = *p;
 	}
 	for (; env && *env; env++) {
-		if (!env_dropped(*env, slen, native))
+		if (!hm_childenv_dropped(*env, &spec))
 			continue;
 		for (i = 0; i < n; i++) {
 			if (!(used & (1u << i)) && strcmp(added[i], *env) == 0)

@@ -502,6 +502,38 @@ int hm_wire_decode(const char *text, struct hm_policy *layers, size_t max,
 		   size_t *n);
 
 /*
+ * The one builder of a child's environment (core/childenv.c), used by the
+ * launcher and the exec wrappers alike. From @src (NULL = empty) it drops
+ * every LD_PRELOAD, LD_AUDIT (an audit library can rebind every
+ * interposed name), HERMETIC_POLICY, HERMETIC_PYSITE, PYTHONPATH when
+ * @pysite is set, and GCONV_PATH under @native; then puts first
+ * HERMETIC_POLICY=@policy (when set), HERMETIC_PYSITE=@pysite and
+ * PYTHONPATH=@pysite[:@pythonpath_extra][:old entries but @pysite], and
+ * last LD_PRELOAD=@preload[:old entries but @preload; none under @native].
+ */
+struct hm_childenv {
+	const char *preload;	      /* libhermetic.so (absolute), required */
+	const char *pysite;	      /* HERMETIC_PYSITE or NULL/"" */
+	const char *pythonpath_extra; /* after pysite on PYTHONPATH, or NULL */
+	const char *policy;	      /* HERMETIC_POLICY value, or NULL/"" */
+	int native; /* block_native (or invalid) is in force */
+};
+
+/* Bytes hm_childenv_build needs for @src: the vector and the new strings. */
+size_t hm_childenv_size(char *const *src, const struct hm_childenv *c);
+
+/*
+ * Build into @buf (@cap >= hm_childenv_size) and return the
+ * NULL-terminated vector (inside @buf; it points at @src's kept strings),
+ * or NULL if @cap is too small. Pure, allocation-free.
+ */
+char **hm_childenv_build(char *const *src, const struct hm_childenv *c,
+			 void *buf, size_t cap);
+
+/* True if the builder replaces or drops the entry @e of a caller's env. */
+int hm_childenv_dropped(const char *e, const struct hm_childenv *c);
+
+/*
  * Transport of the policy text to a child (docs/architecture.md): inline
  * as the value of HERMETIC_POLICY up to HM_ENV_INLINE_MAX bytes; a longer
  * text (the kernel refuses one environment string over 128 KiB with E2BIG)
