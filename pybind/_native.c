@@ -93,6 +93,7 @@ struct mod_state {
 	PyObject *orig_getaddrinfo;
 	PyObject *orig_gethostbyname;
 	PyObject *orig_gethostbyname_ex;
+	PyObject *orig_getnameinfo;
 	PyObject *env_data;
 };
 
@@ -968,6 +969,13 @@ static int on_resolve(const char *api, PyObject *args)
  * like getaddrinfo.
  */
 /*
+ * Non-zero while this thread is inside _socket.getnameinfo with
+ * NI_NUMERICHOST: its audit event carries no flags, and such a call makes
+ * no query, so on_reverse lets it through (the libc layer's rule).
+ */
+static __thread int nameinfo_numeric;
+
+/*
  * gethostbyaddr(name): CPython resolves @name (setipaddr, the first
  * address) and then asks for that address's name. The forward lookup
  * passed; judge the reverse one as the libc layer will (HM_OP_REVERSE),
@@ -998,6 +1006,11 @@ static int on_reverse(const char *api, PyObject *h)
 	const char *host;
 	int rc;
 
+	/* getnameinfo(..., NI_NUMERICHOST) through our wrapper: no query. */
+	if (nameinfo_numeric && strcmp(api, "socket.getnameinfo") == 0) {
+		nameinfo_numeric = 0; /* one event per wrapped call */
+		return 0;
+	}
 	if (h && PyTuple_Check(h))
 		h = arg_at(h, 0);
 	host = host_text(h, &keep);
@@ -1846,6 +1859,32 @@ static PyObject *w_gethostbyname_ex(PyObject *m, PyObject *const *args,
 	return res;
 }
 
+static PyObject *w_getnameinfo(PyObject *m, PyObject *const *args,
+			       Py_ssize_t nargs, PyObject *kwnames)
+{
+	struct mod_state *st = PyModule_GetState(m);
+	long flags = 0;
+	PyObject *res;
+	int saved = nameinfo_numeric;
+
+	if (!st->orig_getnameinfo) {
+		PyErr_SetString(PyExc_RuntimeError, "hermetic: no resolver");
+		return NULL;
+	}
+	if (nargs >= 2 && PyLong_Check(args[1])) {
+		flags = PyLong_AsLong(args[1]);
+		if (flags == -1 && PyErr_Occurred()) {
+			PyErr_Clear();
+			flags = 0;
+		}
+	}
+	nameinfo_numeric = !!(flags & NI_NUMERICHOST);
+	res = PyObject_Vectorcall(st->orig_getnameinfo, args, (size_t)nargs,
+				  kwnames);
+	nameinfo_numeric = saved;
+	return res;
+}
+
 /* _posixsubprocess.fork_exec raises no audit event of its own. */
 
 static PyObject *w_fork_exec(PyObject *m, PyObject *const *args,
@@ -1889,6 +1928,9 @@ static PyMethodDef wrap_gethostbyname_def = {
 static PyMethodDef wrap_gethostbyname_ex_def = {
     "gethostbyname_ex", FASTCALL_KW(w_gethostbyname_ex),
     METH_FASTCALL | METH_KEYWORDS, "gethostbyname_ex(host)"};
+static PyMethodDef wrap_getnameinfo_def = {
+    "getnameinfo", FASTCALL_KW(w_getnameinfo), METH_FASTCALL | METH_KEYWORDS,
+    "getnameinfo(sockaddr, flags)"};
 static PyMethodDef wrap_fork_exec_def = {"fork_exec", FASTCALL_KW(w_fork_exec),
 					 METH_FASTCALL | METH_KEYWORDS,
 					 "fork_exec(...)"};
@@ -1971,7 +2013,9 @@ static int install_wrappers(PyObject *m, struct mod_state *st)
 	    wrap_attr(m, sock, &wrap_gethostbyname_def,
 		      &st->orig_gethostbyname) < 0 ||
 	    wrap_attr(m, sock, &wrap_gethostbyname_ex_def,
-		      &st->orig_gethostbyname_ex) < 0)
+		      &st->orig_gethostbyname_ex) < 0 ||
+	    wrap_attr(m, sock, &wrap_getnameinfo_def, &st->orig_getnameinfo) <
+		0)
 		rc = -1;
 	Py_DECREF(sock);
 	return rc;
@@ -2596,6 +2640,7 @@ static int native_traverse(PyObject *m, visitproc visit, void *arg)
 	Py_VISIT(st->orig_getaddrinfo);
 	Py_VISIT(st->orig_gethostbyname);
 	Py_VISIT(st->orig_gethostbyname_ex);
+	Py_VISIT(st->orig_getnameinfo);
 	Py_VISIT(st->env_data);
 	return 0;
 }
@@ -2618,6 +2663,7 @@ static int native_clear(PyObject *m)
 	Py_CLEAR(st->orig_getaddrinfo);
 	Py_CLEAR(st->orig_gethostbyname);
 	Py_CLEAR(st->orig_gethostbyname_ex);
+	Py_CLEAR(st->orig_getnameinfo);
 	Py_CLEAR(st->env_data);
 	return 0;
 }

@@ -329,3 +329,32 @@ def test_reverse_of_a_name_same_verdict(ns, nss, want):
             env_extra={"PYTHONPATH": PYTHONPATH})
     for r in (both, shim, py):
         assert r.line == f"byname {want}", (both, shim, py)
+
+
+NAMEINFO = r'''
+import socket
+for flags, label in ((socket.NI_NUMERICHOST, "numeric"), (0, "name")):
+    try:
+        print(label, socket.getnameinfo(("192.0.2.99", 80), flags)[0])
+    except Exception as e:
+        print(label, "refused", type(e).__name__)
+'''
+
+
+def test_getnameinfo_numeric_is_no_query(ns):
+    """getnameinfo(NI_NUMERICHOST) makes no query: both layers let it
+    through (the Python layer sees the flag through its wrapper); asking
+    for the name of an address /etc/hosts does not list is refused."""
+    api = ("from hermetic import hermetic_blocker\n"
+           "with hermetic_blocker(block_network=True):\n"
+           + "".join("    " + line + "\n" for line in NAMEINFO.splitlines()))
+    py = ns([PYTHON, "-c", api], env_extra={"PYTHONPATH": PYTHONPATH})
+    both = ns(hermetic(NO_NET, PYTHON, "-c", NAMEINFO))
+    for r in (py, both):
+        o = outcomes(r)
+        assert o["numeric"] == "192.0.2.99", r
+        assert o["name"] == "refused PolicyViolation", r
+    # The libc layer alone degrades the refused one to a numeric answer.
+    shim = ns(hermetic(NO_NET, PYTHON, "-I", "-c", NAMEINFO))
+    assert outcomes(shim) == {"numeric": "192.0.2.99",
+                              "name": "192.0.2.99"}, shim
