@@ -45,9 +45,7 @@ HM_EXPORT FILE *_IO_proc_open(FILE *fp, const char *cmd, const char *mode);
 #define SHELL_PATH "/bin/sh"
 #define DEFAULT_PATH "/bin:/usr/bin" /* glibc's execvp default */
 /* Guards the libc layer enforces: a target it cannot follow escapes them. */
-#define GUARD_FLAGS                                                            \
-	(HM_F_BLOCK_NETWORK | HM_F_BLOCK_SUBPROCESS | HM_F_FS_READONLY |       \
-	 HM_F_FS_ROOT | HM_F_BLOCK_NATIVE | HM_F_INVALID)
+#define GUARD_FLAGS HM_GATE_LIBC
 #define BLOCK_FLAGS HM_GATE_EXEC
 #define STACK_ARGS 64	      /* execl* argv entries kept on the stack */
 #define MAX_ARGS (1u << 21)   /* more than ARG_MAX can carry anyway */
