@@ -99,27 +99,30 @@ static int find_near(const char *dir, const char *const *rel, mode_t type,
 	return -1;
 }
 
-/* True if @a and @b name the same file. */
-static int same_file(const char *a, const char *b)
-{
-	struct stat sa, sb;
-
-	if (!strcmp(a, b))
-		return 1;
-	return stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
-	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
 /*
- * LD_PRELOAD=<shim>[:existing entries]. ld.so splits the list on ':' and
- * ' ', so entries are re-joined with ':' and copies of our shim dropped.
+ * The target's environment, from the core's one builder (the shim's exec
+ * wrappers use the same): HERMETIC_POLICY=@policy, HERMETIC_PYSITE and
+ * PYTHONPATH=<pysite>[:old], the caller's other entries, and
+ * LD_PRELOAD=<shim>[:old] last; LD_AUDIT (an audit library can rebind
+ * every interposed name back to libc) is dropped, under block_native
+ * other preloaded libraries and GCONV_PATH too, and under block_network
+ * the resolver-steering variables (LOCALDOMAIN, RES_OPTIONS, HOSTALIASES,
+ * RESOLV_HOST_CONF; issue 8 class 7). The new vector becomes
+ * environ, which every exec below passes on.
  */
-static int set_preload(const char *shim)
+static int set_child_env(const char *shim, const char *pysite,
+			 const char *policy, uint32_t flags)
 {
-	const char *old = getenv("LD_PRELOAD");
-	size_t cap = strlen(shim) + (old ? strlen(old) : 0) + 2;
-	char *val, *copy, *tok, *save = NULL;
-	int r;
+	struct hm_childenv spec = {
+	    .preload = shim,
+	    .pysite = pysite,
+	    .policy = policy,
+	    .native = !!(flags & (HM_F_BLOCK_NATIVE | HM_F_INVALID)),
+	    .network = !!(flags & (HM_F_BLOCK_NETWORK | HM_F_INVALID)),
+	};
+	size_t size;
+	char **envp;
+	void *buf;
 
 	if (strpbrk(shim, ": \t\n")) {
 		fprintf(stderr,
@@ -128,77 +131,27 @@ static int set_preload(const char *shim)
 			shim);
 		return -1;
 	}
-	val = malloc(cap);
-	copy = strdup(old ? old : "");
-	if (!val || !copy)
-		goto err_nomem;
-	strcpy(val, shim);
-	for (tok = strtok_r(copy, ": \t\n", &save); tok;
-	     tok = strtok_r(NULL, ": \t\n", &save)) {
-		if (same_file(tok, shim))
-			continue;
-		strcat(val, ":");
-		strcat(val, tok);
+	size = hm_childenv_size(environ, &spec);
+	buf = malloc(size);
+	envp = buf ? hm_childenv_build(environ, &spec, buf, size) : NULL;
+	if (!envp) {
+		fprintf(stderr, "hermetic: out of memory\n");
+		free(buf);
+		return -1;
 	}
-	r = setenv("LD_PRELOAD", val, 1);
-	free(copy);
-	free(val);
-	if (r)
-		goto err_setenv;
+	environ = envp; /* kept for the process's life: we exec next */
 	return 0;
-
-err_nomem:
-	free(copy);
-	free(val);
-	errno = ENOMEM;
-err_setenv:
-	fprintf(stderr, "hermetic: cannot set LD_PRELOAD: %s\n",
-		strerror(errno));
-	return -1;
-}
-
-/* HERMETIC_PYSITE=<dir>, PYTHONPATH=<dir>[:old entries other than dir]. */
-static int set_pysite(const char *dir)
-{
-	const char *old = getenv("PYTHONPATH");
-	size_t cap = strlen(dir) + (old ? strlen(old) : 0) + 2;
-	const char *p, *end;
-	char *val;
-	size_t len;
-	int r;
-
-	val = malloc(cap);
-	if (!val)
-		goto err;
-	strcpy(val, dir);
-	/* Keep every other entry as it was, empty ones (= cwd) included. */
-	for (p = old; p && *p; p = *end ? end + 1 : end) {
-		end = strchrnul(p, ':');
-		len = (size_t)(end - p);
-		if (len == strlen(dir) && !strncmp(p, dir, len))
-			continue;
-		strcat(val, ":");
-		strncat(val, p, len);
-	}
-	r = setenv(HM_ENV_PYSITE, dir, 1) || setenv("PYTHONPATH", val, 1);
-	free(val);
-	if (r)
-		goto err;
-	return 0;
-err:
-	fprintf(stderr, "hermetic: cannot set PYTHONPATH: %s\n",
-		strerror(errno));
-	return -1;
 }
 
 /*
- * HERMETIC_POLICY = the inherited layers (if this launcher already runs
- * under hermetic) followed by our own. Appending a layer can only narrow
- * (every layer must allow), so honouring an inherited value is safe; an
- * inherited value we cannot read is refused rather than dropped, which
+ * The HERMETIC_POLICY value (*@value, malloc'd) = the inherited layers (if this
+ * launcher already runs under hermetic) followed by our own. Appending a layer
+ * can only narrow (every layer must allow), so honouring an inherited value is
+ * safe; an inherited value we cannot read is refused rather than dropped, which
  * would widen. On success *@all_flags is the OR of every layer's flags.
  */
-static int set_policy(const struct hm_policy *own, uint32_t *all_flags)
+static int set_policy(const struct hm_policy *own, uint32_t *all_flags,
+		      char **value)
 {
 	const char *old = getenv(HM_ENV_POLICY);
 	struct hm_policy *layers;
@@ -212,7 +165,8 @@ static int set_policy(const struct hm_policy *own, uint32_t *all_flags)
 		return -1;
 	}
 	if (old && *old) {
-		r = hm_wire_decode(old, layers, HM_MAX_BASE - 1, &n);
+		r = hm_policy_env_decode(old, layers, HM_MAX_BASE - 1, &n);
+		hm_policy_env_cloexec(old);
 		if (r) {
 			fprintf(stderr,
 				"hermetic: the inherited " HM_ENV_POLICY
@@ -240,11 +194,22 @@ static int set_policy(const struct hm_policy *own, uint32_t *all_flags)
 			strerror(-r));
 		goto out;
 	}
-	if (setenv(HM_ENV_POLICY, text, 1)) {
-		fprintf(stderr, "hermetic: cannot set " HM_ENV_POLICY ": %s\n",
-			strerror(errno));
-		goto out;
+	/* Too long for one environment string: a sealed memfd, named. */
+	if ((size_t)r > HM_ENV_INLINE_MAX) {
+		char ref[64];
+		int fd = hm_policy_memfd(text, (size_t)r, ref, sizeof(ref));
+
+		if (fd < 0) {
+			fprintf(stderr,
+				"hermetic: cannot hand the policy over in a "
+				"memfd: %s\n",
+				strerror(-fd));
+			goto out;
+		}
+		memcpy(text, ref, strlen(ref) + 1);
 	}
+	*value = text; /* the caller's: it goes into the target's environ */
+	text = NULL;
 	ret = 0;
 out:
 	free(text);
@@ -461,7 +426,7 @@ static int exec_python(const struct hm_cli_options *o, const char *pysite,
 		return HM_EXIT_USAGE;
 	}
 	/*
-	 * set_pysite made PYTHONPATH "<pysite>[:rest]"; the runner needs the
+	 * set_child_env made PYTHONPATH "<pysite>[:rest]"; the runner needs the
 	 * package root too: "<pysite>:<root>[:rest]".
 	 */
 	rest = old ? strchr(old, ':') : NULL;
@@ -922,7 +887,7 @@ static void fork_if_private_tmp(void)
 int hm_cli_launch(const struct hm_cli_options *o)
 {
 	char exe[PATH_MAX], dir[PATH_MAX], shim[PATH_MAX], pysite[PATH_MAX];
-	char target[PATH_MAX];
+	char target[PATH_MAX], *policy = NULL;
 	/* ~60 KiB: static rather than on the stack. */
 	static struct hm_policy own;
 	uint32_t flags = 0;
@@ -941,35 +906,15 @@ int hm_cli_launch(const struct hm_cli_options *o)
 	/* The Python bootstrap is optional: a build without Python. */
 	have_pysite =
 	    !find_near(dir, pysite_paths, S_IFDIR, pysite) && canonical(pysite);
-	if (have_pysite && set_pysite(pysite))
-		return HM_EXIT_USAGE;
 	own = o->policy;
 	add_target_reads(&own, o->target_argv);
 	if ((own.flags & HM_F_FS_READONLY) && !o->no_private_tmp &&
 	    make_private_tmp(&own))
 		return HM_EXIT_USAGE;
-	if (set_preload(shim) || set_policy(&own, &flags)) {
+	if (set_policy(&own, &flags, &policy) ||
+	    set_child_env(shim, have_pysite ? pysite : NULL, policy, flags)) {
 		remove_private_tmp();
 		return HM_EXIT_USAGE;
-	}
-	/*
-	 * An audit library (LD_AUDIT) can rebind every interposed name back
-	 * to libc; the shim drops it for children too.
-	 */
-	unsetenv("LD_AUDIT");
-	/*
-	 * The resolver builds its search list and options from these before
-	 * the shim can look (issue 8 class 7): under a network guard the
-	 * target starts with the system's resolv.conf only.
-	 */
-	/* gconv loads modules from GCONV_PATH: native code (class 9). */
-	if (flags & (HM_F_BLOCK_NATIVE | HM_F_INVALID))
-		unsetenv("GCONV_PATH");
-	if (flags & (HM_F_BLOCK_NETWORK | HM_F_INVALID)) {
-		unsetenv("LOCALDOMAIN");
-		unsetenv("RES_OPTIONS");
-		unsetenv("HOSTALIASES");
-		unsetenv("RESOLV_HOST_CONF");
 	}
 
 	fork_if_private_tmp();

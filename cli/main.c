@@ -19,28 +19,18 @@
 static int resolve_dir(const char *flag, const char *what, const char *raw,
 		       char out[PATH_MAX])
 {
-	struct stat st;
+	int rc = hm_resolve_dir(raw, out, PATH_MAX);
 
-	if (!*raw || !realpath(raw, out)) {
-		if (!*raw || errno == ENOENT || errno == ENOTDIR)
-			fprintf(stderr, "hermetic: %s %s '%s' does not exist\n",
-				flag, what, raw);
-		else
-			fprintf(stderr, "hermetic: %s %s '%s': %s\n", flag,
-				what, raw, strerror(errno));
-		return -1;
-	}
-	if (stat(out, &st) != 0) {
+	if (rc == 0)
+		return 0;
+	if (rc == -EINVAL || rc == -ENOENT || rc == -ENOTDIR ||
+	    rc == -ENAMETOOLONG)
+		fprintf(stderr, "hermetic: %s %s '%s' %s\n", flag, what, raw,
+			hm_resolve_dir_error(rc));
+	else
 		fprintf(stderr, "hermetic: %s %s '%s': %s\n", flag, what, raw,
-			strerror(errno));
-		return -1;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "hermetic: %s %s '%s' is not a directory\n",
-			flag, what, raw);
-		return -1;
-	}
-	return 0;
+			strerror(-rc));
+	return -1;
 }
 
 /* Resolve the raw paths of @o into its policy. Returns 0 or -1 (printed). */

@@ -42,8 +42,8 @@ PyMODINIT_FUNC PyInit__native(void);
 	 HM_F_FS_READONLY | HM_F_BLOCK_NATIVE | HM_F_BLOCK_ENVIRONMENT |       \
 	 HM_F_BLOCK_CODE_EXEC | HM_F_BLOCK_INTERP_MUTATION | HM_F_TRACE)
 
-#define FS_FLAGS (HM_F_FS_READONLY | HM_F_FS_ROOT | HM_F_INVALID)
-#define NET_FLAGS (HM_F_BLOCK_NETWORK | HM_F_INVALID)
+#define FS_FLAGS HM_GATE_FS
+#define NET_FLAGS HM_GATE_NET
 
 /*
  * Process-level state: one segment per process, whatever number of
@@ -95,6 +95,7 @@ struct mod_state {
 	PyObject *orig_getaddrinfo;
 	PyObject *orig_gethostbyname;
 	PyObject *orig_gethostbyname_ex;
+	PyObject *orig_getnameinfo;
 	PyObject *env_data;
 };
 
@@ -134,7 +135,8 @@ static size_t load_env_policy(struct hm_policy *layers)
 	if (!text)
 		return 0;
 	if (*text) {
-		rc = hm_wire_decode(text, layers, HM_MAX_BASE, &n);
+		rc = hm_policy_env_decode(text, layers, HM_MAX_BASE, &n);
+		hm_policy_env_cloexec(text);
 		if (rc == 0)
 			return n;
 		hm_log_msg(2, "warning: invalid " HM_ENV_POLICY " (",
@@ -1135,95 +1137,73 @@ static int check_named(const struct net_ctx *c, const char *name, int family,
  * client that resolves first (urllib, http.client, asyncio). Written and
  * read under the GIL. An address missing from the ring is only denied.
  */
-#define PROV_SLOTS 256
-
-struct prov_slot {
-	unsigned char fam; /* 0 empty, 4, 6 */
-	unsigned char addr[16];
-	char name[HM_DOMAIN_MAX];
-};
-
-static struct prov_slot prov[PROV_SLOTS];
-static unsigned int prov_next;
-
-/* Normalise an address as the core does (mapped/compat/NAT64 -> IPv4). */
-static int prov_key(const struct sockaddr *sa, unsigned char *fam,
-		    unsigned char *addr)
-{
-	static const unsigned char mapped[12] = {0, 0, 0, 0, 0,	   0,
-						 0, 0, 0, 0, 0xff, 0xff};
-	static const unsigned char nat64[12] = {0, 0x64, 0xff, 0x9b};
-	static const unsigned char zero[12];
-	const unsigned char *a;
-
-	memset(addr, 0, 16);
-	if (sa->sa_family == AF_INET) {
-		*fam = 4;
-		memcpy(addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-		return 0;
-	}
-	if (sa->sa_family != AF_INET6)
-		return -1;
-	a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
-	if (memcmp(a, mapped, 12) == 0 || memcmp(a, nat64, 12) == 0 ||
-	    (memcmp(a, zero, 12) == 0 &&
-	     (a[12] | a[13] | a[14] || a[15] > 1))) {
-		*fam = 4;
-		memcpy(addr, a + 12, 4);
-	} else {
-		*fam = 6;
-		memcpy(addr, a, 16);
-	}
-	return 0;
-}
+static struct hm_prov_ring prov; /* the core's ring (core/prov.c) */
 
 /* Record that lookup name @name answered with the numeric @host. */
 static void prov_record(const char *name, const char *host)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	struct prov_slot *slot;
-	size_t n = strlen(name), i;
 
-	if (n == 0 || n >= HM_DOMAIN_MAX ||
-	    !numeric_sockaddr(host, AF_UNSPEC, 0, &ss, &len))
-		return;
-	slot = &prov[prov_next++ % PROV_SLOTS];
-	if (prov_key((struct sockaddr *)&ss, &slot->fam, slot->addr) < 0) {
-		slot->fam = 0;
-		return;
-	}
-	for (i = 0; i < n; i++)
-		slot->name[i] = (name[i] >= 'A' && name[i] <= 'Z')
-				    ? (char)(name[i] - 'A' + 'a')
-				    : name[i];
-	if (n > 1 && slot->name[n - 1] == '.')
-		n--;
-	slot->name[n] = '\0';
+	if (numeric_sockaddr(host, AF_UNSPEC, 0, &ss, &len))
+		hm_prov_record(&prov, (struct sockaddr *)&ss, len, name);
 }
 
-/* The newest name recorded for @sa, or NULL. */
-static const char *prov_lookup(const struct sockaddr *sa)
+/* The newest name recorded for @sa into @buf, or NULL. */
+static const char *prov_lookup(const struct sockaddr *sa, socklen_t len,
+			       char *buf, size_t cap)
 {
-	unsigned char fam, addr[16];
-	unsigned int k;
+	return hm_prov_lookup(&prov, sa, len, buf, cap) ? buf : NULL;
+}
 
-	if (prov_key(sa, &fam, addr) < 0)
-		return NULL;
-	for (k = 1; k <= PROV_SLOTS; k++) {
-		const struct prov_slot *slot =
-		    &prov[(prov_next - k) % PROV_SLOTS];
+/*
+ * connect/sendto to a pathname AF_UNIX address: a container-daemon socket
+ * by name is the core's verdict (rq.is_door), as in the shim (which also
+ * resolves symlinks and compares inodes; this layer judges the name).
+ */
+static int check_door(const struct net_ctx *c, PyObject *addr)
+{
+	struct hm_request rq = {.op = c->op, .is_door = 1};
+	struct sockaddr sa = {.sa_family = AF_UNIX};
+	PyObject *keep = NULL;
+	const char *path;
+	enum hm_reason r;
+	int rc = 0;
 
-		if (slot->fam == fam && memcmp(slot->addr, addr, 16) == 0)
-			return slot->name;
+	if (c->op != HM_OP_CONNECT && c->op != HM_OP_SENDTO)
+		return 0;
+	path = PyUnicode_Check(addr) ? utf8_or(addr, NULL)
+				     : host_text(addr, &keep);
+	if (path && path[0] && hm_door_name(path)) {
+		rq.sa = &sa;
+		rq.salen = sizeof(sa);
+		r = hm_segment_check(&proc.seg, &rq);
+		if (r != HM_R_NONE) {
+			PyObject *t = PyUnicode_DecodeFSDefault(path);
+
+			trace(c->api, "host", path, r);
+			raise_violation(
+			    EXC_PLAIN,
+			    r == HM_R_NO_SUBPROCESS ? "subprocess" : "network",
+			    t,
+			    PyUnicode_FromFormat("%s disabled: %s(%s)",
+						 r == HM_R_NO_SUBPROCESS
+						     ? "subprocess"
+						     : "network",
+						 c->verb, path));
+			Py_XDECREF(t);
+			rc = -1;
+		}
 	}
-	return NULL;
+	Py_XDECREF(keep);
+	return rc;
 }
 
 /* connect/bind/sendto/sendmsg: (socket, address). */
 static int on_sock_addr(const struct net_ctx *c, PyObject *args)
 {
 	PyObject *sock = arg_at(args, 0), *addr = arg_at(args, 1), *keep;
+	char pname[HM_DOMAIN_MAX];
 	struct sockaddr_storage ss;
 	socklen_t len;
 	const char *host;
@@ -1238,6 +1218,8 @@ static int on_sock_addr(const struct net_ctx *c, PyObject *args)
 		else
 			family = AF_UNSPEC;
 	}
+	if (family == AF_UNIX && check_door(c, addr) < 0)
+		return -1;
 	if (family != AF_INET && family != AF_INET6 && family != AF_UNSPEC) {
 		struct sockaddr sa = {.sa_family = (sa_family_t)family};
 
@@ -1261,7 +1243,9 @@ static int on_sock_addr(const struct net_ctx *c, PyObject *args)
 		if (c->op == HM_OP_BIND && proc.attached)
 			hm_bind_wildcard_to_loopback(&ss, len);
 		rc = check_sa(c, (struct sockaddr *)&ss, len,
-			      prov_lookup((struct sockaddr *)&ss), host, 0);
+			      prov_lookup((struct sockaddr *)&ss, len, pname,
+					  sizeof(pname)),
+			      host, 0);
 	} else
 		rc = check_named(c, host, family, port);
 	Py_XDECREF(keep);
@@ -1298,6 +1282,35 @@ static int on_resolve(const char *api, PyObject *args)
  * is first looked up forward (CPython's setipaddr, AF_UNSPEC) and judged
  * like getaddrinfo.
  */
+/*
+ * Non-zero while this thread is inside _socket.getnameinfo with
+ * NI_NUMERICHOST: its audit event carries no flags, and such a call makes
+ * no query, so on_reverse lets it through (the libc layer's rule).
+ */
+static __thread int nameinfo_numeric;
+
+/*
+ * gethostbyaddr(name): CPython resolves @name (setipaddr, the first
+ * address) and then asks for that address's name. The forward lookup
+ * passed; judge the reverse one as the libc layer will (HM_OP_REVERSE),
+ * on the address the same lookup yields (resolved here, GIL released).
+ */
+static int check_reverse_of(const char *api, const char *name)
+{
+	struct net_ctx c = {api, "DNS", HM_OP_REVERSE};
+	struct addrinfo hints = {0}, *res = NULL;
+	int rc;
+
+	hints.ai_family = AF_UNSPEC;
+	Py_BEGIN_ALLOW_THREADS rc = getaddrinfo(name, NULL, &hints, &res);
+	Py_END_ALLOW_THREADS if (rc != 0 || !res) return 0; /* fails itself */
+	rc = 0;
+	if (res->ai_family == AF_INET || res->ai_family == AF_INET6)
+		rc = check_sa(&c, res->ai_addr, res->ai_addrlen, NULL, name, 1);
+	freeaddrinfo(res);
+	return rc;
+}
+
 static int on_reverse(const char *api, PyObject *h)
 {
 	struct net_ctx c = {api, "DNS", HM_OP_REVERSE};
@@ -1307,6 +1320,11 @@ static int on_reverse(const char *api, PyObject *h)
 	const char *host;
 	int rc;
 
+	/* getnameinfo(..., NI_NUMERICHOST) through our wrapper: no query. */
+	if (nameinfo_numeric && strcmp(api, "socket.getnameinfo") == 0) {
+		nameinfo_numeric = 0; /* one event per wrapped call */
+		return 0;
+	}
 	if (h && PyTuple_Check(h))
 		h = arg_at(h, 0);
 	host = host_text(h, &keep);
@@ -1317,6 +1335,8 @@ static int on_reverse(const char *api, PyObject *h)
 	} else {
 		c.op = HM_OP_RESOLVE;
 		rc = check_resolve_name(&c, host, AF_UNSPEC);
+		if (rc == 0)
+			rc = check_reverse_of(api, host);
 	}
 	Py_XDECREF(keep);
 	return rc;
@@ -1944,7 +1964,8 @@ static int dispatch(const char *ev, PyObject *args, uint32_t f)
 		break;
 	case 's':
 		if (strncmp(ev, "socket.", 7) == 0)
-			return (f & NET_FLAGS) ? on_socket(ev, args) : 0;
+			/* HM_GATE_DOOR: daemon sockets under no-subprocess */
+			return (f & HM_GATE_DOOR) ? on_socket(ev, args) : 0;
 		if (strcmp(ev, "subprocess.Popen") == 0)
 			return (f & (HM_F_BLOCK_SUBPROCESS | HM_F_INVALID))
 				   ? check_exec()
@@ -2461,6 +2482,32 @@ static PyObject *w_gethostbyname_ex(PyObject *m, PyObject *const *args,
 	return res;
 }
 
+static PyObject *w_getnameinfo(PyObject *m, PyObject *const *args,
+			       Py_ssize_t nargs, PyObject *kwnames)
+{
+	struct mod_state *st = PyModule_GetState(m);
+	long flags = 0;
+	PyObject *res;
+	int saved = nameinfo_numeric;
+
+	if (!st->orig_getnameinfo) {
+		PyErr_SetString(PyExc_RuntimeError, "hermetic: no resolver");
+		return NULL;
+	}
+	if (nargs >= 2 && PyLong_Check(args[1])) {
+		flags = PyLong_AsLong(args[1]);
+		if (flags == -1 && PyErr_Occurred()) {
+			PyErr_Clear();
+			flags = 0;
+		}
+	}
+	nameinfo_numeric = !!(flags & NI_NUMERICHOST);
+	res = PyObject_Vectorcall(st->orig_getnameinfo, args, (size_t)nargs,
+				  kwnames);
+	nameinfo_numeric = saved;
+	return res;
+}
+
 /* _posixsubprocess.fork_exec raises no audit event of its own. */
 
 static PyObject *w_fork_exec(PyObject *m, PyObject *const *args,
@@ -2504,6 +2551,9 @@ static PyMethodDef wrap_gethostbyname_def = {
 static PyMethodDef wrap_gethostbyname_ex_def = {
     "gethostbyname_ex", FASTCALL_KW(w_gethostbyname_ex),
     METH_FASTCALL | METH_KEYWORDS, "gethostbyname_ex(host)"};
+static PyMethodDef wrap_getnameinfo_def = {
+    "getnameinfo", FASTCALL_KW(w_getnameinfo), METH_FASTCALL | METH_KEYWORDS,
+    "getnameinfo(sockaddr, flags)"};
 static PyMethodDef wrap_fork_exec_def = {"fork_exec", FASTCALL_KW(w_fork_exec),
 					 METH_FASTCALL | METH_KEYWORDS,
 					 "fork_exec(...)"};
@@ -2586,7 +2636,9 @@ static int install_wrappers(PyObject *m, struct mod_state *st)
 	    wrap_attr(m, sock, &wrap_gethostbyname_def,
 		      &st->orig_gethostbyname) < 0 ||
 	    wrap_attr(m, sock, &wrap_gethostbyname_ex_def,
-		      &st->orig_gethostbyname_ex) < 0)
+		      &st->orig_gethostbyname_ex) < 0 ||
+	    wrap_attr(m, sock, &wrap_getnameinfo_def, &st->orig_getnameinfo) <
+		0)
 		rc = -1;
 	Py_DECREF(sock);
 	return rc;
@@ -3403,6 +3455,29 @@ static PyObject *native_normalize_import(PyObject *m, PyObject *arg)
 	return normalize_one(arg, "deny_imports", hm_policy_add_import, 0);
 }
 
+/* resolve_dir(what, path): the launcher's fs_root validation (core). */
+static PyObject *native_resolve_dir(PyObject *m, PyObject *args)
+{
+	char out[PATH_MAX];
+	PyObject *path, *b;
+	const char *what;
+	int rc;
+
+	(void)m;
+	if (!PyArg_ParseTuple(args, "sO:resolve_dir", &what, &path) ||
+	    !PyUnicode_FSConverter(path, &b))
+		return NULL;
+	Py_BEGIN_ALLOW_THREADS rc =
+	    hm_resolve_dir(PyBytes_AS_STRING(b), out, sizeof(out));
+	Py_END_ALLOW_THREADS Py_DECREF(b);
+	if (rc < 0) {
+		PyErr_Format(PyExc_ValueError, "%s %R %s", what, path,
+			     hm_resolve_dir_error(rc));
+		return NULL;
+	}
+	return PyUnicode_DecodeFSDefault(out);
+}
+
 static PyObject *run_check(int rc)
 {
 	if (rc < 0)
@@ -3581,6 +3656,9 @@ static PyMethodDef native_methods[] = {
 	 "Validate and normalise one allow_domains entry."},
 	{"normalize_import", native_normalize_import, METH_O,
 	 "Validate and normalise one deny_imports entry."},
+	{"resolve_dir", native_resolve_dir, METH_VARARGS,
+	 "resolve_dir(what, path) -> realpath; ValueError unless path is an "
+	 "existing directory (the launcher's rule)."},
 	{"check_env", native_check_env, METH_VARARGS,
 	 "check_env(write, key=None): raise if the environment is blocked."},
 	{"check_interp", native_check_interp, METH_O,
@@ -3645,6 +3723,7 @@ static int native_clear(PyObject *m)
 	Py_CLEAR(st->orig_getaddrinfo);
 	Py_CLEAR(st->orig_gethostbyname);
 	Py_CLEAR(st->orig_gethostbyname_ex);
+	Py_CLEAR(st->orig_getnameinfo);
 	Py_CLEAR(st->env_data);
 	return 0;
 }
@@ -3740,6 +3819,10 @@ static int add_constants(PyObject *m)
 		{ "F_SEALED",                HM_F_SEALED },
 		{ "F_INVALID",               HM_F_INVALID },
 		{ "MAX_DYN",                 HM_MAX_DYN },
+		{ "MAX_DOMAINS",             HM_MAX_DOMAINS },
+		{ "MAX_WRITABLE",            HM_MAX_WRITABLE },
+		{ "MAX_READABLE",            HM_MAX_READABLE },
+		{ "MAX_IMPORTS",             HM_MAX_IMPORTS },
 	};
 	/* clang-format on */
 	size_t i;

@@ -257,6 +257,20 @@ static enum hm_addr_class classify(const struct naddr *n)
 	return HM_ADDR_OTHER;
 }
 
+int hm_addr_key(const struct sockaddr *sa, socklen_t len, unsigned char *fam,
+		unsigned char addr[16])
+{
+	struct naddr n;
+	int family = sa_family_of(sa, len);
+
+	if ((family != AF_INET && family != AF_INET6) ||
+	    sa_to_naddr(sa, len, family, &n) < 0)
+		return -1;
+	*fam = n.v4 ? 4 : 6;
+	memcpy(addr, n.a, 16);
+	return 0;
+}
+
 enum hm_addr_class hm_addr_classify(const struct sockaddr *sa, socklen_t len)
 {
 	struct naddr n;
@@ -855,6 +869,9 @@ enum hm_reason hm_addr_check(const struct hm_policy *p,
 		return check_resolve(p, rq);
 	case HM_OP_REVERSE:
 		return check_reverse(p, rq);
+	case HM_OP_RAW_DNS: /* a raw packet names nobody the policy allows */
+	case HM_OP_RCMD:    /* remote shells have no place without network */
+		return HM_R_NO_NETWORK;
 	default:
 		return HM_R_INVALID_POLICY;
 	}

@@ -25,6 +25,15 @@ enum hm_reason hm_addr_check(const struct hm_policy *p,
  */
 int hm_addr_domain_valid(const char *s);
 
+/*
+ * The normalised address of an AF_INET/AF_INET6 @sa (IPv4-mapped,
+ * IPv4-compatible and NAT64 IPv6 as IPv4): *@fam 4 or 6, @addr the
+ * bytes (IPv4 in addr[0..3], the rest zero). Returns 0, or -1 if @sa is
+ * not an IP address or too short.
+ */
+int hm_addr_key(const struct sockaddr *sa, socklen_t len, unsigned char *fam,
+		unsigned char addr[16]);
+
 /* True if @path is absolute and lexically normalised (as hm_path_normalize). */
 int hm_path_is_normal(const char *path);
 

@@ -341,6 +341,8 @@ enum hm_family hm_op_family(enum hm_op op)
 	case HM_OP_SOCKET:
 	case HM_OP_RESOLVE:
 	case HM_OP_REVERSE:
+	case HM_OP_RAW_DNS:
+	case HM_OP_RCMD:
 		return HM_FAM_NETWORK;
 	case HM_OP_EXEC:
 		return HM_FAM_SUBPROCESS;
@@ -489,11 +491,20 @@ enum hm_reason hm_policy_check(const struct hm_policy *p,
 	switch (rq->op) {
 	case HM_OP_CONNECT:
 	case HM_OP_SENDTO:
+		/* A daemon that starts processes: either guard refuses it. */
+		if (rq->is_door)
+			return (p->flags & HM_F_BLOCK_NETWORK) ? HM_R_NO_NETWORK
+			       : (p->flags & HM_F_BLOCK_SUBPROCESS)
+				   ? HM_R_NO_SUBPROCESS
+				   : HM_R_NONE;
+		__attribute__((fallthrough));
 	case HM_OP_BIND:
 	case HM_OP_LISTEN:
 	case HM_OP_SOCKET:
 	case HM_OP_RESOLVE:
 	case HM_OP_REVERSE:
+	case HM_OP_RAW_DNS:
+	case HM_OP_RCMD:
 		if (!(p->flags & HM_F_BLOCK_NETWORK))
 			return HM_R_NONE;
 		return hm_addr_check(p, rq);
@@ -521,4 +532,77 @@ enum hm_reason hm_policy_check(const struct hm_policy *p,
 	default:
 		return HM_R_INVALID_POLICY; /* an op this core does not know */
 	}
+}
+
+uint32_t hm_op_gate(const struct hm_request *rq)
+{
+	const uint32_t always = HM_F_INVALID | ~(uint32_t)HM_F_ALL_KNOWN;
+
+	if (!rq)
+		return 0;
+	switch (rq->op) {
+	case HM_OP_CONNECT:
+	case HM_OP_SENDTO:
+		return always | (rq->is_door ? HM_GATE_DOOR : HM_GATE_NET);
+	case HM_OP_BIND:
+	case HM_OP_LISTEN:
+	case HM_OP_SOCKET:
+	case HM_OP_RESOLVE:
+	case HM_OP_REVERSE:
+	case HM_OP_RAW_DNS:
+	case HM_OP_RCMD:
+		return always | HM_GATE_NET;
+	case HM_OP_EXEC:
+		return always | HM_GATE_EXEC;
+	case HM_OP_OPEN:
+	case HM_OP_MUTATE:
+		return always | HM_GATE_FS;
+	case HM_OP_DLOPEN:
+		return always | HM_GATE_NATIVE;
+	case HM_OP_ENV:
+		return always | HM_GATE_ENV;
+	case HM_OP_CODE_EXEC:
+		return always | HM_GATE_CODE;
+	case HM_OP_INTERP:
+		return always | HM_GATE_INTERP;
+	case HM_OP_IMPORT:
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* clang-format off */
+static const char *const door_names[] = {
+	"docker.sock", "podman.sock", "containerd.sock",
+};
+
+static const char *const door_paths[] = {
+	"/run/docker.sock",
+	"/var/run/docker.sock",
+	"/run/podman/podman.sock",
+	"/run/containerd/containerd.sock",
+	"/var/run/containerd/containerd.sock",
+	NULL,
+};
+/* clang-format on */
+
+int hm_door_name(const char *path)
+{
+	const char *base;
+	size_t i;
+
+	if (!path)
+		return 0;
+	base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	for (i = 0; i < sizeof(door_names) / sizeof(door_names[0]); i++)
+		if (strcmp(base, door_names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+const char *const *hm_door_paths(void)
+{
+	return door_paths;
 }

@@ -387,46 +387,6 @@ int hm_segment_attach(struct hm_segment *s, const struct hm_handshake *h)
 
 /* ---- readers ------------------------------------------------------------- */
 
-/*
- * The flags without which a layer cannot deny @op, so the layer can be
- * skipped. Mirrors hm_policy_check: HM_F_INVALID and unknown bits deny
- * (almost) everything; otherwise each op looks at its family's flags.
- * 0 means "never skip" (deny_imports has no flag of its own; unknown ops
- * are denied by every layer).
- */
-static uint32_t op_mask(enum hm_op op)
-{
-	const uint32_t always = HM_F_INVALID | ~(uint32_t)HM_F_ALL_KNOWN;
-
-	switch (op) {
-	case HM_OP_CONNECT:
-	case HM_OP_SENDTO:
-	case HM_OP_BIND:
-	case HM_OP_LISTEN:
-	case HM_OP_SOCKET:
-	case HM_OP_RESOLVE:
-	case HM_OP_REVERSE:
-		return always | HM_F_BLOCK_NETWORK;
-	case HM_OP_EXEC:
-		return always | HM_F_BLOCK_SUBPROCESS;
-	case HM_OP_OPEN:
-	case HM_OP_MUTATE:
-		return always | HM_F_FS_READONLY | HM_F_FS_ROOT;
-	case HM_OP_DLOPEN:
-		return always | HM_F_BLOCK_NATIVE;
-	case HM_OP_ENV:
-		return always | HM_F_BLOCK_ENVIRONMENT;
-	case HM_OP_CODE_EXEC:
-		return always | HM_F_BLOCK_CODE_EXEC;
-	case HM_OP_INTERP:
-		return always | HM_F_BLOCK_INTERP_MUTATION;
-	case HM_OP_IMPORT:
-		return 0;
-	default:
-		return 0;
-	}
-}
-
 static int valid(const struct hm_segment *s)
 {
 	return s && s->base && s->dyn && s->base->magic == BASE_MAGIC &&
@@ -497,7 +457,7 @@ enum hm_reason hm_segment_check(struct hm_segment *s,
 		r = HM_R_INVALID_POLICY;
 		goto deny;
 	}
-	mask = op_mask(rq->op);
+	mask = hm_op_gate(rq);
 
 	/* Base layers are immutable: no seqlock needed. */
 	if (may_deny(b->flags, mask)) {

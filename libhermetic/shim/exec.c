@@ -44,7 +44,7 @@ HM_EXPORT FILE *_IO_proc_open(FILE *fp, const char *cmd, const char *mode);
 
 #define SHELL_PATH "/bin/sh"
 #define DEFAULT_PATH "/bin:/usr/bin" /* glibc's execvp default */
-#define BLOCK_FLAGS (HM_F_BLOCK_SUBPROCESS | HM_F_INVALID)
+#define BLOCK_FLAGS HM_GATE_EXEC
 #define STACK_ARGS 64	      /* execl* argv entries kept on the stack */
 #define MAX_ARGS (1u << 21)   /* more than ARG_MAX can carry anyway */
 #define POPEN_SLOTS 256	      /* concurrently open popen streams */
@@ -56,7 +56,9 @@ struct child_env {
 	size_t size;
 	char *pol; /* the policy text handed down */
 	size_t pol_size;
-	char **envp; /* NULL: forward the caller's environment untouched */
+	int pol_fd1;	  /* 1 + the memfd carrying a long policy, 0: none */
+	char pol_ref[64]; /* HERMETIC_POLICY value naming that memfd */
+	char **envp;	  /* NULL: forward the caller's environment untouched */
 };
 
 /* ------------------------------------------------------------------ */
@@ -97,32 +99,6 @@ static char *put(char *p, const char *s)
 
 	memcpy(p, s, n);
 	return p + n;
-}
-
-/*
- * Append to @p each element of @list (split at any of @seps) except
- * @skip, each preceded by ':'. Empty elements are dropped when
- * @drop_empty. The output is at most strlen(@list) + 1 bytes.
- */
-static char *put_others(char *p, const char *list, const char *seps,
-			const char *skip, int drop_empty)
-{
-	size_t skiplen = strlen(skip), n;
-	const char *e;
-
-	for (;;) {
-		e = list + strcspn(list, seps);
-		n = (size_t)(e - list);
-		if (!(n == skiplen && memcmp(list, skip, n) == 0) &&
-		    !(n == 0 && drop_empty)) {
-			*p++ = ':';
-			memcpy(p, list, n);
-			p += n;
-		}
-		if (!*e)
-			return p;
-		list = e + 1;
-	}
 }
 
 /* The name of descriptor @fd for messages: its path, or "fd:N". */
@@ -194,6 +170,10 @@ static void release_env(struct child_env *ce)
 		munmap(ce->map, ce->size);
 	if (ce->pol)
 		munmap(ce->pol, ce->pol_size);
+	/* The child has its copy by now (or the exec failed). */
+	if (ce->pol_fd1 > 0)
+		close(ce->pol_fd1 - 1);
+	ce->pol_fd1 = 0;
 	ce->map = NULL;
 	ce->pol = NULL;
 	ce->envp = NULL;
@@ -251,7 +231,7 @@ static int merge_theirs(struct child_env *ce, int len, const char *theirs)
 		return -ENOMEM;
 	b = a + HM_MAX_BASE;
 	rc = len ? hm_wire_decode(ce->pol, a, HM_MAX_BASE, &na) : 0;
-	if (rc == 0 && hm_wire_decode(theirs, b, HM_MAX_BASE, &nb) < 0)
+	if (rc == 0 && hm_policy_env_decode(theirs, b, HM_MAX_BASE, &nb) < 0)
 		nb = 0;
 	for (j = 0; rc == 0 && j < nb; j++) {
 		for (i = 0; i < na && memcmp(&a[i], &b[j], one) != 0; i++)
@@ -282,51 +262,24 @@ static int merge_theirs(struct child_env *ce, int len, const char *theirs)
 	return rc < 0 ? rc : len;
 }
 
-/*
- * Under a network guard, the variables that steer glibc's resolver
- * (LOCALDOMAIN, RES_OPTIONS, HOSTALIASES, RESOLV_HOST_CONF; see net.c) do
- * not reach a child: its resolver state would be built from them before
- * its shim could look.
- */
-static int resolver_knob(const char *e)
-{
-	if (!(hm_shim_flags() & (HM_F_BLOCK_NETWORK | HM_F_INVALID)))
-		return 0;
-	return name_is(e, "LOCALDOMAIN", 11) || name_is(e, "RES_OPTIONS", 11) ||
-	       name_is(e, "HOSTALIASES", 11) ||
-	       name_is(e, "RESOLV_HOST_CONF", 16);
-}
-
-/*
- * Whether build_env drops the entry @e of the caller's environment
- * (@slen: length of the shim's pysite; @native: block_native is on).
- * LD_AUDIT is dropped too: an audit library's la_symbind64 can rebind
- * every interposed name back to libc.
- */
-static int env_dropped(const char *e, size_t slen, int native)
-{
-	return name_is(e, "LD_PRELOAD", 10) || name_is(e, "LD_AUDIT", 8) ||
-	       name_is(e, HM_ENV_POLICY, sizeof(HM_ENV_POLICY) - 1) ||
-	       name_is(e, HM_ENV_PYSITE, sizeof(HM_ENV_PYSITE) - 1) ||
-	       (slen && name_is(e, "PYTHONPATH", 10)) ||
-	       (native && name_is(e, "GCONV_PATH", 10)) || resolver_knob(e);
-}
-
 /* Whether block_native (or an invalid policy) is in force. */
 static int native_blocked(void)
 {
 	return !!(hm_shim_flags() & (HM_F_BLOCK_NATIVE | HM_F_INVALID));
 }
 
+/* A network guard: the resolver-steering variables do not reach a child. */
+static int network_blocked(void)
+{
+	return !!(hm_shim_flags() & (HM_F_BLOCK_NETWORK | HM_F_INVALID));
+}
+
 /*
- * Build the child's environment from @src (NULL = empty): drop every
- * LD_PRELOAD, LD_AUDIT, HERMETIC_POLICY, HERMETIC_PYSITE (and, when the shim
- * has a pysite, PYTHONPATH), then add HERMETIC_POLICY=<snapshot, merged>,
- * HERMETIC_PYSITE and PYTHONPATH=<pysite>[:<old>] first and
- * LD_PRELOAD=<shim>[:<old, without the shim>] last. Order matters against
- * a thread rewriting one of the caller's strings after we looked at it:
- * getenv() (the child's shim, Python) takes the first match and ld.so
- * takes the last LD_PRELOAD. Returns 0, -ENOENT (shim path unknown),
+ * Build the child's environment from @src (NULL = empty) with the core's
+ * builder (hm_childenv_build, shared with the launcher): the effective
+ * policy (snapshot, merged with the caller's own layers; in a memfd when
+ * longer than HM_ENV_INLINE_MAX), the shim and the Python bootstrap put
+ * back whatever the caller passed. Returns 0, -ENOENT (shim path unknown),
  * -ENOMEM, -E2BIG (too many layers to hand down) or -EINVAL.
  * The buffers are mmap'd, never malloc'd (fork children call this). In a
  * CLONE_VM child (a real vfork by other code) a successful exec leaves
@@ -334,27 +287,20 @@ static int native_blocked(void)
  */
 static int build_env(char *const *src, struct child_env *ce)
 {
-	static const char k_pre[] = "LD_PRELOAD=";
-	static const char k_pol[] = HM_ENV_POLICY "=";
-	static const char k_site[] = HM_ENV_PYSITE "=";
-	static const char k_pp[] = "PYTHONPATH=";
-	const char *self = hm_shim.self_path, *site = hm_shim.pysite;
-	const char *old_pre = env_value(src, "LD_PRELOAD");
-	const char *old_pp = env_value(src, "PYTHONPATH");
-	size_t slen = strlen(site), n = 0, vec, text, k = 0, i;
+	struct hm_childenv spec = {.preload = hm_shim.self_path,
+				   .pysite = hm_shim.pysite};
+	int len;
+
+	if (!hm_shim.self_path[0])
+		return -ENOENT;
 	/*
 	 * Under block_native a child must not get native code by other
 	 * means than dlopen either: extra LD_PRELOAD entries and GCONV_PATH
 	 * (iconv_open loads modules from it) are dropped.
 	 */
-	int native = native_blocked();
-	char **envp, *t;
-	int len;
-
-	if (!self[0])
-		return -ENOENT;
-	while (src && src[n])
-		n++;
+	spec.native = native_blocked();
+	spec.network = network_blocked();
+	ce->pol_fd1 = 0;
 	len = snapshot(ce);
 	if (len >= 0)
 		len = merge_theirs(ce, len, env_value(src, HM_ENV_POLICY));
@@ -362,48 +308,33 @@ static int build_env(char *const *src, struct child_env *ce)
 		release_env(ce);
 		return len == -E2BIG || len == -ENOMEM ? len : -EINVAL;
 	}
+	/*
+	 * One environment string holds at most 128 KiB: a longer policy goes
+	 * into a sealed memfd the child inherits, named by the variable.
+	 */
+	if ((size_t)len > HM_ENV_INLINE_MAX) {
+		int fd = hm_policy_memfd(ce->pol, (size_t)len, ce->pol_ref,
+					 sizeof(ce->pol_ref));
 
-	vec = (n + 5) * sizeof(char *);
-	text = sizeof(k_pol) + (size_t)len + sizeof(k_pre) + strlen(self) +
-	       (old_pre ? strlen(old_pre) : 0) + 2;
-	if (slen)
-		text += sizeof(k_site) + slen + sizeof(k_pp) + slen +
-			(old_pp ? strlen(old_pp) : 0) + 2;
-	ce->size = vec + text;
+		if (fd < 0) {
+			release_env(ce);
+			return fd == -ENOMEM ? fd : -EINVAL;
+		}
+		ce->pol_fd1 = fd + 1;
+	}
+	/* 0: every layer went away, nothing to pass. */
+	spec.policy = len == 0 ? NULL : ce->pol_fd1 ? ce->pol_ref : ce->pol;
+	ce->size = hm_childenv_size(src, &spec);
 	ce->map = map_anon(ce->size);
 	if (!ce->map) {
 		release_env(ce);
 		return -ENOMEM;
 	}
-	envp = ce->map;
-	t = (char *)ce->map + vec;
-	if (len > 0) { /* 0: every layer went away, nothing to pass */
-		envp[k++] = t;
-		t = put(put(t, k_pol), ce->pol);
-		*t++ = '\0';
+	ce->envp = hm_childenv_build(src, &spec, ce->map, ce->size);
+	if (!ce->envp) {
+		release_env(ce);
+		return -EINVAL;
 	}
-	if (slen) {
-		envp[k++] = t;
-		t = put(put(t, k_site), site);
-		*t++ = '\0';
-		envp[k++] = t;
-		t = put(put(t, k_pp), site);
-		if (old_pp && *old_pp)
-			t = put_others(t, old_pp, ":", site, 0);
-		*t++ = '\0';
-	}
-	for (i = 0; i < n; i++) {
-		if (env_dropped(src[i], slen, native))
-			continue;
-		envp[k++] = src[i];
-	}
-	envp[k++] = t;
-	t = put(put(t, k_pre), self);
-	if (old_pre && !native)
-		t = put_others(t, old_pre, ": ", self, 1);
-	*t = '\0';
-	envp[k] = NULL;
-	ce->envp = envp;
 	return 0;
 }
 
@@ -450,6 +381,7 @@ static int exec_gate(const char *api, const char *shown, const char *ipath,
 	ce->pol = NULL;
 	ce->envp = NULL;
 	ce->size = ce->pol_size = 0;
+	ce->pol_fd1 = 0;
 	/*
 	 * The launch chain (chain.c): a known wrapper starts its command.
 	 * Never the shell of system/popen, which runs a command line.
@@ -513,17 +445,19 @@ static int env_added(const struct child_env *ce, const char *p)
 
 /*
  * Whether @env already is what build_env made of it (@ce): every entry
- * build_env would drop (env_dropped) is, once, one of the entries it
+ * build_env would drop (hm_childenv_dropped) is, once, one of the entries it
  * added (HERMETIC_POLICY with the exact current snapshot, LD_PRELOAD
  * with the shim, HERMETIC_PYSITE, PYTHONPATH), and all of those are
  * there. Duplicates fail: ld.so and getenv() disagree on which one wins.
  */
 static int env_is_built(char *const *env, const struct child_env *ce)
 {
+	struct hm_childenv spec = {.pysite = hm_shim.pysite,
+				   .native = native_blocked(),
+				   .network = network_blocked()};
 	const char *added[8];
-	size_t n = 0, i, slen = strlen(hm_shim.pysite);
+	size_t n = 0, i;
 	unsigned int used = 0;
-	int native = native_blocked();
 
 	for (char *const *p = ce->envp; *p; p++) {
 		if (!env_added(ce, *p))
@@ -533,7 +467,7 @@ static int env_is_built(char *const *env, const struct child_env *ce)
 		added[n++] = *p;
 	}
 	for (; env && *env; env++) {
-		if (!env_dropped(*env, slen, native))
+		if (!hm_childenv_dropped(*env, &spec))
 			continue;
 		for (i = 0; i < n; i++) {
 			if (!(used & (1u << i)) && strcmp(added[i], *env) == 0)

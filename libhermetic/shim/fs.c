@@ -55,7 +55,7 @@ HM_EXPORT int __openat64_2(int dirfd, const char *path, int flags);
 HM_EXPORT int __open(const char *path, int flags, ...);
 HM_EXPORT int __open64(const char *path, int flags, ...);
 HM_EXPORT FILE *_IO_fopen(const char *path, const char *mode);
-#define FS_FLAGS (HM_F_FS_READONLY | HM_F_FS_ROOT | HM_F_INVALID)
+#define FS_FLAGS HM_GATE_FS
 #define WRITE_FLAGS (HM_F_FS_READONLY | HM_F_INVALID)
 #define READ_FLAGS (HM_F_FS_ROOT | HM_F_INVALID)
 /* Flags open(2) implies for fopen's write modes, creat, mkstemp... */

@@ -266,7 +266,8 @@ static void load_policy(void)
 		return;
 	}
 	if (text && *text) {
-		rc = hm_wire_decode(text, layers, HM_MAX_BASE, &n);
+		rc = hm_policy_env_decode(text, layers, HM_MAX_BASE, &n);
+		hm_policy_env_cloexec(text);
 		if (rc < 0) {
 			hm_shim_msg("invalid " HM_ENV_POLICY " (",
 				    strerror(-rc), "); failing closed");

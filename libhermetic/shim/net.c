@@ -21,7 +21,7 @@
 #include "shim.h"
 
 /* The flags under which the network family leaves the fast path. */
-#define NET_GATE (HM_F_BLOCK_NETWORK | HM_F_INVALID)
+#define NET_GATE HM_GATE_NET
 
 /* Longest host name we copy (NI_MAXHOST); a longer one is refused. */
 #define NAME_CAP 1025
@@ -125,149 +125,35 @@ void hm_net_init(void)
 /* ------------------------------------------------------------------ */
 
 /*
- * A fixed ring of (address -> lookup name) records written by allowed
- * lookups and read by connect()/sendto() to fill hm_request's
- * resolved_name. Lock-free and allocation-free: a writer claims a slot
- * by moving its sequence number from even to odd, fills it, and
- * publishes it even again; a reader copies what it needs and retries
- * nothing, it simply ignores a slot whose sequence moved (a lost match
- * only means a deny). Addresses are normalised as the core does
- * (IPv4-mapped, IPv4-compatible and NAT64 IPv6 become IPv4).
+ * The resolution-provenance ring (core/prov.c): addresses allowed lookups
+ * returned, read by connect()/sendto() to fill hm_request.resolved_name.
  */
-#define PROV_SLOTS 256
+static struct hm_prov_ring prov;
 
-struct prov_key {
-	unsigned char fam; /* 4 or 6 */
-	unsigned char addr[16];
-};
-
-struct prov_slot {
-	unsigned int seq; /* 0 empty, odd being written, even valid */
-	struct prov_key key;
-	char name[HM_DOMAIN_MAX];
-};
-
-static struct prov_slot prov[PROV_SLOTS];
-static unsigned int prov_next;
-
-/* Normalise the address of @sa into @k. Returns 0, or -1 if not IP. */
-static int prov_key_of(const struct sockaddr *sa, socklen_t len,
-		       struct prov_key *k)
+static void prov_record(const struct sockaddr *sa, socklen_t len,
+			const char *name)
 {
-	static const unsigned char mapped[12] = {0, 0, 0, 0, 0,	   0,
-						 0, 0, 0, 0, 0xff, 0xff};
-	static const unsigned char nat64[12] = {0, 0x64, 0xff, 0x9b};
-	static const unsigned char zero[12];
-	const unsigned char *a;
-
-	memset(k, 0, sizeof(*k));
-	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
-		k->fam = 4;
-		memcpy(k->addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-		return 0;
-	}
-	if (sa->sa_family != AF_INET6 || len < sizeof(struct sockaddr_in6))
-		return -1;
-	a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
-	if (memcmp(a, mapped, 12) == 0 || memcmp(a, nat64, 12) == 0 ||
-	    (memcmp(a, zero, 12) == 0 &&
-	     (a[12] | a[13] | a[14] || a[15] > 1))) {
-		k->fam = 4;
-		memcpy(k->addr, a + 12, 4);
-	} else {
-		k->fam = 6;
-		memcpy(k->addr, a, 16);
-	}
-	return 0;
+	hm_prov_record(&prov, sa, len, name);
 }
 
-/* Record that @name (a lookup name, not a literal) resolved to @k. */
-static void prov_record(const struct prov_key *k, const char *name)
-{
-	char norm[HM_DOMAIN_MAX];
-	size_t n = strnlen(name, sizeof(norm));
-
-	if (n == sizeof(norm) || n == 0)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		char c = name[i];
-
-		norm[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-	}
-	if (n > 1 && norm[n - 1] == '.')
-		n--;
-	norm[n] = '\0';
-
-	for (int tries = 0; tries < 4; tries++) {
-		unsigned int i =
-		    __atomic_fetch_add(&prov_next, 1, __ATOMIC_RELAXED);
-		struct prov_slot *s = &prov[i % PROV_SLOTS];
-		unsigned int seq = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
-
-		/* An odd sequence: another writer owns it; take the next. */
-		if ((seq & 1) || !__atomic_compare_exchange_n(
-				     &s->seq, &seq, seq + 1, 0,
-				     __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-			continue;
-		/* Order the odd sequence before the data stores. */
-		__atomic_thread_fence(__ATOMIC_RELEASE);
-		s->key = *k;
-		memcpy(s->name, norm, n + 1);
-		__atomic_store_n(&s->seq, seq + 2, __ATOMIC_RELEASE);
-		return;
-	}
-}
-
-/*
- * Find the newest name recorded for @sa into @out. Returns 1 if found.
- * Async-signal-safe: reads only, never waits for a writer.
- */
 static int prov_lookup(const struct sockaddr *sa, socklen_t len, char *out,
 		       size_t cap)
 {
-	struct prov_key want, got;
-	unsigned int head = __atomic_load_n(&prov_next, __ATOMIC_RELAXED);
-
-	if (cap < HM_DOMAIN_MAX || prov_key_of(sa, len, &want) < 0)
-		return 0;
-	for (unsigned int n = 1; n <= PROV_SLOTS; n++) {
-		const struct prov_slot *s = &prov[(head - n) % PROV_SLOTS];
-		unsigned int s1 = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
-
-		if (s1 == 0 || (s1 & 1))
-			continue;
-		got = s->key;
-		if (got.fam != want.fam ||
-		    memcmp(got.addr, want.addr, sizeof(got.addr)) != 0)
-			continue;
-		memcpy(out, s->name, HM_DOMAIN_MAX);
-		/* The copies above must complete before the re-check. */
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) != s1)
-			continue;
-		out[HM_DOMAIN_MAX - 1] = '\0';
-		return 1;
-	}
-	return 0;
+	return hm_prov_lookup(&prov, sa, len, out, cap);
 }
 
 /* Record every IP address of a getaddrinfo() result under @name. */
 static void prov_record_ai(const char *name, const struct addrinfo *ai)
 {
-	struct prov_key k;
-
 	for (; ai; ai = ai->ai_next) {
-		if (ai->ai_addr &&
-		    prov_key_of(ai->ai_addr, ai->ai_addrlen, &k) == 0)
-			prov_record(&k, name);
+		if (ai->ai_addr)
+			prov_record(ai->ai_addr, ai->ai_addrlen, name);
 	}
 }
 
 /* Record every address of a hostent result under @name. */
 static void prov_record_he(const char *name, const struct hostent *he)
 {
-	struct prov_key k;
-
 	if (!he || !he->h_addr_list)
 		return;
 	if (!((he->h_addrtype == AF_INET && he->h_length == 4) ||
@@ -291,8 +177,7 @@ static void prov_record_he(const char *name, const struct hostent *he)
 			memcpy(&u.in6.sin6_addr, *p, 16);
 			len = sizeof(u.in6);
 		}
-		if (prov_key_of(&u.sa, len, &k) == 0)
-			prov_record(&k, name);
+		prov_record(&u.sa, len, name);
 	}
 }
 
@@ -301,34 +186,13 @@ static void prov_record_he(const char *name, const struct hostent *he)
 /* ------------------------------------------------------------------ */
 
 /*
- * Local sockets that are privilege doors: a container daemon starts
- * processes and reaches the network on the caller's behalf
- * (libc-surface.md section 1.2 A). Matched on the path's last component
+ * Local sockets that are privilege doors (a container daemon starts
+ * processes and reaches the network on the caller's behalf): the names
+ * and well-known paths are the core's (hm_door_name, hm_door_paths), and
+ * so is the verdict (rq.is_door); finding out whether a destination IS
+ * one takes I/O and happens here. Matched on the path's last component
  * so rootless daemons under /run/user/<uid>/ are caught too.
  */
-static const char *const door_names[] = {"docker.sock", "podman.sock",
-					 "containerd.sock"};
-
-/* The well-known system paths of those doors (compared by inode). */
-static const char *const door_paths[] = {
-    "/run/docker.sock",
-    "/var/run/docker.sock",
-    "/run/podman/podman.sock",
-    "/run/containerd/containerd.sock",
-    "/var/run/containerd/containerd.sock",
-};
-
-static int is_door_name(const char *path)
-{
-	const char *base = strrchr(path, '/');
-
-	base = base ? base + 1 : path;
-	for (size_t i = 0; i < sizeof(door_names) / sizeof(door_names[0]); i++)
-		if (strcmp(base, door_names[i]) == 0)
-			return 1;
-	return 0;
-}
-
 /*
  * True if @sa is a pathname AF_UNIX address of a privilege door: by the
  * name given, by the name the kernel resolves it to (a symlink, or
@@ -352,7 +216,7 @@ static int unix_is_door(const struct sockaddr *sa, socklen_t len)
 		n = (ssize_t)sizeof(un->sun_path);
 	memcpy(path, un->sun_path, (size_t)n);
 	path[n] = '\0';
-	if (is_door_name(path))
+	if (hm_door_name(path))
 		return 1;
 	fd = HM_REAL(open) ? HM_REAL(open)(path, O_PATH | O_CLOEXEC) : -1;
 	if (fd < 0)
@@ -361,7 +225,7 @@ static int unix_is_door(const struct sockaddr *sa, socklen_t len)
 	n = readlink(proc, real, sizeof(real) - 1);
 	if (n > 0) {
 		real[n] = '\0';
-		if (is_door_name(real)) {
+		if (hm_door_name(real)) {
 			close(fd);
 			return 1;
 		}
@@ -371,8 +235,8 @@ static int unix_is_door(const struct sockaddr *sa, socklen_t len)
 		return 0;
 	}
 	close(fd);
-	for (size_t i = 0; i < sizeof(door_paths) / sizeof(door_paths[0]); i++)
-		if (stat(door_paths[i], &ds) == 0 && ds.st_dev == st.st_dev &&
+	for (const char *const *d = hm_door_paths(); *d; d++)
+		if (stat(*d, &ds) == 0 && ds.st_dev == st.st_dev &&
 		    ds.st_ino == st.st_ino)
 			return 1;
 	return 0;
@@ -418,12 +282,12 @@ static enum hm_reason dest_check(int fd, enum hm_op op,
 		sa = (const struct sockaddr *)&alt;
 		rq.sa = sa;
 	}
-	if (sa->sa_family == AF_UNIX &&
-	    (flags & (NET_GATE | HM_F_BLOCK_SUBPROCESS)) &&
+	if (sa->sa_family == AF_UNIX && (flags & HM_GATE_DOOR) &&
 	    unix_is_door(sa, len)) {
-		r = (flags & HM_F_INVALID)	   ? HM_R_INVALID_POLICY
-		    : (flags & HM_F_BLOCK_NETWORK) ? HM_R_NO_NETWORK
-						   : HM_R_NO_SUBPROCESS;
+		rq.is_door = 1;
+		r = hm_shim_check(&rq);
+		if (r == HM_R_NONE)
+			return r;
 		goto deny;
 	}
 	if (!(flags & NET_GATE))
@@ -559,16 +423,14 @@ static int net_connect(connect_fn real, int fd, const struct sockaddr *addr,
  */
 HM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
-	if (!hm_shim_enter() ||
-	    !(hm_shim_flags() & (NET_GATE | HM_F_BLOCK_SUBPROCESS)))
+	if (!hm_shim_enter() || !(hm_shim_flags() & HM_GATE_DOOR))
 		return HM_REAL(connect)(fd, addr, len);
 	return net_connect(HM_REAL(connect), fd, addr, len);
 }
 
 HM_EXPORT int __connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
-	if (!hm_shim_enter() ||
-	    !(hm_shim_flags() & (NET_GATE | HM_F_BLOCK_SUBPROCESS))) {
+	if (!hm_shim_enter() || !(hm_shim_flags() & HM_GATE_DOOR)) {
 		if (!HM_REAL(__connect)) {
 			errno = ENOSYS;
 			return -1;
@@ -1575,12 +1437,26 @@ HM_EXPORT int res_querydomain(const char *name, const char *domain, int cls,
 				   anslen);
 }
 
-/* Report a refused raw-packet send. */
-static int res_send_deny(void *statp, const char *api)
+/*
+ * A raw-packet send: the core's verdict (HM_OP_RAW_DNS). Returns 1 if
+ * refused (reported, h_errno and errno set), 0 to forward.
+ */
+static int res_send_refused(void *statp, const char *api)
 {
+	struct hm_request rq = {.op = HM_OP_RAW_DNS};
+	int saved = errno;
+	enum hm_reason r;
+
 	HM_SHIM_GUARD();
-	hm_shim_report(api, NULL, NULL, net_reason());
-	return res_deny(statp);
+	r = hm_shim_check(&rq);
+	if (r != HM_R_NONE)
+		hm_shim_report(api, NULL, NULL, r);
+	if (r == HM_R_NONE) {
+		errno = saved;
+		return 0;
+	}
+	res_deny(statp);
+	return 1;
 }
 
 HM_EXPORT int res_send(const unsigned char *msg, int msglen,
@@ -1590,9 +1466,9 @@ HM_EXPORT int res_send(const unsigned char *msg, int msglen,
 
 	if (!HM_REAL(res_send))
 		return res_enosys();
-	if (!gated)
-		return HM_REAL(res_send)(msg, msglen, answer, anslen);
-	return res_send_deny(NULL, "res_send");
+	if (gated && res_send_refused(NULL, "res_send"))
+		return -1;
+	return HM_REAL(res_send)(msg, msglen, answer, anslen);
 }
 
 HM_EXPORT int res_nquery(res_state statp, const char *dname, int cls, int type,
@@ -1649,9 +1525,9 @@ HM_EXPORT int res_nsend(res_state statp, const unsigned char *msg, int msglen,
 
 	if (!HM_REAL(res_nsend))
 		return res_enosys();
-	if (!gated)
-		return HM_REAL(res_nsend)(statp, msg, msglen, answer, anslen);
-	return res_send_deny(statp, "res_nsend");
+	if (gated && res_send_refused(statp, "res_nsend"))
+		return -1;
+	return HM_REAL(res_nsend)(statp, msg, msglen, answer, anslen);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1664,17 +1540,23 @@ HM_EXPORT int res_nsend(res_state statp, const unsigned char *msg, int msglen,
  * have no place in a program with the network blocked: refused outright
  * with -1/EACCES. bindresvport is judged as the bind it performs.
  */
-static int legacy_deny(const char *api, const char *host)
+static int legacy_refused(const char *api, const char *host)
 {
+	struct hm_request rq = {.op = HM_OP_RCMD};
 	char copy[NAME_CAP];
+	int saved = errno;
+	enum hm_reason r;
 
 	HM_SHIM_GUARD();
-	if (host && str_copy(copy, sizeof(copy), host) == 0)
-		hm_shim_report(api, "host", copy, net_reason());
-	else
-		hm_shim_report(api, NULL, NULL, net_reason());
-	errno = EACCES;
-	return -1;
+	r = hm_shim_check(&rq);
+	if (r != HM_R_NONE) {
+		if (host && str_copy(copy, sizeof(copy), host) == 0)
+			hm_shim_report(api, "host", copy, r);
+		else
+			hm_shim_report(api, NULL, NULL, r);
+	}
+	errno = r == HM_R_NONE ? saved : EACCES;
+	return r != HM_R_NONE;
 }
 
 static int legacy_enosys(void)
@@ -1690,10 +1572,9 @@ HM_EXPORT int rcmd(char **ahost, unsigned short inport, const char *locuser,
 
 	if (!HM_REAL(rcmd))
 		return legacy_enosys();
-	if (!gated)
-		return HM_REAL(rcmd)(ahost, inport, locuser, remuser, cmd,
-				     fd2p);
-	return legacy_deny("rcmd", ahost ? *ahost : NULL);
+	if (gated && legacy_refused("rcmd", ahost ? *ahost : NULL))
+		return -1;
+	return HM_REAL(rcmd)(ahost, inport, locuser, remuser, cmd, fd2p);
 }
 
 HM_EXPORT int rcmd_af(char **ahost, unsigned short inport, const char *locuser,
@@ -1704,10 +1585,9 @@ HM_EXPORT int rcmd_af(char **ahost, unsigned short inport, const char *locuser,
 
 	if (!HM_REAL(rcmd_af))
 		return legacy_enosys();
-	if (!gated)
-		return HM_REAL(rcmd_af)(ahost, inport, locuser, remuser, cmd,
-					fd2p, af);
-	return legacy_deny("rcmd", ahost ? *ahost : NULL);
+	if (gated && legacy_refused("rcmd", ahost ? *ahost : NULL))
+		return -1;
+	return HM_REAL(rcmd_af)(ahost, inport, locuser, remuser, cmd, fd2p, af);
 }
 
 HM_EXPORT int rexec(char **ahost, int rport, const char *name, const char *pass,
@@ -1717,9 +1597,9 @@ HM_EXPORT int rexec(char **ahost, int rport, const char *name, const char *pass,
 
 	if (!HM_REAL(rexec))
 		return legacy_enosys();
-	if (!gated)
-		return HM_REAL(rexec)(ahost, rport, name, pass, cmd, fd2p);
-	return legacy_deny("rexec", ahost ? *ahost : NULL);
+	if (gated && legacy_refused("rexec", ahost ? *ahost : NULL))
+		return -1;
+	return HM_REAL(rexec)(ahost, rport, name, pass, cmd, fd2p);
 }
 
 HM_EXPORT int rexec_af(char **ahost, int rport, const char *name,
@@ -1730,10 +1610,9 @@ HM_EXPORT int rexec_af(char **ahost, int rport, const char *name,
 
 	if (!HM_REAL(rexec_af))
 		return legacy_enosys();
-	if (!gated)
-		return HM_REAL(rexec_af)(ahost, rport, name, pass, cmd, fd2p,
-					 af);
-	return legacy_deny("rexec", ahost ? *ahost : NULL);
+	if (gated && legacy_refused("rexec", ahost ? *ahost : NULL))
+		return -1;
+	return HM_REAL(rexec_af)(ahost, rport, name, pass, cmd, fd2p, af);
 }
 
 HM_EXPORT int rresvport(int *alport)
@@ -1742,9 +1621,9 @@ HM_EXPORT int rresvport(int *alport)
 
 	if (!HM_REAL(rresvport))
 		return legacy_enosys();
-	if (!gated)
-		return HM_REAL(rresvport)(alport);
-	return legacy_deny("rresvport", NULL);
+	if (gated && legacy_refused("rresvport", NULL))
+		return -1;
+	return HM_REAL(rresvport)(alport);
 }
 
 HM_EXPORT int rresvport_af(int *alport, sa_family_t af)
@@ -1753,9 +1632,9 @@ HM_EXPORT int rresvport_af(int *alport, sa_family_t af)
 
 	if (!HM_REAL(rresvport_af))
 		return legacy_enosys();
-	if (!gated)
-		return HM_REAL(rresvport_af)(alport, af);
-	return legacy_deny("rresvport", NULL);
+	if (gated && legacy_refused("rresvport", NULL))
+		return -1;
+	return HM_REAL(rresvport_af)(alport, af);
 }
 
 /* A NULL @sin binds INADDR_ANY; the chosen port is copied back. */
@@ -1807,9 +1686,9 @@ HM_EXPORT int ruserok(const char *rhost, int suser, const char *remuser,
 
 	if (!HM_REAL(ruserok))
 		return legacy_enosys();
-	if (!gated)
-		return HM_REAL(ruserok)(rhost, suser, remuser, locuser);
-	return legacy_deny("ruserok", rhost);
+	if (gated && legacy_refused("ruserok", rhost))
+		return -1;
+	return HM_REAL(ruserok)(rhost, suser, remuser, locuser);
 }
 
 HM_EXPORT int ruserok_af(const char *rhost, int suser, const char *remuser,
@@ -1819,9 +1698,9 @@ HM_EXPORT int ruserok_af(const char *rhost, int suser, const char *remuser,
 
 	if (!HM_REAL(ruserok_af))
 		return legacy_enosys();
-	if (!gated)
-		return HM_REAL(ruserok_af)(rhost, suser, remuser, locuser, af);
-	return legacy_deny("ruserok", rhost);
+	if (gated && legacy_refused("ruserok", rhost))
+		return -1;
+	return HM_REAL(ruserok_af)(rhost, suser, remuser, locuser, af);
 }
 
 HM_EXPORT int iruserok(uint32_t raddr, int suser, const char *remuser,
@@ -1831,9 +1710,9 @@ HM_EXPORT int iruserok(uint32_t raddr, int suser, const char *remuser,
 
 	if (!HM_REAL(iruserok))
 		return legacy_enosys();
-	if (!gated)
-		return HM_REAL(iruserok)(raddr, suser, remuser, locuser);
-	return legacy_deny("iruserok", NULL);
+	if (gated && legacy_refused("iruserok", NULL))
+		return -1;
+	return HM_REAL(iruserok)(raddr, suser, remuser, locuser);
 }
 
 HM_EXPORT int iruserok_af(const void *raddr, int suser, const char *remuser,
@@ -1843,7 +1722,7 @@ HM_EXPORT int iruserok_af(const void *raddr, int suser, const char *remuser,
 
 	if (!HM_REAL(iruserok_af))
 		return legacy_enosys();
-	if (!gated)
-		return HM_REAL(iruserok_af)(raddr, suser, remuser, locuser, af);
-	return legacy_deny("iruserok", NULL);
+	if (gated && legacy_refused("iruserok", NULL))
+		return -1;
+	return HM_REAL(iruserok_af)(raddr, suser, remuser, locuser, af);
 }

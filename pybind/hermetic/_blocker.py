@@ -164,7 +164,7 @@ class HermeticBlocker(contextlib.ContextDecorator,
     def _push(self):
         root = None
         if self._fs_root is not None:
-            root = os.path.realpath(self._fs_root)
+            root = _native.resolve_dir("fs_root", self._fs_root)
         if self._imports or self._flags & (_native.F_BLOCK_INTERP_MUTATION
                                            | _native.F_BLOCK_NATIVE):
             _guards.reguard(self._flags)
@@ -331,25 +331,33 @@ def hermetic_blocker(
             raise ValueError("fs_root must not contain NUL")
         if not flags & _native.F_FS_READONLY:
             raise ValueError("fs_root requires fs_readonly=True")
+        # The launcher's rule, from the core: an existing directory (fail
+        # closed now, not with every read refused later).
+        _native.resolve_dir("fs_root", fs_root)
     writable = _path_list("allow_write", allow_write)
     if writable and not flags & _native.F_FS_READONLY:
         raise ValueError("allow_write requires fs_readonly=True")
-    if len(writable) > 8:
-        raise ValueError("allow_write: at most 8 entries per block")
+    # The limits are the core's (hermetic.h), read from _native.
+    if len(writable) > _native.MAX_WRITABLE:
+        raise ValueError(f"allow_write: at most {_native.MAX_WRITABLE} "
+                         "entries per block")
     readable = _path_list("allow_read", allow_read)
     if readable and fs_root is None:
         raise ValueError("allow_read requires fs_root (without a root "
                          "every read is allowed)")
-    if len(readable) > 16:
-        raise ValueError("allow_read: at most 16 entries per block")
+    if len(readable) > _native.MAX_READABLE:
+        raise ValueError(f"allow_read: at most {_native.MAX_READABLE} "
+                         "entries per block")
     domains = [_native.normalize_domain(d)
                for d in _string_list("allow_domains", allow_domains)]
     imports = [_native.normalize_import(n)
                for n in _string_list("deny_imports", deny_imports)]
-    if len(domains) > 32:
-        raise ValueError("allow_domains: at most 32 entries per block")
-    if len(imports) > 32:
-        raise ValueError("deny_imports: at most 32 entries per block")
+    if len(domains) > _native.MAX_DOMAINS:
+        raise ValueError(f"allow_domains: at most {_native.MAX_DOMAINS} "
+                         "entries per block")
+    if len(imports) > _native.MAX_IMPORTS:
+        raise ValueError(f"deny_imports: at most {_native.MAX_IMPORTS} "
+                         "entries per block")
     return HermeticBlocker(flags=flags, fs_root=fs_root, domains=domains,
                            imports=imports, sealed=sealed, writable=writable,
                            readable=readable)

@@ -280,3 +280,81 @@ def test_reverse_same_verdict_in_both_layers(ns, flags):
             "192.0.2.99": "refused",
             "127.0.0.9": "allowed" if local == "local" else "refused"}
     assert outcomes(both) == want, both
+
+
+def test_large_hosts_file(ns):
+    # Over 4 KiB (read through the mapping path) and over the table's
+    # 512 names: the names kept are local, the ones past the limit are
+    # judged like DNS names (refused), never let through unjudged.
+    filler = "".join(f"10.9.{i // 250}.{i % 250} filler{i}.test\n"
+                     for i in range(600))
+    hosts = HOSTS + "192.0.2.77 early.test\n" + filler
+    r = ns(hermetic(NO_NET, PROBE, "getaddrinfo", "early.test"), hosts=hosts)
+    assert r.line == "ok 192.0.2.77", r
+    r = ns(hermetic(NO_NET, PROBE, "getaddrinfo", "filler599.test"),
+           hosts=hosts)
+    assert r.line == "gai=EAI_SYSTEM errno=EACCES", r
+    # Positive control: glibc itself answers it from the file.
+    r = ns([PROBE, "getaddrinfo", "filler599.test"], hosts=hosts)
+    assert r.line == "ok 10.9.2.99", r
+
+
+BYNAME = r'''
+import socket
+try:
+    print("byname", socket.gethostbyaddr("listed.test")[0])
+except socket.herror as e:
+    print("byname", "refused" if e.errno == 3 else "failed")
+except Exception as e:
+    print("byname", "refused")
+'''
+
+
+@pytest.mark.parametrize("nss,want", [
+    ("hosts: files dns\n", "listed.test"),   # answered by /etc/hosts
+    ("hosts: dns files\n", "refused"),       # the PTR query would go to DNS
+], ids=["files-first", "dns-first"])
+def test_reverse_of_a_name_same_verdict(ns, nss, want):
+    """gethostbyaddr(name): the forward lookup is allowed (allow_domains),
+    and the reverse lookup of its address is judged by the same rule in
+    the Python layer alone, the libc layer alone and both."""
+    flags = NO_NET + ["--allow-domain", "listed.test"]
+    api = ("from hermetic import hermetic_blocker\n"
+           "with hermetic_blocker(block_network=True, "
+           "allow_domains=['listed.test']):\n"
+           + "".join("    " + line + "\n" for line in BYNAME.splitlines()))
+    both = ns(hermetic(flags, PYTHON, "-c", BYNAME), nsswitch=nss)
+    shim = ns(hermetic(flags, PYTHON, "-I", "-c", BYNAME), nsswitch=nss)
+    py = ns([PYTHON, "-c", api], nsswitch=nss,
+            env_extra={"PYTHONPATH": PYTHONPATH})
+    for r in (both, shim, py):
+        assert r.line == f"byname {want}", (both, shim, py)
+
+
+NAMEINFO = r'''
+import socket
+for flags, label in ((socket.NI_NUMERICHOST, "numeric"), (0, "name")):
+    try:
+        print(label, socket.getnameinfo(("192.0.2.99", 80), flags)[0])
+    except Exception as e:
+        print(label, "refused", type(e).__name__)
+'''
+
+
+def test_getnameinfo_numeric_is_no_query(ns):
+    """getnameinfo(NI_NUMERICHOST) makes no query: both layers let it
+    through (the Python layer sees the flag through its wrapper); asking
+    for the name of an address /etc/hosts does not list is refused."""
+    api = ("from hermetic import hermetic_blocker\n"
+           "with hermetic_blocker(block_network=True):\n"
+           + "".join("    " + line + "\n" for line in NAMEINFO.splitlines()))
+    py = ns([PYTHON, "-c", api], env_extra={"PYTHONPATH": PYTHONPATH})
+    both = ns(hermetic(NO_NET, PYTHON, "-c", NAMEINFO))
+    for r in (py, both):
+        o = outcomes(r)
+        assert o["numeric"] == "192.0.2.99", r
+        assert o["name"] == "refused PolicyViolation", r
+    # The libc layer alone degrades the refused one to a numeric answer.
+    shim = ns(hermetic(NO_NET, PYTHON, "-I", "-c", NAMEINFO))
+    assert outcomes(shim) == {"numeric": "192.0.2.99",
+                              "name": "192.0.2.99"}, shim

@@ -382,8 +382,197 @@ static void test_numeric(void)
 	}
 }
 
+static void test_prov(void)
+{
+	static struct hm_prov_ring r;
+	struct sockaddr_storage ss;
+	char out[HM_DOMAIN_MAX], name[300];
+	socklen_t len;
+	int i;
+
+	memset(&r, 0, sizeof(r));
+	len = sa_of("192.0.2.1", &ss);
+	OK(!hm_prov_lookup(&r, (struct sockaddr *)&ss, len, out, sizeof(out)),
+	   "prov: empty ring finds nothing");
+	hm_prov_record(&r, (struct sockaddr *)&ss, len, "Api.Example.COM.");
+	OK(hm_prov_lookup(&r, (struct sockaddr *)&ss, len, out, sizeof(out)) &&
+	       strcmp(out, "api.example.com") == 0,
+	   "prov: recorded, lower-cased, trailing dot dropped");
+	len = sa_of("::ffff:192.0.2.1", &ss);
+	OK(hm_prov_lookup(&r, (struct sockaddr *)&ss, len, out, sizeof(out)),
+	   "prov: IPv4-mapped finds the IPv4 record");
+	len = sa_of("64:ff9b::c000:201", &ss);
+	OK(hm_prov_lookup(&r, (struct sockaddr *)&ss, len, out, sizeof(out)),
+	   "prov: NAT64 finds the IPv4 record");
+	len = sa_of("192.0.2.2", &ss);
+	OK(!hm_prov_lookup(&r, (struct sockaddr *)&ss, len, out, sizeof(out)),
+	   "prov: another address finds nothing");
+	len = sa_of("192.0.2.1", &ss);
+	OK(!hm_prov_lookup(&r, (struct sockaddr *)&ss, len, out, 10),
+	   "prov: a buffer too small finds nothing");
+	hm_prov_record(&r, (struct sockaddr *)&ss, len, "newer.example.com");
+	OK(hm_prov_lookup(&r, (struct sockaddr *)&ss, len, out, sizeof(out)) &&
+	       strcmp(out, "newer.example.com") == 0,
+	   "prov: the newest record wins");
+	memset(name, 'a', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	len = sa_of("192.0.2.3", &ss);
+	hm_prov_record(&r, (struct sockaddr *)&ss, len, name);
+	OK(!hm_prov_lookup(&r, (struct sockaddr *)&ss, len, out, sizeof(out)),
+	   "prov: a name too long is not recorded");
+	{
+		struct sockaddr sa = {.sa_family = AF_UNIX};
+
+		hm_prov_record(&r, &sa, sizeof(sa), "unix.example.com");
+		OK(!hm_prov_lookup(&r, &sa, sizeof(sa), out, sizeof(out)),
+		   "prov: not an IP address: ignored");
+	}
+	for (i = 0; i < HM_PROV_SLOTS; i++) {
+		char n[64];
+
+		snprintf(n, sizeof(n), "filler%d.example.com", i);
+		len = sa_of("198.51.100.1", &ss);
+		hm_prov_record(&r, (struct sockaddr *)&ss, len, n);
+	}
+	len = sa_of("192.0.2.1", &ss);
+	OK(!hm_prov_lookup(&r, (struct sockaddr *)&ss, len, out, sizeof(out)),
+	   "prov: evicted after HM_PROV_SLOTS newer records");
+}
+
+static void test_door_and_legacy(void)
+{
+	/* clang-format off */
+	static const struct {
+		const char *path;
+		int door;
+	} names[] = {
+		{ "/run/docker.sock", 1 },
+		{ "/run/user/1000/podman/podman.sock", 1 },
+		{ "containerd.sock", 1 },
+		{ "/tmp/docker.sock.bak", 0 },
+		{ "/tmp/mydocker.sock", 0 },
+		{ "/run/docker.sock/", 0 },
+		{ "", 0 },
+	};
+	/* clang-format on */
+	struct sockaddr sa = {.sa_family = AF_UNIX};
+	struct hm_request rq = {.op = HM_OP_CONNECT, .sa = &sa};
+	struct hm_policy net = pol(HM_F_BLOCK_NETWORK);
+	struct hm_policy sub = pol(HM_F_BLOCK_SUBPROCESS);
+	struct hm_policy fs = pol(HM_F_FS_READONLY);
+	const char *const *d;
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(names); i++) {
+		char name[160];
+
+		snprintf(name, sizeof(name), "door name %s -> %d",
+			 names[i].path, names[i].door);
+		CHECK_INT(hm_door_name(names[i].path), names[i].door, name);
+	}
+	OK(!hm_door_name(NULL), "door name: NULL");
+	for (d = hm_door_paths(), i = 0; *d; d++, i++)
+		OK(hm_door_name(*d), "door paths: each is a door name");
+	OK(i >= 4, "door paths: the system sockets are listed");
+
+	rq.salen = sizeof(sa);
+	CHECK_INT(hm_policy_check(&net, &rq), HM_R_NONE,
+		  "unix connect: not a door, allowed under no-network");
+	rq.is_door = 1;
+	CHECK_INT(hm_policy_check(&net, &rq), HM_R_NO_NETWORK,
+		  "door: refused under no-network");
+	CHECK_INT(hm_policy_check(&sub, &rq), HM_R_NO_SUBPROCESS,
+		  "door: refused under no-subprocess");
+	CHECK_INT(hm_policy_check(&fs, &rq), HM_R_NONE,
+		  "door: allowed under fs-readonly only");
+	rq.op = HM_OP_SENDTO;
+	CHECK_INT(hm_policy_check(&sub, &rq), HM_R_NO_SUBPROCESS,
+		  "door: sendto refused under no-subprocess");
+	OK(hm_op_gate(&rq) & HM_F_BLOCK_SUBPROCESS,
+	   "door: the gate includes block_subprocess");
+	rq.is_door = 0;
+	OK(!(hm_op_gate(&rq) & HM_F_BLOCK_SUBPROCESS),
+	   "connect: the gate is the network's");
+
+	rq = (struct hm_request){.op = HM_OP_RAW_DNS};
+	CHECK_INT(hm_policy_check(&net, &rq), HM_R_NO_NETWORK,
+		  "res_send: refused under no-network");
+	CHECK_INT(hm_policy_check(&sub, &rq), HM_R_NONE,
+		  "res_send: allowed without a network block");
+	CHECK_INT(hm_op_family(HM_OP_RAW_DNS), HM_FAM_NETWORK,
+		  "res_send: network family");
+	rq.op = HM_OP_RCMD;
+	CHECK_INT(hm_policy_check(&net, &rq), HM_R_NO_NETWORK,
+		  "rcmd: refused under no-network");
+	CHECK_INT(hm_policy_check(&fs, &rq), HM_R_NONE,
+		  "rcmd: allowed without a network block");
+	CHECK_INT(hm_op_family(HM_OP_RCMD), HM_FAM_NETWORK,
+		  "rcmd: network family");
+}
+
+/*
+ * The gate masks are sound: for every op, a layer whose flags miss the
+ * op's gate allows every request of that op (so skipping it is exact).
+ */
+static void test_gates(void)
+{
+	static const enum hm_op ops[] = {
+	    HM_OP_CONNECT, HM_OP_SENDTO,  HM_OP_BIND,	   HM_OP_LISTEN,
+	    HM_OP_SOCKET,  HM_OP_RESOLVE, HM_OP_REVERSE,   HM_OP_RAW_DNS,
+	    HM_OP_RCMD,	   HM_OP_EXEC,	  HM_OP_OPEN,	   HM_OP_MUTATE,
+	    HM_OP_DLOPEN,  HM_OP_ENV,	  HM_OP_CODE_EXEC, HM_OP_INTERP,
+	};
+	struct sockaddr_storage ss;
+	char name[160];
+	size_t i;
+	unsigned bit;
+	int bad = 0;
+
+	for (i = 0; i < ARRAY_LEN(ops); i++) {
+		for (int door = 0; door < 2; door++) {
+			struct hm_request rq = {.op = ops[i]};
+			uint32_t gate;
+
+			rq.salen = sa_of("192.0.2.1", &ss);
+			rq.sa = (struct sockaddr *)&ss;
+			rq.name = "x.example.com";
+			rq.path = "/etc/passwd";
+			rq.flags = 01 | 0100; /* O_WRONLY|O_CREAT */
+			rq.domain = AF_PACKET;
+			rq.is_door = door;
+			gate = hm_op_gate(&rq);
+			OK(gate & HM_F_INVALID, "gate: invalid always counts");
+			for (bit = 0; bit < 11; bit++) {
+				struct hm_policy p = pol(1u << bit);
+
+				if ((1u << bit) == HM_F_FS_ROOT ||
+				    (gate & (1u << bit)))
+					continue;
+				if (hm_policy_check(&p, &rq) != HM_R_NONE) {
+					snprintf(name, sizeof(name),
+						 "gate of op %d misses flag "
+						 "bit %u",
+						 (int)ops[i], bit);
+					OK(0, name);
+					bad++;
+				}
+			}
+		}
+	}
+	OK(bad == 0, "gate: every mask is sound");
+	OK(hm_op_gate(NULL) == 0, "gate: NULL request asks every layer");
+	{
+		struct hm_request rq = {.op = HM_OP_IMPORT};
+
+		OK(hm_op_gate(&rq) == 0, "gate: imports ask every layer");
+	}
+}
+
 int main(void)
 {
+	test_door_and_legacy();
+	test_gates();
+	test_prov();
 	test_nsswitch();
 	test_names();
 	test_addrs();

@@ -113,6 +113,19 @@ int hm_policy_add_domain(struct hm_policy *p, const char *domain);
  */
 int hm_policy_set_root(struct hm_policy *p, const char *path);
 
+/*
+ * The one validation of a directory a user names as fs_root (launcher and
+ * API alike; the launcher also uses it for --allow-write): @raw must name
+ * an existing directory; its realpath goes to @out (@cap bytes). Returns
+ * 0, -EINVAL (empty), -ENOENT (missing, or a path through a non-directory),
+ * -ENOTDIR (not a directory), -ENAMETOOLONG (beyond HM_PATH_MAX), or
+ * another negative errno from realpath/stat (-EACCES, -ELOOP). Not pure.
+ */
+int hm_resolve_dir(const char *raw, char *out, size_t cap);
+
+/* The message part for an hm_resolve_dir failure ("does not exist", ...). */
+const char *hm_resolve_dir_error(int rc);
+
 /* Add a writable hole (same path rules as hm_policy_set_root). -ENOSPC when
  * full. */
 int hm_policy_add_writable(struct hm_policy *p, const char *path);
@@ -167,7 +180,48 @@ enum hm_op {
 	HM_OP_INTERP,	 /* Python layer: sys.path & co, chdir */
 	HM_OP_IMPORT,	 /* Python layer: name = absolute module name */
 	HM_OP_REVERSE,	 /* sa = the address a reverse lookup asks about */
+	HM_OP_RAW_DNS,	 /* res_send/res_nsend: a raw query packet */
+	HM_OP_RCMD,	 /* rcmd, rexec, rresvport, ruserok, iruserok (+ _af) */
 };
+
+/*
+ * Which flags matter for which operation: a layer (or a process, through
+ * the OR of its layers' flags) without any of an op's gate flags never
+ * refuses it, so a front-end may forward without asking the core. The
+ * one table of these masks (hm_op_gate; tests/unit/test_hosts.c proves
+ * each is sound).
+ */
+#define HM_GATE_NET (HM_F_BLOCK_NETWORK | HM_F_INVALID)
+/* connect/sendto to a container-daemon socket (rq.is_door) */
+#define HM_GATE_DOOR (HM_GATE_NET | HM_F_BLOCK_SUBPROCESS)
+#define HM_GATE_EXEC (HM_F_BLOCK_SUBPROCESS | HM_F_INVALID)
+#define HM_GATE_FS (HM_F_FS_READONLY | HM_F_FS_ROOT | HM_F_INVALID)
+#define HM_GATE_NATIVE (HM_F_BLOCK_NATIVE | HM_F_INVALID)
+#define HM_GATE_ENV (HM_F_BLOCK_ENVIRONMENT | HM_F_INVALID)
+#define HM_GATE_CODE (HM_F_BLOCK_CODE_EXEC | HM_F_INVALID)
+#define HM_GATE_INTERP (HM_F_BLOCK_INTERP_MUTATION | HM_F_INVALID)
+/* Any flag a libc-layer family acts on. */
+#define HM_GATE_LIBC (HM_GATE_NET | HM_GATE_EXEC | HM_GATE_FS | HM_GATE_NATIVE)
+
+struct hm_request;
+
+/*
+ * The gate flags of @rq's op (HM_GATE_*), plus HM_F_INVALID and unknown
+ * bits, which deny (almost) everything. 0 means "every layer must be
+ * asked" (deny_imports has no flag of its own; unknown ops).
+ */
+uint32_t hm_op_gate(const struct hm_request *rq);
+
+/*
+ * Container-daemon sockets (docker, podman, containerd): such a daemon
+ * starts processes and reaches the network for its caller. True if the
+ * last component of @path is one of their socket names.
+ */
+int hm_door_name(const char *path);
+
+/* NULL-terminated list of the daemons' well-known socket paths (the shim
+ * compares an AF_UNIX destination with them by inode). */
+const char *const *hm_door_paths(void);
 
 struct hm_hosts;
 
@@ -189,6 +243,12 @@ struct hm_request {
 	 * AF_INET, AF_INET6).
 	 */
 	const struct hm_hosts *hosts;
+	/*
+	 * CONNECT, SENDTO to AF_UNIX: the front-end found the destination to
+	 * be a container-daemon socket (hm_door_name, or by inode against
+	 * hm_door_paths). Refused under BLOCK_NETWORK or BLOCK_SUBPROCESS.
+	 */
+	int is_door;
 };
 
 /* clang-format off */
@@ -352,6 +412,45 @@ const char *hm_format_sockaddr(const struct sockaddr *sa, socklen_t len,
 			       char *buf, size_t cap);
 
 /* ------------------------------------------------------------------ */
+/* Resolution provenance                                               */
+/* ------------------------------------------------------------------ */
+
+#define HM_PROV_SLOTS 256
+
+struct hm_prov_slot {
+	unsigned int seq;  /* 0 empty, odd being written, even valid */
+	unsigned char fam; /* 4 or 6 */
+	unsigned char addr[16];
+	char name[HM_DOMAIN_MAX];
+};
+
+/*
+ * A ring of the HM_PROV_SLOTS newest (address -> lookup name) records
+ * (core/prov.c). Zero-initialised = empty. Lock-free: any thread may
+ * record and look up concurrently; a torn slot is skipped (a deny).
+ */
+struct hm_prov_ring {
+	unsigned int next;
+	struct hm_prov_slot slots[HM_PROV_SLOTS];
+};
+
+/*
+ * Record that the lookup @name (lower-cased, one trailing dot dropped)
+ * answered with the address of @sa (AF_INET/AF_INET6; others ignored).
+ * Only ever call it with what a real resolver returned for an allowed,
+ * non-numeric lookup.
+ */
+void hm_prov_record(struct hm_prov_ring *r, const struct sockaddr *sa,
+		    socklen_t len, const char *name);
+
+/*
+ * The newest name recorded for the address of @sa into @out (@cap >=
+ * HM_DOMAIN_MAX). Returns 1 if found. Async-signal-safe.
+ */
+int hm_prov_lookup(const struct hm_prov_ring *r, const struct sockaddr *sa,
+		   socklen_t len, char *out, size_t cap);
+
+/* ------------------------------------------------------------------ */
 /* Local name service: lookups no DNS server sees                      */
 /* ------------------------------------------------------------------ */
 
@@ -450,6 +549,77 @@ int hm_wire_encode(const struct hm_policy *layers, size_t n, char *out,
  */
 int hm_wire_decode(const char *text, struct hm_policy *layers, size_t max,
 		   size_t *n);
+
+/*
+ * The one builder of a child's environment (core/childenv.c), used by the
+ * launcher and the exec wrappers alike. From @src (NULL = empty) it drops
+ * every LD_PRELOAD, LD_AUDIT (an audit library can rebind every
+ * interposed name), HERMETIC_POLICY, HERMETIC_PYSITE, PYTHONPATH when
+ * @pysite is set, GCONV_PATH under @native, and under @network the
+ * variables that steer glibc's resolver (LOCALDOMAIN, RES_OPTIONS,
+ * HOSTALIASES, RESOLV_HOST_CONF: a child's resolver state is built from
+ * them before its shim could look); then puts first
+ * HERMETIC_POLICY=@policy (when set), HERMETIC_PYSITE=@pysite and
+ * PYTHONPATH=@pysite[:@pythonpath_extra][:old entries but @pysite], and
+ * last LD_PRELOAD=@preload[:old entries but @preload; none under @native].
+ */
+struct hm_childenv {
+	const char *preload;	      /* libhermetic.so (absolute), required */
+	const char *pysite;	      /* HERMETIC_PYSITE or NULL/"" */
+	const char *pythonpath_extra; /* after pysite on PYTHONPATH, or NULL */
+	const char *policy;	      /* HERMETIC_POLICY value, or NULL/"" */
+	int native;  /* block_native (or invalid) is in force */
+	int network; /* block_network (or invalid): drop the resolver knobs */
+};
+
+/* Bytes hm_childenv_build needs for @src: the vector and the new strings. */
+size_t hm_childenv_size(char *const *src, const struct hm_childenv *c);
+
+/*
+ * Build into @buf (@cap >= hm_childenv_size) and return the
+ * NULL-terminated vector (inside @buf; it points at @src's kept strings),
+ * or NULL if @cap is too small. Pure, allocation-free.
+ */
+char **hm_childenv_build(char *const *src, const struct hm_childenv *c,
+			 void *buf, size_t cap);
+
+/* True if the builder replaces or drops the entry @e of a caller's env. */
+int hm_childenv_dropped(const char *e, const struct hm_childenv *c);
+
+/*
+ * Transport of the policy text to a child (docs/architecture.md): inline
+ * as the value of HERMETIC_POLICY up to HM_ENV_INLINE_MAX bytes; a longer
+ * text (the kernel refuses one environment string over 128 KiB with E2BIG)
+ * goes into a sealed memfd the child inherits, and HERMETIC_POLICY names it.
+ */
+#define HM_ENV_INLINE_MAX (64u * 1024u)
+
+/*
+ * Write @text (@len bytes) into a new memfd WITHOUT close-on-exec, seal it
+ * (seal, shrink, grow, write), check it reads back as written, and put the
+ * value to give HERMETIC_POLICY ("fd:<N>:<inode>:<device>") into @ref
+ * (@cap >= 64). Returns the descriptor (the caller closes it once the
+ * child has it, or after a failed exec) or a negative errno.
+ */
+int hm_policy_memfd(const char *text, size_t len, char *ref, size_t cap);
+
+/*
+ * Decode a HERMETIC_POLICY value: the wire text itself (hm_wire_decode),
+ * or "fd:..." naming a memfd from hm_policy_memfd, accepted only if the
+ * descriptor is still that memfd (inode and device) and fully sealed.
+ * Same results as hm_wire_decode; -EINVAL for a missing or swapped
+ * descriptor (the caller fails closed).
+ */
+int hm_policy_env_decode(const char *value, struct hm_policy *layers,
+			 size_t max, size_t *n);
+
+/*
+ * Mark the descriptor an "fd:..." value names close-on-exec, if it still
+ * is that memfd: the process itself may read it again (a nested launcher,
+ * an exec wrapper merging the caller's value), but it is not handed on to
+ * the next program, which gets its own. Returns 1 if marked.
+ */
+int hm_policy_env_cloexec(const char *value);
 
 /* ------------------------------------------------------------------ */
 /* The per-process policy segment                                      */

@@ -1,0 +1,48 @@
+"""Python reads limits, masks and the version from _native (issue 7):
+one version number (CMake's project version) shown by the launcher, the
+extension and the package; the per-block limits are the core's."""
+
+import pathlib
+import re
+
+from conftest import BIN, PYTHON, PYTHONPATH, run
+
+
+def py(code):
+    return run([PYTHON, "-c", code], env_extra={"PYTHONPATH": PYTHONPATH})
+
+
+def test_one_version():
+    launcher = run([BIN, "--version"]).line.split()[-1]
+    r = py("import hermetic; print(hermetic.__version__, "
+           "hermetic._native.VERSION)")
+    assert r.line == f"{launcher} {launcher}", r
+    top = pathlib.Path(__file__).resolve().parents[2]
+    cmake = (top / "CMakeLists.txt").read_text()
+    assert re.search(rf"project\(hermetic VERSION {re.escape(launcher)}\b",
+                     cmake)
+
+
+def test_limits_come_from_the_core():
+    r = py("import hermetic\n"
+           "n = hermetic._native.MAX_DOMAINS\n"
+           "try:\n"
+           "    hermetic.hermetic_blocker(block_network=True, allow_domains="
+           "[f'd{i}.example.com' for i in range(n + 1)])\n"
+           "except ValueError as e:\n"
+           "    print(n, e)\n"
+           "hermetic.hermetic_blocker(block_network=True, allow_domains="
+           "[f'd{i}.example.com' for i in range(n)])\n"
+           "print('ok at the limit')\n")
+    n = r.out.split()[0]
+    assert r.out.splitlines() == [
+        f"{n} allow_domains: at most {n} entries per block",
+        "ok at the limit"], r
+
+
+def test_no_copies_in_python_sources():
+    pkg = pathlib.Path(PYTHONPATH) / "hermetic"
+    for f in pkg.glob("*.py"):
+        text = f.read_text()
+        assert not re.search(r"__version__\s*=\s*['\"]", text), f
+        assert not re.search(r"at most \d+ entries", text), f
