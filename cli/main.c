@@ -110,7 +110,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s\nTry 'hermetic --help'.\n", err);
 		return HM_EXIT_USAGE;
 	}
-	if (finish_policy(&o))
+	if (hm_cli_load_policy_files(&o) || finish_policy(&o))
 		return HM_EXIT_USAGE;
+	if (o.print_policy)
+		return hm_cli_print_policy(&o);
 	return hm_cli_launch(&o);
 }
