@@ -90,4 +90,11 @@ int hm_cli_load_policy_files(struct hm_cli_options *o);
  */
 int hm_cli_print_policy(const struct hm_cli_options *o);
 
+/*
+ * doctor.c: `hermetic doctor [FLAGS] [-- CMD...]` (argv[1] is "doctor"),
+ * and its probe child `hermetic __doctor-probe DIR`. Return exit codes.
+ */
+int hm_cli_doctor(int argc, char **argv);
+int hm_cli_doctor_probe(int argc, char **argv);
+
 #endif /* HERMETIC_CLI_CLI_H */

@@ -98,6 +98,12 @@ int main(int argc, char **argv)
 	static struct hm_cli_options o;
 	char err[1024];
 
+	/* Subcommands: a first word that cannot be a flag or a `--`. */
+	if (argc > 1 && !strcmp(argv[1], "doctor"))
+		return hm_cli_doctor(argc, argv);
+	if (argc > 1 && !strcmp(argv[1], "__doctor-probe"))
+		return hm_cli_doctor_probe(argc, argv);
+
 	switch (hm_cli_parse(argc, argv, &o, err, sizeof(err))) {
 	case HM_CLI_RUN:
 		break;
