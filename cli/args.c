@@ -15,6 +15,8 @@
 /* clang-format off */
 static const char usage[] =
 "Usage: hermetic [FLAGS] -- CMD [ARGS...]\n"
+"       hermetic [FLAGS] --print-policy\n"
+"       hermetic doctor [FLAGS] [-- CMD [ARGS...]]\n"
 "\n"
 "Run CMD under hermetic's guards: libhermetic.so is preloaded into CMD and\n"
 "every program it starts; Python targets also get the Python layer.\n"
