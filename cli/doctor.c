@@ -171,6 +171,7 @@ static const char *probe_native(enum route r)
 	static const char *const libs[N_ROUTES] = {
 	    "libm.so.6", NULL, "libresolv.so.2", "libutil.so.1"};
 	dlopen_fn fn = (dlopen_fn)route_ptr(F_NATIVE, r);
+	const char *msg;
 	void *h;
 
 	if (r == R_SYSCALL)
@@ -182,7 +183,9 @@ static const char *probe_native(enum route r)
 		dlclose(h);
 		return "missed";
 	}
-	return "caught";
+	/* A refusal, not a library missing on this system. */
+	msg = dlerror();
+	return msg && strstr(msg, "hermetic") ? "caught" : "n/a";
 }
 
 /* `hermetic __doctor-probe DIR`: one "family route result" line each. */
