@@ -15,6 +15,8 @@
 /* clang-format off */
 static const char usage[] =
 "Usage: hermetic [FLAGS] -- CMD [ARGS...]\n"
+"       hermetic [FLAGS] --print-policy\n"
+"       hermetic doctor [FLAGS] [-- CMD [ARGS...]]\n"
 "\n"
 "Run CMD under hermetic's guards: libhermetic.so is preloaded into CMD and\n"
 "every program it starts; Python targets also get the Python layer.\n"
@@ -45,7 +47,11 @@ static const char usage[] =
 "  --deny-import NAME    deny importing NAME and NAME.* (repeatable)\n"
 "Policy:\n"
 "  --profile NAME        add a profile (repeatable, union): block-all,\n"
-"                        net-hermetic, exec-deny, fs-readonly, block-native\n"
+"                        net-hermetic, exec-deny, fs-readonly, block-native;\n"
+"                        a NAME with '/' or ending in .json is a policy file\n"
+"  --policy FILE         add the policy in a JSON policy file (repeatable)\n"
+"  --print-policy        print the effective policy as JSON and exit\n"
+"                        (no `--` or command needed)\n"
 "  --trace               print a line to stderr for every blocked action\n"
 "  --seal                mark the policy sealed (the kernel layer that\n"
 "                        would cover static binaries is not built yet)\n"
@@ -103,6 +109,8 @@ enum {
 	OPT_TRACE,
 	OPT_SEAL,
 	OPT_VERSION,
+	OPT_POLICY,
+	OPT_PRINT_POLICY,
 };
 
 /* clang-format off */
@@ -125,6 +133,8 @@ static const struct option long_options[] = {
 	{"trace",                   no_argument,       NULL, OPT_TRACE},
 	{"seal",                    no_argument,       NULL, OPT_SEAL},
 	{"version",                 no_argument,       NULL, OPT_VERSION},
+	{"policy",                  required_argument, NULL, OPT_POLICY},
+	{"print-policy",            no_argument,       NULL, OPT_PRINT_POLICY},
 	{"help",                    no_argument,       NULL, OPT_HELP},
 	{NULL,                      0,                 NULL, 0},
 };
@@ -247,8 +257,9 @@ static void add_domain(struct state *st, struct hm_policy *p, const char *d)
 		break;
 	default:
 		fail(st,
-		     "invalid --allow-domain value '%s': need a host name of "
-		     "two or more labels (example.com) or an IP address",
+		     "invalid --allow-domain value '%s': need a host name "
+		     "(example.com, or a single label such as db) or an IP "
+		     "address",
 		     d);
 		break;
 	}
@@ -298,6 +309,27 @@ static void set_fs_readonly(struct state *st, int argc, char **argv,
 		     o->fs_root, root);
 	else
 		o->fs_root = root;
+}
+
+static void add_policy_file(struct state *st, struct hm_cli_options *o,
+			    const char *path)
+{
+	if (!*path)
+		fail(st, "option '--policy' needs a file name");
+	else if (o->n_policy_files >= HM_CLI_MAX_POLICY_FILES)
+		fail(st, "too many policy files (at most %d)",
+		     HM_CLI_MAX_POLICY_FILES);
+	else
+		o->policy_files[o->n_policy_files++] = path;
+}
+
+/* A --profile value that names a policy file rather than a profile. */
+static int profile_is_file(const char *name)
+{
+	size_t len = strlen(name);
+
+	return strchr(name, '/') ||
+	       (len > 5 && !strcmp(name + len - 5, ".json"));
 }
 
 /* Apply one recognised option (not help/version/errors). */
@@ -376,6 +408,13 @@ static void take_option(struct state *st, int c, int argc, char **argv,
 	case OPT_SEAL:
 		*flags |= HM_F_SEALED;
 		break;
+	case OPT_POLICY:
+		if (value_given(st, argv, c))
+			add_policy_file(st, o, optarg);
+		break;
+	case OPT_PRINT_POLICY:
+		o->print_policy = 1;
+		break;
 	default:
 		fail(st, "internal error: option %d not handled", c);
 		break;
@@ -443,6 +482,10 @@ static void apply_profiles(struct state *st, struct hm_cli_options *o)
 	size_t i, used = 0;
 
 	for (i = 0; i < o->n_profiles && !st->failed; i++) {
+		if (profile_is_file(o->profiles[i])) {
+			add_policy_file(st, o, o->profiles[i]);
+			continue;
+		}
 		if (hm_profile_apply(&o->policy, o->profiles[i]) == 0)
 			continue;
 		list[0] = '\0';
@@ -468,7 +511,8 @@ static int wants_help_or_version(int argc, char **argv)
 
 	for (i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help") ||
-		    !strcmp(argv[i], "--version"))
+		    !strcmp(argv[i], "--version") ||
+		    !strcmp(argv[i], "--print-policy"))
 			return 1;
 	return 0;
 }
@@ -502,11 +546,12 @@ int hm_cli_parse(int argc, char **argv, struct hm_cli_options *o, char *err,
 		return rc;
 	if (st.failed)
 		return HM_CLI_ERROR;
-	if (split < 0)
+	if (split < 0 && !o->print_policy)
 		goto err_no_separator; /* -h was taken as a value */
 
 	apply_profiles(&st, o);
-	if (!st.failed && o->n_writable &&
+	/* A policy file may set fs_readonly: checked after loading it. */
+	if (!st.failed && o->n_writable && !o->n_policy_files &&
 	    !(o->policy.flags & HM_F_FS_READONLY))
 		fail(&st, "--allow-write needs --fs-readonly (or a profile "
 			  "that sets it: fs-readonly, block-all)");
@@ -514,13 +559,15 @@ int hm_cli_parse(int argc, char **argv, struct hm_cli_options *o, char *err,
 	    !o->fs_root)
 		fail(&st, "--allow-read needs --fs-readonly=ROOT (without a "
 			  "root every read is allowed)");
-	if (!st.failed && split + 1 >= argc)
+	if (!st.failed && !o->print_policy && split + 1 >= argc)
 		fail(&st, "no command given after `--`");
 	if (st.failed)
 		return HM_CLI_ERROR;
 
-	o->target_argv = argv + split + 1;
-	o->target_argc = argc - split - 1;
+	if (split >= 0) {
+		o->target_argv = argv + split + 1;
+		o->target_argc = argc - split - 1;
+	}
 	return HM_CLI_RUN;
 
 err_no_separator:

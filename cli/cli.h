@@ -12,6 +12,8 @@
 
 /* --profile may be given at most this many times. */
 #define HM_CLI_MAX_PROFILES 16
+/* --policy FILE (and --profile FILE) at most this many times. */
+#define HM_CLI_MAX_POLICY_FILES 8
 
 /* What hm_cli_parse found the command line asks for. */
 enum hm_cli_result {
@@ -41,6 +43,11 @@ struct hm_cli_options {
 	int no_private_tmp;			   /* --no-private-tmp */
 	const char *profiles[HM_CLI_MAX_PROFILES]; /* in the order given */
 	size_t n_profiles;
+	/* --policy FILE and --profile FILE, loaded by hm_cli_load_policy_files
+	 */
+	const char *policy_files[HM_CLI_MAX_POLICY_FILES];
+	size_t n_policy_files;
+	int print_policy; /* --print-policy: print, do not run (no -- needed) */
 	/* The target: argv after the first "--", NULL-terminated. */
 	char **target_argv;
 	int target_argc;
@@ -71,5 +78,26 @@ const char *hm_cli_usage(void);
  * 126 (found but not executable), 1 (anything else).
  */
 int hm_cli_launch(const struct hm_cli_options *o);
+
+/*
+ * policyfile.c: merge the policy files of @o into it (flags, allow lists,
+ * fs_root and writable paths still raw). Returns 0, or 1 after printing a
+ * "hermetic: " line.
+ */
+int hm_cli_load_policy_files(struct hm_cli_options *o);
+
+/*
+ * --print-policy: print the inherited layers (HERMETIC_POLICY), this
+ * launcher's layer and their combined effect as JSON on stdout. Returns
+ * the exit status (0, or 1 after printing a "hermetic: " line).
+ */
+int hm_cli_print_policy(const struct hm_cli_options *o);
+
+/*
+ * doctor.c: `hermetic doctor [FLAGS] [-- CMD...]` (argv[1] is "doctor"),
+ * and its probe child `hermetic __doctor-probe DIR`. Return exit codes.
+ */
+int hm_cli_doctor(int argc, char **argv);
+int hm_cli_doctor_probe(int argc, char **argv);
 
 #endif /* HERMETIC_CLI_CLI_H */

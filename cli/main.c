@@ -106,6 +106,12 @@ int main(int argc, char **argv)
 	static struct hm_cli_options o;
 	char err[1024];
 
+	/* Subcommands: a first word that cannot be a flag or a `--`. */
+	if (argc > 1 && !strcmp(argv[1], "doctor"))
+		return hm_cli_doctor(argc, argv);
+	if (argc > 1 && !strcmp(argv[1], "__doctor-probe"))
+		return hm_cli_doctor_probe(argc, argv);
+
 	switch (hm_cli_parse(argc, argv, &o, err, sizeof(err))) {
 	case HM_CLI_RUN:
 		break;
@@ -118,7 +124,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s\nTry 'hermetic --help'.\n", err);
 		return HM_EXIT_USAGE;
 	}
-	if (finish_policy(&o))
+	if (hm_cli_load_policy_files(&o) || finish_policy(&o))
 		return HM_EXIT_USAGE;
+	if (o.print_policy)
+		return hm_cli_print_policy(&o);
 	return hm_cli_launch(&o);
 }

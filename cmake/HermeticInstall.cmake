@@ -74,3 +74,10 @@ configure_file(${PROJECT_SOURCE_DIR}/cmake/hermetic.pc.in
   ${PROJECT_BINARY_DIR}/cmake/hermetic.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/cmake/hermetic.pc
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT devel)
+
+# hermetic(1) and bash completion.
+install(FILES ${PROJECT_SOURCE_DIR}/man/hermetic.1
+  DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT runtime)
+install(FILES ${PROJECT_SOURCE_DIR}/completions/hermetic.bash
+  DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions
+  RENAME hermetic COMPONENT runtime)

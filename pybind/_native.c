@@ -3626,7 +3626,12 @@ static PyObject *native_reason_name(PyObject *m, PyObject *arg)
 }
 
 /* clang-format off */
+/* policyfile_py.c: the launcher's policy-file parser (json-c). */
+PyObject *hm_py_load_policy_file(PyObject *self, PyObject *arg);
+
 static PyMethodDef native_methods[] = {
+	{"load_policy_file", hm_py_load_policy_file, METH_O,
+	 "load_policy_file(path) -> dict of hermetic_blocker keywords"},
 	{"push", native_push, METH_VARARGS,
 	 "push(flags, fs_root, writable, domains, imports, sealed, owner) -> id\n"
 	 "Push a validated entry on the dynamic policy stack."},

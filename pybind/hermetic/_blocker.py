@@ -281,6 +281,36 @@ except RuntimeError:
     pass  # a re-imported copy: the first class stays the bound one
 
 
+def _merge_policy_file(args, policy):
+    """OR the policy file @policy into the keyword dict @args, the way the
+    launcher merges --policy FILE with its flags. The file is parsed by
+    the launcher's own C parser (json-c), through _native."""
+    if isinstance(policy, os.PathLike):
+        policy = os.fspath(policy)
+    if not isinstance(policy, str):
+        raise TypeError(
+            f"policy must be a path (str or os.PathLike), not "
+            f"{type(policy).__name__}")
+    spec = _native.load_policy_file(policy)
+    for name in _BOOL_ARGS:
+        if spec[name] and args[name] is False:
+            args[name] = True
+    args["allow_domains"] = (_string_list("allow_domains", args["allow_domains"])
+                             + spec["allow_domains"])
+    args["deny_imports"] = (_string_list("deny_imports", args["deny_imports"])
+                            + spec["deny_imports"])
+    args["allow_write"] = (_path_list("allow_write", args["allow_write"])
+                           + spec["allow_write"])
+    root = spec["fs_root"]
+    if root is not None:
+        mine = args["fs_root"]
+        if mine is not None and os.path.realpath(mine) != os.path.realpath(root):
+            raise ValueError(
+                f"policy file {policy}: fs_root {root!r} differs from "
+                f"fs_root={mine!r}")
+        args["fs_root"] = root
+
+
 def hermetic_blocker(
     *,
     block_network=False,
@@ -299,12 +329,18 @@ def hermetic_blocker(
     profile=None,
     allow_write=(),
     allow_read=(),
+    policy=None,
 ):
     """Build a policy block: a context manager, async context manager and
     decorator (sync and async functions) that enforces the policy while
     active. All arguments are keyword-only; see docs/api.md.
     """
     args = dict(locals())
+    if policy is not None:
+        _merge_policy_file(args, policy)
+        fs_root, allow_write = args["fs_root"], args["allow_write"]
+        allow_domains, deny_imports = args["allow_domains"], args["deny_imports"]
+        sealed = args["sealed"]
     for name in _BOOL_ARGS:
         if not isinstance(args[name], bool):
             raise TypeError(

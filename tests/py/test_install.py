@@ -305,3 +305,23 @@ def test_venv_python_m_hermetic(venv, elsewhere):
     r = run([venv / "bin/python", "-m", "hermetic", "--", PROBE, "system",
              "true"], cwd=elsewhere)
     assert r.rc == 0, r
+
+
+def test_venv_pytest_entry_point(venv, elsewhere):
+    """pip registers the plugin (pytest11): no -p needed."""
+    (elsewhere / "test_ep.py").write_text(textwrap.dedent("""\
+        import os, pytest
+        from hermetic import PolicyViolation
+        @pytest.mark.hermetic(block_subprocess=True)
+        def test_marked():
+            with pytest.raises(PolicyViolation):
+                os.system("true")
+        """))
+    r = run([venv / "bin/python", "-m", "pytest", "-p", "no:cacheprovider",
+             "-q", "--hermetic-no-network", "test_ep.py"], cwd=elsewhere)
+    assert r.rc == 0 and "1 passed" in r.out, r
+    # Control: the plugin's options are unknown without the plugin.
+    r = run([venv / "bin/python", "-m", "pytest", "-p", "no:hermetic",
+             "-p", "no:cacheprovider", "-q", "--hermetic-no-network",
+             "test_ep.py"], cwd=elsewhere)
+    assert r.rc == 4 and "unrecognized arguments" in r.err, r

@@ -486,6 +486,43 @@ static void test_err_buffer(void)
 	CHECK_INT(o.policy.flags, HM_F_BLOCK_NETWORK, "re-entrant: flags");
 }
 
+/* --policy, --profile FILE and --print-policy (issue 9). */
+static void test_policy_files(void)
+{
+	CHECK_RUN(ARGV("--policy", "a.json", "--policy", "/x/b", "--", "c"),
+		  "--policy twice");
+	CHECK_INT((int)o.n_policy_files, 2, "--policy: two files");
+	CHECK_STR(o.policy_files[1], "/x/b", "--policy: second file");
+	CHECK_INT(o.print_policy, 0, "--policy: no print");
+	CHECK_RUN(ARGV("--profile", "./p", "--profile", "ci.json", "--profile",
+		       "exec-deny", "--", "c"),
+		  "--profile FILE");
+	CHECK_INT((int)o.n_policy_files, 2, "--profile: files taken");
+	CHECK_STR(o.policy_files[0], "./p", "--profile ./p is a file");
+	OK(o.policy.flags & HM_F_BLOCK_SUBPROCESS, "--profile: name applied");
+	CHECK_ERR(ARGV("--profile", "nope", "--", "c"), "unknown profile",
+		  "--profile unknown name");
+	CHECK_ERR(ARGV("--policy", "--", "c"), "needs a value",
+		  "--policy without a value");
+	CHECK_ERR(ARGV("--policy=", "--", "c"), "needs a file name",
+		  "--policy= empty");
+	/* --allow-write is checked after the files are loaded. */
+	CHECK_RUN(ARGV("--policy", "ro.json", "--allow-write", "d", "--", "c"),
+		  "--allow-write with a policy file");
+	CHECK_ERR(ARGV("--allow-write", "d", "--", "c"), "needs --fs-readonly",
+		  "--allow-write alone");
+	/* --print-policy needs no `--` and no command. */
+	CHECK_RUN(ARGV("--no-network", "--print-policy"), "--print-policy");
+	CHECK_INT(o.print_policy, 1, "--print-policy: set");
+	OK(o.target_argv == NULL, "--print-policy: no target");
+	CHECK_RUN(ARGV("--print-policy", "--"), "--print-policy --");
+	CHECK_RUN(ARGV("--print-policy", "--", "c"), "--print-policy -- c");
+	CHECK_ERR(ARGV("--no-network"), "separate hermetic and target",
+		  "no -- without --print-policy");
+	CHECK_ERR(ARGV("--print-policy", "--bogus"), "unknown option",
+		  "--print-policy with a bad flag");
+}
+
 int main(void)
 {
 	test_single_flags();
@@ -497,5 +534,6 @@ int main(void)
 	test_split();
 	test_help_version();
 	test_err_buffer();
+	test_policy_files();
 	return tap_done();
 }
