@@ -653,68 +653,124 @@ static int holds_proc_dir_fd(void)
 }
 
 /* A relative name a dir_fd on a procfs directory could turn into one. */
-static int rel_could_be_proc_mem(const char *rel)
+static int rel_could_be_proc(const char *rel)
 {
 	const char *leaf = strrchr(rel, '/');
 
 	leaf = leaf ? leaf + 1 : rel;
-	return strcmp(leaf, "mem") == 0 || strstr(rel, "map_files") != NULL;
+	return strcmp(leaf, "mem") == 0 || strcmp(leaf, "environ") == 0 ||
+	       strstr(rel, "map_files") != NULL;
+}
+
+enum proc_hit { PROC_NONE, PROC_MEM, PROC_ENVIRON };
+
+/* Classify one absolute name (normalised or kernel-resolved). */
+static enum proc_hit proc_kind(const char *path)
+{
+	if (hm_path_is_proc_mem(path) ||
+	    strncmp(path, "/memfd:hermetic", 15) == 0)
+		return PROC_MEM;
+	if (hm_path_is_proc_environ(path))
+		return PROC_ENVIRON;
+	return PROC_NONE;
 }
 
 /*
- * Writing a process's memory through procfs (/proc/self/mem and its
- * spellings, map_files/) turns every guard off, so a write-intent open of
- * one is refused while any layer is active (issue 8 class 1), judged on
- * the name as given (normalised), on what the kernel resolves it to
+ * What an open of @in reaches in procfs, judged on the name as given
+ * (normalised against the cwd), on what the kernel resolves it to
  * (symlinks, /proc/self/fd/N: an O_PATH open and its link), and, for a
- * relative name, on whether a procfs directory descriptor is held. The
- * dynamic segment's memfd (through map_files) counts as memory too.
+ * relative name the open event cannot place (os.open(..., dir_fd=)
+ * carries no dir_fd), on whether a procfs directory descriptor is held.
+ * @want_mem / @want_env: which kinds the caller refuses.
  */
-static int check_proc_mem(PyObject *pathobj, int flags)
+static enum proc_hit proc_target(const char *in, int want_mem, int want_env)
 {
 	char base[PATH_MAX], norm[PATH_MAX], link[64], real[PATH_MAX];
-	PyObject *b = NULL, *shown;
-	const char *in;
-	int hit = 0;
+	enum proc_hit k = PROC_NONE;
+	struct stat st;
 	ssize_t n;
 	long fd;
 
-	if (!hm_open_flags_write(flags) || !path_bytes(pathobj, &b))
-		return 0;
-	in = PyBytes_AS_STRING(b);
 	if (in[0] != '/' && !getcwd(base, sizeof(base)))
 		strcpy(base, "/");
-	if (hm_path_normalize(base, in, norm, sizeof(norm)) >= 0 &&
-	    hm_path_is_proc_mem(norm))
-		hit = 1;
-	if (!hit && in[0] != '/' && rel_could_be_proc_mem(in))
-		hit = holds_proc_dir_fd();
-	if (!hit) {
+	if (hm_path_normalize(base, in, norm, sizeof(norm)) >= 0)
+		k = proc_kind(norm);
+	else
+		strcpy(norm, "/proc");
+	/*
+	 * Ask the kernel only when the name could lead there: under /proc,
+	 * a leaf named like one (a directory symlink to /proc/self), or a
+	 * symlink itself (map_files/ and fd/ entries are symlinks too).
+	 */
+	if (k == PROC_NONE &&
+	    (strncmp(norm, "/proc/", 6) == 0 || rel_could_be_proc(norm) ||
+	     (lstat(in, &st) == 0 && S_ISLNK(st.st_mode)))) {
 		fd = open(in, O_PATH | O_CLOEXEC);
 		if (fd >= 0) {
 			snprintf(link, sizeof(link), "/proc/self/fd/%ld", fd);
 			n = readlink(link, real, sizeof(real) - 1);
 			if (n > 0) {
 				real[n] = '\0';
-				hit = hm_path_is_proc_mem(real) ||
-				      strncmp(real, "/memfd:hermetic", 15) == 0;
+				k = proc_kind(real);
 			}
 			close((int)fd);
 		}
 	}
-	if (!hit) {
+	if (k == PROC_NONE && in[0] != '/' && rel_could_be_proc(in) &&
+	    holds_proc_dir_fd()) {
+		const char *leaf = strrchr(in, '/');
+
+		leaf = leaf ? leaf + 1 : in;
+		k = strcmp(leaf, "environ") == 0 ? PROC_ENVIRON : PROC_MEM;
+	}
+	if ((k == PROC_MEM && !want_mem) || (k == PROC_ENVIRON && !want_env))
+		return PROC_NONE;
+	return k;
+}
+
+/*
+ * Writing a process's memory through procfs (/proc/self/mem and its
+ * spellings, map_files/, the dynamic segment's memfd) turns every guard
+ * off, so a write-intent open of one is refused while any layer is
+ * active (issue 8 class 1). Reading a process's environment
+ * (/proc/self/environ) is refused under block_environment, like
+ * os.environ (a sibling of the fresh posix.environ, issue 8 class 4).
+ */
+static int check_proc_paths(PyObject *pathobj, int flags, uint32_t f)
+{
+	int want_mem = hm_open_flags_write(flags);
+	int want_env = (f & (HM_F_BLOCK_ENVIRONMENT | HM_F_INVALID)) != 0;
+	struct hm_request rq = {.op = HM_OP_ENV};
+	PyObject *b = NULL, *shown;
+	enum proc_hit k;
+	enum hm_reason r = HM_R_UNGUARDABLE;
+
+	if ((!want_mem && !want_env) || !path_bytes(pathobj, &b))
+		return 0;
+	k = proc_target(PyBytes_AS_STRING(b), want_mem, want_env);
+	if (k == PROC_ENVIRON) {
+		r = hm_segment_check(&proc.seg, &rq);
+		if (r == HM_R_NONE)
+			k = PROC_NONE;
+	}
+	if (k == PROC_NONE) {
 		Py_DECREF(b);
 		return 0;
 	}
-	shown = PyUnicode_DecodeFSDefault(in);
+	shown = PyUnicode_DecodeFSDefault(PyBytes_AS_STRING(b));
 	if (!shown)
 		PyErr_Clear();
-	trace("open", "path", in, HM_R_UNGUARDABLE);
+	trace("open", "path", PyBytes_AS_STRING(b), r);
 	Py_DECREF(b);
-	raise_violation(
-	    EXC_PLAIN, "interpreter", shown,
-	    PyUnicode_FromFormat("process memory write disabled: %S",
-				 shown ? shown : Py_None));
+	if (k == PROC_ENVIRON)
+		raise_violation(EXC_PLAIN, "environment", shown,
+				PyUnicode_FromFormat("environment disabled: %S",
+						     shown ? shown : Py_None));
+	else
+		raise_violation(
+		    EXC_PLAIN, "interpreter", shown,
+		    PyUnicode_FromFormat("process memory write disabled: %S",
+					 shown ? shown : Py_None));
 	Py_XDECREF(shown);
 	return -1;
 }
@@ -731,7 +787,7 @@ static int on_open(PyObject *args, uint32_t f)
 		if (flags < 0)
 			flags = O_RDWR | O_CREAT;
 	}
-	if (check_proc_mem(path, (int)flags) < 0)
+	if (check_proc_paths(path, (int)flags, f) < 0)
 		return -1;
 	return (f & FS_FLAGS) ? check_open(path, (int)flags) : 0;
 }

@@ -252,6 +252,13 @@ int hm_runtime_readable(const char *path);
  */
 int hm_path_is_proc_mem(const char *path);
 
+/*
+ * True if @path (absolute, normalised) is a process's environment in
+ * procfs: /proc/P/environ or /proc/P/task/T/environ (P and T as above).
+ * Pure; block_environment refuses reading it.
+ */
+int hm_path_is_proc_environ(const char *path);
+
 /* True if @name (a DNS name, any case, optional trailing dot) equals @domain or
  * ends in "." @domain. */
 int hm_domain_match(const char *name, const char *domain);
