@@ -1475,6 +1475,8 @@ static int runtime_extension(const char *name, const char *real)
  * was loaded when hermetic started is refused. Bit i of @guarded_loaded:
  * guarded_modules[i] was in sys.modules then.
  */
+static int import_paths_changed(PyObject *args);
+
 static const char *const guarded_modules[] = {
     "posix", "nt", "_posixsubprocess", "builtins", "_socket", "_imp", NULL,
 };
@@ -1533,6 +1535,9 @@ static int on_import(PyObject *args, uint32_t f)
 	if (!name)
 		return 0;
 	if (fresh_copy_refused(name) < 0)
+		return -1;
+	if ((f & (HM_F_BLOCK_INTERP_MUTATION | HM_F_INVALID)) &&
+	    import_paths_changed(args) < 0)
 		return -1;
 	if (import_checks_active(f) && check_import_name(name) < 0)
 		return -1;
@@ -2540,6 +2545,9 @@ struct owner {
 	PyObject *frame;   /* the entering frame (strong), or NULL */
 	PyObject *context; /* tstate->context at push (strong), or NULL */
 	unsigned long thread;
+	/* block_interpreter_mutation: (sys.path, meta_path, path_hooks) as
+	 * ((list, tuple copy), ...) at push, or NULL. */
+	PyObject *paths;
 };
 
 static struct owner owners[HM_MAX_DYN];
@@ -2614,10 +2622,83 @@ static PyObject *current_context(void)
 
 static void owner_clear(struct owner *o)
 {
+	Py_CLEAR(o->paths);
 	Py_CLEAR(o->obj);
 	Py_CLEAR(o->frame);
 	Py_CLEAR(o->context);
 	o->id = 0;
+}
+
+static const char *const path_lists[] = {"path", "meta_path", "path_hooks",
+					 NULL};
+
+/* ((sys.path, tuple(sys.path)), ...) for path_lists, or NULL. */
+static PyObject *paths_snapshot(void)
+{
+	PyObject *out = PyTuple_New(3), *l, *t, *pair;
+	int i;
+
+	if (!out)
+		return NULL;
+	for (i = 0; path_lists[i]; i++) {
+		l = PySys_GetObject(path_lists[i]); /* borrowed */
+		t = l ? PySequence_Tuple(l) : NULL;
+		pair = t ? PyTuple_Pack(2, l, t) : NULL;
+		Py_XDECREF(t);
+		if (!pair) {
+			PyErr_Clear();
+			pair = Py_NewRef(Py_None);
+		}
+		PyTuple_SET_ITEM(out, i, pair);
+	}
+	return out;
+}
+
+/*
+ * The import event carries the live sys.path, sys.meta_path and
+ * sys.path_hooks. Under block_interpreter_mutation a fresh import is
+ * refused if one of them is not the list, or not the contents, it was
+ * when a block with that flag was entered: list.append(sys.path, x) and a
+ * reassigned sys.path get past the GuardedList methods, not this.
+ */
+static int import_paths_changed(PyObject *args)
+{
+	PyObject *snap, *pair, *now, *t;
+	int i, k, same;
+
+	for (k = 0; k < HM_MAX_DYN; k++) {
+		snap = owners[k].id ? owners[k].paths : NULL;
+		if (!snap)
+			continue;
+		for (i = 0; path_lists[i]; i++) {
+			pair = PyTuple_GET_ITEM(snap, i);
+			now = arg_at(args, 2 + i);
+			if (pair == Py_None || !now)
+				continue;
+			same = now == PyTuple_GET_ITEM(pair, 0);
+			if (same) {
+				t = PySequence_Tuple(now);
+				same =
+				    t ? PyObject_RichCompareBool(
+					    t, PyTuple_GET_ITEM(pair, 1), Py_EQ)
+				      : -1;
+				Py_XDECREF(t);
+				if (same < 0)
+					PyErr_Clear();
+			}
+			if (same == 1)
+				continue;
+			trace("import", "name", path_lists[i],
+			      HM_R_NO_INTERP_MUTATION);
+			return raise_violation(
+			    EXC_IMPORT, "interpreter", NULL,
+			    PyUnicode_FromFormat("interpreter mutation "
+						 "disabled: sys.%s changed "
+						 "inside the block",
+						 path_lists[i]));
+		}
+	}
+	return 0;
 }
 
 static PyObject *native_bind_blocker(PyObject *m, PyObject *arg)
@@ -2654,7 +2735,8 @@ static PyObject *native_bind_blocker(PyObject *m, PyObject *arg)
 }
 
 /* Record the owner of entry @id just pushed (0, or -1 with an error). */
-static int owner_record(uint32_t id, PyObject *obj, int sealed)
+static int owner_record(uint32_t id, PyObject *obj, int sealed,
+			unsigned long flags)
 {
 	PyFrameObject *f;
 	PyCodeObject *co;
@@ -2670,6 +2752,8 @@ static int owner_record(uint32_t id, PyObject *obj, int sealed)
 	}
 	owners[i].id = id;
 	owners[i].sealed = sealed;
+	owners[i].paths =
+	    (flags & HM_F_BLOCK_INTERP_MUTATION) ? paths_snapshot() : NULL;
 	owners[i].obj = Py_NewRef(obj);
 	owners[i].thread = PyThread_get_thread_ident();
 	owners[i].context = Py_XNewRef(current_context());
@@ -2745,7 +2829,7 @@ static PyObject *native_push(PyObject *m, PyObject *args)
 		return NULL;
 	}
 	/* Cannot fail for want of room: the segment holds as many. */
-	if (owner_record(id, obj, sealed) < 0)
+	if (owner_record(id, obj, sealed, flags) < 0)
 		return NULL;
 	return PyLong_FromUnsignedLong(id);
 }
