@@ -285,13 +285,32 @@ static size_t make_elf(unsigned char *buf, size_t cap, const char *interp,
 
 #define LD "/lib64/ld-linux-x86-64.so.2"
 
+/*
+ * hm_exec_inspect_path(@path) as uid/gid 65534 when we are root (as
+ * ourselves otherwise), in a child; -1 if the user cannot be dropped to.
+ */
+static int kind_as_nobody(const char *path)
+{
+	pid_t pid = fork();
+	int st = -1;
+
+	if (pid == 0) {
+		if (geteuid() == 0 && (setgid(65534) < 0 || setuid(65534) < 0))
+			_exit(100);
+		_exit((int)hm_exec_inspect_path(path));
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) ||
+	    WEXITSTATUS(st) == 100)
+		return -1;
+	return WEXITSTATUS(st);
+}
+
 static void test_files(void)
 {
 	unsigned char elf[4096];
 	char script[256];
 	size_t len;
-	pid_t pid;
-	int st;
+	int k;
 
 	len = make_elf(elf, sizeof(elf), LD, -1, NULL);
 	write_file(tmp_path("dyn"), elf, len, 0755);
@@ -339,48 +358,20 @@ static void test_files(void)
 	len = make_elf(elf, sizeof(elf), NULL, -1, NULL);
 	write_file(tmp_path("xo"), elf, len, 0111);
 	chmod(tmpdir, 0711);
-	pid = fork();
-	if (pid == 0) {
-		if (geteuid() == 0 && (setgid(65534) < 0 || setuid(65534) < 0))
-			_exit(3);
-		_exit(hm_exec_inspect_path(tmp_path("xo")) == HM_EXEC_OPAQUE
-			  ? 0
-			  : 1);
-	}
-	st = -1;
-	waitpid(pid, &st, 0);
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 3)
+	k = kind_as_nobody(tmp_path("xo"));
+	if (k == -1)
 		OK(1, "file: execute-only # SKIP cannot drop to uid 65534");
 	else
-		OK(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-		   "file: execute-only is opaque for a user who cannot read "
-		   "it");
+		CHECK_INT(k, HM_EXEC_OPAQUE,
+			  "file: execute-only is opaque for a user who cannot "
+			  "read it");
 	write_file(tmp_path("xo-suid"), elf, len, 04111);
-	pid = fork();
-	if (pid == 0) {
-		if (geteuid() == 0 && (setgid(65534) < 0 || setuid(65534) < 0))
-			_exit(3);
-		_exit(hm_exec_inspect_path(tmp_path("xo-suid")) == HM_EXEC_SETID
-			  ? 0
-			  : 1);
-	}
-	st = -1;
-	waitpid(pid, &st, 0);
-	OK(WIFEXITED(st) && WEXITSTATUS(st) != 1,
+	k = kind_as_nobody(tmp_path("xo-suid"));
+	OK(k == -1 || k == HM_EXEC_SETID,
 	   "file: execute-only setuid is still set-id");
 	write_file(tmp_path("noexec"), elf, len, 0600);
-	pid = fork();
-	if (pid == 0) {
-		if (geteuid() == 0 && (setgid(65534) < 0 || setuid(65534) < 0))
-			_exit(3);
-		_exit(hm_exec_inspect_path(tmp_path("noexec")) ==
-			      HM_EXEC_UNKNOWN
-			  ? 0
-			  : 1);
-	}
-	st = -1;
-	waitpid(pid, &st, 0);
-	OK(WIFEXITED(st) && WEXITSTATUS(st) != 1,
+	k = kind_as_nobody(tmp_path("noexec"));
+	OK(k == -1 || k == HM_EXEC_UNKNOWN,
 	   "file: unreadable and not executable: the kernel decides");
 
 	/* Real Go binaries, when installed (golang-go). */
