@@ -48,6 +48,8 @@ def cases(prefix):
     attempt(prefix + "thread_self", open, "/proc/thread-self/mem", "r+b")
     attempt(prefix + "task", open, f"/proc/self/task/{tid}/mem", "r+b")
     attempt(prefix + "dots", open, "/proc/./self/../self/mem", "r+b")
+    attempt(prefix + "root_link", open, "/proc/self/root/proc/self/mem",
+            "r+b")
     attempt(prefix + "symlink", open, link, "r+b")
     attempt(prefix + "fd_reopen", open, f"/proc/self/fd/{ro}", "r+b")
     attempt(prefix + "dir_fd", os.open, "mem", os.O_RDWR, dir_fd=procdir)
@@ -76,8 +78,8 @@ note("has_map_files", mapped is not None)
 '''
 
 REFUSED = ["poke", "open_rplus", "open_wb", "os_rdwr", "os_wronly", "pid",
-           "thread_self", "task", "dots", "symlink", "fd_reopen", "dir_fd",
-           "fileio"]
+           "thread_self", "task", "dots", "root_link", "symlink", "fd_reopen",
+           "dir_fd", "fileio"]
 
 
 @pytest.mark.parametrize("preload", [False, True],
