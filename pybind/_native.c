@@ -802,68 +802,124 @@ static int holds_proc_dir_fd(void)
 }
 
 /* A relative name a dir_fd on a procfs directory could turn into one. */
-static int rel_could_be_proc_mem(const char *rel)
+static int rel_could_be_proc(const char *rel)
 {
 	const char *leaf = strrchr(rel, '/');
 
 	leaf = leaf ? leaf + 1 : rel;
-	return strcmp(leaf, "mem") == 0 || strstr(rel, "map_files") != NULL;
+	return strcmp(leaf, "mem") == 0 || strcmp(leaf, "environ") == 0 ||
+	       strstr(rel, "map_files") != NULL;
+}
+
+enum proc_hit { PROC_NONE, PROC_MEM, PROC_ENVIRON };
+
+/* Classify one absolute name (normalised or kernel-resolved). */
+static enum proc_hit proc_kind(const char *path)
+{
+	if (hm_path_is_proc_mem(path) ||
+	    strncmp(path, "/memfd:hermetic", 15) == 0)
+		return PROC_MEM;
+	if (hm_path_is_proc_environ(path))
+		return PROC_ENVIRON;
+	return PROC_NONE;
 }
 
 /*
- * Writing a process's memory through procfs (/proc/self/mem and its
- * spellings, map_files/) turns every guard off, so a write-intent open of
- * one is refused while any layer is active (issue 8 class 1), judged on
- * the name as given (normalised), on what the kernel resolves it to
+ * What an open of @in reaches in procfs, judged on the name as given
+ * (normalised against the cwd), on what the kernel resolves it to
  * (symlinks, /proc/self/fd/N: an O_PATH open and its link), and, for a
- * relative name, on whether a procfs directory descriptor is held. The
- * dynamic segment's memfd (through map_files) counts as memory too.
+ * relative name the open event cannot place (os.open(..., dir_fd=)
+ * carries no dir_fd), on whether a procfs directory descriptor is held.
+ * @want_mem / @want_env: which kinds the caller refuses.
  */
-static int check_proc_mem(PyObject *pathobj, int flags)
+static enum proc_hit proc_target(const char *in, int want_mem, int want_env)
 {
 	char base[PATH_MAX], norm[PATH_MAX], link[64], real[PATH_MAX];
-	PyObject *b = NULL, *shown;
-	const char *in;
-	int hit = 0;
+	enum proc_hit k = PROC_NONE;
+	struct stat st;
 	ssize_t n;
 	long fd;
 
-	if (!hm_open_flags_write(flags) || !path_bytes(pathobj, &b))
-		return 0;
-	in = PyBytes_AS_STRING(b);
 	if (in[0] != '/' && !getcwd(base, sizeof(base)))
 		strcpy(base, "/");
-	if (hm_path_normalize(base, in, norm, sizeof(norm)) >= 0 &&
-	    hm_path_is_proc_mem(norm))
-		hit = 1;
-	if (!hit && in[0] != '/' && rel_could_be_proc_mem(in))
-		hit = holds_proc_dir_fd();
-	if (!hit) {
+	if (hm_path_normalize(base, in, norm, sizeof(norm)) >= 0)
+		k = proc_kind(norm);
+	else
+		strcpy(norm, "/proc");
+	/*
+	 * Ask the kernel only when the name could lead there: under /proc,
+	 * a leaf named like one (a directory symlink to /proc/self), or a
+	 * symlink itself (map_files/ and fd/ entries are symlinks too).
+	 */
+	if (k == PROC_NONE &&
+	    (strncmp(norm, "/proc/", 6) == 0 || rel_could_be_proc(norm) ||
+	     (lstat(in, &st) == 0 && S_ISLNK(st.st_mode)))) {
 		fd = open(in, O_PATH | O_CLOEXEC);
 		if (fd >= 0) {
 			snprintf(link, sizeof(link), "/proc/self/fd/%ld", fd);
 			n = readlink(link, real, sizeof(real) - 1);
 			if (n > 0) {
 				real[n] = '\0';
-				hit = hm_path_is_proc_mem(real) ||
-				      strncmp(real, "/memfd:hermetic", 15) == 0;
+				k = proc_kind(real);
 			}
 			close((int)fd);
 		}
 	}
-	if (!hit) {
+	if (k == PROC_NONE && in[0] != '/' && rel_could_be_proc(in) &&
+	    holds_proc_dir_fd()) {
+		const char *leaf = strrchr(in, '/');
+
+		leaf = leaf ? leaf + 1 : in;
+		k = strcmp(leaf, "environ") == 0 ? PROC_ENVIRON : PROC_MEM;
+	}
+	if ((k == PROC_MEM && !want_mem) || (k == PROC_ENVIRON && !want_env))
+		return PROC_NONE;
+	return k;
+}
+
+/*
+ * Writing a process's memory through procfs (/proc/self/mem and its
+ * spellings, map_files/, the dynamic segment's memfd) turns every guard
+ * off, so a write-intent open of one is refused while any layer is
+ * active (issue 8 class 1). Reading a process's environment
+ * (/proc/self/environ) is refused under block_environment, like
+ * os.environ (a sibling of the fresh posix.environ, issue 8 class 4).
+ */
+static int check_proc_paths(PyObject *pathobj, int flags, uint32_t f)
+{
+	int want_mem = hm_open_flags_write(flags);
+	int want_env = (f & (HM_F_BLOCK_ENVIRONMENT | HM_F_INVALID)) != 0;
+	struct hm_request rq = {.op = HM_OP_ENV};
+	PyObject *b = NULL, *shown;
+	enum proc_hit k;
+	enum hm_reason r = HM_R_UNGUARDABLE;
+
+	if ((!want_mem && !want_env) || !path_bytes(pathobj, &b))
+		return 0;
+	k = proc_target(PyBytes_AS_STRING(b), want_mem, want_env);
+	if (k == PROC_ENVIRON) {
+		r = hm_segment_check(&proc.seg, &rq);
+		if (r == HM_R_NONE)
+			k = PROC_NONE;
+	}
+	if (k == PROC_NONE) {
 		Py_DECREF(b);
 		return 0;
 	}
-	shown = PyUnicode_DecodeFSDefault(in);
+	shown = PyUnicode_DecodeFSDefault(PyBytes_AS_STRING(b));
 	if (!shown)
 		PyErr_Clear();
-	trace("open", "path", in, HM_R_UNGUARDABLE);
+	trace("open", "path", PyBytes_AS_STRING(b), r);
 	Py_DECREF(b);
-	raise_violation(
-	    EXC_PLAIN, "interpreter", shown,
-	    PyUnicode_FromFormat("process memory write disabled: %S",
-				 shown ? shown : Py_None));
+	if (k == PROC_ENVIRON)
+		raise_violation(EXC_PLAIN, "environment", shown,
+				PyUnicode_FromFormat("environment disabled: %S",
+						     shown ? shown : Py_None));
+	else
+		raise_violation(
+		    EXC_PLAIN, "interpreter", shown,
+		    PyUnicode_FromFormat("process memory write disabled: %S",
+					 shown ? shown : Py_None));
 	Py_XDECREF(shown);
 	return -1;
 }
@@ -940,7 +996,7 @@ static int on_open(PyObject *args, uint32_t f)
 		if (flags < 0)
 			flags = O_RDWR | O_CREAT;
 	}
-	if (check_proc_mem(path, (int)flags) < 0)
+	if (check_proc_paths(path, (int)flags, f) < 0)
 		return -1;
 	if (held_reopen(path, (int)flags))
 		return 0;
@@ -1789,6 +1845,8 @@ static int runtime_extension(const char *real)
  * was loaded when hermetic started is refused. Bit i of @guarded_loaded:
  * guarded_modules[i] was in sys.modules then.
  */
+static int import_paths_changed(PyObject *args);
+
 static const char *const guarded_modules[] = {
     "posix", "nt", "_posixsubprocess", "builtins", "_socket", "_imp", NULL,
 };
@@ -1847,6 +1905,9 @@ static int on_import(PyObject *args, uint32_t f)
 	if (!name)
 		return 0;
 	if (fresh_copy_refused(name) < 0)
+		return -1;
+	if ((f & (HM_F_BLOCK_INTERP_MUTATION | HM_F_INVALID)) &&
+	    import_paths_changed(args) < 0)
 		return -1;
 	if (import_checks_active(f) && check_import_name(name) < 0)
 		return -1;
@@ -3006,6 +3067,9 @@ struct owner {
 	PyObject *frame;   /* the entering frame (strong), or NULL */
 	PyObject *context; /* tstate->context at push (strong), or NULL */
 	unsigned long thread;
+	/* block_interpreter_mutation: (sys.path, meta_path, path_hooks) as
+	 * ((list, tuple copy), ...) at push, or NULL. */
+	PyObject *paths;
 };
 
 static struct owner owners[HM_MAX_DYN];
@@ -3080,10 +3144,83 @@ static PyObject *current_context(void)
 
 static void owner_clear(struct owner *o)
 {
+	Py_CLEAR(o->paths);
 	Py_CLEAR(o->obj);
 	Py_CLEAR(o->frame);
 	Py_CLEAR(o->context);
 	o->id = 0;
+}
+
+static const char *const path_lists[] = {"path", "meta_path", "path_hooks",
+					 NULL};
+
+/* ((sys.path, tuple(sys.path)), ...) for path_lists, or NULL. */
+static PyObject *paths_snapshot(void)
+{
+	PyObject *out = PyTuple_New(3), *l, *t, *pair;
+	int i;
+
+	if (!out)
+		return NULL;
+	for (i = 0; path_lists[i]; i++) {
+		l = PySys_GetObject(path_lists[i]); /* borrowed */
+		t = l ? PySequence_Tuple(l) : NULL;
+		pair = t ? PyTuple_Pack(2, l, t) : NULL;
+		Py_XDECREF(t);
+		if (!pair) {
+			PyErr_Clear();
+			pair = Py_NewRef(Py_None);
+		}
+		PyTuple_SET_ITEM(out, i, pair);
+	}
+	return out;
+}
+
+/*
+ * The import event carries the live sys.path, sys.meta_path and
+ * sys.path_hooks. Under block_interpreter_mutation a fresh import is
+ * refused if one of them is not the list, or not the contents, it was
+ * when a block with that flag was entered: list.append(sys.path, x) and a
+ * reassigned sys.path get past the GuardedList methods, not this.
+ */
+static int import_paths_changed(PyObject *args)
+{
+	PyObject *snap, *pair, *now, *t;
+	int i, k, same;
+
+	for (k = 0; k < HM_MAX_DYN; k++) {
+		snap = owners[k].id ? owners[k].paths : NULL;
+		if (!snap)
+			continue;
+		for (i = 0; path_lists[i]; i++) {
+			pair = PyTuple_GET_ITEM(snap, i);
+			now = arg_at(args, 2 + i);
+			if (pair == Py_None || !now)
+				continue;
+			same = now == PyTuple_GET_ITEM(pair, 0);
+			if (same) {
+				t = PySequence_Tuple(now);
+				same =
+				    t ? PyObject_RichCompareBool(
+					    t, PyTuple_GET_ITEM(pair, 1), Py_EQ)
+				      : -1;
+				Py_XDECREF(t);
+				if (same < 0)
+					PyErr_Clear();
+			}
+			if (same == 1)
+				continue;
+			trace("import", "name", path_lists[i],
+			      HM_R_NO_INTERP_MUTATION);
+			return raise_violation(
+			    EXC_IMPORT, "interpreter", NULL,
+			    PyUnicode_FromFormat("interpreter mutation "
+						 "disabled: sys.%s changed "
+						 "inside the block",
+						 path_lists[i]));
+		}
+	}
+	return 0;
 }
 
 static PyObject *native_bind_blocker(PyObject *m, PyObject *arg)
@@ -3120,7 +3257,8 @@ static PyObject *native_bind_blocker(PyObject *m, PyObject *arg)
 }
 
 /* Record the owner of entry @id just pushed (0, or -1 with an error). */
-static int owner_record(uint32_t id, PyObject *obj, int sealed)
+static int owner_record(uint32_t id, PyObject *obj, int sealed,
+			unsigned long flags)
 {
 	PyFrameObject *f;
 	PyCodeObject *co;
@@ -3136,6 +3274,8 @@ static int owner_record(uint32_t id, PyObject *obj, int sealed)
 	}
 	owners[i].id = id;
 	owners[i].sealed = sealed;
+	owners[i].paths =
+	    (flags & HM_F_BLOCK_INTERP_MUTATION) ? paths_snapshot() : NULL;
 	owners[i].obj = Py_NewRef(obj);
 	owners[i].thread = PyThread_get_thread_ident();
 	owners[i].context = Py_XNewRef(current_context());
@@ -3212,7 +3352,7 @@ static PyObject *native_push(PyObject *m, PyObject *args)
 		return NULL;
 	}
 	/* Cannot fail for want of room: the segment holds as many. */
-	if (owner_record(id, obj, sealed) < 0)
+	if (owner_record(id, obj, sealed, flags) < 0)
 		return NULL;
 	return PyLong_FromUnsignedLong(id);
 }

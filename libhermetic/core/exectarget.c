@@ -35,9 +35,12 @@
 #define PH_MAX 4096
 /* PT_NOTE segments, and bytes of each, searched for a Go note. */
 #define NOTES_MAX 8
-#define NOTE_BYTES 2048
-/* Section headers searched for a Go section (more: not looked at). */
+#define NOTE_BYTES 1024
+/* Section headers searched for a Go section (more: not looked at), read
+ * this many at a time; bytes of the section-name table read at once. */
 #define SH_MAX 1024
+#define SH_BATCH 16
+#define STRTAB_BYTES 1024
 /* Longest PT_INTERP string compared with the loader table. */
 #define INTERP_MAX 128
 
@@ -282,38 +285,70 @@ int hm_exec_notes_go(const unsigned char *buf, size_t len, size_t align)
 static const char *const go_sections[] = {".go.buildinfo", ".note.go.buildid",
 					  NULL};
 
-/* Whether the section headers of the native-class ELF @e name a Go one. */
+/* Whether @name (NUL-terminated or cut at @len) is a Go section's. */
+static int go_section_name(const char *name, size_t len)
+{
+	size_t j, n;
+
+	for (j = 0; go_sections[j]; j++) {
+		n = strlen(go_sections[j]) + 1;
+		if (n <= len && memcmp(name, go_sections[j], n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Whether the section headers of the native-class ELF @e name a Go one.
+ * Headers are read SH_BATCH at a time and the section-name table once
+ * (names past STRTAB_BYTES are read one by one), so an ordinary binary
+ * costs a handful of preads.
+ */
 static int go_by_sections(int fd, const native_ehdr *e)
 {
-	native_shdr sh, strtab;
-	char name[20];
-	size_t i, j, n;
+	native_shdr sh[SH_BATCH], strtab;
+	char names[STRTAB_BYTES], one[20];
+	size_t i, k, n, done = 0, have = 0;
+	ssize_t got;
 
-	if (e->e_shoff == 0 || e->e_shentsize != sizeof(sh) ||
+	if (e->e_shoff == 0 || e->e_shentsize != sizeof(sh[0]) ||
 	    e->e_shnum == 0 || e->e_shstrndx >= e->e_shnum ||
 	    e->e_shoff > (uint64_t)INT64_MAX / 2)
 		return 0;
-	if (pread_full(
-		fd, &strtab, sizeof(strtab),
-		(off_t)(e->e_shoff + (uint64_t)e->e_shstrndx * sizeof(sh))) < 0)
+	if (pread_full(fd, &strtab, sizeof(strtab),
+		       (off_t)(e->e_shoff +
+			       (uint64_t)e->e_shstrndx * sizeof(strtab))) < 0 ||
+	    strtab.sh_offset > (uint64_t)INT64_MAX / 2)
 		return 0;
+	n = strtab.sh_size < sizeof(names) ? (size_t)strtab.sh_size
+					   : sizeof(names);
+	got = pread(fd, names, n, (off_t)strtab.sh_offset);
+	if (got > 0)
+		have = (size_t)got;
 	n = e->e_shnum < SH_MAX ? e->e_shnum : SH_MAX;
-	for (i = 0; i < n; i++) {
-		if (pread_full(fd, &sh, sizeof(sh),
-			       (off_t)(e->e_shoff + (uint64_t)i * sizeof(sh))) <
-		    0)
+	while (done < n) {
+		k = n - done < SH_BATCH ? n - done : SH_BATCH;
+		if (pread_full(fd, sh, k * sizeof(sh[0]),
+			       (off_t)(e->e_shoff + done * sizeof(sh[0]))) < 0)
 			return 0;
-		if (sh.sh_name >= strtab.sh_size ||
-		    strtab.sh_offset > (uint64_t)INT64_MAX / 2)
-			continue;
-		memset(name, 0, sizeof(name));
-		/* A short read at the end of the file leaves zeros. */
-		if (pread(fd, name, sizeof(name) - 1,
-			  (off_t)(strtab.sh_offset + sh.sh_name)) <= 0)
-			continue;
-		for (j = 0; go_sections[j]; j++)
-			if (strcmp(name, go_sections[j]) == 0)
+		for (i = 0; i < k; i++) {
+			if (sh[i].sh_name >= strtab.sh_size)
+				continue;
+			if (sh[i].sh_name < have) {
+				if (go_section_name(names + sh[i].sh_name,
+						    have - sh[i].sh_name))
+					return 1;
+				continue;
+			}
+			/* Past the buffer: read this name on its own. */
+			memset(one, 0, sizeof(one));
+			if (pread(fd, one, sizeof(one) - 1,
+				  (off_t)(strtab.sh_offset + sh[i].sh_name)) >
+				0 &&
+			    go_section_name(one, sizeof(one)))
 				return 1;
+		}
+		done += k;
 	}
 	return 0;
 }

@@ -303,7 +303,19 @@ static int mem_leaf(const char *p)
 	return comp_is(p, n, "map_files");
 }
 
-int hm_path_is_proc_mem(const char *path)
+/* "environ" as the last component. */
+static int environ_leaf(const char *p)
+{
+	size_t n = comp_len(p);
+
+	return comp_is(p, n, "environ") && p[n] == '\0';
+}
+
+/*
+ * Whether @path is /proc/P/<leaf> or /proc/P/task/T/<leaf>, P "self",
+ * "thread-self" or a number, T a number, <leaf> as @leaf accepts it.
+ */
+static int proc_pid_path(const char *path, int (*leaf)(const char *))
 {
 	const char *p;
 	size_t n;
@@ -317,7 +329,7 @@ int hm_path_is_proc_mem(const char *path)
 	    p[n] != '/')
 		return 0;
 	p += n + 1;
-	if (mem_leaf(p))
+	if (leaf(p))
 		return 1;
 	n = comp_len(p);
 	if (!comp_is(p, n, "task") || p[n] != '/')
@@ -326,5 +338,15 @@ int hm_path_is_proc_mem(const char *path)
 	n = comp_len(p);
 	if (!all_digits(p, n) || p[n] != '/')
 		return 0;
-	return mem_leaf(p + n + 1);
+	return leaf(p + n + 1);
+}
+
+int hm_path_is_proc_mem(const char *path)
+{
+	return proc_pid_path(path, mem_leaf);
+}
+
+int hm_path_is_proc_environ(const char *path)
+{
+	return proc_pid_path(path, environ_leaf);
 }

@@ -198,17 +198,27 @@ class HermeticBlocker(contextlib.ContextDecorator,
         entry = None
         with self._lock:
             if mine and mine[-1] in self._pushed:
-                entry = mine[-1]
-            elif self._pushed:
+                candidates = [mine[-1]]
+            else:
                 # Exited in another context than it was entered in (a
-                # generator resumed elsewhere): pop this instance's newest.
-                entry = self._pushed[-1]
-            if entry is not None:
+                # generator resumed elsewhere): the newest entry of this
+                # instance that this frame entered.
+                candidates = self._pushed[::-1]
+            refused = None
+            for cand in candidates:
                 # _native decides whether this caller may remove it (the
                 # frame that entered it; see _native.pop): a refusal
-                # raises here and leaves the entry and this bookkeeping.
-                _native.pop(entry, self)
+                # leaves the entry and this bookkeeping.
+                try:
+                    _native.pop(cand, self)
+                except PermissionError as e:
+                    refused = e
+                    continue
+                entry = cand
                 self._pushed.remove(entry)
+                break
+            if entry is None and refused is not None:
+                raise refused
         if mine:
             rest = tuple(e for e in mine if e != entry)
             new = dict(entries)

@@ -201,3 +201,34 @@ attempt("outside", net)
 ''', preload=preload)
     assert got["inside"].blocked, r
     assert got["outside"].ok, r
+
+
+def test_generator_closed_in_another_context_pops_its_own_entry():
+    """Control for the fallback in __exit__: a generator's block closed
+    from a fresh context, while the same instance is also active in
+    another thread, removes the generator's entry, not the thread's."""
+    got, r = check(SETUP + r'''
+import contextvars
+b = hermetic_blocker(block_network=True)
+def gen():
+    with b:
+        yield 1
+g = gen()
+next(g)
+ev, done = threading.Event(), threading.Event()
+def other():
+    with b:
+        ev.set()
+        done.wait()
+        attempt("thread_still_in", net)
+t = threading.Thread(target=other)
+t.start()
+ev.wait()
+attempt("closed", contextvars.Context().run, g.close)
+done.set()
+t.join()
+attempt("after", net)
+''')
+    assert got["closed"].ok, r
+    assert got["thread_still_in"].blocked, r
+    assert got["after"].ok, r

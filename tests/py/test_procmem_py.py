@@ -48,6 +48,8 @@ def cases(prefix):
     attempt(prefix + "thread_self", open, "/proc/thread-self/mem", "r+b")
     attempt(prefix + "task", open, f"/proc/self/task/{tid}/mem", "r+b")
     attempt(prefix + "dots", open, "/proc/./self/../self/mem", "r+b")
+    attempt(prefix + "root_link", open, "/proc/self/root/proc/self/mem",
+            "r+b")
     attempt(prefix + "symlink", open, link, "r+b")
     attempt(prefix + "fd_reopen", open, f"/proc/self/fd/{ro}", "r+b")
     attempt(prefix + "dir_fd", os.open, "mem", os.O_RDWR, dir_fd=procdir)
@@ -76,8 +78,8 @@ note("has_map_files", mapped is not None)
 '''
 
 REFUSED = ["poke", "open_rplus", "open_wb", "os_rdwr", "os_wronly", "pid",
-           "thread_self", "task", "dots", "symlink", "fd_reopen", "dir_fd",
-           "fileio"]
+           "thread_self", "task", "dots", "root_link", "symlink", "fd_reopen",
+           "dir_fd", "fileio"]
 
 
 @pytest.mark.parametrize("preload", [False, True],
@@ -100,3 +102,57 @@ def test_proc_mem_write_refused(preload, tmp_path):
     assert got["imp_open_rplus"].blocked, got
     for label in ("ctl_read", "ctl_maps", "ctl_write", "ctl_rel_mem"):
         assert got[label].ok, (label, got[label], r)
+
+
+ENVIRON = r'''
+import os, sys, threading
+
+pid = os.getpid()
+tid = threading.get_native_id()
+tmp = sys.argv[1]
+ro = os.open("/proc/self/environ", os.O_RDONLY)
+procdir = os.open("/proc/self", os.O_RDONLY)
+link = os.path.join(tmp, "envlink")
+os.symlink("/proc/self/environ", link)
+dlink = os.path.join(tmp, "procdir")
+os.symlink("/proc/self", dlink)
+
+def read(path):
+    with open(path, "rb") as f:
+        return len(f.read())
+
+def cases(p):
+    attempt(p + "self", read, "/proc/self/environ")
+    attempt(p + "pid", read, f"/proc/{pid}/environ")
+    attempt(p + "thread_self", read, "/proc/thread-self/environ")
+    attempt(p + "task", read, f"/proc/self/task/{tid}/environ")
+    attempt(p + "symlink", read, link)
+    attempt(p + "dir_symlink", read, os.path.join(dlink, "environ"))
+    attempt(p + "fd_reopen", read, f"/proc/self/fd/{ro}")
+    attempt(p + "dir_fd", os.open, "environ", os.O_RDONLY, dir_fd=procdir)
+
+cases("free_")
+with hermetic_blocker(block_network=True):
+    cases("net_")
+with hermetic_blocker(block_environment=True):
+    cases("env_")
+    attempt("ctl_status", read, "/proc/self/status")
+    attempt("ctl_file", lambda: open(os.path.join(tmp, "f"), "w").write("x"))
+'''
+
+ENV_LABELS = ["self", "pid", "thread_self", "task", "symlink", "dir_symlink",
+              "fd_reopen", "dir_fd"]
+
+
+@pytest.mark.parametrize("preload", [False, True],
+                         ids=["python-only", "with-shim"])
+def test_proc_environ_read_refused_under_block_environment(preload, tmp_path):
+    got, r = check(ENVIRON, preload=preload, args=[str(tmp_path)])
+    for label in ENV_LABELS:
+        assert got["free_" + label].ok, (label, got["free_" + label], r)
+        # Another guard does not hide the environment ...
+        assert got["net_" + label].ok, (label, got["net_" + label], r)
+        # ... block_environment does, like os.environ.
+        o = got["env_" + label]
+        assert o.blocked and o.guard == "environment", (label, o, r)
+    assert got["ctl_status"].ok and got["ctl_file"].ok, r

@@ -213,8 +213,8 @@ static void write_file(const char *path, const void *data, size_t len,
  * @interp, optional PT_NOTE holding a Go (or GNU) note, and optional
  * section headers naming @section.
  */
-static size_t make_elf(unsigned char *buf, size_t cap, const char *interp,
-		       int go_note, const char *section)
+static size_t make_elf_pad(unsigned char *buf, size_t cap, const char *interp,
+			   int go_note, const char *section, size_t pad)
 {
 	Elf64_Ehdr *e = (Elf64_Ehdr *)buf;
 	Elf64_Phdr *ph = (Elf64_Phdr *)(buf + sizeof(*e));
@@ -252,20 +252,22 @@ static size_t make_elf(unsigned char *buf, size_t cap, const char *interp,
 	}
 	e->e_phnum = (Elf64_Half)nph;
 	if (section) {
-		/* [0] null, [1] @section, [2] .shstrtab */
+		/* [0] null, [1] @section, [2] .shstrtab; @pad bytes of
+		 * padding names before @section's. */
 		Elf64_Shdr *sh;
 		size_t str = at;
 
 		memcpy(buf + str, "\0.shstrtab\0", 11);
-		memcpy(buf + str + 11, section, strlen(section) + 1);
-		at = (str + 11 + strlen(section) + 1 + 7) & ~(size_t)7;
+		memset(buf + str + 11, 'p', pad);
+		memcpy(buf + str + 11 + pad, section, strlen(section) + 1);
+		at = (str + 11 + pad + strlen(section) + 1 + 7) & ~(size_t)7;
 		sh = (Elf64_Shdr *)(buf + at);
-		sh[1].sh_name = 11;
+		sh[1].sh_name = (Elf64_Word)(11 + pad);
 		sh[1].sh_type = SHT_PROGBITS;
 		sh[2].sh_name = 1;
 		sh[2].sh_type = SHT_STRTAB;
 		sh[2].sh_offset = str;
-		sh[2].sh_size = 11 + strlen(section) + 1;
+		sh[2].sh_size = 11 + pad + strlen(section) + 1;
 		e->e_shoff = at;
 		e->e_shentsize = sizeof(Elf64_Shdr);
 		e->e_shnum = 3;
@@ -275,15 +277,40 @@ static size_t make_elf(unsigned char *buf, size_t cap, const char *interp,
 	return at;
 }
 
+static size_t make_elf(unsigned char *buf, size_t cap, const char *interp,
+		       int go_note, const char *section)
+{
+	return make_elf_pad(buf, cap, interp, go_note, section, 0);
+}
+
 #define LD "/lib64/ld-linux-x86-64.so.2"
+
+/*
+ * hm_exec_inspect_path(@path) as uid/gid 65534 when we are root (as
+ * ourselves otherwise), in a child; -1 if the user cannot be dropped to.
+ */
+static int kind_as_nobody(const char *path)
+{
+	pid_t pid = fork();
+	int st = -1;
+
+	if (pid == 0) {
+		if (geteuid() == 0 && (setgid(65534) < 0 || setuid(65534) < 0))
+			_exit(100);
+		_exit((int)hm_exec_inspect_path(path));
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) ||
+	    WEXITSTATUS(st) == 100)
+		return -1;
+	return WEXITSTATUS(st);
+}
 
 static void test_files(void)
 {
-	unsigned char elf[2048];
+	unsigned char elf[4096];
 	char script[256];
 	size_t len;
-	pid_t pid;
-	int st;
+	int k;
 
 	len = make_elf(elf, sizeof(elf), LD, -1, NULL);
 	write_file(tmp_path("dyn"), elf, len, 0755);
@@ -309,6 +336,15 @@ static void test_files(void)
 	write_file(tmp_path("go-sect"), elf, len, 0755);
 	CHECK_INT(hm_exec_inspect_path(tmp_path("go-sect")), HM_EXEC_GO,
 		  "file: .go.buildinfo section without a note");
+	len = make_elf_pad(elf, sizeof(elf), LD, -1, ".go.buildinfo", 1500);
+	write_file(tmp_path("go-far"), elf, len, 0755);
+	CHECK_INT(hm_exec_inspect_path(tmp_path("go-far")), HM_EXEC_GO,
+		  "file: Go section name past the first 1 KiB of names");
+	len = make_elf_pad(elf, sizeof(elf), LD, -1, ".go.buildinfx", 1500);
+	write_file(tmp_path("go-far-no"), elf, len, 0755);
+	CHECK_INT(
+	    hm_exec_inspect_path(tmp_path("go-far-no")), HM_EXEC_DYNAMIC,
+	    "file: a look-alike section name far out is not Go (control)");
 	len = make_elf(elf, sizeof(elf), LD, -1, ".note.go.buildid");
 	write_file(tmp_path("go-sect2"), elf, len, 0755);
 	CHECK_INT(hm_exec_inspect_path(tmp_path("go-sect2")), HM_EXEC_GO,
@@ -322,48 +358,20 @@ static void test_files(void)
 	len = make_elf(elf, sizeof(elf), NULL, -1, NULL);
 	write_file(tmp_path("xo"), elf, len, 0111);
 	chmod(tmpdir, 0711);
-	pid = fork();
-	if (pid == 0) {
-		if (geteuid() == 0 && (setgid(65534) < 0 || setuid(65534) < 0))
-			_exit(3);
-		_exit(hm_exec_inspect_path(tmp_path("xo")) == HM_EXEC_OPAQUE
-			  ? 0
-			  : 1);
-	}
-	st = -1;
-	waitpid(pid, &st, 0);
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 3)
+	k = kind_as_nobody(tmp_path("xo"));
+	if (k == -1)
 		OK(1, "file: execute-only # SKIP cannot drop to uid 65534");
 	else
-		OK(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-		   "file: execute-only is opaque for a user who cannot read "
-		   "it");
+		CHECK_INT(k, HM_EXEC_OPAQUE,
+			  "file: execute-only is opaque for a user who cannot "
+			  "read it");
 	write_file(tmp_path("xo-suid"), elf, len, 04111);
-	pid = fork();
-	if (pid == 0) {
-		if (geteuid() == 0 && (setgid(65534) < 0 || setuid(65534) < 0))
-			_exit(3);
-		_exit(hm_exec_inspect_path(tmp_path("xo-suid")) == HM_EXEC_SETID
-			  ? 0
-			  : 1);
-	}
-	st = -1;
-	waitpid(pid, &st, 0);
-	OK(WIFEXITED(st) && WEXITSTATUS(st) != 1,
+	k = kind_as_nobody(tmp_path("xo-suid"));
+	OK(k == -1 || k == HM_EXEC_SETID,
 	   "file: execute-only setuid is still set-id");
 	write_file(tmp_path("noexec"), elf, len, 0600);
-	pid = fork();
-	if (pid == 0) {
-		if (geteuid() == 0 && (setgid(65534) < 0 || setuid(65534) < 0))
-			_exit(3);
-		_exit(hm_exec_inspect_path(tmp_path("noexec")) ==
-			      HM_EXEC_UNKNOWN
-			  ? 0
-			  : 1);
-	}
-	st = -1;
-	waitpid(pid, &st, 0);
-	OK(WIFEXITED(st) && WEXITSTATUS(st) != 1,
+	k = kind_as_nobody(tmp_path("noexec"));
+	OK(k == -1 || k == HM_EXEC_UNKNOWN,
 	   "file: unreadable and not executable: the kernel decides");
 
 	/* Real Go binaries, when installed (golang-go). */
@@ -375,10 +383,10 @@ static void test_files(void)
 		OK(1, "system: /usr/bin/go # SKIP golang-go not installed");
 
 	{
-		const char *names[] = {"dyn",	   "dyn-gnu",	"own-ld",
-				       "go-dyn",   "go-static", "go-sect",
-				       "go-sect2", "s-go",	"xo",
-				       "xo-suid",  "noexec"};
+		const char *names[] = {
+		    "dyn",     "dyn-gnu",  "own-ld",   "go-dyn", "go-static",
+		    "go-sect", "go-sect2", "s-go",     "xo",	 "xo-suid",
+		    "noexec",  "go-far",   "go-far-no"};
 		size_t i;
 
 		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)

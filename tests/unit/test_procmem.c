@@ -1,6 +1,7 @@
 /*
- * test_procmem.c - hm_path_is_proc_mem: the one rule for "this path
- * reaches a process's memory through procfs" (issue 8 class 1).
+ * test_procmem.c - hm_path_is_proc_mem (this path reaches a process's
+ * memory through procfs, issue 8 class 1) and hm_path_is_proc_environ
+ * (a process's environment, read under block_environment).
  */
 #include <stdio.h>
 
@@ -44,6 +45,17 @@ static const struct {
     {"", 0},
 };
 
+static const struct {
+	const char *path;
+	int want;
+} env_rows[] = {
+    {"/proc/self/environ", 1},	 {"/proc/thread-self/environ", 1},
+    {"/proc/1/environ", 1},	 {"/proc/self/task/9/environ", 1},
+    {"/proc/self/environ/x", 0}, {"/proc/self/environment", 0},
+    {"/proc/self/mem", 0},	 {"/proc/environ", 0},
+    {"/etc/environment", 0},	 {"/proc/self/task/environ", 0},
+};
+
 int main(void)
 {
 	char name[128];
@@ -55,5 +67,11 @@ int main(void)
 			  name);
 	}
 	CHECK_INT(hm_path_is_proc_mem(NULL), 0, "proc mem: NULL");
+	for (i = 0; i < sizeof(env_rows) / sizeof(env_rows[0]); i++) {
+		snprintf(name, sizeof(name), "proc environ: %s",
+			 env_rows[i].path);
+		CHECK_INT(hm_path_is_proc_environ(env_rows[i].path),
+			  env_rows[i].want, name);
+	}
 	return tap_done();
 }

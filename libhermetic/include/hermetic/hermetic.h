@@ -361,6 +361,13 @@ int hm_runtime_ext_module(const char *name, size_t len);
 int hm_runtime_ext_file(const char *base);
 int hm_runtime_dynload_dir(const char *exe, const char *dir, size_t len);
 
+/*
+ * True if @path (absolute, normalised) is a process's environment in
+ * procfs: /proc/P/environ or /proc/P/task/T/environ (P and T as above).
+ * Pure; block_environment refuses reading it.
+ */
+int hm_path_is_proc_environ(const char *path);
+
 /* True if @name (a DNS name, any case, optional trailing dot) equals @domain or
  * ends in "." @domain. */
 int hm_domain_match(const char *name, const char *domain);
