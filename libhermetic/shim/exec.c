@@ -936,7 +936,12 @@ static int spawn_slow(const char *api, int search, pid_t *pid, const char *file,
 	if (search)
 		target = search_path(buf, found);
 	if (exec_gate(api, buf, target, -1, envp, &ce) < 0) {
-		errno = saved;
+		/*
+		 * The code is the return value; errno is EACCES too, because
+		 * callers such as Java's ProcessBuilder report errno (it used
+		 * to say "error=0").
+		 */
+		errno = EACCES;
 		return EACCES;
 	}
 	if (ce.envp)

@@ -38,7 +38,7 @@ def test_connect_trace_line(tcp_listener):
     lst = tcp_listener()
     r = run_probe(["connect", "127.0.0.1", str(lst.port)],
                   T + ["--no-network"])
-    assert r.out == "errno=EACCES\n", r
+    assert r.out == "errno=ENETUNREACH\n", r
     assert only_trace(r) == [
         f"[hermetic] blocked connect host=127.0.0.1:{lst.port} "
         "reason=no-network"], r
@@ -59,7 +59,7 @@ def test_one_line_per_block(tcp_listener):
     lst = tcp_listener()
     one = shlex.join([PROBE, "connect", "127.0.0.1", str(lst.port)])
     r = run_hermetic(T + ["--no-network"], ["sh", "-c", f"{one}; {one}; {one}"])
-    assert r.out == "errno=EACCES\n" * 3, r
+    assert r.out == "errno=ENETUNREACH\n" * 3, r
     assert len(only_trace(r)) == 3, r
 
 
@@ -216,7 +216,7 @@ def test_grandchild_trace(tcp_listener):
     inner = shlex.join(["sh", "-c", shlex.join(
         [PROBE, "connect", "127.0.0.1", str(lst.port)])])
     r = run_hermetic(T + ["--no-network"], ["sh", "-c", inner])
-    assert r.out == "errno=EACCES\n", r
+    assert r.out == "errno=ENETUNREACH\n", r
     assert only_trace(r) == [
         f"[hermetic] blocked connect host=127.0.0.1:{lst.port} "
         "reason=no-network"], r
