@@ -946,7 +946,12 @@ int hm_cli_launch(const struct hm_cli_options *o)
 
 	if (find_self(exe, dir))
 		return HM_EXIT_USAGE;
-	if (o->policy.flags & (HM_F_BLOCK_SUBPROCESS | HM_F_FS_ROOT))
+	/*
+	 * Not when nested: an outer launcher already did it, and an outer
+	 * --no-subprocess would refuse (and report) the spawn.
+	 */
+	if ((o->policy.flags & (HM_F_BLOCK_SUBPROCESS | HM_F_FS_ROOT)) &&
+	    !getenv(HM_ENV_POLICY))
 		resolve_pyenv();
 	if (find_near(dir, shim_paths, S_IFREG, shim)) {
 		fprintf(stderr,
