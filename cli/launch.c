@@ -25,20 +25,25 @@ extern char **environ;
 /* Where execvp looks when PATH is unset. */
 #define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
 
-/* Flags whose enforcement needs the shim inside the target (libc layer). */
-#define LIBC_GUARDS                                                            \
-	(HM_F_BLOCK_NETWORK | HM_F_BLOCK_SUBPROCESS | HM_F_FS_READONLY |       \
-	 HM_F_FS_ROOT | HM_F_BLOCK_NATIVE)
-
-/* Candidates, relative to the launcher's directory: build tree, install. */
+/*
+ * Candidates, relative to the launcher's directory: build tree, install
+ * (BINDIR -> LIBDIR/hermetic, from CMake), wheel (hermetic/_bin/hermetic).
+ */
+#ifndef HERMETIC_INSTALL_PKGLIBDIR
+#define HERMETIC_INSTALL_PKGLIBDIR "../lib/hermetic"
+#endif
 static const char *const shim_paths[] = {
     "../lib/libhermetic.so",
     "../lib/hermetic/libhermetic.so",
+    HERMETIC_INSTALL_PKGLIBDIR "/libhermetic.so",
+    "../_lib/libhermetic.so",
     NULL,
 };
 static const char *const pysite_paths[] = {
     "../python/hermetic/_site",
     "../lib/hermetic/python/hermetic/_site",
+    HERMETIC_INSTALL_PKGLIBDIR "/python/hermetic/_site",
+    "../_site",
     NULL,
 };
 
@@ -323,42 +328,21 @@ fail:
 }
 
 /*
- * Refuse a target LD_PRELOAD cannot follow while a libc guard is on:
- * the loader ignores the preload for setuid/setgid/capability binaries,
- * and a static binary never loads it. Returns 0 or -1 (printed).
+ * Refuse a target LD_PRELOAD cannot follow while a libc guard is on, by
+ * the core's one decision and message table (hm_exec_refusal), which the
+ * shim's exec wrappers use too. Returns 0 or -1 (printed).
  */
 static int check_guardable(const char *path, uint32_t flags)
 {
-	if (!(flags & LIBC_GUARDS))
+	const char *why;
+
+	if (!(flags & HM_EXEC_GUARD_FLAGS))
 		return 0;
-	/*
-	 * The kernel layer (--seal: Landlock + seccomp) would cover these,
-	 * but it is not built yet, so they are refused even with --seal.
-	 */
-	switch (hm_exec_inspect_path(path)) {
-	case HM_EXEC_STATIC:
-		fprintf(stderr,
-			"hermetic: %s is statically linked: LD_PRELOAD cannot "
-			"guard it; refused\n",
-			path);
-		return -1;
-	case HM_EXEC_SETID:
-		fprintf(stderr,
-			"hermetic: %s is setuid/setgid or has file "
-			"capabilities: LD_PRELOAD cannot guard it; refused\n",
-			path);
-		return -1;
-	case HM_EXEC_FOREIGN:
-		fprintf(stderr,
-			"hermetic: %s is built for another architecture or "
-			"word size: LD_PRELOAD cannot guard it; refused\n",
-			path);
-		return -1;
-	case HM_EXEC_DYNAMIC:
-	case HM_EXEC_UNKNOWN:
-	default:
+	why = hm_exec_refusal(flags, hm_exec_inspect_path(path));
+	if (!why)
 		return 0;
-	}
+	fprintf(stderr, "hermetic: %s%s\n", path, why);
+	return -1;
 }
 
 /*

@@ -25,5 +25,7 @@ function(hermetic_target_defaults tgt)
   set_target_properties(${tgt} PROPERTIES
     C_VISIBILITY_PRESET hidden
     COMPILE_WARNING_AS_ERROR ON)
-  target_link_libraries(${tgt} PRIVATE hermetic_build_flags)
+  # BUILD_INTERFACE: the flags are ours; an exported static core must
+  # not carry them (or the interface target) to find_package users.
+  target_link_libraries(${tgt} PRIVATE $<BUILD_INTERFACE:hermetic_build_flags>)
 endfunction()

@@ -9,6 +9,7 @@
 #include <structmember.h>
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -19,7 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -54,6 +57,9 @@ struct proc_state {
 	int hook;     /* the audit hook is installed */
 	int atfork;   /* pthread_atfork handlers registered */
 	struct hm_segment seg;
+	/* What the resolver answers without a query: the shim's snapshot
+	 * (through the handshake) or, without the shim, own_hosts. */
+	const struct hm_hosts *hosts;
 	/* Layers (base + dynamic) carrying deny_imports entries. */
 	_Atomic uint32_t n_import_layers;
 	uint32_t import_ids[HM_MAX_DYN];
@@ -66,6 +72,7 @@ struct proc_state {
 };
 
 static struct proc_state proc = {.lock = PTHREAD_MUTEX_INITIALIZER};
+static struct hm_hosts own_hosts;
 
 /* Non-zero while this thread runs the audit hook (no re-entry). */
 static _Thread_local int in_hook;
@@ -147,14 +154,21 @@ static int proc_init(void)
 	struct hm_policy *layers;
 	size_t n = 0, i;
 	uint32_t base_imports = 0;
+	const struct hm_handshake *hs;
 	int rc;
 
 	if (proc.ready)
 		return 0;
-	rc = hm_segment_attach(&proc.seg);
+	/* The shim, if preloaded, exports its handshake (hermetic.h). */
+	hs = dlsym(RTLD_DEFAULT, HM_SHIM_HANDSHAKE);
+	rc = hm_segment_attach(&proc.seg, hs);
 	if (rc == 0) {
 		proc.attached = 1;
+		proc.hosts = hs->hosts;
 	} else {
+		/* The same one-time read the shim does at its init. */
+		hm_hosts_load(&own_hosts);
+		proc.hosts = &own_hosts;
 		layers = PyMem_Calloc(HM_MAX_BASE, sizeof(*layers));
 		if (!layers) {
 			PyErr_NoMemory();
@@ -748,11 +762,175 @@ static int on_mutation(const struct mut_event *m, PyObject *args)
 	return 0;
 }
 
-static int on_open(PyObject *args)
+/*
+ * Whether this process holds a descriptor on a procfs directory (other
+ * than the one listing them): a relative "mem" opened with dir_fd= on
+ * it reaches process memory, and the open event carries no dir_fd.
+ * Fails closed (1) when the descriptors cannot be listed.
+ */
+static int holds_proc_dir_fd(void)
+{
+	char link[320], target[PATH_MAX];
+	struct dirent *e;
+	int found = 0, self;
+	ssize_t n;
+	DIR *d;
+
+	d = opendir("/proc/self/fd");
+	if (!d)
+		return 1;
+	self = dirfd(d);
+	while (!found && (e = readdir(d))) {
+		if (e->d_name[0] == '.' || atoi(e->d_name) == self)
+			continue;
+		snprintf(link, sizeof(link), "/proc/self/fd/%s", e->d_name);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		if (strncmp(target, "/proc/", 6) == 0 &&
+		    !hm_path_is_proc_mem(target)) {
+			struct stat st;
+
+			found = stat(link, &st) == 0 && S_ISDIR(st.st_mode);
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/* A relative name a dir_fd on a procfs directory could turn into one. */
+static int rel_could_be_proc_mem(const char *rel)
+{
+	const char *leaf = strrchr(rel, '/');
+
+	leaf = leaf ? leaf + 1 : rel;
+	return strcmp(leaf, "mem") == 0 || strstr(rel, "map_files") != NULL;
+}
+
+/*
+ * Writing a process's memory through procfs (/proc/self/mem and its
+ * spellings, map_files/) turns every guard off, so a write-intent open of
+ * one is refused while any layer is active (issue 8 class 1), judged on
+ * the name as given (normalised), on what the kernel resolves it to
+ * (symlinks, /proc/self/fd/N: an O_PATH open and its link), and, for a
+ * relative name, on whether a procfs directory descriptor is held. The
+ * dynamic segment's memfd (through map_files) counts as memory too.
+ */
+static int check_proc_mem(PyObject *pathobj, int flags)
+{
+	char base[PATH_MAX], norm[PATH_MAX], link[64], real[PATH_MAX];
+	PyObject *b = NULL, *shown;
+	const char *in;
+	int hit = 0;
+	ssize_t n;
+	long fd;
+
+	if (!hm_open_flags_write(flags) || !path_bytes(pathobj, &b))
+		return 0;
+	in = PyBytes_AS_STRING(b);
+	if (in[0] != '/' && !getcwd(base, sizeof(base)))
+		strcpy(base, "/");
+	if (hm_path_normalize(base, in, norm, sizeof(norm)) >= 0 &&
+	    hm_path_is_proc_mem(norm))
+		hit = 1;
+	if (!hit && in[0] != '/' && rel_could_be_proc_mem(in))
+		hit = holds_proc_dir_fd();
+	if (!hit) {
+		fd = open(in, O_PATH | O_CLOEXEC);
+		if (fd >= 0) {
+			snprintf(link, sizeof(link), "/proc/self/fd/%ld", fd);
+			n = readlink(link, real, sizeof(real) - 1);
+			if (n > 0) {
+				real[n] = '\0';
+				hit = hm_path_is_proc_mem(real) ||
+				      strncmp(real, "/memfd:hermetic", 15) == 0;
+			}
+			close((int)fd);
+		}
+	}
+	if (!hit) {
+		Py_DECREF(b);
+		return 0;
+	}
+	shown = PyUnicode_DecodeFSDefault(in);
+	if (!shown)
+		PyErr_Clear();
+	trace("open", "path", in, HM_R_UNGUARDABLE);
+	Py_DECREF(b);
+	raise_violation(
+	    EXC_PLAIN, "interpreter", shown,
+	    PyUnicode_FromFormat("process memory write disabled: %S",
+				 shown ? shown : Py_None));
+	Py_XDECREF(shown);
+	return -1;
+}
+
+/*
+ * Re-opening a descriptor this process already holds by name
+ * ("/proc/self/fd/N", "/dev/fd/N", "/dev/stdin|stdout|stderr") grants
+ * nothing new when the held descriptor already has the access asked for:
+ * the same rule as the shim's held_reopen (libhermetic/shim/fs.c), so both
+ * layers agree. A write-intent re-open of a read-only descriptor is an
+ * upgrade (a new writable open file description of the file), that is
+ * acquiring, and stays checked like any open of that file. Returns 1 for
+ * a re-open that grants nothing new.
+ */
+static int held_reopen(PyObject *pathobj, int oflags)
+{
+	const char *p = utf8_or(pathobj, NULL), *n = NULL;
+	int fd = 0, fl, acc, want;
+
+	if (!p)
+		return 0;
+	if (strcmp(p, "/dev/stdin") == 0)
+		fd = 0;
+	else if (strcmp(p, "/dev/stdout") == 0)
+		fd = 1;
+	else if (strcmp(p, "/dev/stderr") == 0)
+		fd = 2;
+	else if (strncmp(p, "/dev/fd/", 8) == 0)
+		n = p + 8;
+	else if (strncmp(p, "/proc/self/fd/", 14) == 0)
+		n = p + 14;
+	else
+		return 0;
+	if (n) {
+		if (!*n)
+			return 0;
+		for (; *n; n++) {
+			if (*n < '0' || *n > '9' || fd > 100000000)
+				return 0;
+			fd = fd * 10 + (*n - '0');
+		}
+	}
+	if ((oflags & O_TMPFILE) == O_TMPFILE)
+		return 0;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || (fl & O_PATH))
+		return 0;
+	acc = fl & O_ACCMODE;
+	want = oflags & O_ACCMODE;
+	if (hm_open_flags_write(oflags) && acc == O_RDONLY)
+		return 0;
+	if (want != O_WRONLY && acc == O_WRONLY)
+		return 0;
+	return 1;
+}
+
+static int on_open(PyObject *args, uint32_t f)
 {
 	PyObject *path = arg_at(args, 0), *mode = arg_at(args, 1);
 	long flags = arg_long(args, 2, -1);
 
+	/*
+	 * open(fd) / os.fdopen(fd) wraps a descriptor the process already
+	 * holds (os.open, memfd_create, socket, pipe): acquiring it was the
+	 * gated step, wrapping it is not (the shim agrees: it never sees a
+	 * wrap at all).
+	 */
+	if (path && PyLong_Check(path))
+		return 0;
 	if (flags == -1) {
 		const char *m = utf8_or(mode, "r");
 
@@ -760,7 +938,11 @@ static int on_open(PyObject *args)
 		if (flags < 0)
 			flags = O_RDWR | O_CREAT;
 	}
-	return check_open(path, (int)flags);
+	if (check_proc_mem(path, (int)flags) < 0)
+		return -1;
+	if (held_reopen(path, (int)flags))
+		return 0;
+	return (f & FS_FLAGS) ? check_open(path, (int)flags) : 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -811,54 +993,40 @@ static const char *host_text(PyObject *h, PyObject **keep)
 }
 
 /*
- * A numeric host (what CPython's setipaddr takes without a lookup, plus
- * the inet_aton forms glibc's resolver accepts) as a sockaddr. Returns 1,
- * or 0 for a name.
+ * A numeric host as a sockaddr: what CPython's setipaddr takes without a
+ * lookup ("" for "any", "<broadcast>"), then the core's one parser of
+ * what getaddrinfo answers without a query. Returns 1, or 0 for a name.
  */
 static int numeric_sockaddr(const char *host, int family, int port,
 			    struct sockaddr_storage *ss, socklen_t *len)
 {
 	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-	char buf[INET6_ADDRSTRLEN + 64];
-	char *pct;
 
 	memset(ss, 0, sizeof(*ss));
-	if (family != AF_INET6) {
+	if (host[0] == '\0' ||
+	    (family != AF_INET6 && strcmp(host, "<broadcast>") == 0)) {
+		if (family == AF_INET6) {
+			sin6->sin6_family = AF_INET6;
+			sin6->sin6_addr = in6addr_any;
+			sin6->sin6_port = htons((uint16_t)port);
+			*len = sizeof(*sin6);
+			return 1;
+		}
 		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr =
+		    htonl(host[0] ? INADDR_BROADCAST : INADDR_ANY);
 		sin->sin_port = htons((uint16_t)port);
 		*len = sizeof(*sin);
-		if (host[0] == '\0') {
-			sin->sin_addr.s_addr = htonl(INADDR_ANY);
-			return 1;
-		}
-		if (strcmp(host, "<broadcast>") == 0) {
-			sin->sin_addr.s_addr = htonl(INADDR_BROADCAST);
-			return 1;
-		}
-		if (inet_pton(AF_INET, host, &sin->sin_addr) == 1 ||
-		    inet_aton(host, &sin->sin_addr))
-			return 1;
+		return 1;
 	}
-	if (family != AF_INET) {
-		memset(ss, 0, sizeof(*ss));
-		sin6->sin6_family = AF_INET6;
+	if (!hm_addr_parse_numeric(host, family, ss, len))
+		return 0;
+	if (ss->ss_family == AF_INET)
+		sin->sin_port = htons((uint16_t)port);
+	else
 		sin6->sin6_port = htons((uint16_t)port);
-		*len = sizeof(*sin6);
-		if (host[0] == '\0') {
-			sin6->sin6_addr = in6addr_any;
-			return 1;
-		}
-		if (strlen(host) >= sizeof(buf))
-			return 0;
-		strcpy(buf, host);
-		pct = strchr(buf, '%');
-		if (pct)
-			*pct = '\0';
-		if (inet_pton(AF_INET6, buf, &sin6->sin6_addr) == 1)
-			return 1;
-	}
-	return 0;
+	return 1;
 }
 
 struct net_ctx {
@@ -893,6 +1061,7 @@ static int check_sa(const struct net_ctx *c, const struct sockaddr *sa,
 	rq.sa = sa;
 	rq.salen = len;
 	rq.resolved_name = name;
+	rq.hosts = proc.hosts;
 	r = hm_segment_check(&proc.seg, &rq);
 	if (r == HM_R_NONE)
 		return 0;
@@ -900,12 +1069,19 @@ static int check_sa(const struct net_ctx *c, const struct sockaddr *sa,
 	return deny_net(c, host, name ? host : shown, r, dns);
 }
 
-static int check_resolve_name(const struct net_ctx *c, const char *name)
+/*
+ * A forward lookup of @name for @family through the name service switch:
+ * the core's rule, with the same resolver snapshot the shim uses.
+ */
+static int check_resolve_name(const struct net_ctx *c, const char *name,
+			      int family)
 {
 	struct hm_request rq = {.op = HM_OP_RESOLVE};
 	enum hm_reason r;
 
 	rq.name = name;
+	rq.domain = family;
+	rq.hosts = proc.hosts;
 	r = hm_segment_check(&proc.seg, &rq);
 	if (r == HM_R_NONE)
 		return 0;
@@ -923,11 +1099,11 @@ static int check_named(const struct net_ctx *c, const char *name, int family,
 	struct addrinfo hints = {0}, *res = NULL, *ai;
 	int rc;
 
-	if (check_resolve_name(c, name) < 0)
-		return -1;
 	hints.ai_family = family == AF_INET6  ? AF_INET6
 			  : family == AF_INET ? AF_INET
 					      : AF_UNSPEC;
+	if (check_resolve_name(c, name, hints.ai_family) < 0)
+		return -1;
 	hints.ai_socktype = SOCK_STREAM;
 	Py_BEGIN_ALLOW_THREADS rc = getaddrinfo(name, NULL, &hints, &res);
 	Py_END_ALLOW_THREADS if (rc != 0) return 0;
@@ -1073,16 +1249,29 @@ static int on_sock_addr(const struct net_ctx *c, PyObject *args)
 	if (!host)
 		return 0;
 	port = (int)arg_long(addr, 1, 0);
-	if (numeric_sockaddr(host, family, port, &ss, &len))
+	/*
+	 * A wildcard bind ("", 0.0.0.0, ::): with the libc layer live, the
+	 * shim binds the loopback address instead (core/bindaddr.c), so the
+	 * loopback address is what is judged here. Without it nothing can
+	 * rewrite the call, so "any" is judged as it is (refused).
+	 */
+	if (c->op == HM_OP_BIND && host[0] == '\0')
+		host = family == AF_INET6 ? "::" : "0.0.0.0";
+	if (numeric_sockaddr(host, family, port, &ss, &len)) {
+		if (c->op == HM_OP_BIND && proc.attached)
+			hm_bind_wildcard_to_loopback(&ss, len);
 		rc = check_sa(c, (struct sockaddr *)&ss, len,
 			      prov_lookup((struct sockaddr *)&ss), host, 0);
-	else
+	} else
 		rc = check_named(c, host, family, port);
 	Py_XDECREF(keep);
 	return rc;
 }
 
-/* getaddrinfo/gethostbyname: (host, ...). */
+/*
+ * getaddrinfo: (host, port, family, type, proto); gethostbyname and
+ * gethostbyname_ex: (host,), an IPv4 lookup.
+ */
 static int on_resolve(const char *api, PyObject *args)
 {
 	struct net_ctx c = {api, "DNS", HM_OP_RESOLVE};
@@ -1095,20 +1284,23 @@ static int on_resolve(const char *api, PyObject *args)
 	host = host_text(h, &keep);
 	if (!host)
 		return 0;
-	rc = check_resolve_name(&c, host);
+	rc = check_resolve_name(&c, host,
+				strcmp(api, "socket.getaddrinfo") == 0
+				    ? (int)arg_long(args, 2, AF_UNSPEC)
+				    : AF_INET);
 	Py_XDECREF(keep);
 	return rc;
 }
 
 /*
- * gethostbyaddr(ip) / getnameinfo((ip, port)): a reverse lookup asks a
- * DNS server about an address, so a numeric address is checked like a
- * destination (loopback only with allow_localhost; metadata never); a
- * name is checked like getaddrinfo.
+ * gethostbyaddr(ip) / getnameinfo((ip, port)): a numeric address is a
+ * reverse lookup the core judges (HM_OP_REVERSE, the shim's rule); a name
+ * is first looked up forward (CPython's setipaddr, AF_UNSPEC) and judged
+ * like getaddrinfo.
  */
 static int on_reverse(const char *api, PyObject *h)
 {
-	struct net_ctx c = {api, "DNS", HM_OP_CONNECT};
+	struct net_ctx c = {api, "DNS", HM_OP_REVERSE};
 	struct sockaddr_storage ss;
 	socklen_t len;
 	PyObject *keep;
@@ -1124,7 +1316,7 @@ static int on_reverse(const char *api, PyObject *h)
 		rc = check_sa(&c, (struct sockaddr *)&ss, len, NULL, host, 1);
 	} else {
 		c.op = HM_OP_RESOLVE;
-		rc = check_resolve_name(&c, host);
+		rc = check_resolve_name(&c, host, AF_UNSPEC);
 	}
 	Py_XDECREF(keep);
 	return rc;
@@ -1197,6 +1389,38 @@ static int check_exec(void)
 			       PyUnicode_FromString("subprocess disabled"));
 }
 
+/*
+ * fcntl.ioctl(fd, request, arg): TIOCSTI and TIOCLINUX push input into a
+ * terminal (a command for the parent shell to run later). Refused under
+ * a subprocess, network or file-system guard, as the shim does (tty.c).
+ */
+static int on_ioctl(PyObject *args, uint32_t f)
+{
+	PyObject *req = arg_at(args, 1);
+	unsigned long r;
+	const char *guard = "subprocess";
+	enum hm_reason why = HM_R_NO_SUBPROCESS;
+
+	if (!req || !PyLong_Check(req))
+		return 0;
+	r = PyLong_AsUnsignedLongMask(req);
+	if (r == (unsigned long)-1 && PyErr_Occurred())
+		return -1;
+	if ((unsigned int)r != TIOCSTI && (unsigned int)r != TIOCLINUX)
+		return 0;
+	if (f & HM_F_INVALID) {
+		why = HM_R_INVALID_POLICY;
+	} else if (!(f & HM_F_BLOCK_SUBPROCESS)) {
+		guard = (f & HM_F_BLOCK_NETWORK) ? "network" : "filesystem";
+		why = (f & HM_F_BLOCK_NETWORK) ? HM_R_NO_NETWORK
+					       : HM_R_FS_READONLY;
+	}
+	trace("ioctl", NULL, NULL, why);
+	return raise_violation(
+	    EXC_PLAIN, guard, req,
+	    PyUnicode_FromString("terminal input injection disabled"));
+}
+
 static int is_subprocess_event(const char *ev)
 {
 	static const char *const names[] = {
@@ -1252,26 +1476,79 @@ static int check_interp(const char *label, const char *api, PyObject *path)
 	return -1;
 }
 
+/* True if @fn (a code object's file name) is runpy's. */
+static int is_runpy_file(const char *fn)
+{
+	size_t n = strlen(proc.stdlib_raw);
+
+	return fn && (strcmp(fn, "<frozen runpy>") == 0 ||
+		      (n && strncmp(fn, proc.stdlib_raw, n) == 0 &&
+		       strcmp(fn + n, "/runpy.py") == 0));
+}
+
+/*
+ * @f is a runpy frame about to compile or run code. runpy is trusted for
+ * the interpreter's own "python -m" (runpy._run_module_as_main, called
+ * from C: no Python frame above runpy) and for hermetic's launcher
+ * (hermetic._run); a program calling runpy.run_path or run_module itself
+ * is running code it names at run time, which block_code_exec refuses
+ * (the original's rule, original-hermetic.md 3.5). Returns 1 if trusted;
+ * else 0 with @entry set to the runpy function the program called.
+ */
+static int runpy_trusted(PyFrameObject *f, const char **entry)
+{
+	static _Thread_local char name[64];
+	PyFrameObject *cur = (PyFrameObject *)Py_NewRef(f), *up;
+	PyCodeObject *co;
+	const char *fn;
+	char real[PATH_MAX];
+	int ok = 1;
+
+	name[0] = '\0';
+	for (;;) {
+		co = PyFrame_GetCode(cur);
+		fn = utf8_or(co->co_filename, NULL);
+		if (!is_runpy_file(fn)) {
+			/* The first frame above runpy: who called it. */
+			ok = fn &&
+			     (under(fn, proc.pkgdir) ||
+			      (realpath(fn, real) && under(real, proc.pkgdir)));
+			Py_DECREF(co);
+			break;
+		}
+		snprintf(name, sizeof(name), "%s",
+			 utf8_or(co->co_name, "run_module"));
+		Py_DECREF(co);
+		up = PyFrame_GetBack(cur);
+		Py_DECREF(cur);
+		cur = up;
+		if (!cur)
+			return 1; /* called from C: python -m */
+	}
+	Py_DECREF(cur);
+	*entry = name;
+	return ok;
+}
+
 /*
  * Code that may compile and run code under block_code_exec: the import
- * system, runpy (python -m), ast.parse, and the stdlib helpers that
- * generate methods from validated identifiers (namedtuple, dataclasses).
- * No Python frame at all means the interpreter itself runs the program
- * (python -c, python script.py).
+ * system, runpy (python -m; see runpy_trusted), ast.parse, and the stdlib
+ * helpers that generate methods from validated identifiers (namedtuple,
+ * dataclasses). No Python frame at all means the interpreter itself runs
+ * the program (python -c, python script.py). @entry is set when the
+ * caller is untrusted because a program called runpy itself.
  */
-static int trusted_code_caller(void)
+static int trusted_code_caller(const char **entry)
 {
 	static const char *const frozen[] = {
 	    "<frozen importlib._bootstrap>",
 	    "<frozen importlib._bootstrap_external>",
-	    "<frozen runpy>",
 	    "<frozen zipimport>",
 	    NULL,
 	};
 	static const char *const files[] = {
 	    "/importlib/_bootstrap.py",
 	    "/importlib/_bootstrap_external.py",
-	    "/runpy.py",
 	    "/zipimport.py",
 	    "/ast.py",
 	    "/collections/__init__.py",
@@ -1295,6 +1572,8 @@ static int trusted_code_caller(void)
 		if (!ok && n && strncmp(fn, proc.stdlib_raw, n) == 0)
 			for (i = 0; files[i] && !ok; i++)
 				ok = strcmp(fn + n, files[i]) == 0;
+		if (!ok && is_runpy_file(fn))
+			ok = runpy_trusted(f, entry);
 	}
 	Py_DECREF(co);
 	return ok;
@@ -1305,6 +1584,7 @@ static int on_code(const char *ev)
 	struct hm_request rq = {.op = HM_OP_CODE_EXEC};
 	/* The wrapper's label names only the first event of its call. */
 	const char *label = code_label;
+	const char *entry = NULL;
 	int ast_only = code_ast_only;
 	PyObject *target;
 	enum hm_reason r;
@@ -1313,11 +1593,25 @@ static int on_code(const char *ev)
 	code_ast_only = 0;
 	if (ast_only && strcmp(ev, "compile") == 0)
 		return 0; /* compile(..., PyCF_ONLY_AST): no code object */
-	if (trusted_code_caller())
+	if (trusted_code_caller(&entry))
 		return 0;
 	r = hm_segment_check(&proc.seg, &rq);
 	if (r == HM_R_NONE)
 		return 0;
+	if (entry) {
+		/* A program's own runpy.run_path/run_module call. */
+		char api[80];
+
+		snprintf(api, sizeof(api), "runpy.%s", entry);
+		trace(api, NULL, NULL, r);
+		target = PyUnicode_FromString(entry);
+		raise_violation(
+		    EXC_PLAIN, "code_exec", target,
+		    PyUnicode_FromFormat("dynamic code execution disabled: %s",
+					 entry));
+		Py_XDECREF(target);
+		return -1;
+	}
 	if (!label) {
 		if (strcmp(ev, "code.__new__") == 0)
 			label = "code";
@@ -1369,6 +1663,29 @@ static int check_import_name(const char *name)
 	return deny_import_name(name, EXC_IMPORT, r);
 }
 
+/*
+ * Libraries that exist to spawn subprocesses (original-hermetic.md 3.7):
+ * refused by name when the effective policy blocks both subprocesses and
+ * native code, whether or not they are installed (the import event comes
+ * before the search). A copy imported before the block stays loaded; what
+ * it spawns is refused by the subprocess guard.
+ */
+static int is_spawn_lib(const char *name)
+{
+	static const char *const libs[] = {"sh",    "pexpect",	 "plumbum",
+					   "sarge", "delegator", NULL};
+	int i;
+
+	for (i = 0; libs[i]; i++) {
+		size_t n = strlen(libs[i]);
+
+		if (strncmp(name, libs[i], n) == 0 &&
+		    (name[n] == '\0' || name[n] == '.'))
+			return 1;
+	}
+	return 0;
+}
+
 /* Modules that exist to call native code (original-hermetic.md 3.7). */
 static int is_ffi_module(const char *name)
 {
@@ -1398,35 +1715,41 @@ static int check_native(const char *name, const char *path)
 	return deny_import_name(name, EXC_NATIVE_IMPORT, r);
 }
 
-/*
- * Stdlib extension modules that the pure-Python fallbacks import and that
- * have no fallback of their own (the shim's dl.c keeps the same list):
- * _contextvars only re-exports the interpreter's built-in context
- * variables (needed by _pydecimal and asyncio). Allowed only from the
- * running interpreter's own lib-dynload, root-owned and not writable by
- * group or others.
- */
-static int runtime_extension(const char *name, const char *real)
+/* True if @path is owned by root and not writable by group or others. */
+static int root_owned(const char *path)
 {
-	static const char *const modules[] = {"_contextvars", NULL};
-	char dir[PATH_MAX];
-	const char *slash = strrchr(real, '/');
 	struct stat st;
-	int i, known = 0;
 
-	for (i = 0; modules[i] && !known; i++)
-		known = strcmp(name, modules[i]) == 0;
-	if (!known || !slash || !proc.stdlib[0] ||
-	    (size_t)snprintf(dir, sizeof(dir), "%s/lib-dynload", proc.stdlib) >=
-		sizeof(dir) ||
-	    (size_t)(slash - real) != strlen(dir) ||
-	    strncmp(real, dir, (size_t)(slash - real)) != 0)
-		return 0;
-	if (stat(dir, &st) != 0 || st.st_uid != 0 ||
-	    (st.st_mode & (S_IWGRP | S_IWOTH)))
-		return 0;
-	return stat(real, &st) == 0 && st.st_uid == 0 &&
+	return stat(path, &st) == 0 && st.st_uid == 0 &&
 	       !(st.st_mode & (S_IWGRP | S_IWOTH));
+}
+
+/*
+ * The trusted-runtime rule (core/native.c, the shim's dl.c applies the
+ * same): @real (a realpath) is a listed stdlib extension module in the
+ * running interpreter's own lib-dynload directory (derived from
+ * /proc/self/exe), and that directory and the file are owned by root and
+ * not writable by group or others.
+ */
+static int runtime_extension(const char *real)
+{
+	const char *slash = strrchr(real, '/');
+	char exe[PATH_MAX], dir[PATH_MAX];
+	ssize_t k;
+	size_t len;
+
+	if (!slash || !hm_runtime_ext_file(slash + 1))
+		return 0;
+	len = (size_t)(slash - real);
+	k = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (k <= 0 || len == 0 || len >= sizeof(dir))
+		return 0;
+	exe[k] = '\0';
+	if (!hm_runtime_dynload_dir(exe, real, len))
+		return 0;
+	memcpy(dir, real, len);
+	dir[len] = '\0';
+	return root_owned(dir) && root_owned(real);
 }
 
 /*
@@ -1435,6 +1758,64 @@ static int runtime_extension(const char *name, const char *real)
  * again with the file name (and None for the rest) when an extension
  * module is about to be loaded.
  */
+/*
+ * Modules whose attributes hermetic replaced or whose state it moved
+ * (issue 8 class 4): posix (environ, mkfifo, mknod), _posixsubprocess
+ * (fork_exec), builtins (__import__, eval, exec, compile), _socket (the
+ * resolver wrappers), _imp (create_builtin, create_dynamic). A fresh copy
+ * of one, by re-import after popping sys.modules or by
+ * _imp.create_builtin, would hand out the unwrapped originals and a new
+ * posix.environ; so while any layer is active a fresh copy of one that
+ * was loaded when hermetic started is refused. Bit i of @guarded_loaded:
+ * guarded_modules[i] was in sys.modules then.
+ */
+static const char *const guarded_modules[] = {
+    "posix", "nt", "_posixsubprocess", "builtins", "_socket", "_imp", NULL,
+};
+static unsigned int guarded_loaded;
+
+static void note_guarded_loaded(void)
+{
+	PyObject *mod, *n;
+	int i;
+
+	for (i = 0; guarded_modules[i]; i++) {
+		n = PyUnicode_FromString(guarded_modules[i]);
+		mod = n ? PyImport_GetModule(n) : NULL;
+		if (mod)
+			guarded_loaded |= 1u << i;
+		Py_XDECREF(mod);
+		Py_XDECREF(n);
+		PyErr_Clear();
+	}
+}
+
+/* -1 (raised) if a fresh copy of module @name must not be made now. */
+static int fresh_copy_refused(const char *name)
+{
+	uint32_t f;
+	int i;
+
+	if (!proc.ready || !name)
+		return 0;
+	f = hm_segment_flags(&proc.seg);
+	if (!(f & ACTIVE_FLAGS) && !atomic_load(&proc.n_import_layers))
+		return 0;
+	for (i = 0; guarded_modules[i]; i++) {
+		if (!(guarded_loaded & (1u << i)) ||
+		    strcmp(name, guarded_modules[i]) != 0)
+			continue;
+		trace("import", "name", name, HM_R_NO_INTERP_MUTATION);
+		return raise_violation(
+		    EXC_IMPORT, "interpreter", PyUnicode_FromString(name),
+		    PyUnicode_FromFormat("interpreter mutation disabled: a "
+					 "fresh copy of %s would drop "
+					 "hermetic's guards",
+					 name));
+	}
+	return 0;
+}
+
 static int on_import(PyObject *args, uint32_t f)
 {
 	const char *name = utf8_or(arg_at(args, 0), NULL);
@@ -1445,8 +1826,18 @@ static int on_import(PyObject *args, uint32_t f)
 
 	if (!name)
 		return 0;
+	if (fresh_copy_refused(name) < 0)
+		return -1;
 	if (import_checks_active(f) && check_import_name(name) < 0)
 		return -1;
+	if (((f & HM_F_INVALID) ||
+	     (f & (HM_F_BLOCK_NATIVE | HM_F_BLOCK_SUBPROCESS)) ==
+		 (HM_F_BLOCK_NATIVE | HM_F_BLOCK_SUBPROCESS)) &&
+	    is_spawn_lib(name))
+		return deny_import_name(name, EXC_IMPORT,
+					(f & HM_F_INVALID)
+					    ? HM_R_INVALID_POLICY
+					    : HM_R_NO_SUBPROCESS);
 	if (!(f & (HM_F_BLOCK_NATIVE | HM_F_INVALID)))
 		return 0;
 	if (!ext)
@@ -1454,9 +1845,9 @@ static int on_import(PyObject *args, uint32_t f)
 	if (!path_bytes(file, &b))
 		return check_native(name, NULL);
 	if (realpath(PyBytes_AS_STRING(b), real) &&
-	    (under(real, proc.pkgdir) || runtime_extension(name, real))) {
+	    (under(real, proc.pkgdir) || runtime_extension(real))) {
 		Py_DECREF(b);
-		return 0; /* hermetic's own extension, or _contextvars */
+		return 0; /* hermetic's own extension, or trusted runtime */
 	}
 	rc = check_native(name, PyBytes_AS_STRING(b));
 	Py_DECREF(b);
@@ -1517,6 +1908,9 @@ static int on_native_interface(const char *ev, PyObject *args)
  *                           __import__ wrapper covers loaded modules);
  *                           with a file name (an extension module) DLOPEN
  *  ctypes.*, sqlite3 extension loading  DLOPEN ("native interface")
+ *  fcntl.ioctl              TIOCSTI/TIOCLINUX refused under a subprocess,
+ *                           network or file-system guard (terminal input
+ *                           injection); every other request passes
  *  sys.addaudithook         nothing is refused
  */
 static int dispatch(const char *ev, PyObject *args, uint32_t f)
@@ -1526,7 +1920,7 @@ static int dispatch(const char *ev, PyObject *args, uint32_t f)
 	switch (ev[0]) {
 	case 'o':
 		if (ev[1] == 'p' && strcmp(ev, "open") == 0)
-			return (f & FS_FLAGS) ? on_open(args) : 0;
+			return on_open(args, f);
 		if (ev[1] != 's' || ev[2] != '.')
 			return 0;
 		if ((f & (HM_F_BLOCK_SUBPROCESS | HM_F_INVALID)) &&
@@ -1584,6 +1978,13 @@ static int dispatch(const char *ev, PyObject *args, uint32_t f)
 				   ? on_code(ev)
 				   : 0;
 		return 0;
+	case 'f':
+		if (strcmp(ev, "fcntl.ioctl") == 0)
+			return (f & (HM_F_BLOCK_SUBPROCESS |
+				     HM_F_BLOCK_NETWORK | FS_FLAGS))
+				   ? on_ioctl(args, f)
+				   : 0;
+		return 0;
 	case 'm':
 		if (strcmp(ev, "marshal.loads") == 0 ||
 		    strcmp(ev, "marshal.load") == 0)
@@ -1603,6 +2004,103 @@ static int dispatch(const char *ev, PyObject *args, uint32_t f)
 	return 0;
 }
 
+/*
+ * The launcher's bootstrap (sitecustomize) registers one callable here,
+ * once: it gets (event, args) for the audit event "sys.excepthook" (an
+ * uncaught exception in the main thread is about to be shown) and
+ * "thread.start" from w_start_thread below, and turns an uncaught
+ * PolicyViolation into exit 2 without replacing sys.excepthook or
+ * threading.excepthook, which programs can see (issue 10 item 11). Main
+ * interpreter only; its errors are dropped. Called outside in_hook, so what it
+ * runs (atexit handlers) stays guarded.
+ */
+static PyObject *uncaught_hook;
+
+static void call_uncaught_hook(const char *event, PyObject *args)
+{
+	PyObject *r;
+
+	if (PyInterpreterState_Get() != PyInterpreterState_Main())
+		return;
+	r = PyObject_CallFunction(uncaught_hook, "sO", event, args);
+	if (!r)
+		PyErr_Clear();
+	Py_XDECREF(r);
+}
+
+/*
+ * _thread.start_new_thread (and its alias start_new), wrapped once by the
+ * bootstrap: CPython 3.11 raises no audit event when a thread starts, so
+ * the wrapper hands the thread's function to uncaught_hook as
+ * ("thread.start", (function,)) and then calls the original unchanged.
+ */
+static PyObject *orig_start_thread;
+
+static PyObject *w_start_thread(PyObject *m, PyObject *args, PyObject *kw)
+{
+	PyObject *one;
+
+	(void)m;
+	if (uncaught_hook && PyTuple_Check(args) &&
+	    PyTuple_GET_SIZE(args) > 0) {
+		one = PyTuple_Pack(1, PyTuple_GET_ITEM(args, 0));
+		if (one) {
+			call_uncaught_hook("thread.start", one);
+			Py_DECREF(one);
+		} else {
+			PyErr_Clear();
+		}
+	}
+	return PyObject_Call(orig_start_thread, args, kw);
+}
+
+static PyMethodDef wrap_start_thread_def = {
+    "start_new_thread", (PyCFunction)(void (*)(void))w_start_thread,
+    METH_VARARGS | METH_KEYWORDS,
+    "start_new_thread(function, args[, kwargs]) (hermetic wrapper)"};
+
+static PyObject *native_wrap_thread_start(PyObject *m, PyObject *noargs)
+{
+	PyObject *thr, *w;
+	int rc = 0;
+
+	(void)noargs;
+	if (orig_start_thread)
+		Py_RETURN_NONE;
+	thr = PyImport_ImportModule("_thread");
+	if (!thr)
+		return NULL;
+	orig_start_thread = PyObject_GetAttrString(thr, "start_new_thread");
+	w = orig_start_thread
+		? PyCFunction_NewEx(&wrap_start_thread_def, m, NULL)
+		: NULL;
+	if (!w || PyObject_SetAttrString(thr, "start_new_thread", w) < 0 ||
+	    (PyObject_HasAttrString(thr, "start_new") &&
+	     PyObject_SetAttrString(thr, "start_new", w) < 0))
+		rc = -1;
+	Py_XDECREF(w);
+	Py_DECREF(thr);
+	if (rc < 0)
+		return NULL;
+	Py_RETURN_NONE;
+}
+
+static PyObject *native_set_uncaught_hook(PyObject *m, PyObject *fn)
+{
+	(void)m;
+	if (!PyCallable_Check(fn)) {
+		PyErr_SetString(PyExc_TypeError, "a callable is required");
+		return NULL;
+	}
+	if (uncaught_hook) {
+		PyErr_SetString(PyExc_RuntimeError, "already set");
+		return NULL;
+	}
+	Py_INCREF(fn);
+	uncaught_hook = fn;
+	Py_RETURN_NONE;
+}
+
 static int audit_hook(const char *event, PyObject *args, void *data)
 {
 	uint32_t f;
@@ -1611,6 +2109,9 @@ static int audit_hook(const char *event, PyObject *args, void *data)
 	(void)data;
 	if (!proc.ready || in_hook || !event)
 		return 0;
+	if (uncaught_hook && event[0] == 's' &&
+	    strcmp(event, "sys.excepthook") == 0)
+		call_uncaught_hook(event, args);
 	f = hm_segment_flags(&proc.seg);
 	if (!(f & ACTIVE_FLAGS) && !atomic_load(&proc.n_import_layers))
 		return 0;
@@ -2091,6 +2592,214 @@ static int install_wrappers(PyObject *m, struct mod_state *st)
 	return rc;
 }
 
+/*
+ * Wrappers whose originals Python code must not reach (issue 8 class 4):
+ * the original lives in a static (not module state, so
+ * gc.get_referents(_native) does not list it), is untracked by the
+ * garbage collector (gc.get_objects() does not list it), and the wrapper
+ * is a C function (no __wrapped__, no closure). Shared by every module
+ * object of this process.
+ */
+static PyObject *orig_create_builtin, *orig_create_dynamic;
+static PyObject *orig_mkfifo, *orig_mknod;
+
+/* Hide @o from gc.get_objects() (a builtin function: no cycles). */
+static void hide(PyObject *o)
+{
+	if (o && PyObject_IS_GC(o))
+		PyObject_GC_UnTrack(o);
+}
+
+/* The spec's name for _imp.create_builtin/create_dynamic(spec, ...). */
+static PyObject *w_imp_create(PyObject *orig, PyObject *const *args,
+			      Py_ssize_t nargs, PyObject *kwnames)
+{
+	PyObject *name;
+	const char *n;
+	int rc = 0;
+
+	if (!orig) {
+		PyErr_SetString(PyExc_RuntimeError, "hermetic: no original");
+		return NULL;
+	}
+	if (nargs >= 1) {
+		name = PyObject_GetAttrString(args[0], "name");
+		if (!name) {
+			PyErr_Clear();
+		} else {
+			n = utf8_or(name, NULL);
+			rc = fresh_copy_refused(n);
+			Py_DECREF(name);
+		}
+	}
+	if (rc < 0)
+		return NULL;
+	return PyObject_Vectorcall(orig, args, (size_t)nargs, kwnames);
+}
+
+static PyObject *w_create_builtin(PyObject *m, PyObject *const *args,
+				  Py_ssize_t nargs, PyObject *kwnames)
+{
+	(void)m;
+	return w_imp_create(orig_create_builtin, args, nargs, kwnames);
+}
+
+static PyObject *w_create_dynamic(PyObject *m, PyObject *const *args,
+				  Py_ssize_t nargs, PyObject *kwnames)
+{
+	(void)m;
+	return w_imp_create(orig_create_dynamic, args, nargs, kwnames);
+}
+
+/* os.mkfifo / os.mknod (no audit event): the read-only check, then on. */
+static PyObject *w_mutator(const char *api, PyObject *orig,
+			   PyObject *const *args, Py_ssize_t nargs,
+			   PyObject *kwnames)
+{
+	PyObject *path = nargs >= 1 ? args[0] : NULL, *dirfd = NULL;
+	Py_ssize_t i, nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+	const char *k;
+	long fd = -1;
+
+	if (!orig) {
+		PyErr_SetString(PyExc_RuntimeError, "hermetic: no original");
+		return NULL;
+	}
+	for (i = 0; i < nkw; i++) {
+		k = utf8_or(PyTuple_GET_ITEM(kwnames, i), "");
+		if (strcmp(k, "path") == 0)
+			path = args[nargs + i];
+		else if (strcmp(k, "dir_fd") == 0)
+			dirfd = args[nargs + i];
+	}
+	if (proc.ready && (seg_flags() & FS_FLAGS) && path) {
+		if (dirfd && dirfd != Py_None) {
+			fd = PyLong_AsLong(dirfd);
+			if (fd == -1 && PyErr_Occurred())
+				return NULL;
+		}
+		if (check_mutate_path(api, path, fd, 0) < 0)
+			return NULL;
+	}
+	return PyObject_Vectorcall(orig, args, (size_t)nargs, kwnames);
+}
+
+static PyObject *w_mkfifo(PyObject *m, PyObject *const *args, Py_ssize_t nargs,
+			  PyObject *kwnames)
+{
+	(void)m;
+	return w_mutator("os.mkfifo", orig_mkfifo, args, nargs, kwnames);
+}
+
+static PyObject *w_mknod(PyObject *m, PyObject *const *args, Py_ssize_t nargs,
+			 PyObject *kwnames)
+{
+	(void)m;
+	return w_mutator("os.mknod", orig_mknod, args, nargs, kwnames);
+}
+
+static PyMethodDef wrap_create_builtin_def = {
+    "create_builtin", FASTCALL_KW(w_create_builtin),
+    METH_FASTCALL | METH_KEYWORDS, "create_builtin(spec)"};
+static PyMethodDef wrap_create_dynamic_def = {
+    "create_dynamic", FASTCALL_KW(w_create_dynamic),
+    METH_FASTCALL | METH_KEYWORDS, "create_dynamic(spec, file=None)"};
+static PyMethodDef wrap_mkfifo_def = {
+    "mkfifo", FASTCALL_KW(w_mkfifo), METH_FASTCALL | METH_KEYWORDS,
+    "mkfifo(path, mode=0o666, *, dir_fd=None)"};
+static PyMethodDef wrap_mknod_def = {
+    "mknod", FASTCALL_KW(w_mknod), METH_FASTCALL | METH_KEYWORDS,
+    "mknod(path, mode=0o600, device=0, *, dir_fd=None)"};
+
+/*
+ * Replace @def->ml_name in each of @owners (NULL-terminated) that holds
+ * the same object as the first one, keeping the original in *@slot
+ * (once: a later module object finds its own wrapper and stops).
+ */
+static int wrap_hidden(PyObject *m, PyObject *const *owners, PyMethodDef *def,
+		       PyObject **slot)
+{
+	PyObject *cur, *w, *o;
+	int i;
+
+	cur = PyObject_GetAttrString(owners[0], def->ml_name);
+	if (!cur) {
+		PyErr_Clear();
+		return 0;
+	}
+	if (PyCFunction_Check(cur) &&
+	    PyCFunction_GET_FUNCTION(cur) == def->ml_meth) {
+		Py_DECREF(cur);
+		return 0;
+	}
+	w = PyCFunction_NewEx(def, m, NULL);
+	if (!w) {
+		Py_DECREF(cur);
+		return -1;
+	}
+	for (i = 0; owners[i]; i++) {
+		o = PyObject_GetAttrString(owners[i], def->ml_name);
+		if (!o) {
+			PyErr_Clear();
+			continue;
+		}
+		if (o == cur &&
+		    PyObject_SetAttrString(owners[i], def->ml_name, w) < 0) {
+			Py_DECREF(o);
+			Py_DECREF(w);
+			Py_DECREF(cur);
+			return -1;
+		}
+		Py_DECREF(o);
+	}
+	Py_DECREF(w);
+	Py_XSETREF(*slot, cur);
+	hide(cur);
+	return 0;
+}
+
+static int install_hidden_wrappers(PyObject *m, struct mod_state *st)
+{
+	PyObject *owners[3] = {NULL, NULL, NULL};
+	int rc = 0;
+
+	owners[0] = PyImport_ImportModule("_imp");
+	if (!owners[0])
+		return -1;
+	if (wrap_hidden(m, owners, &wrap_create_builtin_def,
+			&orig_create_builtin) < 0 ||
+	    wrap_hidden(m, owners, &wrap_create_dynamic_def,
+			&orig_create_dynamic) < 0)
+		rc = -1;
+	Py_DECREF(owners[0]);
+	if (rc < 0)
+		return -1;
+	owners[0] = PyImport_ImportModule("posix");
+	if (!owners[0]) {
+		PyErr_Clear(); /* not POSIX: nothing to wrap */
+		return 0;
+	}
+	owners[1] = PyImport_ImportModule("os");
+	if (!owners[1])
+		PyErr_Clear();
+	if (wrap_hidden(m, owners, &wrap_mkfifo_def, &orig_mkfifo) < 0 ||
+	    wrap_hidden(m, owners, &wrap_mknod_def, &orig_mknod) < 0)
+		rc = -1;
+	Py_DECREF(owners[0]);
+	Py_XDECREF(owners[1]);
+	/* The originals behind the older wrappers: out of gc's sight too. */
+	hide(st->orig_import);
+	hide(st->orig_eval);
+	hide(st->orig_exec);
+	hide(st->orig_compile);
+	hide(st->orig_fork_exec);
+	hide(st->orig_getaddrinfo);
+	hide(st->orig_gethostbyname);
+	hide(st->orig_gethostbyname_ex);
+	note_guarded_loaded();
+	return rc;
+}
+
 /* ------------------------------------------------------------------ */
 /* Module functions                                                    */
 /* ------------------------------------------------------------------ */
@@ -2217,17 +2926,212 @@ fail:
 	return NULL;
 }
 
+/*
+ * Who may pop a dynamic entry (issue 8 class 3). Untrusted code inside an
+ * unsealed block can find the blocker (gc.get_objects(), f_locals) and
+ * call its __exit__, or call pop() itself. So push records, in C state
+ * that Python cannot reach (not module state: gc.get_referents(_native)
+ * does not list it), the entry's owner: the blocker object, the thread,
+ * the contextvars context, and the *entering frame*, the first frame
+ * outside hermetic_blocker's own methods (the frame running the `with`).
+ * That frame is the per-entry token: Python code can reach the frame
+ * object but cannot run as it. pop(id, owner) is allowed when
+ *  - @owner is the object that pushed, and
+ *  - the first frame outside hermetic_blocker's methods is the entering
+ *    frame (the with statement's own exit, also for a generator or a
+ *    coroutine resumed in another thread or context), or
+ *  - the entering frame is a plain function that has returned (a manual
+ *    __enter__() in setUp, contextlib.ExitStack.enter_context) and the
+ *    thread and context are the ones that pushed.
+ * Anything else raises PermissionError and the entry stays. Only the
+ * interpreter's thread holding the GIL touches this table.
+ */
+struct owner {
+	uint32_t id; /* 0: free */
+	int sealed;
+	int resumable;	   /* the entering frame is a generator/coroutine */
+	PyObject *obj;	   /* the blocker (strong) */
+	PyObject *frame;   /* the entering frame (strong), or NULL */
+	PyObject *context; /* tstate->context at push (strong), or NULL */
+	unsigned long thread;
+};
+
+static struct owner owners[HM_MAX_DYN];
+/* hermetic_blocker's own method code objects (set once, strong refs). */
+static PyObject *blocker_code[8];
+static int n_blocker_code = -1;
+
+static int is_blocker_code(PyObject *co)
+{
+	int i;
+
+	for (i = 0; i < n_blocker_code; i++)
+		if (blocker_code[i] == co)
+			return 1;
+	return 0;
+}
+
+/* The first frame outward from the caller that is not blocker code. */
+static PyFrameObject *entering_frame(void)
+{
+	PyFrameObject *f = PyEval_GetFrame(), *back;
+	PyCodeObject *co;
+	int own;
+
+	Py_XINCREF(f);
+	while (f) {
+		co = PyFrame_GetCode(f);
+		own = is_blocker_code((PyObject *)co);
+		Py_DECREF(co);
+		if (!own)
+			return f;
+		back = PyFrame_GetBack(f);
+		Py_DECREF(f);
+		f = back;
+	}
+	return NULL;
+}
+
+/* Whether @target is on this thread's running stack. */
+static int frame_on_stack(PyObject *target)
+{
+	PyFrameObject *f = PyEval_GetFrame(), *back;
+	int found = 0;
+
+	Py_XINCREF(f);
+	while (f && !found) {
+		found = (PyObject *)f == target;
+		back = PyFrame_GetBack(f);
+		Py_DECREF(f);
+		f = back;
+	}
+	Py_XDECREF(f);
+	return found;
+}
+
+/* This thread's current contextvars context (created if none yet). */
+static PyObject *current_context(void)
+{
+	PyThreadState *ts = PyThreadState_Get();
+	PyObject *copy;
+
+	if (!ts->context) {
+		copy = PyContext_CopyCurrent(); /* creates the base context */
+		if (!copy) {
+			PyErr_Clear();
+			return NULL;
+		}
+		Py_DECREF(copy);
+	}
+	return ts->context;
+}
+
+static void owner_clear(struct owner *o)
+{
+	Py_CLEAR(o->obj);
+	Py_CLEAR(o->frame);
+	Py_CLEAR(o->context);
+	o->id = 0;
+}
+
+static PyObject *native_bind_blocker(PyObject *m, PyObject *arg)
+{
+	static const char *const names[] = {
+	    "__enter__", "__exit__", "__aenter__", "__aexit__", "_push", NULL};
+	PyObject *fn, *co;
+	int i;
+
+	(void)m;
+	if (n_blocker_code >= 0) {
+		PyErr_SetString(PyExc_RuntimeError,
+				"hermetic: the blocker class is already bound");
+		return NULL;
+	}
+	for (i = 0; names[i]; i++) {
+		fn = PyObject_GetAttrString(arg, names[i]);
+		co = fn ? PyObject_GetAttrString(fn, "__code__") : NULL;
+		Py_XDECREF(fn);
+		if (!co || !PyCode_Check(co)) {
+			Py_XDECREF(co);
+			for (int k = 0; k < i; k++)
+				Py_CLEAR(blocker_code[k]);
+			if (!PyErr_Occurred())
+				PyErr_SetString(
+				    PyExc_TypeError,
+				    "hermetic: not a blocker class");
+			return NULL;
+		}
+		blocker_code[i] = co;
+	}
+	n_blocker_code = i;
+	Py_RETURN_NONE;
+}
+
+/* Record the owner of entry @id just pushed (0, or -1 with an error). */
+static int owner_record(uint32_t id, PyObject *obj, int sealed)
+{
+	PyFrameObject *f;
+	PyCodeObject *co;
+	int i;
+
+	for (i = 0; i < HM_MAX_DYN && owners[i].id; i++)
+		;
+	if (i == HM_MAX_DYN) {
+		PyErr_SetString(
+		    PyExc_RuntimeError,
+		    "hermetic: no room to record the block's owner");
+		return -1;
+	}
+	owners[i].id = id;
+	owners[i].sealed = sealed;
+	owners[i].obj = Py_NewRef(obj);
+	owners[i].thread = PyThread_get_thread_ident();
+	owners[i].context = Py_XNewRef(current_context());
+	f = entering_frame();
+	owners[i].frame = (PyObject *)f;
+	owners[i].resumable = 0;
+	if (f) {
+		co = PyFrame_GetCode(f);
+		owners[i].resumable =
+		    (co->co_flags &
+		     (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR |
+		      CO_ITERABLE_COROUTINE)) != 0;
+		Py_DECREF(co);
+	}
+	return 0;
+}
+
+/* Whether the caller may pop the entry @o records, for owner @obj. */
+static int owner_may_pop(const struct owner *o, PyObject *obj)
+{
+	PyFrameObject *g;
+	int same;
+
+	if (obj != o->obj)
+		return 0;
+	g = entering_frame();
+	same = g && (PyObject *)g == o->frame;
+	Py_XDECREF(g);
+	if (same)
+		return 1;
+	if (!o->frame || o->resumable || frame_on_stack(o->frame))
+		return 0;
+	return o->thread == PyThread_get_thread_ident() &&
+	       o->context == current_context();
+}
+
 static PyObject *native_push(PyObject *m, PyObject *args)
 {
 	unsigned long flags;
-	PyObject *root, *writable, *domains, *imports, *readable = NULL;
+	PyObject *root, *writable, *domains, *imports, *readable = NULL,
+						       *obj = Py_None;
 	int sealed, rc;
 	uint32_t id = 0;
 	struct hm_policy *p;
 
 	(void)m;
-	if (!PyArg_ParseTuple(args, "kOOOOp|O:push", &flags, &root, &writable,
-			      &domains, &imports, &sealed, &readable))
+	if (!PyArg_ParseTuple(args, "kOOOOp|OO:push", &flags, &root, &writable,
+			      &domains, &imports, &sealed, &readable, &obj))
 		return NULL;
 	if (ensure_ready() < 0)
 		return NULL;
@@ -2255,20 +3159,47 @@ static PyObject *native_push(PyObject *m, PyObject *args)
 			     strerror(-rc));
 		return NULL;
 	}
+	/* Cannot fail for want of room: the segment holds as many. */
+	if (owner_record(id, obj, sealed) < 0)
+		return NULL;
 	return PyLong_FromUnsignedLong(id);
 }
 
-static PyObject *native_pop(PyObject *m, PyObject *arg)
+static PyObject *native_pop(PyObject *m, PyObject *args)
 {
-	unsigned long id = PyLong_AsUnsignedLong(arg);
+	PyObject *arg, *obj = Py_None;
+	unsigned long id;
+	struct owner *o = NULL;
 	uint32_t i;
 	int rc;
 
 	(void)m;
+	if (!PyArg_ParseTuple(args, "O|O:pop", &arg, &obj))
+		return NULL;
+	id = PyLong_AsUnsignedLong(arg);
 	if (id == (unsigned long)-1 && PyErr_Occurred())
 		return NULL;
 	if (ensure_ready() < 0)
 		return NULL;
+	for (i = 0; i < HM_MAX_DYN; i++)
+		if (owners[i].id && owners[i].id == id)
+			o = &owners[i];
+	if (!o) {
+		PyErr_Format(PyExc_KeyError, "no active entry %lu", id);
+		return NULL;
+	}
+	if (o->sealed) {
+		PyErr_Format(PyExc_PermissionError, "entry %lu is sealed", id);
+		return NULL;
+	}
+	if (!owner_may_pop(o, obj)) {
+		PyErr_Format(PyExc_PermissionError,
+			     "hermetic: entry %lu can only be removed by the "
+			     "block that entered it, from the frame that "
+			     "entered it",
+			     id);
+		return NULL;
+	}
 	pthread_mutex_lock(&proc.lock);
 	rc = hm_segment_pop(&proc.seg, (uint32_t)id);
 	if (rc == 0) {
@@ -2295,6 +3226,7 @@ static PyObject *native_pop(PyObject *m, PyObject *arg)
 			     strerror(-rc));
 		return NULL;
 	}
+	owner_clear(o);
 	Py_RETURN_NONE;
 }
 
@@ -2621,9 +3553,13 @@ static PyObject *native_reason_name(PyObject *m, PyObject *arg)
 /* clang-format off */
 static PyMethodDef native_methods[] = {
 	{"push", native_push, METH_VARARGS,
-	 "push(flags, fs_root, writable, domains, imports, sealed) -> id\n"
+	 "push(flags, fs_root, writable, domains, imports, sealed, owner) -> id\n"
 	 "Push a validated entry on the dynamic policy stack."},
-	{"pop", native_pop, METH_O, "pop(id): remove that entry."},
+	{"pop", native_pop, METH_VARARGS,
+	 "pop(id, owner): remove that entry; only the owner, from the frame\n"
+	 "that entered it (see docs/api.md)."},
+	{"_bind_blocker", native_bind_blocker, METH_O,
+	 "Record hermetic_blocker's own methods (once)."},
 	{"layers", native_layers, METH_NOARGS,
 	 "The live enforcement layers: 'python', 'libc', 'kernel'."},
 	{"flags", native_flags, METH_NOARGS,
@@ -2632,6 +3568,10 @@ static PyMethodDef native_methods[] = {
 	 "Blocks counted per family in this process."},
 	{"depth", native_depth, METH_NOARGS,
 	 "(base layers, dynamic entries)."},
+	{"_set_uncaught_hook", native_set_uncaught_hook, METH_O,
+	 "Register the launcher bootstrap's uncaught-violation callable (once)."},
+	{"_wrap_thread_start", native_wrap_thread_start, METH_NOARGS,
+	 "Wrap _thread.start_new_thread for the uncaught-violation callable."},
 	{"snapshot", native_snapshot, METH_NOARGS,
 	 "The effective policy in HERMETIC_POLICY form ('' when empty)."},
 	{"profile_flags", native_profile_flags, METH_O,
@@ -2678,15 +3618,12 @@ static int native_traverse(PyObject *m, visitproc visit, void *arg)
 	Py_VISIT(st->import_blocked);
 	Py_VISIT(st->native_import_blocked);
 	Py_VISIT(st->fs_blocked);
-	Py_VISIT(st->orig_import);
-	Py_VISIT(st->orig_eval);
-	Py_VISIT(st->orig_exec);
-	Py_VISIT(st->orig_compile);
-	Py_VISIT(st->orig_fork_exec);
-	Py_VISIT(st->orig_getaddrinfo);
-	Py_VISIT(st->orig_gethostbyname);
-	Py_VISIT(st->orig_gethostbyname_ex);
-	Py_VISIT(st->env_data);
+	/*
+	 * Not visited: the originals behind the wrappers and os.environ's
+	 * backing dict. Visiting them would hand them to
+	 * gc.get_referents(_native) (issue 8 class 4); they are builtin
+	 * functions and a dict of bytes, which form no cycles.
+	 */
 	return 0;
 }
 
@@ -2828,7 +3765,7 @@ static int native_exec(PyObject *m)
 	find_dirs(m);
 	if (load_errors(st) < 0 || add_constants(m) < 0)
 		return -1;
-	if (install_wrappers(m, st) < 0)
+	if (install_wrappers(m, st) < 0 || install_hidden_wrappers(m, st) < 0)
 		return -1;
 	interp_dict = PyInterpreterState_GetDict(PyInterpreterState_Get());
 	if (!interp_dict ||

@@ -25,12 +25,21 @@ struct naddr {
 	unsigned char a[16];
 };
 
+/*
+ * Cloud metadata and credential endpoints; docs/guards/network.md cites
+ * the source of each entry. Every IPv4 entry is also matched inside the
+ * IPv6 forms that embed an IPv4 address (v6_embeds_metadata).
+ */
 /* clang-format off */
 static const unsigned char meta_v4[][4] = {
 	{ 169, 254, 169, 254 }, /* AWS, GCP, Azure, OpenStack, ... */
 	{ 169, 254, 170, 2 },   /* AWS ECS task metadata */
+	{ 169, 254, 170, 23 },  /* AWS EKS Pod Identity Agent */
 	{ 168, 63, 129, 16 },   /* Azure WireServer */
 	{ 100, 100, 100, 200 }, /* Alibaba Cloud */
+	{ 169, 254, 0, 23 },    /* Tencent Cloud */
+	{ 192, 0, 0, 192 },     /* Oracle Cloud Infrastructure Classic */
+	{ 169, 254, 42, 42 },   /* Scaleway */
 };
 
 static const unsigned char meta_v6[][16] = {
@@ -38,6 +47,16 @@ static const unsigned char meta_v6[][16] = {
 	{ 0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54 },
 	/* fe80::a9fe:a9fe (169.254.169.254 as a link-local interface id) */
 	{ 0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xa9, 0xfe, 0xa9, 0xfe },
+	/* fd00:ec2::23 (AWS EKS Pod Identity Agent, IPv6) */
+	{ 0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x23 },
+	/* fd20:ce::254 (Google Compute Engine, IPv6) */
+	{ 0xfd, 0x20, 0x00, 0xce, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54 },
+	/* fd00:c1::a9fe:a9fe (Oracle Cloud Infrastructure, IPv6) */
+	{ 0xfd, 0x00, 0x00, 0xc1, 0, 0, 0, 0, 0, 0, 0, 0, 0xa9, 0xfe, 0xa9, 0xfe },
+	/* fd00:42::42 (Scaleway, IPv6) */
+	{ 0xfd, 0x00, 0x00, 0x42, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x42 },
+	/* fd00:a9fe:a9fe::1 (Akamai / Linode, IPv6) */
+	{ 0xfd, 0x00, 0xa9, 0xfe, 0xa9, 0xfe, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01 },
 };
 
 static const char *const meta_names[] = {
@@ -46,6 +65,7 @@ static const char *const meta_names[] = {
 	"metadata.goog",
 	"instance-data",
 	"instance-data.ec2.internal",
+	"metadata.tencentyun.com",
 };
 /* clang-format on */
 
@@ -135,20 +155,70 @@ static int sa_family_of(const struct sockaddr *sa, socklen_t len)
 	return f;
 }
 
+static int v4_is_metadata(const unsigned char *a)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(meta_v4); i++)
+		if (memcmp(a, meta_v4[i], 4) == 0)
+			return 1;
+	return 0;
+}
+
+/* The IPv4 address at bytes @b0..@b3 of @a (RFC 6052 skips byte 8). */
+static int v4_at(const unsigned char *a, int b0, int b1, int b2, int b3)
+{
+	const unsigned char v[4] = {a[b0], a[b1], a[b2], a[b3]};
+
+	return v4_is_metadata(v);
+}
+
+/*
+ * An IPv6 address that carries a metadata IPv4 address (normalize_v6 has
+ * already turned ::ffff:v4, ::v4 and 64:ff9b::v4 into IPv4):
+ *  - in its last 32 bits: any RFC 6052 /96 prefix (64:ff9b:1::/96 and
+ *    network-specific ones), ::ffff:0:v4 (SIIT), ISATAP (::5efe:v4),
+ *    fe80::v4; a host whose own interface id ends that way is refused
+ *    too (fail closed);
+ *  - at the /48, /56 and /64 positions of the local-use NAT64 prefix
+ *    64:ff9b:1::/48 (RFC 8215);
+ *  - 6to4 2002:v4::/48 (RFC 3056);
+ *  - Teredo 2001:0::/32 (RFC 4380): the server at bytes 4-7 and the
+ *    client, bit-inverted, in the last 32 bits.
+ */
+static int v6_embeds_metadata(const unsigned char *a)
+{
+	unsigned char inv[4];
+	int i;
+
+	if (v4_at(a, 12, 13, 14, 15))
+		return 1;
+	if (a[0] == 0x00 && a[1] == 0x64 && a[2] == 0xff && a[3] == 0x9b &&
+	    a[4] == 0x00 && a[5] == 0x01 &&
+	    (v4_at(a, 6, 7, 9, 10) || v4_at(a, 7, 9, 10, 11) ||
+	     v4_at(a, 9, 10, 11, 12)))
+		return 1;
+	if (a[0] == 0x20 && a[1] == 0x02 && v4_at(a, 2, 3, 4, 5))
+		return 1;
+	if (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0 && a[3] == 0) {
+		for (i = 0; i < 4; i++)
+			inv[i] = (unsigned char)~a[12 + i];
+		if (v4_at(a, 4, 5, 6, 7) || v4_is_metadata(inv))
+			return 1;
+	}
+	return 0;
+}
+
 static int naddr_is_metadata(const struct naddr *n)
 {
 	size_t i;
 
-	if (n->v4) {
-		for (i = 0; i < ARRAY_LEN(meta_v4); i++)
-			if (memcmp(n->a, meta_v4[i], 4) == 0)
-				return 1;
-		return 0;
-	}
+	if (n->v4)
+		return v4_is_metadata(n->a);
 	for (i = 0; i < ARRAY_LEN(meta_v6); i++)
 		if (memcmp(n->a, meta_v6[i], 16) == 0)
 			return 1;
-	return 0;
+	return v6_embeds_metadata(n->a);
 }
 
 static enum hm_addr_class classify(const struct naddr *n)
@@ -312,14 +382,53 @@ static int entry_to_naddr(const char *e, struct naddr *n)
 /* What getaddrinfo answers without a DNS query: an IPv4 or IPv6 literal. */
 static int is_numeric_host(const char *name)
 {
-	unsigned char v4[4];
-	struct naddr n;
-	size_t len = strlen(name);
+	struct sockaddr_storage ss;
+	socklen_t len;
 
-	/* No brackets: getaddrinfo does not accept them either. */
-	if (len && name[0] == '[')
+	return hm_addr_parse_numeric(name, AF_UNSPEC, &ss, &len);
+}
+
+int hm_addr_parse_numeric(const char *host, int family,
+			  struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	char buf[INET6_ADDRSTRLEN + 1];
+	size_t n;
+	const char *pct;
+
+	memset(ss, 0, sizeof(*ss));
+	*len = 0;
+	if (!host)
 		return 0;
-	return parse_aton(name, len, v4) || parse_v6(name, len, &n);
+	n = strlen(host);
+	if (family != AF_INET6) {
+		unsigned char v4[4];
+
+		if (parse_aton(host, n, v4)) {
+			sin->sin_family = AF_INET;
+			memcpy(&sin->sin_addr, v4, 4);
+			*len = sizeof(*sin);
+			return 1;
+		}
+	}
+	if (family == AF_INET)
+		return 0;
+	/* No brackets: getaddrinfo does not accept them either. */
+	pct = memchr(host, '%', n);
+	if (pct)
+		n = (size_t)(pct - host);
+	if (n == 0 || n >= sizeof(buf) || host[0] == '[')
+		return 0;
+	memcpy(buf, host, n);
+	buf[n] = '\0';
+	if (inet_pton(AF_INET6, buf, &sin6->sin6_addr) != 1) {
+		memset(ss, 0, sizeof(*ss));
+		return 0;
+	}
+	sin6->sin6_family = AF_INET6;
+	*len = sizeof(*sin6);
+	return 1;
 }
 
 int hm_host_is_metadata(const char *host)
@@ -379,7 +488,7 @@ int hm_addr_domain_valid(const char *s)
 {
 	unsigned char v4[4];
 	struct naddr n;
-	size_t len, i, label = 0, labels = 1, last = 0;
+	size_t len, i, label = 0, last = 0;
 	int last_numeric = 1;
 
 	if (!s)
@@ -407,15 +516,23 @@ int hm_addr_domain_valid(const char *s)
 		if (s[i] == '.') {
 			if (label == 0)
 				return 0; /* "", ".a", "a..b", "a." */
-			labels++;
+			if (s[i - 1] == '-')
+				return 0; /* a label ends in a letter or digit
+					   */
 			label = 0;
 			last = i + 1;
 			continue;
 		}
+		if (label == 0 && s[i] == '-')
+			return 0; /* "-x": a label starts with a letter or digit
+				   */
 		if (++label > 63)
 			return 0;
 	}
-	if (label == 0 || labels < 2)
+	if (s[len - 1] == '-')
+		return 0;
+	/* A single label ("db", "redis": compose service names) is a name. */
+	if (label == 0)
 		return 0;
 	for (i = last; i < len; i++)
 		if (s[i] < '0' || s[i] > '9')
@@ -549,8 +666,14 @@ static enum hm_reason check_local(const struct hm_request *rq)
 	return HM_R_NO_NETWORK;
 }
 
+/* The kernel's SOCK_TYPE_MASK (the flags SOCK_NONBLOCK... live above). */
+#define TYPE_MASK 0xf
+#define TYPE_PACKET 10 /* SOCK_PACKET */
+
 static enum hm_reason check_socket(const struct hm_request *rq)
 {
+	int type = rq->type & TYPE_MASK;
+
 	switch (rq->domain) {
 	case AF_UNIX:
 	case AF_NETLINK:
@@ -559,20 +682,100 @@ static enum hm_reason check_socket(const struct hm_request *rq)
 	case AF_INET6:
 		/* SCTP carries addresses in setsockopt, where connect never
 		 * looks. */
-		return rq->protocol == IPPROTO_SCTP ? HM_R_NO_NETWORK
-						    : HM_R_NONE;
+		if (rq->protocol == IPPROTO_SCTP)
+			return HM_R_NO_NETWORK;
+		/* (AF_INET, SOCK_PACKET) is an AF_PACKET socket in the kernel.
+		 */
+		if (type == TYPE_PACKET)
+			return HM_R_NO_NETWORK;
+		/* IPPROTO_RAW implies IP_HDRINCL: the caller writes the IP
+		 * header, destination included. */
+		if (type == SOCK_RAW && rq->protocol == IPPROTO_RAW)
+			return HM_R_NO_NETWORK;
+		return HM_R_NONE;
 	default:
 		return HM_R_NO_NETWORK;
 	}
 }
 
-static enum hm_reason check_resolve(const struct hm_policy *p, const char *name)
+/* Option numbers from <linux/in.h> and <linux/in6.h> (stable ABI). */
+#define OPT_IP_HDRINCL 3
+#define OPT_IP_OPTIONS 4
+#define OPT_IP_RETOPTS 7
+#define OPT_IPV6_2292PKTOPTIONS 6
+#define OPT_IPV6_2292RTHDR 5
+#define OPT_IPV6_HDRINCL 36
+#define OPT_IPV6_RTHDR 57
+
+int hm_sockopt_reroutes(int level, int name, const void *val, unsigned int len)
 {
+	const unsigned char *v = val;
+	unsigned int i;
+
+	if (level == IPPROTO_IP) {
+		switch (name) {
+		case OPT_IP_OPTIONS:
+		case OPT_IP_RETOPTS:
+			return len > 0;
+		case OPT_IP_HDRINCL:
+			break; /* an int flag, below */
+		default:
+			return 0;
+		}
+	} else if (level == IPPROTO_IPV6) {
+		switch (name) {
+		case OPT_IPV6_RTHDR:
+		case OPT_IPV6_2292RTHDR:
+		case OPT_IPV6_2292PKTOPTIONS:
+			return len > 0;
+		case OPT_IPV6_HDRINCL:
+			break;
+		default:
+			return 0;
+		}
+	} else {
+		return 0;
+	}
+	/* A flag: the kernel reads an int, or one byte when shorter. Any
+	 * non-zero byte (or no readable value) turns it on: fail closed. */
+	if (len == 0)
+		return 0;
+	if (!v)
+		return 1;
+	for (i = 0; i < len && i < sizeof(int); i++)
+		if (v[i])
+			return 1;
+	return 0;
+}
+
+int hm_cmsg_reroutes(int level, int type)
+{
+	if (level == IPPROTO_IP)
+		return type == OPT_IP_OPTIONS || type == OPT_IP_RETOPTS;
+	if (level == IPPROTO_IPV6)
+		return type == OPT_IPV6_RTHDR || type == OPT_IPV6_2292RTHDR ||
+		       type == OPT_IPV6_2292PKTOPTIONS;
+	return 0;
+}
+
+static enum hm_reason check_resolve(const struct hm_policy *p,
+				    const struct hm_request *rq)
+{
+	const char *name = rq->name;
+
 	if (!name)
 		return HM_R_NONE; /* passive or local lookup */
 	/* A literal makes no DNS query; connect decides on the address. */
 	if (is_numeric_host(name))
 		return hm_host_is_metadata(name) ? HM_R_NO_NETWORK : HM_R_NONE;
+	if (hm_host_is_metadata(name))
+		return HM_R_NO_NETWORK;
+	/*
+	 * /etc/hosts (when nsswitch consults it first) and myhostname answer
+	 * without a query: not network traffic. connect judges the address.
+	 */
+	if (hm_hosts_name(rq->hosts, name, rq->domain))
+		return HM_R_NONE;
 	/*
 	 * Only "localhost" itself is answered locally (/etc/hosts); glibc
 	 * sends "x.localhost" to the configured name server, which would
@@ -583,9 +786,36 @@ static enum hm_reason check_resolve(const struct hm_policy *p, const char *name)
 	    (name[9] == '\0' || (name[9] == '.' && name[10] == '\0')))
 		return (p->flags & HM_F_ALLOW_LOCALHOST) ? HM_R_NONE
 							 : HM_R_NO_NETWORK;
-	if (hm_host_is_metadata(name))
-		return HM_R_NO_NETWORK;
 	return allowed_name(p, name) ? HM_R_NONE : HM_R_NO_NETWORK;
+}
+
+/*
+ * A reverse lookup asks a name server about an address unless a local
+ * service answers it. Loopback follows allow_localhost (the PTR query
+ * of a loopback address carries nothing out); any other address is
+ * refused, whatever allow_domains says: a PTR query names no domain.
+ */
+static enum hm_reason check_reverse(const struct hm_policy *p,
+				    const struct hm_request *rq)
+{
+	struct naddr n;
+	int family = sa_family_of(rq->sa, rq->salen);
+
+	if ((family != AF_INET && family != AF_INET6) ||
+	    sa_to_naddr(rq->sa, rq->salen, family, &n) < 0)
+		return HM_R_NO_NETWORK;
+	switch (classify(&n)) {
+	case HM_ADDR_LOOPBACK:
+		if (p->flags & HM_F_ALLOW_LOCALHOST)
+			return HM_R_NONE;
+		break;
+	case HM_ADDR_OTHER:
+		break;
+	default:
+		return HM_R_NO_NETWORK; /* metadata, multicast, broadcast */
+	}
+	return hm_hosts_addr(rq->hosts, rq->sa, rq->salen) ? HM_R_NONE
+							   : HM_R_NO_NETWORK;
 }
 
 enum hm_reason hm_addr_check(const struct hm_policy *p,
@@ -601,7 +831,9 @@ enum hm_reason hm_addr_check(const struct hm_policy *p,
 	case HM_OP_SOCKET:
 		return check_socket(rq);
 	case HM_OP_RESOLVE:
-		return check_resolve(p, rq->name);
+		return check_resolve(p, rq);
+	case HM_OP_REVERSE:
+		return check_reverse(p, rq);
 	default:
 		return HM_R_INVALID_POLICY;
 	}

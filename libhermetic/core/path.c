@@ -58,8 +58,7 @@ static const struct readable runtime_readable[] = {
 	{ "/dev/urandom",        0 },
 	{ "/dev/random",         0 },
 	{ "/dev/tty",            0 },
-	/* hermetic._native finds the shim's segment here (hm_segment_attach) */
-	{ "/proc/self/maps",     0 },
+	/* Not /proc/self/maps: _native attaches through the handshake. */
 };
 /* clang-format on */
 
@@ -264,4 +263,68 @@ int hm_runtime_readable(const char *path)
 			return 1;
 	}
 	return 0;
+}
+
+/* Length of the component at @p (up to '/' or the end). */
+static size_t comp_len(const char *p)
+{
+	size_t n = 0;
+
+	while (p[n] && p[n] != '/')
+		n++;
+	return n;
+}
+
+static int all_digits(const char *p, size_t n)
+{
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (p[i] < '0' || p[i] > '9')
+			return 0;
+	return 1;
+}
+
+/* @p (one component of @n bytes) is @word. */
+static int comp_is(const char *p, size_t n, const char *word)
+{
+	return n == strlen(word) && memcmp(p, word, n) == 0;
+}
+
+/* "mem" as the last component, or "map_files" with anything below it. */
+static int mem_leaf(const char *p)
+{
+	size_t n = comp_len(p);
+
+	if (comp_is(p, n, "mem"))
+		return p[n] == '\0';
+	return comp_is(p, n, "map_files");
+}
+
+int hm_path_is_proc_mem(const char *path)
+{
+	const char *p;
+	size_t n;
+
+	if (!path || strncmp(path, "/proc/", 6) != 0)
+		return 0;
+	p = path + 6;
+	n = comp_len(p);
+	if (!(comp_is(p, n, "self") || comp_is(p, n, "thread-self") ||
+	      all_digits(p, n)) ||
+	    p[n] != '/')
+		return 0;
+	p += n + 1;
+	if (mem_leaf(p))
+		return 1;
+	n = comp_len(p);
+	if (!comp_is(p, n, "task") || p[n] != '/')
+		return 0;
+	p += n + 1;
+	n = comp_len(p);
+	if (!all_digits(p, n) || p[n] != '/')
+		return 0;
+	return mem_leaf(p + n + 1);
 }

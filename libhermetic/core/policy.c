@@ -340,6 +340,7 @@ enum hm_family hm_op_family(enum hm_op op)
 	case HM_OP_LISTEN:
 	case HM_OP_SOCKET:
 	case HM_OP_RESOLVE:
+	case HM_OP_REVERSE:
 		return HM_FAM_NETWORK;
 	case HM_OP_EXEC:
 		return HM_FAM_SUBPROCESS;
@@ -492,6 +493,7 @@ enum hm_reason hm_policy_check(const struct hm_policy *p,
 	case HM_OP_LISTEN:
 	case HM_OP_SOCKET:
 	case HM_OP_RESOLVE:
+	case HM_OP_REVERSE:
 		if (!(p->flags & HM_F_BLOCK_NETWORK))
 			return HM_R_NONE;
 		return hm_addr_check(p, rq);

@@ -348,177 +348,41 @@ int hm_segment_create(struct hm_segment *s, const struct hm_policy *base,
 
 /* ---- attach -------------------------------------------------------------- */
 
-struct maps_line {
-	uintptr_t start, end, offset;
-	char perms[4];
-	const char *name;
-};
-
-static const char *parse_hex(const char *p, uintptr_t *v)
+/*
+ * The shim hands its segment over through the handshake object it
+ * exports (HM_SHIM_HANDSHAKE); nothing is looked up by name in
+ * /proc/self/maps any more. The headers are validated as the shim would
+ * have created them: a mismatch is -EINVAL, and the caller fails closed.
+ */
+int hm_segment_attach(struct hm_segment *s, const struct hm_handshake *h)
 {
-	uintptr_t x = 0;
-	int any = 0;
-
-	for (;; p++) {
-		if (*p >= '0' && *p <= '9')
-			x = x * 16 + (uintptr_t)(*p - '0');
-		else if (*p >= 'a' && *p <= 'f')
-			x = x * 16 + (uintptr_t)(*p - 'a' + 10);
-		else
-			break;
-		any = 1;
-	}
-	*v = x;
-	return any ? p : NULL;
-}
-
-static const char *skip_field(const char *p)
-{
-	while (*p && *p != ' ')
-		p++;
-	while (*p == ' ')
-		p++;
-	return p;
-}
-
-/* "start-end perms offset dev inode   name" */
-static int parse_maps_line(const char *p, struct maps_line *ml)
-{
-	int i;
-
-	p = parse_hex(p, &ml->start);
-	if (!p || *p++ != '-')
-		return -1;
-	p = parse_hex(p, &ml->end);
-	if (!p || *p++ != ' ')
-		return -1;
-	for (i = 0; i < 4; i++) {
-		if (!p[i])
-			return -1;
-		ml->perms[i] = p[i];
-	}
-	p = skip_field(p);
-	p = parse_hex(p, &ml->offset);
-	if (!p)
-		return -1;
-	p = skip_field(p); /* offset's trailing blanks */
-	p = skip_field(p); /* dev */
-	p = skip_field(p); /* inode */
-	ml->name = p;
-	return ml->end > ml->start ? 0 : -1;
-}
-
-/* @name is "/memfd:<want>" or "/memfd:<want> (deleted)". */
-static int name_is(const char *name, const char *want)
-{
-	size_t k = strlen(want);
-
-	if (strncmp(name, "/memfd:", 7) != 0 || strncmp(name + 7, want, k))
-		return 0;
-	name += 7 + k;
-	return *name == '\0' || strcmp(name, " (deleted)") == 0;
-}
-
-static int base_candidate_ok(const struct maps_line *ml)
-{
-	const struct hm_base_area *b = (const void *)ml->start;
+	const struct hm_base_area *b;
+	struct hm_dyn_area *d;
 	uint32_t flags = 0, i;
-
-	if (ml->perms[0] != 'r' || ml->perms[1] == 'w' || ml->offset ||
-	    ml->end - ml->start < sizeof(*b))
-		return 0;
-	if (!base_ok(b) || b->size > ml->end - ml->start)
-		return 0;
-	for (i = 0; i < b->n; i++) {
-		if (hm_policy_validate(&b->layers[i]) < 0)
-			return 0;
-		flags |= b->layers[i].flags;
-	}
-	return flags == b->flags;
-}
-
-static int dyn_candidate_ok(const struct maps_line *ml)
-{
-	const struct hm_dyn_area *d = (const void *)ml->start;
-
-	if (ml->perms[0] != 'r' || ml->perms[1] != 'w' || ml->perms[3] != 'p' ||
-	    ml->offset || ml->end - ml->start < sizeof(*d))
-		return 0;
-	return dyn_ok(d) &&
-	       atomic_load_explicit(&d->n, memory_order_relaxed) <= HM_MAX_DYN;
-}
-
-struct attach_state {
-	struct hm_segment *s;
-	int seen; /* a candidate of either kind, valid or not */
-};
-
-static void attach_line(struct attach_state *st, const char *line)
-{
-	struct maps_line ml;
-
-	if (parse_maps_line(line, &ml) < 0)
-		return;
-	if (name_is(ml.name, BASE_NAME)) {
-		st->seen = 1;
-		if (!st->s->base && base_candidate_ok(&ml))
-			st->s->base = (const void *)ml.start;
-	} else if (name_is(ml.name, DYN_NAME)) {
-		st->seen = 1;
-		if (!st->s->dyn && dyn_candidate_ok(&ml))
-			st->s->dyn = (void *)ml.start;
-	}
-}
-
-int hm_segment_attach(struct hm_segment *s)
-{
-	struct attach_state st = {.s = s};
-	char chunk[1024], line[512];
-	size_t used = 0;
-	int skipping = 0, fd;
-	long got, i;
 
 	if (!s)
 		return -EINVAL;
 	s->base = NULL;
 	s->dyn = NULL;
-	/* Raw syscalls: under fs_root the shim may refuse open(). */
-	fd = sys_openat("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return fd;
-	for (;;) {
-		got = syscall(SYS_read, fd, chunk, sizeof(chunk));
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			break;
-		for (i = 0; i < got; i++) {
-			if (chunk[i] != '\n') {
-				/* Lines too long for @line name no segment. */
-				if (used + 1 < sizeof(line))
-					line[used++] = chunk[i];
-				else
-					skipping = 1;
-				continue;
-			}
-			line[used] = '\0';
-			if (!skipping)
-				attach_line(&st, line);
-			used = 0;
-			skipping = 0;
-		}
+	if (!h)
+		return -ENOENT;
+	if (h->magic != HM_HANDSHAKE_MAGIC || h->size != sizeof(*h) || !h->seg)
+		return -EINVAL;
+	b = h->seg->base;
+	d = h->seg->dyn;
+	if (!base_ok(b) || !dyn_ok(d) ||
+	    atomic_load_explicit(&d->n, memory_order_relaxed) > HM_MAX_DYN)
+		return -EINVAL;
+	for (i = 0; i < b->n; i++) {
+		if (hm_policy_validate(&b->layers[i]) < 0)
+			return -EINVAL;
+		flags |= b->layers[i].flags;
 	}
-	sys_close(fd);
-	if (got < 0) {
-		s->base = NULL;
-		s->dyn = NULL;
-		return -EIO;
-	}
-	if (s->base && s->dyn)
-		return 0;
-	s->base = NULL;
-	s->dyn = NULL;
-	return st.seen ? -EINVAL : -ENOENT;
+	if (flags != b->flags)
+		return -EINVAL;
+	s->base = b;
+	s->dyn = d;
+	return 0;
 }
 
 /* ---- readers ------------------------------------------------------------- */
@@ -541,6 +405,7 @@ static uint32_t op_mask(enum hm_op op)
 	case HM_OP_LISTEN:
 	case HM_OP_SOCKET:
 	case HM_OP_RESOLVE:
+	case HM_OP_REVERSE:
 		return always | HM_F_BLOCK_NETWORK;
 	case HM_OP_EXEC:
 		return always | HM_F_BLOCK_SUBPROCESS;

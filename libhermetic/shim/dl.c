@@ -91,16 +91,6 @@ static int in_pkgdir(const char *path)
  *    in_runtime_dynload), under the same path rules.
  * Anything else is denied.
  */
-/*
- * Stdlib extension modules that the pure-Python fallbacks themselves
- * import and that have no fallback of their own: with them refused,
- * "stdlib modules with pure-Python fallbacks keep working" (DESIGN.md
- * section 3) would be false. _contextvars only re-exports the context
- * variables built into the interpreter (needed by _pydecimal, asyncio);
- * loading it gives no new capability. Keep this list that short.
- */
-static const char *const runtime_modules[] = {"_contextvars"};
-
 /* True if @path is owned by root and not writable by group or others. */
 static int root_owned(const char *path)
 {
@@ -110,73 +100,29 @@ static int root_owned(const char *path)
 	       !(st.st_mode & (S_IWGRP | S_IWOTH));
 }
 
-/* True if @s ends with @suffix. */
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
 /*
- * True if @path (absolute, normalised) is one of runtime_modules in the
- * lib-dynload directory of the RUNNING interpreter: the directory must
- * be exactly <prefix>/lib{,64}/python3.<N>/lib-dynload where <prefix> is
- * the parent of the directory of /proc/self/exe, whose name starts with
- * "python"; and that directory and the file must be root-owned and not
- * group/other-writable, so the guarded program cannot have planted them
- * (a per-user interpreter, e.g. under pyenv, does not qualify: its
- * decimal then fails closed under block_native).
+ * True if @path (absolute, normalised) is a trusted-runtime extension
+ * module (the core's rule, core/native.c): a listed module's file in the
+ * lib-dynload directory of the RUNNING interpreter (derived from the real
+ * path of /proc/self/exe), with that directory and the file owned by root
+ * and not writable by group or others, so the guarded program cannot
+ * have planted them. Checked at each load decision (a stat of each), not
+ * cached: the verdict then cannot go stale.
  */
 static int in_runtime_dynload(const char *path)
 {
-	static const char tail[] = "/lib-dynload";
 	const char *base = strrchr(path, '/') + 1;
 	char exe[4096];
-	const char *d, *slash;
 	ssize_t k;
-	size_t plen, i, len;
-	int known = 0;
+	size_t len = (size_t)(base - 1 - path);
 
-	for (i = 0; i < sizeof(runtime_modules) / sizeof(runtime_modules[0]);
-	     i++) {
-		len = strlen(runtime_modules[i]);
-		if (strncmp(base, runtime_modules[i], len) == 0 &&
-		    base[len] == '.' && ends_with(base, ".so"))
-			known = 1;
-	}
-	if (!known)
+	if (!hm_runtime_ext_file(base) || len == 0 || len >= sizeof(exe))
 		return 0;
 	k = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (k <= 0)
 		return 0;
 	exe[k] = '\0';
-	slash = strrchr(exe, '/'); /* <prefix>/bin/python3.N */
-	if (!slash || slash == exe || strncmp(slash + 1, "python", 6) != 0)
-		return 0;
-	exe[slash - exe] = '\0';
-	slash = strrchr(exe, '/');
-	if (!slash)
-		return 0;
-	plen = (size_t)(slash - exe); /* 0 for a prefix of "/" */
-	if (strncmp(path, exe, plen) != 0)
-		return 0;
-	d = path + plen;
-	if (strncmp(d, "/lib64/python3.", 15) == 0)
-		d += 15;
-	else if (strncmp(d, "/lib/python3.", 13) == 0)
-		d += 13;
-	else
-		return 0;
-	if (*d < '0' || *d > '9')
-		return 0;
-	while (*d >= '0' && *d <= '9')
-		d++;
-	if (strncmp(d, tail, sizeof(tail) - 1) != 0 ||
-	    d + sizeof(tail) - 1 != base - 1)
-		return 0;
-	len = (size_t)(base - 1 - path);
-	if (len >= sizeof(exe))
+	if (!hm_runtime_dynload_dir(exe, path, len))
 		return 0;
 	memcpy(exe, path, len);
 	exe[len] = '\0';
@@ -199,7 +145,7 @@ dl_decide(const char *file, int mode, const char *api)
 	if (!file)
 		return NULL;
 	n = strnlen(file, cap);
-	hm_inside++;
+	HM_SHIM_GUARD();
 	if (n == cap) {
 		/* No file name is this long: refuse rather than truncate. */
 		r = (hm_shim_flags() & HM_F_INVALID) ? HM_R_INVALID_POLICY
@@ -234,11 +180,9 @@ deny:
 	(void)HM_REAL(dlerror)();
 	memcpy(dl_tls.msg, DL_PREFIX, DL_PREFIX_LEN);
 	dl_tls.pending = 1;
-	hm_inside--;
 	errno = EACCES;
 	return dl_denied;
 allow:
-	hm_inside--;
 	errno = saved;
 	return copy;
 }
@@ -283,14 +227,13 @@ static __attribute__((noinline)) void dl_deny_namespace(const char *file,
 	const char *v = file ? file : "(main program)";
 	size_t n = strnlen(v, sizeof(dl_tls.msg) - sizeof(pfx));
 
-	hm_inside++;
+	HM_SHIM_GUARD();
 	hm_shim_report("dlmopen", "path", v, r);
 	(void)HM_REAL(dlerror)();
 	memcpy(dl_tls.msg, pfx, sizeof(pfx) - 1);
 	memcpy(dl_tls.msg + sizeof(pfx) - 1, v, n);
 	dl_tls.msg[sizeof(pfx) - 1 + n] = '\0';
 	dl_tls.pending = 1;
-	hm_inside--;
 	errno = EACCES;
 }
 

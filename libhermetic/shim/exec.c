@@ -44,10 +44,6 @@ HM_EXPORT FILE *_IO_proc_open(FILE *fp, const char *cmd, const char *mode);
 
 #define SHELL_PATH "/bin/sh"
 #define DEFAULT_PATH "/bin:/usr/bin" /* glibc's execvp default */
-/* Guards the libc layer enforces: a target it cannot follow escapes them. */
-#define GUARD_FLAGS                                                            \
-	(HM_F_BLOCK_NETWORK | HM_F_BLOCK_SUBPROCESS | HM_F_FS_READONLY |       \
-	 HM_F_FS_ROOT | HM_F_BLOCK_NATIVE | HM_F_INVALID)
 #define BLOCK_FLAGS (HM_F_BLOCK_SUBPROCESS | HM_F_INVALID)
 #define STACK_ARGS 64	      /* execl* argv entries kept on the stack */
 #define MAX_ARGS (1u << 21)   /* more than ARG_MAX can carry anyway */
@@ -397,33 +393,12 @@ static int build_env(char *const *src, struct child_env *ce)
 }
 
 /*
- * A regular file someone may execute but we cannot read: execute-only
- * (mode --x) as a non-root user. It could be a static binary; we cannot
- * tell, so it counts as unguardable (fail closed).
- */
-static int unreadable_exec(const char *path)
-{
-	struct stat st;
-	int fd;
-
-	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    !(st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)))
-		return 0;
-	fd = HM_REAL(open)(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		close(fd);
-		return 0;
-	}
-	return errno == EACCES || errno == EPERM;
-}
-
-/*
  * Classify the exec target: descriptor @ifd if >= 0, else @ipath (NULL:
  * nothing known). A descriptor that cannot be read (O_PATH, as fexecve
- * accepts) is re-opened through /proc/self/fd. *@opaque is set for an
- * executable we cannot read at all. Caller holds hm_inside.
+ * accepts) is re-opened through /proc/self/fd, where an execute-only
+ * file shows as HM_EXEC_OPAQUE. Caller runs under HM_SHIM_GUARD.
  */
-static enum hm_exec_kind inspect_target(const char *ipath, int ifd, int *opaque)
+static enum hm_exec_kind inspect_target(const char *ipath, int ifd)
 {
 	char proc[32] = "/proc/self/fd/";
 	enum hm_exec_kind kind = HM_EXEC_UNKNOWN;
@@ -437,10 +412,7 @@ static enum hm_exec_kind inspect_target(const char *ipath, int ifd, int *opaque)
 	}
 	if (!ipath)
 		return kind;
-	kind = hm_exec_inspect_path(ipath);
-	if (kind == HM_EXEC_UNKNOWN && unreadable_exec(ipath))
-		*opaque = 1;
-	return kind;
+	return hm_exec_inspect_path(ipath);
 }
 
 /*
@@ -456,8 +428,8 @@ static int exec_gate(const char *api, const char *shown, const char *ipath,
 {
 	uint32_t f = hm_shim_flags();
 	enum hm_exec_kind kind = HM_EXEC_UNKNOWN;
-	const char *named = ipath ? ipath : shown;
-	int saved = errno, opaque = 0, rc;
+	const char *named = ipath ? ipath : shown, *why;
+	int saved = errno, rc;
 
 	ce->map = NULL;
 	ce->pol = NULL;
@@ -486,35 +458,18 @@ static int exec_gate(const char *api, const char *shown, const char *ipath,
 	    0)
 		return 0;
 
-	hm_inside++;
-	if (f & GUARD_FLAGS)
-		kind = inspect_target(ipath, ifd, &opaque);
-	rc = (kind == HM_EXEC_STATIC || kind == HM_EXEC_SETID ||
-	      kind == HM_EXEC_FOREIGN || opaque)
-		 ? 0
-		 : build_env(env, ce);
-	hm_inside--;
+	HM_SHIM_GUARD();
+	/* An unreadable environment: EFAULT, as execve(2) says; no crash. */
+	if (hm_shim_check_strv(env) < 0)
+		return -1;
+	if (f & HM_EXEC_GUARD_FLAGS)
+		kind = inspect_target(ipath, ifd);
+	/* The one decision and message table, shared with the launcher. */
+	why = hm_exec_refusal(f, kind);
+	rc = why ? 0 : build_env(env, ce);
 
-	if (kind == HM_EXEC_STATIC) {
-		hm_shim_msg(named, " is statically linked: LD_PRELOAD cannot "
-				   "guard it; refused");
-		return hm_shim_deny_path(api, shown, HM_R_UNGUARDABLE);
-	}
-	if (kind == HM_EXEC_SETID) {
-		hm_shim_msg(named,
-			    " is setuid/setgid or has file capabilities: "
-			    "LD_PRELOAD cannot guard it; refused");
-		return hm_shim_deny_path(api, shown, HM_R_UNGUARDABLE);
-	}
-	if (kind == HM_EXEC_FOREIGN) {
-		hm_shim_msg(named, " is built for another architecture or word "
-				   "size: LD_PRELOAD cannot guard it; use "
-				   "--seal");
-		return hm_shim_deny_path(api, shown, HM_R_UNGUARDABLE);
-	}
-	if (opaque) {
-		hm_shim_msg(named, " cannot be read to inspect it: LD_PRELOAD "
-				   "may not guard it; refused");
+	if (why) {
+		hm_shim_msg(named, why);
 		return hm_shim_deny_path(api, shown, HM_R_UNGUARDABLE);
 	}
 	if (rc == -E2BIG) {
@@ -590,7 +545,7 @@ static enum hm_reason implicit_shell(const char **why)
 	uint32_t f = hm_shim_flags();
 	enum hm_exec_kind kind = HM_EXEC_UNKNOWN;
 	struct child_env ce = {0};
-	int opaque = 0, ok = 0;
+	int ok = 0;
 
 	*why = NULL;
 	if (f & BLOCK_FLAGS)
@@ -600,21 +555,17 @@ static enum hm_reason implicit_shell(const char **why)
 		hm_segment_dyn_count(&hm_shim.seg) ==
 	    0)
 		return HM_R_NONE;
-	hm_inside++;
-	if (f & GUARD_FLAGS)
-		kind = inspect_target(SHELL_PATH, -1, &opaque);
-	if (kind == HM_EXEC_STATIC || kind == HM_EXEC_SETID ||
-	    kind == HM_EXEC_FOREIGN || opaque)
-		*why = " cannot be guarded (static, setuid, foreign or "
-		       "unreadable)";
-	else if (build_env(environ, &ce) < 0)
+	HM_SHIM_GUARD();
+	if (f & HM_EXEC_GUARD_FLAGS)
+		kind = inspect_target(SHELL_PATH, -1);
+	*why = hm_exec_refusal(f, kind);
+	if (!*why && build_env(environ, &ce) < 0)
 		*why = ": cannot build the guarded environment";
-	else if (!(ok = env_is_built(environ, &ce)))
+	else if (!*why && !(ok = env_is_built(environ, &ce)))
 		*why = " would get the program's own environment, which no "
 		       "longer carries LD_PRELOAD=libhermetic.so and the "
 		       "current " HM_ENV_POLICY;
 	release_env(&ce);
-	hm_inside--;
 	return ok ? HM_R_NONE : HM_R_UNGUARDABLE;
 }
 
@@ -937,12 +888,12 @@ static int spawn_slow(const char *api, int search, pid_t *pid, const char *file,
 		target = search_path(buf, found);
 	if (exec_gate(api, buf, target, -1, envp, &ce) < 0) {
 		/*
-		 * The code is the return value; errno is EACCES too, because
+		 * The code is the return value, and errno carries it too:
 		 * callers such as Java's ProcessBuilder report errno (it used
 		 * to say "error=0").
 		 */
-		errno = EACCES;
-		return EACCES;
+		rc = errno;
+		return rc;
 	}
 	if (ce.envp)
 		envp = ce.envp;
@@ -1022,12 +973,11 @@ static int addopen_slow(posix_spawn_file_actions_t *fa, int fd,
 		errno = saved;
 		return rc;
 	}
-	hm_inside++;
+	HM_SHIM_GUARD();
 	if (buf[0] != '/' && buf[0] != '\0')
 		r = addopen_relative_reason(oflags);
 	else
 		r = hm_fs_check_open(buf, oflags);
-	hm_inside--;
 	if (r != HM_R_NONE) {
 		hm_shim_report("posix_spawn_file_actions_addopen", "path", buf,
 			       r);

@@ -24,10 +24,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/vfs.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 #include <utime.h>
@@ -113,20 +115,33 @@ enum open_kind {
 /* Helpers: relevance, copies, kernel path resolution                  */
 /* ------------------------------------------------------------------ */
 
-/* Non-zero if an open with @oflags must take the slow path. */
+/*
+ * Non-zero if an open with @oflags must take the slow path: a read under
+ * fs_root, and a write-intent open under any guard (the /proc/<pid>/mem
+ * rule, hm_fs_tamper_fd; without a file-system guard that is one fstatfs
+ * on the new descriptor).
+ */
 static int open_relevant(int oflags)
 {
 	uint32_t f = hm_shim_flags();
 
-	if (HM_LIKELY(!(f & FS_FLAGS)))
+	if (HM_LIKELY(!(f & HM_SHIM_ANY_GUARD)))
 		return 0;
-	return f & (hm_open_flags_write(oflags) ? WRITE_FLAGS : READ_FLAGS);
+	if (hm_open_flags_write(oflags))
+		return 1;
+	return f & READ_FLAGS;
 }
 
-/* Non-zero if any file-system policy is active (mutations, fopen). */
+/* Non-zero if any file-system policy is active (mutations). */
 static int fs_active(void)
 {
 	return hm_shim_flags() & FS_FLAGS;
+}
+
+/* Non-zero if a stream open must take the slow path (see open_relevant). */
+static int fopen_active(void)
+{
+	return hm_shim_flags() & HM_SHIM_ANY_GUARD;
 }
 
 /*
@@ -170,6 +185,41 @@ static int fd_path(int fd, char *out)
 	out[n] = '\0';
 	proc_self_alias(out);
 	return (int)strlen(out);
+}
+
+int hm_fs_tamper_fd(int fd)
+{
+	char name[PATH_MAX];
+	struct statfs sfs;
+	int n;
+
+	if (fstatfs(fd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC)
+		return 0;
+	n = fd_path(fd, name);
+	if (n < 0)
+		return 1;
+	return n >= 4 && strcmp(name + n - 4, "/mem") == 0;
+}
+
+/*
+ * The post-check of a write-intent open without a file-system guard (the
+ * path rules have nothing to say): only hm_fs_tamper_fd. Returns @fd, or
+ * -1 (EACCES) after closing it.
+ */
+static int tamper_check_fd(const char *api, const char *shown, int fd)
+{
+	int saved = errno, bad;
+
+	if (fd < 0)
+		return fd;
+	HM_SHIM_GUARD();
+	bad = hm_fs_tamper_fd(fd);
+	if (bad)
+		close(fd);
+	if (bad)
+		return hm_shim_deny_path(api, shown, HM_R_UNGUARDABLE);
+	errno = saved;
+	return fd;
 }
 
 static int is_dot_name(const char *s, size_t n)
@@ -340,7 +390,7 @@ static enum hm_reason ask(enum hm_op op, const char *canon, int oflags,
  * keeping what resolve() opened in @keep (may be NULL; see
  * check_path_keep, which closes it on a denial). For HM_OP_OPEN,
  * @oflags are the open(2) flags; @post says the caller re-checks the
- * descriptor it gets (open, fopen, opendir). Caller holds hm_inside.
+ * descriptor it gets (open, fopen, opendir). Caller holds HM_SHIM_GUARD.
  *
  * A read of something that does not exist is let through when @post is
  * set: the kernel answers ENOENT as it would without hermetic (programs
@@ -417,7 +467,7 @@ static enum hm_reason check_path(int dirfd, char *p, enum hm_op op, int oflags,
  * Check the object open at @fd for @op (the post-check of an open, or a
  * metadata change through a descriptor). @out receives its name for the
  * trace. Character devices and anonymous objects (pipes, sockets) are not
- * file-system state and stay allowed. Caller holds hm_inside.
+ * file-system state and stay allowed. Caller holds HM_SHIM_GUARD.
  */
 static enum hm_reason check_fd(int fd, enum hm_op op, int oflags, char *out)
 {
@@ -495,9 +545,8 @@ static int gate_path(const char *api, int dirfd, const char *path,
 
 	if (hm_shim_copy_str(path, buf, PATH_MAX) < 0)
 		return -1;
-	hm_inside++;
+	HM_SHIM_GUARD();
 	r = check_path(dirfd, buf, op, oflags, follow, post);
-	hm_inside--;
 	if (r != HM_R_NONE)
 		return hm_shim_deny_path(api, buf, r);
 	errno = saved;
@@ -571,9 +620,8 @@ static int deny_or_own(const char *api, int dirfd, const char *buf, int follow,
 	int e;
 
 	if (r == HM_R_FS_READONLY) {
-		hm_inside++;
+		HM_SHIM_GUARD();
 		e = os_own_error(dirfd, buf, follow, want);
-		hm_inside--;
 		if (e) {
 			errno = e;
 			return -1;
@@ -606,9 +654,8 @@ static int gate_mutate_want(const char *api, int dirfd, const char *path,
 
 	if (hm_shim_copy_str(path, buf, PATH_MAX) < 0)
 		return -1;
-	hm_inside++;
+	HM_SHIM_GUARD();
 	r = check_path(dirfd, buf, HM_OP_MUTATE, 0, follow, 0);
-	hm_inside--;
 	if (r != HM_R_NONE)
 		return deny_or_own(api, dirfd, buf, follow, want, r);
 	errno = saved;
@@ -643,15 +690,13 @@ static int gate_fd(const char *api, int fd)
 	int saved = errno;
 	enum hm_reason r;
 
-	hm_inside++;
+	HM_SHIM_GUARD();
 	/* A bad descriptor: let the kernel say EBADF. */
 	if (fcntl(fd, F_GETFD) < 0) {
-		hm_inside--;
 		errno = saved;
 		return 0;
 	}
 	r = check_fd(fd, HM_OP_MUTATE, 0, canon);
-	hm_inside--;
 	if (r != HM_R_NONE)
 		return hm_shim_deny_path(api, canon, r);
 	errno = saved;
@@ -752,11 +797,12 @@ static int post_check_fd(const char *api, const char *shown, int fd, int flags)
 	int saved = errno;
 	enum hm_reason r;
 
-	hm_inside++;
+	HM_SHIM_GUARD();
 	r = check_fd(fd, HM_OP_OPEN, flags, canon);
+	if (r == HM_R_NONE && hm_open_flags_write(flags) && hm_fs_tamper_fd(fd))
+		r = HM_R_UNGUARDABLE;
 	if (r != HM_R_NONE)
 		close(fd);
-	hm_inside--;
 	if (r != HM_R_NONE)
 		return hm_shim_deny_path(api, shown, r);
 	errno = saved;
@@ -773,11 +819,13 @@ static FILE *post_check_file(const char *api, const char *shown, FILE *fp,
 
 	if (!fp)
 		return NULL;
-	hm_inside++;
+	HM_SHIM_GUARD();
 	r = check_fd(fileno(fp), HM_OP_OPEN, flags, canon);
+	if (r == HM_R_NONE && hm_open_flags_write(flags) &&
+	    hm_fs_tamper_fd(fileno(fp)))
+		r = HM_R_UNGUARDABLE;
 	if (r != HM_R_NONE)
 		fclose(fp);
-	hm_inside--;
 	if (r != HM_R_NONE) {
 		hm_shim_deny_path(api, shown, r);
 		return NULL;
@@ -860,7 +908,7 @@ static int anchored_new(const struct keep *keep, int flags, mode_t mode)
  * Returns the descriptor; -1 with errno set; ANCHOR_ESCAPE (deny); or
  * ANCHOR_LEGACY when nothing was kept (no /proc, a fortified entry point
  * given O_CREAT): the caller then opens its path as before. Consumes
- * @keep->fd. Caller holds hm_inside.
+ * @keep->fd. Caller holds HM_SHIM_GUARD.
  */
 static int anchored_open(enum open_kind k, struct keep *keep, int flags,
 			 mode_t mode)
@@ -920,22 +968,22 @@ static int open_slow(const char *api, enum open_kind k, int dirfd,
 	if (hm_shim_copy_str(path, buf, PATH_MAX) < 0)
 		return -1;
 	write = hm_open_flags_write(flags);
-	hm_inside++;
+	if (write && !(hm_shim_flags() & WRITE_FLAGS))
+		return tamper_check_fd(api, buf,
+				       call_open(k, dirfd, buf, flags, mode));
+	HM_SHIM_GUARD();
 	held = held_reopen(buf, flags);
 	r = held
 		? HM_R_NONE
 		: check_path_keep(dirfd, buf, HM_OP_OPEN, flags,
 				  open_follows(flags), 1, write ? &keep : NULL);
-	hm_inside--;
 	if (r != HM_R_NONE)
 		return write ? deny_or_own(api, dirfd, buf, open_follows(flags),
 					   open_want(flags), r)
 			     : hm_shim_deny_path(api, buf, r);
 	if (write && !held) {
-		hm_inside++;
 		fd = anchored_open(k, &keep, flags, mode);
 		e = errno;
-		hm_inside--;
 		if (fd == ANCHOR_ESCAPE)
 			return hm_shim_deny_path(api, buf, own_reason(1));
 		if (fd != ANCHOR_LEGACY) {
@@ -1192,7 +1240,7 @@ static FILE *anchored_fopen(enum fopen_kind k, struct keep *keep, int flags,
 		errno = keep->err;
 		return NULL;
 	}
-	hm_inside++;
+	HM_SHIM_GUARD();
 	if (!keep->obj) {
 		fd = anchored_new(keep, flags, 0666);
 		if (fd == ANCHOR_ESCAPE)
@@ -1203,7 +1251,6 @@ static FILE *anchored_fopen(enum fopen_kind k, struct keep *keep, int flags,
 			if (*done && (k == F_FREOPEN || k == F_FREOPEN64)) {
 				close(keep->fd);
 				keep->fd = -1;
-				hm_inside--;
 				return freopen_fail(k, m, stream, e);
 			}
 			goto out;
@@ -1213,16 +1260,13 @@ static FILE *anchored_fopen(enum fopen_kind k, struct keep *keep, int flags,
 				*w++ = *c;
 		memmove(w, c, strlen(c) + 1);
 	}
-	hm_inside--;
 	fp = call_fopen(k, proc_fd(proc, fd >= 0 ? fd : keep->fd), m, stream);
 	e = errno;
-	hm_inside++;
 	if (fd >= 0)
 		close(fd);
 out:
 	close(keep->fd);
 	keep->fd = -1;
-	hm_inside--;
 	errno = e;
 	return fp;
 }
@@ -1246,13 +1290,30 @@ static FILE *fopen_slow(const char *api, enum fopen_kind k, const char *path,
 		errno = saved;
 		return call_fopen(k, path, m, stream);
 	}
-	hm_inside++;
+	if (hm_open_flags_write(flags) && !(hm_shim_flags() & WRITE_FLAGS)) {
+		errno = saved;
+		fp = call_fopen(k, path, m, stream);
+		if (!fp)
+			return NULL;
+		saved = errno;
+		HM_SHIM_GUARD();
+		done = hm_fs_tamper_fd(fileno(fp));
+		if (done)
+			fclose(fp);
+		if (done) {
+			hm_shim_deny_path(api, path ? path : "?",
+					  HM_R_UNGUARDABLE);
+			return NULL;
+		}
+		errno = saved;
+		return fp;
+	}
+	HM_SHIM_GUARD();
 	if (!path) {
 		/* freopen(NULL, ...): the stream's own file. */
 		fd = stream ? fileno(stream) : -1;
 		r = fd < 0 ? HM_R_NONE : check_fd(fd, HM_OP_OPEN, flags, buf);
 	} else if (hm_shim_copy_str(path, buf, PATH_MAX) < 0) {
-		hm_inside--;
 		return NULL;
 	} else {
 		write = hm_open_flags_write(flags);
@@ -1262,7 +1323,6 @@ static FILE *fopen_slow(const char *api, enum fopen_kind k, const char *path,
 					   open_follows(flags), 1,
 					   write ? &keep : NULL);
 	}
-	hm_inside--;
 	if (r != HM_R_NONE) {
 		if (path && write)
 			deny_or_own(api, AT_FDCWD, buf, open_follows(flags),
@@ -1290,14 +1350,14 @@ static FILE *fopen_slow(const char *api, enum fopen_kind k, const char *path,
 
 HM_EXPORT FILE *fopen(const char *path, const char *mode)
 {
-	if (!hm_shim_enter() || !fs_active())
+	if (!hm_shim_enter() || !fopen_active())
 		return HM_REAL(fopen)(path, mode);
 	return fopen_slow("fopen", F_FOPEN, path, mode, NULL);
 }
 
 HM_EXPORT FILE *fopen64(const char *path, const char *mode)
 {
-	if (!hm_shim_enter() || !fs_active())
+	if (!hm_shim_enter() || !fopen_active())
 		return HM_REAL(fopen64)(path, mode);
 	return fopen_slow("fopen", F_FOPEN64, path, mode, NULL);
 }
@@ -1310,21 +1370,21 @@ HM_EXPORT FILE *_IO_fopen(const char *path, const char *mode)
 		errno = ENOSYS;
 		return NULL;
 	}
-	if (!check || !fs_active())
+	if (!check || !fopen_active())
 		return HM_REAL(_IO_fopen)(path, mode);
 	return fopen_slow("fopen", F_IO_FOPEN, path, mode, NULL);
 }
 
 HM_EXPORT FILE *freopen(const char *path, const char *mode, FILE *stream)
 {
-	if (!hm_shim_enter() || !fs_active())
+	if (!hm_shim_enter() || !fopen_active())
 		return HM_REAL(freopen)(path, mode, stream);
 	return fopen_slow("freopen", F_FREOPEN, path, mode, stream);
 }
 
 HM_EXPORT FILE *freopen64(const char *path, const char *mode, FILE *stream)
 {
-	if (!hm_shim_enter() || !fs_active())
+	if (!hm_shim_enter() || !fopen_active())
 		return HM_REAL(freopen64)(path, mode, stream);
 	return fopen_slow("freopen", F_FREOPEN64, path, mode, stream);
 }
@@ -1344,11 +1404,10 @@ static DIR *opendir_slow(const char *path)
 	if (!d)
 		return NULL;
 	saved = errno;
-	hm_inside++;
+	HM_SHIM_GUARD();
 	r = check_fd(dirfd(d), HM_OP_OPEN, flags, canon);
 	if (r != HM_R_NONE)
 		closedir(d);
-	hm_inside--;
 	if (r != HM_R_NONE) {
 		hm_shim_deny_path("opendir", buf, r);
 		return NULL;

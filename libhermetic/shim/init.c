@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "shim.h"
@@ -23,6 +24,19 @@ struct hm_real_table hm_real;
  * trace lines into an unrelated file. See docs/hacking.md.
  */
 struct hm_shim_state hm_shim = {.log_fd = 2};
+
+/*
+ * The handshake _native looks up with dlsym(RTLD_DEFAULT,
+ * HM_SHIM_HANDSHAKE): the shim's segment and resolver snapshot. The
+ * shim's one export that is not a libc name (hermetic.map.in). Constant;
+ * what it points to is filled by init before any Python code runs.
+ */
+HM_EXPORT const struct hm_handshake hermetic_shim_handshake = {
+    .magic = HM_HANDSHAKE_MAGIC,
+    .size = sizeof(struct hm_handshake),
+    .seg = &hm_shim.seg,
+    .hosts = &hm_net_hosts,
+};
 __thread int hm_inside __attribute__((tls_model("initial-exec")));
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
@@ -70,12 +84,9 @@ static struct {
  * symbol table (about 150 calls of it made every process start ~2 ms
  * slower; see docs/performance.md).
  */
-extern const char __ehdr_start[] HM_HIDDEN;
-extern const char _end[] HM_HIDDEN;
-
 static int in_self(const void *p)
 {
-	return (const char *)p >= __ehdr_start && (const char *)p < _end;
+	return hm_shim_is_self(p);
 }
 
 static void resolve_one(void **slot, const char *name, int required)
@@ -217,7 +228,7 @@ static void init_once_fn(void)
 {
 	Dl_info di;
 
-	hm_inside++;
+	HM_SHIM_GUARD();
 	/*
 	 * The path children get in LD_PRELOAD. The launcher and the exec
 	 * wrappers always preload an absolute path, which only needs a
@@ -237,11 +248,150 @@ static void init_once_fn(void)
 	hm_shim.quiet = env_lookup("HERMETIC_QUIET") != NULL &&
 			*env_lookup("HERMETIC_QUIET") != '\0';
 	load_pysite();
+	hm_net_init();
 	load_policy();
 	hm_chain_init();
 	hm_shim_debug("initialised, preload=", hm_shim.self_path);
 	hm_shim.ready = 1;
-	hm_inside--;
+}
+
+/*
+ * Read @len bytes at @src into @dst through the kernel. Returns the byte
+ * count read (a short count: the rest is unreadable), -1 with EFAULT if
+ * nothing is readable, or -2 if the kernel refuses the call itself.
+ */
+static ssize_t peek(void *dst, const void *src, size_t len)
+{
+	struct iovec local = {dst, len};
+	struct iovec remote = {(void *)src, len};
+	ssize_t n;
+
+	n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+	if (n < 0 && errno != EFAULT)
+		return -2;
+	return n;
+}
+
+int hm_shim_read_user(void *dst, const void *src, size_t len)
+{
+	int saved = errno;
+	ssize_t n;
+
+	if (len == 0)
+		return 0;
+	if (!src) {
+		errno = EFAULT;
+		return -1;
+	}
+	n = peek(dst, src, len);
+	if (n == -2) {
+		memcpy(dst, src, len);
+		errno = saved;
+		return 0;
+	}
+	if (n != (ssize_t)len) {
+		errno = EFAULT;
+		return -1;
+	}
+	errno = saved;
+	return 0;
+}
+
+int hm_shim_copy_str(const char *s, char *buf, size_t cap)
+{
+	int saved = errno;
+	size_t done = 0, chunk, n;
+	ssize_t got;
+
+	if (!s) {
+		errno = EFAULT;
+		return -1;
+	}
+	/*
+	 * Page by page: a string may end just before an unmapped page, and
+	 * the read must not run into it. Usually one read.
+	 */
+	while (done < cap) {
+		chunk = 4096 - ((uintptr_t)(s + done) & 4095);
+		if (chunk > cap - done)
+			chunk = cap - done;
+		got = peek(buf + done, s + done, chunk);
+		if (got == -2)
+			goto plain;
+		if (got != (ssize_t)chunk) {
+			errno = EFAULT;
+			return -1;
+		}
+		n = strnlen(buf + done, chunk);
+		if (n < chunk) {
+			errno = saved;
+			return 0;
+		}
+		done += chunk;
+	}
+	errno = ENAMETOOLONG;
+	return -1;
+plain:
+	n = strnlen(s, cap);
+	if (n == cap) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	errno = saved;
+	return 0;
+}
+
+int hm_shim_check_strv(char *const *v)
+{
+	enum { CHUNK = 64 };
+	char *ptrs[CHUNK], bytes[CHUNK];
+	struct iovec local[CHUNK], remote[CHUNK];
+	int saved = errno;
+	size_t n, i;
+	ssize_t got;
+
+	if (!v)
+		return 0;
+	for (;;) {
+		/* Pointers up to the end of the page, at most CHUNK. */
+		n = (4096 - ((uintptr_t)v & 4095)) / sizeof(*v);
+		if (n == 0 || n > CHUNK)
+			n = CHUNK;
+		if (hm_shim_read_user(ptrs, v, n * sizeof(*v)) < 0)
+			return -1;
+		for (i = 0; i < n && ptrs[i]; i++) {
+			local[i].iov_base = &bytes[i];
+			local[i].iov_len = 1;
+			remote[i].iov_base = ptrs[i];
+			remote[i].iov_len = 1;
+		}
+		if (i > 0) {
+			got =
+			    process_vm_readv(getpid(), local, i, remote, i, 0);
+			if (got >= 0 && (size_t)got != i) {
+				errno = EFAULT;
+				return -1;
+			}
+			if (got < 0 && errno == EFAULT)
+				return -1;
+		}
+		if (i < n)
+			break;
+		v += n;
+	}
+	errno = saved;
+	return 0;
+}
+
+void hm_shim_too_deep(void)
+{
+	hm_log_msg(2,
+		   "libhermetic: wrappers re-entered more than 16 deep; "
+		   "aborting",
+		   (char *)0);
+	_exit(1);
 }
 
 void hm_shim_init(void)

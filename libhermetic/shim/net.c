@@ -34,6 +34,7 @@
 
 /* Not declared by any header, but exported by glibc and wrapped here. */
 int __connect(int fd, const struct sockaddr *addr, socklen_t len);
+int __socket(int domain, int type, int protocol);
 int __sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags);
 
 /* ------------------------------------------------------------------ */
@@ -72,7 +73,7 @@ static const char *fmt_int(char *buf, size_t cap, const char *prefix, int v)
 /*
  * Copy @len bytes of @sa into @ss (zero-filled). Returns 0, or -1 with
  * errno EINVAL when @len exceeds a sockaddr_storage, which the kernel
- * rejects with EINVAL too.
+ * rejects with EINVAL too, or EFAULT when @sa is not readable.
  */
 static int sa_copy(struct sockaddr_storage *ss, const struct sockaddr *sa,
 		   socklen_t len)
@@ -82,8 +83,7 @@ static int sa_copy(struct sockaddr_storage *ss, const struct sockaddr *sa,
 		return -1;
 	}
 	memset(ss, 0, sizeof(*ss));
-	memcpy(ss, sa, len);
-	return 0;
+	return hm_shim_read_user(ss, sa, len);
 }
 
 /* Copy @src (NUL-terminated) into @dst; -1 if it does not fit. */
@@ -97,21 +97,27 @@ static int str_copy(char *dst, size_t cap, const char *src)
 	return 0;
 }
 
-/* True if @name is an IPv4 (any inet_aton spelling) or IPv6 literal. */
+/* True if @name is a literal getaddrinfo answers without a lookup. */
 static int is_numeric_host(const char *name)
 {
-	char v6[INET6_ADDRSTRLEN + 1];
-	unsigned char buf[sizeof(struct in6_addr)];
-	struct in_addr in;
-	size_t n = strcspn(name, "%");
+	struct sockaddr_storage ss;
+	socklen_t len;
 
-	if (inet_aton(name, &in))
-		return 1;
-	if (n >= sizeof(v6))
-		return 0;
-	memcpy(v6, name, n);
-	v6[n] = '\0';
-	return inet_pton(AF_INET6, v6, buf) == 1;
+	return hm_addr_parse_numeric(name, AF_UNSPEC, &ss, &len);
+}
+
+/*
+ * What this process's resolver answers without a query (/etc/hosts when
+ * nsswitch reads it first, the host name under myhostname). Written once
+ * by hm_net_init during the shim's init, read-only afterwards: the
+ * interposers never read a file.
+ */
+struct hm_hosts hm_net_hosts;
+#define net_hosts hm_net_hosts
+
+void hm_net_init(void)
+{
+	hm_hosts_load(&net_hosts);
 }
 
 /* ------------------------------------------------------------------ */
@@ -374,11 +380,12 @@ static int unix_is_door(const struct sockaddr *sa, socklen_t len)
 
 /*
  * Check a destination (the COPY the real call will get) for CONNECT or
- * SENDTO and report a denial. Runs with hm_inside raised. Returns the
+ * SENDTO and report a denial. Runs under HM_SHIM_GUARD. Returns the
  * reason (HM_R_NONE to allow).
  */
-static enum hm_reason dest_check(enum hm_op op, struct sockaddr_storage *ss,
-				 socklen_t len, const char *api)
+static enum hm_reason dest_check(int fd, enum hm_op op,
+				 struct sockaddr_storage *ss, socklen_t len,
+				 const char *api)
 {
 	struct sockaddr_storage alt;
 	const struct sockaddr *sa = (const struct sockaddr *)ss;
@@ -391,14 +398,23 @@ static enum hm_reason dest_check(enum hm_op op, struct sockaddr_storage *ss,
 	if (ss->ss_family == AF_UNSPEC) {
 		/*
 		 * connect(AF_UNSPEC) dissolves an association and reaches
-		 * nobody. A send to AF_UNSPEC, though, is taken as AF_INET
-		 * by the IPv4 UDP, raw and ping sockets: check it as such,
-		 * and still hand the kernel the caller's bytes.
+		 * nobody. A send to AF_UNSPEC, though, is taken as the
+		 * socket's own family: AF_INET by the IPv4 UDP, raw and ping
+		 * sockets, and the sin6_addr by the IPv6 raw sockets. Judge
+		 * it by the family the socket really has (SO_DOMAIN; AF_INET
+		 * when that cannot be read), and still hand the kernel the
+		 * caller's bytes.
 		 */
+		int dom = AF_INET;
+		socklen_t dl = sizeof(dom);
+
 		if (op == HM_OP_CONNECT)
 			return HM_R_NONE;
+		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &dl) < 0 ||
+		    dom != AF_INET6)
+			dom = AF_INET;
 		alt = *ss;
-		alt.ss_family = AF_INET;
+		alt.ss_family = (sa_family_t)dom;
 		sa = (const struct sockaddr *)&alt;
 		rq.sa = sa;
 	}
@@ -461,13 +477,12 @@ static int net_socket(int domain, int type, int protocol)
 	int saved = errno;
 	enum hm_reason r;
 
-	hm_inside++;
+	HM_SHIM_GUARD();
 	r = hm_shim_check(&rq);
 	if (r != HM_R_NONE)
 		hm_shim_report("socket", "host",
 			       fmt_int(text, sizeof(text), "family=", domain),
 			       r);
-	hm_inside--;
 	if (r != HM_R_NONE) {
 		errno = EACCES;
 		return -1;
@@ -481,6 +496,49 @@ HM_EXPORT int socket(int domain, int type, int protocol)
 	if (!hm_shim_enter() || !(hm_shim_flags() & NET_GATE))
 		return HM_REAL(socket)(domain, type, protocol);
 	return net_socket(domain, type, protocol);
+}
+
+/* glibc's private alias: the same call, the same check. */
+HM_EXPORT int __socket(int domain, int type, int protocol)
+{
+	if (!hm_shim_enter() || !(hm_shim_flags() & NET_GATE))
+		return HM_REAL(socket)(domain, type, protocol);
+	return net_socket(domain, type, protocol);
+}
+
+/*
+ * setsockopt: the options that send packets somewhere no destination
+ * check saw (source routes, routing headers, caller-built IP headers;
+ * hm_sockopt_reroutes) are refused under block_network, with or without
+ * allow_localhost or allow_domains. Every other level is forwarded after
+ * one compare. The value is copied before it is judged.
+ */
+static int net_setsockopt(int fd, int level, int name, const void *val,
+			  socklen_t len)
+{
+	unsigned char v[sizeof(int)] = {0};
+	unsigned int n = len < sizeof(v) ? len : sizeof(v);
+	char text[32];
+
+	if (val && n)
+		memcpy(v, val, n);
+	if (!hm_sockopt_reroutes(level, name, val ? v : NULL, len))
+		return HM_REAL(setsockopt)(fd, level, name, val, len);
+	HM_SHIM_GUARD();
+	hm_shim_report("setsockopt", "host",
+		       fmt_int(text, sizeof(text), "option=", name),
+		       net_reason());
+	errno = EACCES;
+	return -1;
+}
+
+HM_EXPORT int setsockopt(int fd, int level, int name, const void *val,
+			 socklen_t len)
+{
+	if ((level != IPPROTO_IP && level != IPPROTO_IPV6) ||
+	    !hm_shim_enter() || !(hm_shim_flags() & NET_GATE))
+		return HM_REAL(setsockopt)(fd, level, name, val, len);
+	return net_setsockopt(fd, level, name, val, len);
 }
 
 typedef int (*connect_fn)(int, const struct sockaddr *, socklen_t);
@@ -500,9 +558,8 @@ static int net_connect(connect_fn real, int fd, const struct sockaddr *addr,
 		return real(fd, addr, len); /* the kernel reports the error */
 	if (sa_copy(&ss, addr, len) < 0)
 		return -1;
-	hm_inside++;
-	r = dest_check(HM_OP_CONNECT, &ss, len, "connect");
-	hm_inside--;
+	HM_SHIM_GUARD();
+	r = dest_check(fd, HM_OP_CONNECT, &ss, len, "connect");
 	if (r != HM_R_NONE) {
 		errno = dest_errno(&ss, r);
 		return -1;
@@ -543,7 +600,7 @@ HM_EXPORT int __connect(int fd, const struct sockaddr *addr, socklen_t len)
  * and is refused elsewhere. @ss is our copy of the address (@len bytes);
  * the path is the bytes of sun_path up to the first NUL, as the kernel
  * reads it. Abstract and autobind addresses create nothing. Runs with
- * hm_inside raised; reports a refusal.
+ * HM_SHIM_GUARD up; reports a refusal.
  */
 static enum hm_reason unix_bind_check(const struct sockaddr_storage *ss,
 				      socklen_t len)
@@ -588,11 +645,10 @@ static int net_bind(int fd, const struct sockaddr *addr, socklen_t len)
 		return HM_REAL(bind)(fd, addr, len);
 	if (sa_copy(&ss, addr, len) < 0)
 		return -1;
-	hm_inside++;
+	HM_SHIM_GUARD();
 	switch (ss.ss_family) {
 	case AF_UNIX:
 		r = unix_bind_check(&ss, len);
-		hm_inside--;
 		if (r != HM_R_NONE) {
 			errno = EACCES;
 			return -1;
@@ -603,11 +659,23 @@ static int net_bind(int fd, const struct sockaddr *addr, socklen_t len)
 		alt = ss;
 		alt.ss_family = AF_INET;
 		sa = (const struct sockaddr *)&alt;
-		/* fall through */
+		__attribute__((fallthrough));
 	case AF_INET:
 	case AF_INET6:
 		if (!(hm_shim_flags() & NET_GATE))
 			break;
+		/*
+		 * A wildcard bind is made to the matching loopback address
+		 * (core/bindaddr.c), so the server works and only this
+		 * machine reaches it; the rewritten address is what is
+		 * checked and bound.
+		 */
+		if (sa == (const struct sockaddr *)&alt) {
+			if (hm_bind_wildcard_to_loopback(&alt, len))
+				ss = alt;
+		} else {
+			hm_bind_wildcard_to_loopback(&ss, len);
+		}
 		rq.sa = sa;
 		rq.salen = len;
 		r = hm_shim_check(&rq);
@@ -621,7 +689,6 @@ static int net_bind(int fd, const struct sockaddr *addr, socklen_t len)
 		hm_shim_report("bind", "host",
 			       hm_format_sockaddr(sa, len, text, sizeof(text)),
 			       r);
-	hm_inside--;
 	if (r != HM_R_NONE) {
 		errno = EACCES;
 		return -1;
@@ -649,11 +716,10 @@ static int net_listen(int fd, int backlog)
 	int saved = errno;
 	enum hm_reason r = HM_R_NONE;
 
-	hm_inside++;
+	HM_SHIM_GUARD();
 	memset(&ss, 0, sizeof(ss));
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
 		/* Not a socket, or a bad fd: listen() reports it. */
-		hm_inside--;
 		errno = saved;
 		return HM_REAL(listen)(fd, backlog);
 	}
@@ -678,7 +744,6 @@ static int net_listen(int fd, int backlog)
 			       hm_format_sockaddr((const struct sockaddr *)&ss,
 						  len, text, sizeof(text)),
 			       r);
-	hm_inside--;
 	if (r != HM_R_NONE) {
 		errno = EACCES;
 		return -1;
@@ -710,9 +775,8 @@ static ssize_t net_sendto(int fd, const void *buf, size_t n, int flags,
 		return HM_REAL(sendto)(fd, buf, n, flags, dest, len);
 	if (sa_copy(&ss, dest, len) < 0)
 		return -1;
-	hm_inside++;
-	r = dest_check(HM_OP_SENDTO, &ss, len, "sendto");
-	hm_inside--;
+	HM_SHIM_GUARD();
+	r = dest_check(fd, HM_OP_SENDTO, &ss, len, "sendto");
 	if (r != HM_R_NONE) {
 		errno = dest_errno(&ss, r);
 		return -1;
@@ -730,13 +794,68 @@ HM_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 	return net_sendto(fd, buf, n, flags, dest, len);
 }
 
+/*
+ * sendmsg control messages: copy them into @buf (CTL_MAX bytes) so the
+ * kernel gets what was checked, and refuse the ones that route
+ * (hm_cmsg_reroutes). Larger control data is left in place on AF_UNIX
+ * sockets (descriptor passing) and refused on any other. Returns 0 (the
+ * header @m now points at the copy), or -1 with errno after reporting.
+ */
+#define CTL_MAX 2048
+
+/* The first routing control message in @ctl (@len bytes): its type, or 0. */
+static int cmsg_scan(void *ctl, size_t len)
+{
+	struct msghdr h = {.msg_control = ctl, .msg_controllen = len};
+	struct cmsghdr *c;
+
+	for (c = CMSG_FIRSTHDR(&h); c; c = CMSG_NXTHDR(&h, c))
+		if (hm_cmsg_reroutes(c->cmsg_level, c->cmsg_type))
+			return c->cmsg_type ? c->cmsg_type : -1;
+	return 0;
+}
+
+static int cmsg_gate(int fd, struct msghdr *m, unsigned char *buf,
+		     const char *api)
+{
+	char text[32];
+	int dom = -1, type = 0;
+	socklen_t dl = sizeof(dom);
+
+	HM_SHIM_GUARD();
+	if (!m->msg_control || m->msg_controllen == 0)
+		return 0;
+	if (m->msg_controllen > CTL_MAX) {
+		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &dl) == 0 &&
+		    dom == AF_UNIX)
+			return 0;
+		goto deny;
+	}
+	if (hm_shim_read_user(buf, m->msg_control, m->msg_controllen) < 0)
+		return -1;
+	m->msg_control = buf;
+	type = cmsg_scan(buf, m->msg_controllen);
+	if (!type)
+		return 0;
+deny:
+	hm_shim_report(api, "host", fmt_int(text, sizeof(text), "cmsg=", type),
+		       net_reason());
+	errno = EACCES;
+	return -1;
+}
+
 static ssize_t net_sendmsg(int fd, const struct msghdr *msg, int flags)
 {
-	struct msghdr m = *msg;
+	struct msghdr m;
 	struct sockaddr_storage ss;
+	unsigned char ctl[CTL_MAX] __attribute__((aligned(8)));
 	int saved = errno;
 	enum hm_reason r;
 
+	if (hm_shim_read_user(&m, msg, sizeof(m)) < 0)
+		return -1;
+	if (cmsg_gate(fd, &m, ctl, "sendmsg") < 0)
+		return -1;
 	if (!m.msg_name || m.msg_namelen == 0) {
 		/* The kernel ignores a name without a length. */
 		m.msg_name = NULL;
@@ -747,9 +866,8 @@ static ssize_t net_sendmsg(int fd, const struct msghdr *msg, int flags)
 	if (sa_copy(&ss, m.msg_name, m.msg_namelen) < 0)
 		return -1;
 	m.msg_name = &ss;
-	hm_inside++;
-	r = dest_check(HM_OP_SENDTO, &ss, m.msg_namelen, "sendmsg");
-	hm_inside--;
+	HM_SHIM_GUARD();
+	r = dest_check(fd, HM_OP_SENDTO, &ss, m.msg_namelen, "sendmsg");
 	if (r != HM_R_NONE) {
 		errno = dest_errno(&ss, r);
 		return -1;
@@ -798,22 +916,35 @@ static int net_sendmmsg(sendmmsg_fn real, int fd, struct mmsghdr *vec,
 
 		if (n > MMSG_CHUNK)
 			n = MMSG_CHUNK;
-		hm_inside++;
+		HM_SHIM_GUARD();
 		for (unsigned int i = 0; i < n; i++) {
 			struct msghdr *h = &copy[i].msg_hdr;
 
-			copy[i] = vec[done + i];
+			if (hm_shim_read_user(&copy[i], &vec[done + i],
+					      sizeof(copy[i])) < 0) {
+				err = EFAULT;
+				break;
+			}
+			/* Control data is judged in place (no room to copy
+			 * MMSG_CHUNK buffers): see docs/threat-model.md. */
+			if (h->msg_control && h->msg_controllen &&
+			    cmsg_scan(h->msg_control, h->msg_controllen)) {
+				hm_shim_report("sendmmsg", "host", "cmsg",
+					       net_reason());
+				err = EACCES;
+				break;
+			}
 			if (!h->msg_name || h->msg_namelen == 0) {
 				h->msg_name = NULL;
 				h->msg_namelen = 0;
 			} else if (sa_copy(&names[i], h->msg_name,
 					   h->msg_namelen) < 0) {
-				err = EINVAL;
+				err = errno;
 				break;
 			} else {
 				h->msg_name = &names[i];
 				enum hm_reason dr =
-				    dest_check(HM_OP_SENDTO, &names[i],
+				    dest_check(fd, HM_OP_SENDTO, &names[i],
 					       h->msg_namelen, "sendmmsg");
 
 				if (dr != HM_R_NONE) {
@@ -823,7 +954,6 @@ static int net_sendmmsg(sendmmsg_fn real, int fd, struct mmsghdr *vec,
 			}
 			ok++;
 		}
-		hm_inside--;
 		if (ok > 0) {
 			int f = flags;
 
@@ -878,12 +1008,15 @@ HM_EXPORT int __sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen,
 /* ------------------------------------------------------------------ */
 
 /*
- * Copy @name into @buf and ask the core whether it may be resolved.
- * Reports a denial under @api. Runs with hm_inside raised. A name too
+ * Copy @name into @buf and ask the core whether it may be resolved for
+ * @family through the name service switch (@hosts: the local answers,
+ * or NULL for the res_* calls, which query DNS whatever /etc/hosts says).
+ * Reports a denial under @api. Runs under HM_SHIM_GUARD. A name too
  * long to copy is refused (no real host name is that long).
  */
-static enum hm_reason resolve_check(const char *name, char *buf, size_t cap,
-				    const char *api)
+static enum hm_reason resolve_check_as(const char *name, char *buf, size_t cap,
+				       const char *api, int family,
+				       const struct hm_hosts *hosts)
 {
 	struct hm_request rq = {.op = HM_OP_RESOLVE, .name = buf};
 	enum hm_reason r;
@@ -893,10 +1026,26 @@ static enum hm_reason resolve_check(const char *name, char *buf, size_t cap,
 		hm_shim_report(api, "host", name, r);
 		return r;
 	}
+	rq.domain = family;
+	rq.hosts = hosts;
 	r = hm_shim_check(&rq);
 	if (r != HM_R_NONE)
 		hm_shim_report(api, "host", buf, r);
 	return r;
+}
+
+/* A lookup through the name service switch (getaddrinfo, gethostbyname). */
+static enum hm_reason resolve_check(const char *name, char *buf, size_t cap,
+				    const char *api, int family)
+{
+	return resolve_check_as(name, buf, cap, api, family, &net_hosts);
+}
+
+/* A res_* query: it goes to the name server, /etc/hosts is not read. */
+static enum hm_reason res_check(const char *name, char *buf, size_t cap,
+				const char *api)
+{
+	return resolve_check_as(name, buf, cap, api, AF_UNSPEC, NULL);
 }
 
 static int net_getaddrinfo(const char *node, const char *service,
@@ -906,11 +1055,11 @@ static int net_getaddrinfo(const char *node, const char *service,
 	int saved = errno, numeric, rc;
 	enum hm_reason r;
 
-	hm_inside++;
-	r = resolve_check(node, name, sizeof(name), "getaddrinfo");
+	HM_SHIM_GUARD();
+	r = resolve_check(node, name, sizeof(name), "getaddrinfo",
+			  hints ? hints->ai_family : AF_UNSPEC);
 	numeric = (hints && (hints->ai_flags & AI_NUMERICHOST)) ||
 		  (r == HM_R_NONE && is_numeric_host(name));
-	hm_inside--;
 	if (r != HM_R_NONE) {
 		errno = EACCES;
 		return EAI_SYSTEM;
@@ -919,9 +1068,7 @@ static int net_getaddrinfo(const char *node, const char *service,
 	rc = HM_REAL(getaddrinfo)(name, service, hints, res);
 	if (rc == 0 && res && !numeric) {
 		saved = errno;
-		hm_inside++;
 		prov_record_ai(name, *res);
-		hm_inside--;
 		errno = saved;
 	}
 	return rc;
@@ -950,12 +1097,14 @@ static int net_getaddrinfo_a(int mode, struct gaicb **list, int nitems,
 	int saved = errno;
 	enum hm_reason r = HM_R_NONE;
 
-	hm_inside++;
+	HM_SHIM_GUARD();
 	for (int i = 0; list && i < nitems && r == HM_R_NONE; i++)
 		if (list[i] && list[i]->ar_name)
 			r = resolve_check(list[i]->ar_name, name, sizeof(name),
-					  "getaddrinfo_a");
-	hm_inside--;
+					  "getaddrinfo_a",
+					  list[i]->ar_request
+					      ? list[i]->ar_request->ai_family
+					      : AF_UNSPEC);
 	if (r != HM_R_NONE) {
 		errno = EACCES;
 		return EAI_SYSTEM;
@@ -983,10 +1132,9 @@ static void record_hostent(const char *name, const struct hostent *he)
 {
 	int saved = errno;
 
-	hm_inside++;
+	HM_SHIM_GUARD();
 	if (he && !is_numeric_host(name))
 		prov_record_he(name, he);
-	hm_inside--;
 	errno = saved;
 }
 
@@ -1022,9 +1170,9 @@ static struct hostent *net_gethostbyname(const char *name, int af)
 	int saved = errno;
 	enum hm_reason r;
 
-	hm_inside++;
-	r = resolve_check(name, buf, sizeof(buf), "gethostbyname");
-	hm_inside--;
+	HM_SHIM_GUARD();
+	r = resolve_check(name, buf, sizeof(buf), "gethostbyname",
+			  af < 0 ? AF_INET : af);
 	if (r != HM_R_NONE)
 		return hostent_deny();
 	errno = saved;
@@ -1057,9 +1205,9 @@ static int net_gethostbyname_r(const char *name, int af, struct hostent *ret,
 	int saved = errno, rc;
 	enum hm_reason r;
 
-	hm_inside++;
-	r = resolve_check(name, copy, sizeof(copy), "gethostbyname");
-	hm_inside--;
+	HM_SHIM_GUARD();
+	r = resolve_check(name, copy, sizeof(copy), "gethostbyname",
+			  af < 0 ? AF_INET : af);
 	if (r != HM_R_NONE)
 		return hostent_r_deny(result, h_errnop);
 	errno = saved;
@@ -1094,25 +1242,75 @@ HM_EXPORT int gethostbyname2_r(const char *name, int af, struct hostent *ret,
 				   h_errnop);
 }
 
-/*
- * Reverse lookups are refused whenever the network is blocked: the query
- * itself leaks the address to the resolver, and no policy names it.
- */
-static void reverse_report(const void *addr, socklen_t len, int type)
+/* The checked address bytes of @ss (as reverse_check fills it). */
+static const void *ss_addr(const struct sockaddr_storage *ss)
 {
-	char text[INET6_ADDRSTRLEN];
-	unsigned char a[16];
-	const char *v = "?";
+	if (ss->ss_family == AF_INET)
+		return &((const struct sockaddr_in *)ss)->sin_addr;
+	return &((const struct sockaddr_in6 *)ss)->sin6_addr;
+}
 
-	hm_inside++;
-	if (addr && ((type == AF_INET && len == 4) ||
-		     (type == AF_INET6 && len == 16))) {
-		memcpy(a, addr, len);
-		if (inet_ntop(type, a, text, sizeof(text)))
-			v = text;
+/*
+ * Reverse lookups: the core judges the address (HM_OP_REVERSE): one
+ * /etc/hosts answers (nsswitch reads it first) or, under allow_localhost,
+ * a loopback address, passes; any other would ask a name server. The
+ * address is copied into a sockaddr so the real call gets the checked
+ * bytes. Runs under HM_SHIM_GUARD; reports a denial.
+ */
+static enum hm_reason reverse_check(const void *addr, socklen_t len, int type,
+				    struct sockaddr_storage *ss)
+{
+	struct hm_request rq = {.op = HM_OP_REVERSE};
+	char text[INET6_ADDRSTRLEN];
+	enum hm_reason r;
+	socklen_t salen = 0;
+
+	memset(ss, 0, sizeof(*ss));
+	if (addr && type == AF_INET && len == 4) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, addr, 4);
+		salen = sizeof(*sin);
+	} else if (addr && type == AF_INET6 && len == 16) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		memcpy(&sin6->sin6_addr, addr, 16);
+		salen = sizeof(*sin6);
 	}
-	hm_shim_report("gethostbyaddr", "host", v, net_reason());
-	hm_inside--;
+	if (!salen) {
+		/* Not an address glibc would look up: fail closed. */
+		r = net_reason();
+		hm_shim_report("gethostbyaddr", "host", "?", r);
+		return r;
+	}
+	rq.sa = (const struct sockaddr *)ss;
+	rq.salen = salen;
+	rq.hosts = &net_hosts;
+	r = hm_shim_check(&rq);
+	if (r != HM_R_NONE) {
+		const char *v =
+		    inet_ntop(type, ss_addr(ss), text, sizeof(text));
+
+		hm_shim_report("gethostbyaddr", "host", v ? v : "?", r);
+	}
+	return r;
+}
+
+static struct hostent *net_gethostbyaddr(const void *addr, socklen_t len,
+					 int type)
+{
+	struct sockaddr_storage ss;
+	int saved = errno;
+	enum hm_reason r;
+
+	HM_SHIM_GUARD();
+	r = reverse_check(addr, len, type, &ss);
+	if (r != HM_R_NONE)
+		return hostent_deny();
+	errno = saved;
+	return HM_REAL(gethostbyaddr)(ss_addr(&ss), len, type);
 }
 
 HM_EXPORT struct hostent *gethostbyaddr(const void *addr, socklen_t len,
@@ -1120,8 +1318,24 @@ HM_EXPORT struct hostent *gethostbyaddr(const void *addr, socklen_t len,
 {
 	if (!hm_shim_enter() || !(hm_shim_flags() & NET_GATE))
 		return HM_REAL(gethostbyaddr)(addr, len, type);
-	reverse_report(addr, len, type);
-	return hostent_deny();
+	return net_gethostbyaddr(addr, len, type);
+}
+
+static int net_gethostbyaddr_r(const void *addr, socklen_t len, int type,
+			       struct hostent *ret, char *buf, size_t buflen,
+			       struct hostent **result, int *h_errnop)
+{
+	struct sockaddr_storage ss;
+	int saved = errno;
+	enum hm_reason r;
+
+	HM_SHIM_GUARD();
+	r = reverse_check(addr, len, type, &ss);
+	if (r != HM_R_NONE)
+		return hostent_r_deny(result, h_errnop);
+	errno = saved;
+	return HM_REAL(gethostbyaddr_r)(ss_addr(&ss), len, type, ret, buf,
+					buflen, result, h_errnop);
 }
 
 HM_EXPORT int gethostbyaddr_r(const void *addr, socklen_t len, int type,
@@ -1131,36 +1345,48 @@ HM_EXPORT int gethostbyaddr_r(const void *addr, socklen_t len, int type,
 	if (!hm_shim_enter() || !(hm_shim_flags() & NET_GATE))
 		return HM_REAL(gethostbyaddr_r)(addr, len, type, ret, buf,
 						buflen, result, h_errnop);
-	reverse_report(addr, len, type);
-	return hostent_r_deny(result, h_errnop);
+	return net_gethostbyaddr_r(addr, len, type, ret, buf, buflen, result,
+				   h_errnop);
 }
 
 /*
- * Under a network block getnameinfo() still works, numerically: logging
- * code keeps running and no reverse query leaves. A caller that insists
- * on a name (NI_NAMEREQD) gets EAI_NONAME.
+ * getnameinfo() asks for a name only when the caller wants a host name
+ * and did not say NI_NUMERICHOST. Then the core judges the address as a
+ * reverse lookup; a refused one still works, numerically (logging code
+ * keeps running and no query leaves), and a caller that insists on a
+ * name (NI_NAMEREQD) gets EAI_NONAME. The real call gets our copy.
  */
 static int net_getnameinfo(const struct sockaddr *sa, socklen_t salen,
 			   char *host, socklen_t hostlen, char *serv,
 			   socklen_t servlen, int flags)
 {
+	struct hm_request rq = {.op = HM_OP_REVERSE};
+	struct sockaddr_storage ss;
 	char text[160];
+	enum hm_reason r;
 
-	if (host && hostlen) {
-		if (flags & NI_NAMEREQD) {
-			hm_inside++;
-			hm_shim_report("getnameinfo", "host",
-				       sa ? hm_format_sockaddr(sa, salen, text,
-							       sizeof(text))
-					  : "?",
-				       net_reason());
-			hm_inside--;
+	if (!host || !hostlen || (flags & NI_NUMERICHOST) || !sa)
+		return HM_REAL(getnameinfo)(sa, salen, host, hostlen, serv,
+					    servlen, flags);
+	if (sa_copy(&ss, sa, salen) < 0)
+		return EAI_FAMILY;
+	HM_SHIM_GUARD();
+	rq.sa = (const struct sockaddr *)&ss;
+	rq.salen = salen;
+	rq.hosts = &net_hosts;
+	r = hm_shim_check(&rq);
+	if (r != HM_R_NONE && (flags & NI_NAMEREQD))
+		hm_shim_report("getnameinfo", "host",
+			       hm_format_sockaddr((struct sockaddr *)&ss, salen,
+						  text, sizeof(text)),
+			       r);
+	if (r != HM_R_NONE) {
+		if (flags & NI_NAMEREQD)
 			return EAI_NONAME;
-		}
 		flags |= NI_NUMERICHOST;
 	}
-	return HM_REAL(getnameinfo)(sa, salen, host, hostlen, serv, servlen,
-				    flags);
+	return HM_REAL(getnameinfo)((struct sockaddr *)&ss, salen, host,
+				    hostlen, serv, servlen, flags);
 }
 
 HM_EXPORT int getnameinfo(const struct sockaddr *sa, socklen_t salen,
@@ -1222,9 +1448,8 @@ static int net_res_query(enum res_kind k, void *statp, const char *dname,
 		errno = EINVAL;
 		return -1;
 	}
-	hm_inside++;
-	r = resolve_check(dname, name, sizeof(name), api[k]);
-	hm_inside--;
+	HM_SHIM_GUARD();
+	r = res_check(dname, name, sizeof(name), api[k]);
 	if (r != HM_R_NONE)
 		return res_deny(statp);
 	errno = saved;
@@ -1287,7 +1512,7 @@ static int net_res_querydomain(void *statp, const char *name,
 		errno = EINVAL;
 		return -1;
 	}
-	hm_inside++;
+	HM_SHIM_GUARD();
 	if (str_copy(n, sizeof(n), name) < 0 ||
 	    (domain && str_copy(d, sizeof(d), domain) < 0) ||
 	    (nl = strlen(n), domain && nl + 1 + strlen(d) >= sizeof(full))) {
@@ -1299,9 +1524,8 @@ static int net_res_querydomain(void *statp, const char *name,
 			full[nl] = '.';
 			memcpy(full + nl + 1, d, strlen(d) + 1);
 		}
-		r = resolve_check(full, joined, sizeof(joined), api);
+		r = res_check(full, joined, sizeof(joined), api);
 	}
-	hm_inside--;
 	if (r != HM_R_NONE)
 		return res_deny(statp);
 	errno = saved;
@@ -1329,9 +1553,8 @@ HM_EXPORT int res_querydomain(const char *name, const char *domain, int cls,
 /* Report a refused raw-packet send. */
 static int res_send_deny(void *statp, const char *api)
 {
-	hm_inside++;
+	HM_SHIM_GUARD();
 	hm_shim_report(api, NULL, NULL, net_reason());
-	hm_inside--;
 	return res_deny(statp);
 }
 
@@ -1420,12 +1643,11 @@ static int legacy_deny(const char *api, const char *host)
 {
 	char copy[NAME_CAP];
 
-	hm_inside++;
+	HM_SHIM_GUARD();
 	if (host && str_copy(copy, sizeof(copy), host) == 0)
 		hm_shim_report(api, "host", copy, net_reason());
 	else
 		hm_shim_report(api, NULL, NULL, net_reason());
-	hm_inside--;
 	errno = EACCES;
 	return -1;
 }
@@ -1524,13 +1746,12 @@ static int net_bindresvport(int sd, struct sockaddr_in *sin)
 
 	if (sin)
 		copy = *sin;
-	hm_inside++;
+	HM_SHIM_GUARD();
 	r = hm_shim_check(&rq);
 	if (r != HM_R_NONE)
 		hm_shim_report(
 		    "bindresvport", "host",
 		    hm_format_sockaddr(rq.sa, rq.salen, text, sizeof(text)), r);
-	hm_inside--;
 	if (r != HM_R_NONE) {
 		errno = EACCES;
 		return -1;

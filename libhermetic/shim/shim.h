@@ -20,6 +20,10 @@
 
 #include "hermetic/hermetic.h"
 
+#if !defined(__x86_64__) || defined(__ILP32__)
+#error "libhermetic's shim supports x86-64 (LP64) only; see docs/hacking.md"
+#endif
+
 #define HM_EXPORT __attribute__((visibility("default")))
 #define HM_HIDDEN __attribute__((visibility("hidden")))
 #define HM_LIKELY(x) __builtin_expect(!!(x), 1)
@@ -53,26 +57,80 @@ struct hm_shim_state {
 extern struct hm_shim_state hm_shim HM_HIDDEN;
 
 /*
- * Per-thread re-entrancy depth: non-zero while the shim itself is working,
- * so a wrapped call made by the shim (or by libc on its behalf) is
- * forwarded untouched. initial-exec: access never calls __tls_get_addr.
+ * Per-thread depth of the shim's own work, raised only by HM_SHIM_GUARD()
+ * (never by hand). It is NOT a free pass: a wrapper entered while it is
+ * up (a signal handler that interrupted a wrapper, or libc calling one of
+ * its own exported names on the shim's behalf) is checked like any call.
+ * The shim's own code never calls an exported name except syscall(),
+ * which tells its internal callers by return address (sys.c); every other
+ * internal call goes through HM_REAL(). The depth is used for two things:
+ * before init has finished, a wrapper entered on the initialising thread
+ * forwards instead of re-entering pthread_once (which would deadlock); and
+ * re-entry deeper than HM_SHIM_MAX_DEPTH aborts the process with a message
+ * (fail closed) instead of recursing until the stack overflows.
+ * initial-exec: access never calls __tls_get_addr.
  */
 extern __thread int hm_inside __attribute__((tls_model("initial-exec")))
 HM_HIDDEN;
+
+#define HM_SHIM_MAX_DEPTH 16
+
+/* HM_SHIM_GUARD's helpers; do not call them directly. */
+void hm_shim_too_deep(void) HM_HIDDEN __attribute__((noreturn));
+static inline int hm_shim_guard_enter(void)
+{
+	if (HM_UNLIKELY(++hm_inside > HM_SHIM_MAX_DEPTH))
+		hm_shim_too_deep();
+	return 0;
+}
+static inline void hm_shim_guard_exit(int *unused)
+{
+	(void)unused;
+	hm_inside--;
+}
+
+#define HM_SHIM_GUARD_CAT2(a, b) a##b
+#define HM_SHIM_GUARD_CAT(a, b) HM_SHIM_GUARD_CAT2(a, b)
+/*
+ * HM_SHIM_GUARD(); marks the rest of the enclosing block as the shim's own
+ * work: it raises hm_inside and the compiler lowers it again on every
+ * exit from the block (return, goto out, break), so a raise cannot be
+ * left unpaired. Put it before any goto label of the block (clang refuses
+ * a jump into the scope of a cleanup variable). The slow paths use it;
+ * the fast path of a trampoline never does.
+ */
+#define HM_SHIM_GUARD()                                                        \
+	__attribute__((cleanup(hm_shim_guard_exit), unused)) int               \
+	HM_SHIM_GUARD_CAT(hm_guard_, __LINE__) = hm_shim_guard_enter()
 
 /* Run the one-time init (resolve symbols, map the policy). Idempotent. */
 void hm_shim_init(void) HM_HIDDEN;
 
 /*
- * The first thing every trampoline does. Returns 1 if the call must be
- * checked, 0 if it must be forwarded untouched (the shim itself is
- * working on this thread). Makes sure init has run.
+ * The first thing every trampoline does: makes sure init has run, and
+ * returns 1 (the call must be checked). Returns 0 (forward untouched)
+ * only on the thread that is running the init, before it has finished:
+ * the real table may be incomplete and the policy is not mapped yet.
+ * After init a re-entered call is checked like any other (see hm_inside).
  */
 static inline int hm_shim_enter(void)
 {
-	if (HM_UNLIKELY(!hm_shim.ready))
+	if (HM_UNLIKELY(!hm_shim.ready)) {
+		if (hm_inside)
+			return 0;
 		hm_shim_init();
-	return hm_inside == 0;
+	}
+	return 1;
+}
+
+/* The shim's own image (linker-defined bounds); for hm_shim_is_self(). */
+extern const char __ehdr_start[] HM_HIDDEN;
+extern const char _end[] HM_HIDDEN;
+
+/* True if @p (e.g. a return address) lies in libhermetic.so itself. */
+static inline int hm_shim_is_self(const void *p)
+{
+	return (const char *)p >= __ehdr_start && (const char *)p < _end;
 }
 
 /*
@@ -82,34 +140,58 @@ static inline int hm_shim_enter(void)
 uint32_t hm_shim_flags(void) HM_HIDDEN;
 
 /*
+ * Every guard, of any layer (the Python-only ones too: tampering with the
+ * process's memory would switch off the audit hook that enforces them).
+ * Containment rules that protect the policy itself (/proc/<pid>/mem
+ * writes, ptrace, process_vm_writev) apply whenever one is set.
+ */
+#define HM_SHIM_ANY_GUARD                                                      \
+	(HM_F_BLOCK_NETWORK | HM_F_BLOCK_SUBPROCESS | HM_F_FS_READONLY |       \
+	 HM_F_FS_ROOT | HM_F_BLOCK_NATIVE | HM_F_BLOCK_ENVIRONMENT |           \
+	 HM_F_BLOCK_CODE_EXEC | HM_F_BLOCK_INTERP_MUTATION | HM_F_INVALID)
+
+/*
+ * fs.c: non-zero if the object open at @fd must not be held open for
+ * writing while a guard is active: a procfs "mem" file (/proc/<pid>/mem,
+ * /proc/<pid>/task/<tid>/mem, any spelling or mount of procfs) or a
+ * procfs object whose name cannot be read. Caller holds hm_inside.
+ */
+int hm_fs_tamper_fd(int fd) HM_HIDDEN;
+
+/*
  * The shim's exported wrapper for the real libc function at @real, or
  * @real itself if the shim does not wrap it (dlsym remapping, dl.c).
  */
 void *hm_shim_wrapper_for(void *real) HM_HIDDEN;
 
 /*
+ * Copy @len bytes of caller memory at @src into @dst without ever
+ * faulting: an address the caller cannot read fails with -1 and errno
+ * EFAULT, as the kernel would have said, instead of a SIGSEGV inside the
+ * shim. Costs one process_vm_readv (plus getpid) per call, so use it only
+ * on slow paths, where the shim dereferences caller memory anyway. Falls
+ * back to a plain copy if the kernel refuses process_vm_readv itself
+ * (seccomp, ENOSYS). Async-signal-safe; allocates nothing.
+ */
+int hm_shim_read_user(void *dst, const void *src, size_t len) HM_HIDDEN;
+
+/*
+ * Check that the NULL-terminated string vector @v (argv, envp; NULL is
+ * fine) and the first byte of each of its strings are readable. Returns
+ * 0, or -1 with errno EFAULT. A few batched process_vm_readv calls; slow
+ * paths only. A string that starts readable and runs into an unmapped
+ * page is not caught.
+ */
+int hm_shim_check_strv(char *const *v) HM_HIDDEN;
+
+/*
  * Copy the caller's string @s into @buf (@cap bytes) so that the text the
  * shim checks is the text the real call gets (another thread may change
  * or shorten the caller's buffer meanwhile). Returns 0, or -1 with errno
- * EFAULT (NULL) or ENAMETOOLONG (what the kernel would say too).
+ * EFAULT (NULL or unreadable, as hm_shim_read_user) or ENAMETOOLONG (what
+ * the kernel would say too).
  */
-static inline int hm_shim_copy_str(const char *s, char *buf, size_t cap)
-{
-	size_t n;
-
-	if (!s) {
-		errno = EFAULT;
-		return -1;
-	}
-	n = strnlen(s, cap);
-	if (n == cap) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	return 0;
-}
+int hm_shim_copy_str(const char *s, char *buf, size_t cap) HM_HIDDEN;
 
 /*
  * fs.c: the verdict for an open of @path (absolute or relative to the
@@ -127,6 +209,23 @@ enum hm_reason hm_fs_check_open(char *path, int oflags) HM_HIDDEN;
  */
 void hm_chain_init(void) HM_HIDDEN;
 int hm_chain_allows(const char *target) HM_HIDDEN;
+
+/*
+ * net.c: what the resolver answers without a query, read once by
+ * hm_net_init (hm_hosts_load) from the shim's init, read-only afterwards
+ * (the resolver interposers and, through the handshake, _native).
+ */
+extern struct hm_hosts hm_net_hosts HM_HIDDEN;
+void hm_net_init(void) HM_HIDDEN;
+
+/*
+ * proc.c: 1 (after tracing, errno EACCES) if ptrace request @req on @pid
+ * is refused under the active guards, else 0. sys.c uses it for
+ * syscall(SYS_ptrace, ...), which it must not route to ptrace() (the raw
+ * PEEK requests return their word differently).
+ */
+int hm_proc_ptrace_refused(long req, long pid) HM_HIDDEN;
+
 /* Evaluate @rq against every layer (hm_segment_check, fail closed). */
 enum hm_reason hm_shim_check(const struct hm_request *rq) HM_HIDDEN;
 

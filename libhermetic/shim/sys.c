@@ -7,165 +7,107 @@
  * syscall() for getrandom, pidfd_open, futex, ...). Inline `syscall`
  * instructions stay out of reach (docs/threat-model.md).
  */
+#include <asm/unistd.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #include "shim.h"
 
-/* Any libc-enforced block: io_uring and openat2 are refused under it. */
-#define SYS_ANY_BLOCK                                                          \
-	(HM_F_BLOCK_NETWORK | HM_F_BLOCK_SUBPROCESS | HM_F_FS_READONLY |       \
-	 HM_F_FS_ROOT | HM_F_BLOCK_NATIVE | HM_F_INVALID)
+/*
+ * Any block, the Python-only ones included (a write open of /proc/self/mem
+ * through syscall(SYS_openat) would switch them off): io_uring and
+ * openat2 are refused under it.
+ */
+#define SYS_ANY_BLOCK HM_SHIM_ANY_GUARD
 
-#define P(i) ((void *)a[i])
-#define I(i) ((int)a[i])
-#define U(i) ((unsigned int)a[i])
+/* Not in every libc's <sys/syscall.h> yet; the same number everywhere. */
+#ifndef SYS_fchmodat2
+#define SYS_fchmodat2 452
+#endif
+
+/* The return type of every HM_SYM row, for the casts in route(). */
+#define HM_SYM(family, req, ret, name, params) typedef ret hm_ret_##name;
+#define HM_REAL_ONLY(req, ret, name, params)
+#include "symbols.def"
+#undef HM_SYM
+#undef HM_REAL_ONLY
+
+typedef void (*sys_any_fn)(void);
 
 /*
- * Route one guarded number to the shim's wrapper. Returns 1 with *@ret
- * set if @nr is guarded, 0 to forward it.
+ * @f with the compiler's knowledge of its type erased (an empty asm), so
+ * that the call below is not diagnosed or replaced with a trap as a call
+ * "through a non-compatible type": the mismatch is deliberate.
  */
-static int route(long nr, const long *a, long *ret)
+static inline sys_any_fn launder(sys_any_fn f)
+{
+	__asm__("" : "+r"(f));
+	return f;
+}
+
+/*
+ * A wrapper called the way syscall() itself is called: six long
+ * arguments in registers. On the supported ABI (x86-64 SysV) an int,
+ * unsigned or pointer parameter is read from the low bits of the same
+ * register, and a variadic wrapper (open) reads its named and unnamed
+ * arguments from the same registers too, so this is the call the caller
+ * of syscall() would have made to the wrapper directly. The result is
+ * read with the wrapper's own return type (an int result leaves the
+ * upper half of the register undefined).
+ */
+#define HM_SYS_CALL(name, a)                                                   \
+	((long)((hm_ret_##name(*)(long, long, long, long, long, long))launder( \
+	    (sys_any_fn)name))(a[0], a[1], a[2], a[3], a[4], a[5]))
+
+/*
+ * Route one guarded number (low 32 bits, as the kernel reads it) to the
+ * shim's wrapper, generated from the HM_SYSCALL rows. Returns 1 with *@ret
+ * set if @nr is guarded, 0 to forward it. Arguments past the row's count
+ * are passed as 0.
+ */
+static int route(unsigned int nr, long *a, long *ret)
 {
 	switch (nr) {
-	/* network */
-	case SYS_socket:
-		*ret = socket(I(0), I(1), I(2));
+	/*
+	 * The one hand-written route: ptrace's raw PEEK requests return their
+	 * word differently from ptrace(), so an allowed request is forwarded
+	 * to the kernel, not to the wrapper (shim/proc.c).
+	 */
+	case SYS_ptrace:
+		if (!hm_proc_ptrace_refused(a[0], a[1]))
+			return 0;
+		*ret = -1;
 		return 1;
-	case SYS_connect:
-		*ret = connect(I(0), P(1), (socklen_t)a[2]);
+#define HM_SYSCALL(name, number, nargs)                                        \
+	case number:                                                           \
+		for (int i = (nargs); i < 6; i++)                              \
+			a[i] = 0;                                              \
+		*ret = HM_SYS_CALL(name, a);                                   \
 		return 1;
-	case SYS_bind:
-		*ret = bind(I(0), P(1), (socklen_t)a[2]);
+#define HM_SYSCALL_ENOSYS(number)                                              \
+	case number:                                                           \
+		errno = ENOSYS;                                                \
+		*ret = -1;                                                     \
 		return 1;
-	case SYS_listen:
-		*ret = listen(I(0), I(1));
-		return 1;
-	case SYS_sendto:
-		*ret = sendto(I(0), P(1), (size_t)a[2], I(3), P(4),
-			      (socklen_t)a[5]);
-		return 1;
-	case SYS_sendmsg:
-		*ret = sendmsg(I(0), P(1), I(2));
-		return 1;
-	case SYS_sendmmsg:
-		*ret = sendmmsg(I(0), P(1), U(2), I(3));
-		return 1;
-	/* processes */
-	case SYS_execve:
-		*ret = execve(P(0), P(1), P(2));
-		return 1;
-	case SYS_execveat:
-		*ret = execveat(I(0), P(1), P(2), P(3), I(4));
-		return 1;
-	/* files */
-	case SYS_open:
-		*ret = open(P(0), I(1), (mode_t)a[2]);
-		return 1;
-	case SYS_openat:
-		*ret = openat(I(0), P(1), I(2), (mode_t)a[3]);
-		return 1;
-	case SYS_creat:
-		*ret = creat(P(0), (mode_t)a[1]);
-		return 1;
-	case SYS_rename:
-		*ret = rename(P(0), P(1));
-		return 1;
-	case SYS_renameat:
-		*ret = renameat(I(0), P(1), I(2), P(3));
-		return 1;
-	case SYS_renameat2:
-		*ret = renameat2(I(0), P(1), I(2), P(3), U(4));
-		return 1;
-	case SYS_unlink:
-		*ret = unlink(P(0));
-		return 1;
-	case SYS_unlinkat:
-		*ret = unlinkat(I(0), P(1), I(2));
-		return 1;
-	case SYS_rmdir:
-		*ret = rmdir(P(0));
-		return 1;
-	case SYS_mkdir:
-		*ret = mkdir(P(0), (mode_t)a[1]);
-		return 1;
-	case SYS_mkdirat:
-		*ret = mkdirat(I(0), P(1), (mode_t)a[2]);
-		return 1;
-	case SYS_link:
-		*ret = link(P(0), P(1));
-		return 1;
-	case SYS_linkat:
-		*ret = linkat(I(0), P(1), I(2), P(3), I(4));
-		return 1;
-	case SYS_symlink:
-		*ret = symlink(P(0), P(1));
-		return 1;
-	case SYS_symlinkat:
-		*ret = symlinkat(P(0), I(1), P(2));
-		return 1;
-	case SYS_truncate:
-		*ret = truncate(P(0), (off_t)a[1]);
-		return 1;
-	case SYS_chmod:
-		*ret = chmod(P(0), (mode_t)a[1]);
-		return 1;
-	case SYS_fchmod:
-		*ret = fchmod(I(0), (mode_t)a[1]);
-		return 1;
-	case SYS_fchmodat:
-		*ret = fchmodat(I(0), P(1), (mode_t)a[2], 0);
-		return 1;
-	case SYS_chown:
-		*ret = chown(P(0), (uid_t)a[1], (gid_t)a[2]);
-		return 1;
-	case SYS_lchown:
-		*ret = lchown(P(0), (uid_t)a[1], (gid_t)a[2]);
-		return 1;
-	case SYS_fchown:
-		*ret = fchown(I(0), (uid_t)a[1], (gid_t)a[2]);
-		return 1;
-	case SYS_fchownat:
-		*ret = fchownat(I(0), P(1), (uid_t)a[2], (gid_t)a[3], I(4));
-		return 1;
-	case SYS_utimes:
-		*ret = utimes(P(0), P(1));
-		return 1;
-	case SYS_utimensat:
-		*ret = utimensat(I(0), P(1), P(2), I(3));
-		return 1;
-	case SYS_mknod:
-		*ret = mknod(P(0), (mode_t)a[1], (dev_t)a[2]);
-		return 1;
-	case SYS_mknodat:
-		*ret = mknodat(I(0), P(1), (mode_t)a[2], (dev_t)a[3]);
-		return 1;
-	case SYS_setxattr:
-		*ret = setxattr(P(0), P(1), P(2), (size_t)a[3], I(4));
-		return 1;
-	case SYS_lsetxattr:
-		*ret = lsetxattr(P(0), P(1), P(2), (size_t)a[3], I(4));
-		return 1;
-	case SYS_fsetxattr:
-		*ret = fsetxattr(I(0), P(1), P(2), (size_t)a[3], I(4));
-		return 1;
-	case SYS_removexattr:
-		*ret = removexattr(P(0), P(1));
-		return 1;
-	case SYS_lremovexattr:
-		*ret = lremovexattr(P(0), P(1));
-		return 1;
-	case SYS_fremovexattr:
-		*ret = fremovexattr(I(0), P(1));
-		return 1;
+#define HM_SYM(family, req, ret, name, params)
+#define HM_REAL_ONLY(req, ret, name, params)
+#include "symbols.def"
+#undef HM_SYM
+#undef HM_REAL_ONLY
+#undef HM_SYSCALL
+#undef HM_SYSCALL_ENOSYS
 	default:
 		return 0;
 	}
@@ -185,20 +127,28 @@ HM_EXPORT long syscall(long nr, ...)
 	 * The shim's own system calls (the core's memfd/openat/pwrite, made
 	 * even during init, with the real table already resolved) are
 	 * forwarded before hm_shim_enter(), which would re-enter the init.
+	 * They are told apart by return address, not by hm_inside: a signal
+	 * handler that interrupted a wrapper must still be checked.
 	 */
-	if (hm_inside || !hm_shim_enter() || !(hm_shim_flags() & SYS_ANY_BLOCK))
+	if (hm_shim_is_self(__builtin_return_address(0)) || !hm_shim_enter() ||
+	    !(hm_shim_flags() & SYS_ANY_BLOCK))
 		goto forward;
-	if (route(nr, a, &ret))
-		return ret;
 	/*
-	 * io_uring performs opens, connects and sends with no wrapper in
-	 * the way, and openat2 has none in glibc 2.36: refuse both with
-	 * ENOSYS, which their callers treat as "use the classic calls".
+	 * The kernel reads only the low 32 bits of the number, so that is
+	 * what is routed; syscall((1L << 32) | SYS_connect, ...) is connect.
 	 */
-	if (nr == SYS_io_uring_setup || nr == SYS_openat2) {
+	if (route((unsigned int)nr, a, &ret))
+		return ret;
+#ifdef __X32_SYSCALL_BIT
+	/*
+	 * An x32 number (compat struct layouts) from a 64-bit program: never
+	 * legitimate, and each would need its own route. Refused.
+	 */
+	if ((unsigned int)nr & __X32_SYSCALL_BIT) {
 		errno = ENOSYS;
 		return -1;
 	}
+#endif
 forward:
 	if (HM_UNLIKELY(!HM_REAL(syscall))) {
 		errno = ENOSYS;

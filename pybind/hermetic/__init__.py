@@ -31,7 +31,8 @@ from . import _native  # noqa: E402
 
 _guards.install()
 
-__version__ = "0.1.0"
+# The one version number is CMake's project(VERSION), compiled into _native.
+__version__ = _native.VERSION
 
 __all__ = [
     "__version__",

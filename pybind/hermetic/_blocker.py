@@ -165,13 +165,14 @@ class HermeticBlocker(contextlib.ContextDecorator,
         root = None
         if self._fs_root is not None:
             root = os.path.realpath(self._fs_root)
-        if self._imports or self._flags & _native.F_BLOCK_INTERP_MUTATION:
+        if self._imports or self._flags & (_native.F_BLOCK_INTERP_MUTATION
+                                           | _native.F_BLOCK_NATIVE):
             _guards.reguard(self._flags)
         # Writable holes, like the root, are resolved once per entry.
         holes = tuple(os.path.realpath(w) for w in self._writable)
         reads = tuple(os.path.realpath(r) for r in self._readable)
         return _native.push(self._flags, root, holes, self._domains,
-                            self._imports, self._sealed, reads)
+                            self._imports, self._sealed, reads, self)
 
     # --- sync protocol -----------------------------------------------------
 
@@ -203,6 +204,10 @@ class HermeticBlocker(contextlib.ContextDecorator,
                 # generator resumed elsewhere): pop this instance's newest.
                 entry = self._pushed[-1]
             if entry is not None:
+                # _native decides whether this caller may remove it (the
+                # frame that entered it; see _native.pop): a refusal
+                # raises here and leaves the entry and this bookkeeping.
+                _native.pop(entry, self)
                 self._pushed.remove(entry)
         if mine:
             rest = tuple(e for e in mine if e != entry)
@@ -212,8 +217,6 @@ class HermeticBlocker(contextlib.ContextDecorator,
             else:
                 new.pop(self._key, None)
             _ENTRIES.set(new)
-        if entry is not None:
-            _native.pop(entry)
         return False
 
     # --- async protocol ------------------------------------------------------
@@ -269,6 +272,13 @@ class HermeticBlocker(contextlib.ContextDecorator,
             with self:
                 return func(*args, **kwargs)
         return wrapper
+
+
+# The entering frame of a block is the first one outside these methods.
+try:
+    _native._bind_blocker(HermeticBlocker)
+except RuntimeError:
+    pass  # a re-imported copy: the first class stays the bound one
 
 
 def hermetic_blocker(

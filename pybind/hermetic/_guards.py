@@ -10,10 +10,16 @@ transparent while no active layer blocks its family:
   ``_data`` attribute becomes a checked property.
 * ``sys.path``, ``sys.meta_path``, ``sys.path_hooks``: list subclasses that
   refuse mutation under block_interpreter_mutation.
-  ``sys.path_importer_cache`` is not guarded, so first-time imports work.
+* ``sys.path_importer_cache``: a dict subclass that refuses writes under
+  block_interpreter_mutation unless the writer is the import system
+  itself (frozen importlib, the stdlib ``importlib`` package, ``pkgutil``,
+  ``zipimport``), so first-time imports keep working.
 * ``importlib.import_module``: the deny_imports check for modules that are
   already loaded (fresh imports are checked by the audit hook).
-* ``os.mkfifo`` / ``os.mknod`` (no audit event): read-only checks.
+
+``os.mkfifo`` / ``os.mknod`` (no audit event) are wrapped in C by
+``_native`` itself, so no ``__wrapped__`` or closure leads back to the
+unchecked originals.
 """
 
 import os
@@ -74,6 +80,58 @@ def _guard_sys_lists():
         if isinstance(cur, GuardedList):
             continue
         setattr(sys, name, GuardedList(cur, "sys." + name))
+    cur = sys.path_importer_cache
+    if not isinstance(cur, GuardedImporterCache) and type(cur) is dict:
+        sys.path_importer_cache = GuardedImporterCache(cur)
+
+
+_STDLIB = os.path.dirname(os.__file__)
+_IMPORT_SYSTEM_FILES = frozenset((
+    "<frozen importlib._bootstrap>",
+    "<frozen importlib._bootstrap_external>",
+    "<frozen zipimport>",
+    os.path.join(_STDLIB, "pkgutil.py"),
+    os.path.join(_STDLIB, "zipimport.py"),
+))
+_IMPORTLIB_DIR = os.path.join(_STDLIB, "importlib") + os.sep
+
+
+def _cache_write_check(depth=2):
+    """Refuse a write into sys.path_importer_cache under
+    block_interpreter_mutation unless the import system makes it (it caches
+    a finder per new path entry on every first-time import)."""
+    fn = sys._getframe(depth).f_code.co_filename
+    if fn in _IMPORT_SYSTEM_FILES or fn.startswith(_IMPORTLIB_DIR):
+        return
+    _native.check_interp("sys.path_importer_cache")
+
+
+def _checked_cache(name):
+    def method(self, *args, **kwargs):
+        _cache_write_check()
+        return getattr(dict, name)(self, *args, **kwargs)
+
+    method.__name__ = name
+    method.__qualname__ = "GuardedImporterCache." + name
+    return method
+
+
+class GuardedImporterCache(dict):
+    """sys.path_importer_cache: a program cannot plant or drop finders
+    while interpreter mutation is blocked; the import system can."""
+
+    __slots__ = ()
+
+    for _name in ("__setitem__", "__delitem__", "clear", "pop", "popitem",
+                  "setdefault", "update", "__ior__"):
+        locals()[_name] = _checked_cache(_name)
+    del _name
+
+    def __reduce_ex__(self, protocol):
+        return (dict, (dict(self),))
+
+    def __copy__(self):
+        return dict(self)
 
 
 def _read(self, key=None):
@@ -256,24 +314,6 @@ def _guard_import_module():
     importlib.import_module = _wraps(orig, import_module)
 
 
-def _guard_mutator(name):
-    posix = sys.modules.get(os.name)
-    orig = getattr(os, name, None)
-    if orig is None or getattr(orig, "_hermetic_guard", False):
-        return
-
-    def guarded(path, *args, dir_fd=None, **kwargs):
-        _native.check_mutate("os." + name, path, dir_fd)
-        if dir_fd is not None:
-            kwargs["dir_fd"] = dir_fd
-        return orig(path, *args, **kwargs)
-
-    guarded = _wraps(orig, guarded)
-    setattr(os, name, guarded)
-    if posix is not None and getattr(posix, name, None) is orig:
-        setattr(posix, name, guarded)
-
-
 _installed = False
 
 
@@ -285,14 +325,38 @@ def install():
     _guard_environ()
     _guard_sys_lists()
     _guard_import_module()
-    _guard_mutator("mkfifo")
-    _guard_mutator("mknod")
+    _guard_find_library()
     _installed = True
+
+
+def _guard_find_library():
+    """ctypes.util.find_library (and find_msvcrt) under block_native: the
+    original refuses them (original-hermetic.md 3.7); they raise no audit
+    event of their own, so the wrapper raises "ctypes.util.<name>", which
+    _native judges like every ctypes.* event ("native interface blocked").
+    ctypes.util itself cannot be imported fresh under block_native, so the
+    wrapper matters for a module imported before the block: it is wrapped
+    at install and at every push."""
+    util = sys.modules.get("ctypes.util")
+    if util is None:
+        return
+    for name in ("find_library", "find_msvcrt"):
+        orig = getattr(util, name, None)
+        if orig is None or getattr(orig, "_hermetic_guard", False):
+            continue
+
+        def guarded(*args, _orig=orig, _ev="ctypes.util." + name, **kw):
+            sys.audit(_ev, *args)
+            return _orig(*args, **kw)
+
+        setattr(util, name, _wraps(orig, guarded))
 
 
 def reguard(flags):
     """At each push: re-wrap sys.path & co if the whole object was
-    reassigned, and wrap importlib.import_module if it appeared since."""
+    reassigned, and wrap importlib.import_module and
+    ctypes.util.find_library if they appeared since."""
     if flags & _native.F_BLOCK_INTERP_MUTATION:
         _guard_sys_lists()
     _guard_import_module()
+    _guard_find_library()

@@ -5,7 +5,11 @@ The launcher uses this for the original's in-process target forms:
 * ``module:attr``: import ``module`` and call ``attr()`` with no
   arguments; an int result (bool included) is the exit code, anything else
   exits 0; a non-callable ``attr`` runs the module as ``__main__``;
-* a bare module name: run it like ``python -m module``.
+* a bare name: if a ``console_scripts`` entry point of an installed
+  distribution (found through ``importlib.metadata`` on ``sys.path``) has
+  that name, run its value as above (``module:attr``, or ``module`` run as
+  ``__main__``), as the original does; otherwise run it like
+  ``python -m module``.
 
 ``sys.argv`` becomes ``[TARGET, ARGS...]``. A ``SystemExit`` from the
 target passes through; an uncaught PolicyViolation prints ``hermetic:
@@ -37,6 +41,20 @@ def _missing(module):
         return module == name or module.startswith(name + ".")
 
 
+def _console_script(name):
+    """The value of the console_scripts entry point called @name, or
+    None. Looked up only for bare names (the launcher found no such
+    command on PATH)."""
+    try:
+        from importlib.metadata import entry_points
+
+        for ep in entry_points(group="console_scripts", name=name):
+            return ep.value
+    except Exception:  # a broken dist-info must not hide the module
+        return None
+    return None
+
+
 def run(argv):
     if not argv:
         sys.stderr.write("hermetic: usage: python -m hermetic._run "
@@ -45,6 +63,12 @@ def run(argv):
     target = argv[0]
     sys.argv = list(argv)
     module, sep, attr = target.partition(":")
+    if not sep:
+        value = _console_script(target)
+        if value is not None:
+            module, sep, attr = value.partition(":")
+            attr = attr.split("[", 1)[0].strip()
+            module = module.strip()
     if _missing(module):
         sys.stderr.write(f"hermetic: command not found: {target}\n")
         return 127
@@ -54,7 +78,9 @@ def run(argv):
             return 0
         sys.modules.pop(module, None)
         mod = __import__(module, fromlist=["_"])
-        func = getattr(mod, attr)
+        func = mod
+        for part in attr.split("."):  # "Class.method" in an entry point
+            func = getattr(func, part)
         if not callable(func):
             runpy.run_module(module, run_name="__main__", alter_sys=True)
             return 0

@@ -1,10 +1,20 @@
 """Locate hermetic's native artefacts relative to the package.
 
-Build tree: ``build/python/hermetic`` next to ``build/bin/hermetic`` and
-``build/lib/libhermetic.so``. Installed: ``<prefix>/lib/pythonX.Y/
-site-packages/hermetic`` next to ``<prefix>/bin/hermetic`` and
-``<prefix>/lib/libhermetic.so`` (or the ``_bin``/``_lib`` directories of a
-self-contained wheel). The first candidate that exists wins.
+The layouts, in search order:
+
+* wheel (``pip install .``): ``site-packages/hermetic/_bin/hermetic`` and
+  ``site-packages/hermetic/_lib/libhermetic.so`` inside the package;
+* build tree: ``build/python/hermetic`` next to ``build/bin/hermetic`` and
+  ``build/lib/libhermetic.so``;
+* ``cmake --install``: ``<prefix>/<libdir>/hermetic/python/hermetic``, with
+  the shim one level up at ``<prefix>/<libdir>/hermetic/libhermetic.so`` and
+  the launcher at ``<prefix>/bin/hermetic`` (libdir is ``lib`` or, for
+  ``/usr`` on Debian, ``lib/<multiarch>``);
+* a package installed into ``<prefix>/lib/pythonX.Y/site-packages`` next to
+  ``<prefix>/bin`` and ``<prefix>/lib``.
+
+The first candidate that exists wins. cli/launch.c searches the same
+layouts from the launcher's side.
 """
 
 import os
@@ -18,6 +28,8 @@ def _candidates(kind, name):
     up = lambda n: os.path.normpath(os.path.join(PKGDIR, *[".."] * n))  # noqa: E731
     yield os.path.join(PKGDIR, "_" + kind, name)  # self-contained package
     yield os.path.join(up(2), kind, name)          # build tree
+    if kind == "lib":
+        yield os.path.join(up(2), name)            # <libdir>/hermetic (cmake --install)
     yield os.path.join(up(4), kind, name)          # <prefix>/lib/pythonX.Y/site-packages
     yield os.path.join(up(5), kind, name)          # <prefix>/lib/pythonX.Y/dist-packages on Debian + local
     yield os.path.join(sys.prefix, kind, name)

@@ -304,7 +304,10 @@ def static_binary(tmp_path_factory):
 
 def static_message(path):
     return (f"hermetic: {path} is statically linked: LD_PRELOAD cannot "
-            "guard it; refused")
+            "guard it and hermetic has no kernel layer yet; use a "
+            "dynamically linked build, or run it without hermetic's libc "
+            "guards (--no-network, --no-subprocess, --fs-readonly, "
+            "--block-native), for example in a container")
 
 
 @pytest.mark.parametrize("flags", [["--no-network"], ["--no-subprocess"],

@@ -25,11 +25,12 @@ README = (REPO / "README.md").read_text()
 
 
 def _commands():
-    """Lines of ```sh blocks that run build/bin/hermetic."""
+    """Lines of ```sh blocks that run the launcher (`hermetic ...`, or
+    `build/bin/hermetic ...` in a build tree)."""
     cmds = []
     for block in re.findall(r"```sh\n(.*?)```", README, re.S):
         for line in block.replace("\\\n", " ").splitlines():
-            m = re.search(r"build/bin/hermetic .*", line)
+            m = re.match(r"(?:build/bin/)?hermetic .*", line.strip())
             if m:
                 cmds.append(m.group(0).split("   #")[0].strip())
     return cmds
@@ -48,7 +49,7 @@ def _argv(cmd, subst=()):
         assert old in cmd, (old, cmd)
         cmd = cmd.replace(old, new)
     argv = shlex.split(cmd)
-    assert argv[0] == "build/bin/hermetic"
+    assert argv[0] in ("hermetic", "build/bin/hermetic")
     return [BIN, *argv[1:]]
 
 

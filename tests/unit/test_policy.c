@@ -383,6 +383,12 @@ static const struct row rows[] = {
 	SOCK("socket AF_VSOCK", P_NET_LH, 40, SOCK_STREAM, 0, NONET),
 	SOCK("socket AF_BLUETOOTH", P_NET_LH, 31, SOCK_STREAM, 0, NONET),
 	SOCK("socket AF_UNSPEC", P_NET, AF_UNSPEC, SOCK_STREAM, 0, NONET),
+	SOCK("socket AF_INET SOCK_PACKET (a packet socket)", P_NET, AF_INET, 10, 0x0300, NONET),
+	SOCK("socket AF_INET SOCK_PACKET|CLOEXEC", P_NET_LH, AF_INET, 10 | SOCK_CLOEXEC, 0, NONET),
+	SOCK("socket AF_INET raw IPPROTO_RAW (hdrincl)", P_NET_LH, AF_INET, SOCK_RAW, IPPROTO_RAW, NONET),
+	SOCK("socket AF_INET6 raw IPPROTO_RAW (hdrincl)", P_NET, AF_INET6, SOCK_RAW | SOCK_NONBLOCK, IPPROTO_RAW, NONET),
+	SOCK("socket AF_INET raw ICMP (sendto is checked)", P_NET, AF_INET, SOCK_RAW, IPPROTO_ICMP, ALLOW),
+	SOCK("socket AF_INET SOCK_PACKET, nothing blocked", P_NONE, AF_INET, 10, 0, ALLOW),
 	SOCK("socket AF_PACKET, nothing blocked", P_NONE, AF_PACKET, SOCK_RAW, 0, ALLOW),
 	SOCK("socket SCTP, nothing blocked", P_NONE, AF_INET, SOCK_STREAM, IPPROTO_SCTP, ALLOW),
 	/* --- resolve ---------------------------------------------------- */
@@ -679,10 +685,21 @@ static void test_add_domain(void)
 		{ "*.", -EINVAL, NULL },
 		{ ".", -EINVAL, NULL },
 		{ "..", -EINVAL, NULL },
-		{ "com", -EINVAL, NULL },
-		{ ".com", -EINVAL, NULL },
-		{ "*.com", -EINVAL, NULL },
-		{ "com.", -EINVAL, NULL },
+		{ "com", 0, "com" },
+		{ ".com", 0, "com" },
+		{ "*.com", 0, "com" },
+		{ "com.", 0, "com" },
+		{ "db", 0, "db" },
+		{ "internal", 0, "internal" },
+		{ "Redis", 0, "redis" },
+		{ "*.db", 0, "db" },
+		{ "my_db-1", 0, "my_db-1" },
+		{ "123", -EINVAL, NULL },
+		{ "-x", -EINVAL, NULL },
+		{ "db-", -EINVAL, NULL },
+		{ "a-.example", -EINVAL, NULL },
+		{ "a.-b.example", -EINVAL, NULL },
+		{ "0x7f", -EINVAL, NULL },
 		{ "a..b", -EINVAL, NULL },
 		{ "example.com..", -EINVAL, NULL },
 		{ "*.*.example.com", -EINVAL, NULL },
@@ -761,7 +778,7 @@ static void test_add_domain(void)
 	CHECK_INT(rc, 0, "add_domain fills the table");
 	CHECK_INT(hm_policy_add_domain(&p, "one.more"), -ENOSPC,
 		  "add_domain beyond HM_MAX_DOMAINS");
-	CHECK_INT(hm_policy_add_domain(&p, "com"), -EINVAL,
+	CHECK_INT(hm_policy_add_domain(&p, "a..b"), -EINVAL,
 		  "add_domain invalid on a full table is still EINVAL");
 	CHECK_INT(hm_policy_validate(&p), 0, "full domain table validates");
 }
@@ -813,7 +830,53 @@ static void test_metadata(void)
 		{ "metadata.goog", 1 },
 		{ "instance-data", 1 },
 		{ "Instance-Data.EC2.Internal", 1 },
+		/* issue 8 class 11: more providers */
+		{ "169.254.170.23", 1 },
+		{ "169.254.0.23", 1 },
+		{ "192.0.0.192", 1 },
+		{ "169.254.42.42", 1 },
+		{ "fd00:ec2::23", 1 },
+		{ "fd20:ce::254", 1 },
+		{ "fd00:c1::a9fe:a9fe", 1 },
+		{ "fd00:42::42", 1 },
+		{ "fd00:a9fe:a9fe::1", 1 },
+		{ "metadata.tencentyun.com", 1 },
+		{ "METADATA.TENCENTYUN.COM.", 1 },
+		/* every IPv4-embedding IPv6 form of every IPv4 entry */
+		{ "64:ff9b::169.254.170.23", 1 },
+		{ "64:ff9b::a9fe:17", 1 },
+		{ "64:ff9b::c000:c0", 1 },
+		{ "::ffff:192.0.0.192", 1 },
+		{ "::192.0.0.192", 1 },
+		{ "::ffff:0:169.254.169.254", 1 },
+		{ "64:ff9b:1::169.254.169.254", 1 },
+		{ "64:ff9b:1::a9fe:a9fe", 1 },
+		{ "64:ff9b:1:a9fe:a9:fe00::", 1 },
+		{ "64:ff9b:1:a9:fe:a9fe::", 1 },
+		{ "64:ff9b:1:0:a9:fea9:fe00:0", 1 },
+		{ "64:ff9b:1:a9fe:0:1700::", 1 },
+		{ "2001:db8:100::169.254.169.254", 1 },
+		{ "fe80::5efe:169.254.169.254", 1 },
+		{ "2001:db8::200:5efe:a9fe:a9fe", 1 },
+		{ "2002:a9fe:a9fe::", 1 },
+		{ "2002:a9fe:aa17::1", 1 },
+		{ "2002:6464:64c8::", 1 },
+		{ "2001:0:a9fe:a9fe::1", 1 },
+		{ "2001:0:4136:e378:8000:63bf:5601:5601", 1 },
+		{ "fe80::a9fe:17", 1 },
 		/* controls */
+		{ "169.254.170.22", 0 },
+		{ "169.254.0.24", 0 },
+		{ "192.0.0.191", 0 },
+		{ "fd00:ec2::24", 0 },
+		{ "fd20:ce::255", 0 },
+		{ "64:ff9b:1::1", 0 },
+		{ "64:ff9b:1:a9fe:a9:ff00::", 0 },
+		{ "2002:a9fe:a9ff::", 0 },
+		{ "2001:0:4136:e378:8000:63bf:3fff:fdd2", 0 },
+		{ "2001:db8::1", 0 },
+		{ "2001:4860:4860::8888", 0 },
+		{ "metadata.tencentyun.com.evil", 0 },
 		{ "169.254.169.253", 0 },
 		{ "169.254.169.255", 0 },
 		{ "169.254.169.0254", 0 },
@@ -845,6 +908,59 @@ static void test_metadata(void)
 		CHECK_INT(hm_host_is_metadata(t[i].host), t[i].want, d);
 	}
 	CHECK_INT(hm_host_is_metadata(NULL), 0, "is_metadata(NULL) = 0");
+}
+
+static void test_sockopt_reroutes(void)
+{
+	static const unsigned char lsrr[8] = {131, 7, 4, 10, 0, 0, 1, 0};
+	static const int one = 1, zero = 0;
+	static const unsigned char byte1 = 1;
+	/* clang-format off */
+	static const struct {
+		const char *d; int level, name; const void *val;
+		unsigned int len; int want;
+	} t[] = {
+		{ "IP_OPTIONS source route", IPPROTO_IP, 4, lsrr, 8, 1 },
+		{ "IP_OPTIONS NULL value", IPPROTO_IP, 4, NULL, 8, 1 },
+		{ "IP_OPTIONS cleared (len 0)", IPPROTO_IP, 4, lsrr, 0, 0 },
+		{ "IP_RETOPTS", IPPROTO_IP, 7, lsrr, 8, 1 },
+		{ "IP_HDRINCL 1", IPPROTO_IP, 3, &one, 4, 1 },
+		{ "IP_HDRINCL one byte", IPPROTO_IP, 3, &byte1, 1, 1 },
+		{ "IP_HDRINCL NULL", IPPROTO_IP, 3, NULL, 4, 1 },
+		{ "IP_HDRINCL 0", IPPROTO_IP, 3, &zero, 4, 0 },
+		{ "IPV6_RTHDR", IPPROTO_IPV6, 57, lsrr, 8, 1 },
+		{ "IPV6_RTHDR cleared", IPPROTO_IPV6, 57, NULL, 0, 0 },
+		{ "IPV6_2292RTHDR", IPPROTO_IPV6, 5, lsrr, 8, 1 },
+		{ "IPV6_2292PKTOPTIONS", IPPROTO_IPV6, 6, lsrr, 8, 1 },
+		{ "IPV6_HDRINCL 1", IPPROTO_IPV6, 36, &one, 4, 1 },
+		{ "IPV6_HDRINCL 0", IPPROTO_IPV6, 36, &zero, 4, 0 },
+		/* controls */
+		{ "IP_TOS", IPPROTO_IP, 1, &one, 4, 0 },
+		{ "IP_TTL", IPPROTO_IP, 2, &one, 4, 0 },
+		{ "IPV6_V6ONLY", IPPROTO_IPV6, 26, &one, 4, 0 },
+		{ "IPV6_DSTOPTS", IPPROTO_IPV6, 59, lsrr, 8, 0 },
+		{ "TCP level, number 4", IPPROTO_TCP, 4, lsrr, 8, 0 },
+		{ "SOL_SOCKET, number 3", SOL_SOCKET, 3, &one, 4, 0 },
+	};
+	static const struct { const char *d; int level, type, want; } c[] = {
+		{ "cmsg IP_RETOPTS", IPPROTO_IP, 7, 1 },
+		{ "cmsg IP_OPTIONS", IPPROTO_IP, 4, 1 },
+		{ "cmsg IPV6_RTHDR", IPPROTO_IPV6, 57, 1 },
+		{ "cmsg IPV6_2292RTHDR", IPPROTO_IPV6, 5, 1 },
+		{ "cmsg IP_PKTINFO", IPPROTO_IP, 8, 0 },
+		{ "cmsg IPV6_PKTINFO", IPPROTO_IPV6, 50, 0 },
+		{ "cmsg SCM_RIGHTS", SOL_SOCKET, 1, 0 },
+	};
+	/* clang-format on */
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(t); i++)
+		CHECK_INT(hm_sockopt_reroutes(t[i].level, t[i].name, t[i].val,
+					      t[i].len),
+			  t[i].want, t[i].d);
+	for (i = 0; i < ARRAY_LEN(c); i++)
+		CHECK_INT(hm_cmsg_reroutes(c[i].level, c[i].type), c[i].want,
+			  c[i].d);
 }
 
 static void test_classify(void)
@@ -1140,7 +1256,7 @@ static void test_runtime_readable(void)
 		{ "/usr/libx", 0 },
 		{ "/usr/local/lib/x", 1 },
 		{ "/usr/local/libx", 0 },
-		{ "/proc/self/maps", 1 },
+		{ "/proc/self/maps", 0 }, /* _native uses the handshake */
 		{ "/proc/self/environ", 0 },
 		{ "/proc/self/root/etc/passwd", 0 },
 		{ "/etc/ssl/certs/ca-certificates.crt", 1 },
@@ -1187,6 +1303,132 @@ static void test_runtime_readable(void)
 		CHECK_INT(hm_runtime_readable(t[i].path), t[i].want, d);
 	}
 	CHECK_INT(hm_runtime_readable(NULL), 0, "runtime_readable(NULL)");
+}
+
+static void test_runtime_ext(void)
+{
+	/* clang-format off */
+	static const struct { const char *base; int want; } f[] = {
+		{ "_ssl.cpython-311-x86_64-linux-gnu.so", 1 },
+		{ "_json.cpython-311-x86_64-linux-gnu.so", 1 },
+		{ "_decimal.cpython-311-x86_64-linux-gnu.so", 1 },
+		{ "_asyncio.cpython-311-x86_64-linux-gnu.so", 1 },
+		{ "_hashlib.cpython-311-x86_64-linux-gnu.so", 1 },
+		{ "_contextvars.cpython-311-x86_64-linux-gnu.so", 1 },
+		{ "_ssl.so", 1 },
+		{ "_ssl.abi3.so", 1 },
+		{ "_ctypes.cpython-311-x86_64-linux-gnu.so", 0 },
+		{ "_ctypes_test.cpython-311-x86_64-linux-gnu.so", 0 },
+		{ "_testcapi.cpython-311-x86_64-linux-gnu.so", 0 },
+		{ "_testinternalcapi.cpython-311-x86_64-linux-gnu.so", 0 },
+		{ "_xxsubinterpreters.cpython-311-x86_64-linux-gnu.so", 0 },
+		{ "_xxtestfuzz.cpython-311-x86_64-linux-gnu.so", 0 },
+		{ "xxlimited.cpython-311-x86_64-linux-gnu.so", 0 },
+		{ "_tkinter.cpython-311-x86_64-linux-gnu.so", 0 },
+		{ "_ssl", 0 },
+		{ "_ssl.py", 0 },
+		{ "_ssl.so.1", 0 },
+		{ "_sslx.so", 0 },
+		{ "_ss.so", 0 },
+		{ ".so", 0 },
+		{ "_ssl..so", 0 },
+		{ "x/_ssl.so", 0 },
+		{ "", 0 },
+	};
+	static const struct { const char *exe, *dir; int want; } d[] = {
+		{ "/usr/bin/python3.11", "/usr/lib/python3.11/lib-dynload", 1 },
+		{ "/usr/bin/python3.11", "/usr/lib64/python3.11/lib-dynload", 1 },
+		{ "/opt/py/bin/python3.12", "/opt/py/lib/python3.12/lib-dynload", 1 },
+		{ "/bin/python3", "/lib/python3.9/lib-dynload", 1 },
+		{ "/usr/bin/python3.11", "/usr/lib/python3.11/lib-dynloadx", 0 },
+		{ "/usr/bin/python3.11", "/usr/lib/python3.11/x/lib-dynload", 0 },
+		{ "/usr/bin/python3.11", "/usr/lib/python3./lib-dynload", 0 },
+		{ "/usr/bin/python3.11", "/tmp/lib/python3.11/lib-dynload", 0 },
+		{ "/usr/bin/python3.11", "/usr/lib/python3.11", 0 },
+		{ "/usr/bin/node", "/usr/lib/python3.11/lib-dynload", 0 },
+		{ "python3", "/usr/lib/python3.11/lib-dynload", 0 },
+		{ "/usr/bin/python3.11", "usr/lib/python3.11/lib-dynload", 0 },
+	};
+	/* clang-format on */
+	size_t i;
+	char m[160];
+
+	for (i = 0; i < ARRAY_LEN(f); i++) {
+		snprintf(m, sizeof(m), "runtime_ext_file(\"%s\") = %d",
+			 f[i].base, f[i].want);
+		CHECK_INT(hm_runtime_ext_file(f[i].base), f[i].want, m);
+	}
+	CHECK_INT(hm_runtime_ext_file(NULL), 0, "runtime_ext_file(NULL)");
+	CHECK_INT(hm_runtime_ext_module("_ssl", 4), 1, "module _ssl");
+	CHECK_INT(hm_runtime_ext_module("_ctypes", 7), 0, "module _ctypes");
+	CHECK_INT(hm_runtime_ext_module("_ssl", 3), 0, "module _ss");
+	for (i = 0; i < ARRAY_LEN(d); i++) {
+		snprintf(m, sizeof(m), "runtime_dynload_dir(%s, %s) = %d",
+			 d[i].exe, d[i].dir, d[i].want);
+		CHECK_INT(hm_runtime_dynload_dir(d[i].exe, d[i].dir,
+						 strlen(d[i].dir)),
+			  d[i].want, m);
+	}
+	/* Only the first @len bytes count (a file path's directory part). */
+	CHECK_INT(hm_runtime_dynload_dir(
+		      "/usr/bin/python3.11",
+		      "/usr/lib/python3.11/lib-dynload/_ssl.so", 31),
+		  1, "runtime_dynload_dir prefix of a file path");
+}
+
+static void test_bind_wildcard(void)
+{
+	/* clang-format off */
+	static const struct { int fam; const char *in, *out; int want; } t[] = {
+		{ AF_INET, "0.0.0.0", "127.0.0.1", 1 },
+		{ AF_INET, "127.0.0.1", "127.0.0.1", 0 },
+		{ AF_INET, "10.0.0.1", "10.0.0.1", 0 },
+		{ AF_INET6, "::", "::1", 1 },
+		{ AF_INET6, "::ffff:0.0.0.0", "::ffff:127.0.0.1", 1 },
+		{ AF_INET6, "::1", "::1", 0 },
+		{ AF_INET6, "::ffff:10.0.0.1", "::ffff:10.0.0.1", 0 },
+		{ AF_INET6, "fe80::1", "fe80::1", 0 },
+	};
+	/* clang-format on */
+	struct sockaddr_storage ss;
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	char got[INET6_ADDRSTRLEN], m[120];
+	socklen_t len;
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(t); i++) {
+		memset(&ss, 0, sizeof(ss));
+		ss.ss_family = (sa_family_t)t[i].fam;
+		if (t[i].fam == AF_INET) {
+			inet_pton(AF_INET, t[i].in, &in4->sin_addr);
+			in4->sin_port = htons(8080);
+			len = sizeof(*in4);
+		} else {
+			inet_pton(AF_INET6, t[i].in, &in6->sin6_addr);
+			in6->sin6_port = htons(8080);
+			len = sizeof(*in6);
+		}
+		snprintf(m, sizeof(m), "bind_wildcard(%s)", t[i].in);
+		CHECK_INT(hm_bind_wildcard_to_loopback(&ss, len), t[i].want, m);
+		inet_ntop(t[i].fam,
+			  t[i].fam == AF_INET ? (void *)&in4->sin_addr
+					      : (void *)&in6->sin6_addr,
+			  got, sizeof(got));
+		CHECK_STR(got, t[i].out, m);
+		CHECK_INT(
+		    ntohs(t[i].fam == AF_INET ? in4->sin_port : in6->sin6_port),
+		    8080, "bind_wildcard keeps the port");
+	}
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_family = AF_INET;
+	CHECK_INT(hm_bind_wildcard_to_loopback(&ss, 4), 0,
+		  "bind_wildcard: short AF_INET left alone");
+	ss.ss_family = AF_UNIX;
+	CHECK_INT(hm_bind_wildcard_to_loopback(&ss, sizeof(ss)), 0,
+		  "bind_wildcard: AF_UNIX left alone");
+	CHECK_INT(hm_bind_wildcard_to_loopback(NULL, 0), 0,
+		  "bind_wildcard(NULL)");
 }
 
 static void test_open_flags(void)
@@ -1576,9 +1818,11 @@ static void test_validate(void)
 	strcpy(p.domains[0], "Example.com");
 	CHECK_INT(hm_policy_validate(&p), -EINVAL,
 		  "validate: upper-case domain");
-	strcpy(p.domains[0], "com");
+	strcpy(p.domains[0], "a..b");
 	CHECK_INT(hm_policy_validate(&p), -EINVAL,
-		  "validate: single-label domain");
+		  "validate: empty label in a domain");
+	strcpy(p.domains[0], "db");
+	CHECK_INT(hm_policy_validate(&p), 0, "validate: single-label domain");
 	strcpy(p.domains[0], "*.example.com");
 	CHECK_INT(hm_policy_validate(&p), -EINVAL,
 		  "validate: wildcard left in a stored domain");
@@ -1688,12 +1932,15 @@ int main(void)
 	test_domain_match();
 	test_add_domain();
 	test_metadata();
+	test_sockopt_reroutes();
 	test_classify();
 	test_format();
 	test_normalize();
 	test_path_under();
 	test_path_is_normal();
 	test_runtime_readable();
+	test_runtime_ext();
+	test_bind_wildcard();
 	test_open_flags();
 	test_fopen_modes();
 	test_paths_builders();

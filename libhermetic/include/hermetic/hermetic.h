@@ -15,7 +15,8 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-#define HERMETIC_VERSION "0.1.0"
+/* HERMETIC_VERSION, generated from project(VERSION) by CMake. */
+#include <hermetic/version.h>
 
 /* Environment variables (the complete list lives in docs/environment.md). */
 /* Hex-encoded wire form of the inherited policy layers (see hm_wire_*). */
@@ -165,7 +166,10 @@ enum hm_op {
 	HM_OP_CODE_EXEC, /* Python layer: eval/exec/compile */
 	HM_OP_INTERP,	 /* Python layer: sys.path & co, chdir */
 	HM_OP_IMPORT,	 /* Python layer: name = absolute module name */
+	HM_OP_REVERSE,	 /* sa = the address a reverse lookup asks about */
 };
+
+struct hm_hosts;
 
 struct hm_request {
 	enum hm_op op;
@@ -178,6 +182,13 @@ struct hm_request {
 	int flags;	    /* OPEN: open flags */
 	int domain, type, protocol; /* SOCKET */
 	int is_chardev; /* OPEN: target exists and is a char device */
+	/*
+	 * RESOLVE, REVERSE: what the resolver answers without a query (the
+	 * process's snapshot, hm_hosts_load), or NULL for nothing. RESOLVE
+	 * also reads @domain as the address family asked for (AF_UNSPEC,
+	 * AF_INET, AF_INET6).
+	 */
+	const struct hm_hosts *hosts;
 };
 
 /* clang-format off */
@@ -213,9 +224,14 @@ const char *hm_reason_name(enum hm_reason r);
  *    BIND: loopback only. LISTEN: deny a wildcard/any local address.
  *    SOCKET: deny families other than UNIX/INET/INET6/NETLINK and SCTP.
  *  - RESOLVE: NULL allowed; numeric literals allowed unless metadata;
- *    "localhost" iff ALLOW_LOCALHOST ("x.localhost" goes to DNS: like any
- * name); metadata names denied; otherwise a dot-boundary match against
- * allow_domains.
+ *    metadata names denied; a name rq->hosts answers locally for the
+ *    family asked (hm_hosts_name) allowed; "localhost" iff
+ *    ALLOW_LOCALHOST ("x.localhost" goes to DNS: like any name);
+ *    otherwise a dot-boundary match against allow_domains.
+ *  - REVERSE: metadata, multicast and invalid addresses denied; an
+ *    address rq->hosts answers locally (hm_hosts_addr) allowed; loopback
+ *    iff ALLOW_LOCALHOST; everything else denied (a PTR query names no
+ *    allowed domain).
  *  - OPEN: a write intent (hm_open_flags_write) under FS_READONLY is denied
  *    unless the path is under a writable hole or is_chardev; a read under
  *    FS_ROOT is denied unless the path is under the root or in the
@@ -253,6 +269,38 @@ int hm_path_normalize(const char *base, const char *in, char *out, size_t cap);
  * allow-list. */
 int hm_runtime_readable(const char *path);
 
+/*
+ * True if @path (absolute, normalised) reaches a process's memory through
+ * procfs: /proc/P/mem, /proc/P/task/T/mem, or anything under
+ * /proc/P/map_files or /proc/P/task/T/map_files, where P is "self",
+ * "thread-self" or a number and T a number. Pure; the one rule for every
+ * layer that refuses writing process memory.
+ */
+int hm_path_is_proc_mem(const char *path);
+
+/*
+ * The trusted-runtime rule of block_native (core/native.c): the
+ * interpreter's own stdlib extension modules that load although new
+ * native code is refused. hm_runtime_ext_module: @name (@len bytes) is on
+ * the list. hm_runtime_ext_file: @base, a file name "<module>.so" or
+ * "<module>.<tag>.so", names a listed module. hm_runtime_dynload_dir:
+ * @dir (@len bytes, absolute, normalised) is the lib-dynload directory of
+ * the interpreter whose executable's real path is @exe. The caller adds
+ * the ownership half: the directory and the file are owned by root and
+ * not writable by group or others.
+ */
+/*
+ * The wildcard-bind rule (core/bindaddr.c): if @ss (@len bytes) is an
+ * AF_INET/AF_INET6 "any" address (0.0.0.0, ::, ::ffff:0.0.0.0), rewrite
+ * it in place to the matching loopback address (port, flow info and scope
+ * kept) and return 1; otherwise leave it and return 0.
+ */
+int hm_bind_wildcard_to_loopback(struct sockaddr_storage *ss, socklen_t len);
+
+int hm_runtime_ext_module(const char *name, size_t len);
+int hm_runtime_ext_file(const char *base);
+int hm_runtime_dynload_dir(const char *exe, const char *dir, size_t len);
+
 /* True if @name (a DNS name, any case, optional trailing dot) equals @domain or
  * ends in "." @domain. */
 int hm_domain_match(const char *name, const char *domain);
@@ -274,10 +322,106 @@ enum hm_addr_class hm_addr_classify(const struct sockaddr *sa, socklen_t len);
  * inet_aton/inet_pton spelling. */
 int hm_host_is_metadata(const char *host);
 
+/*
+ * Parse @host as getaddrinfo(AI_NUMERICHOST) would for @family (AF_INET:
+ * every inet_aton spelling, no trailing text; AF_INET6: an inet_pton
+ * literal with an optional "%zone", no brackets; AF_UNSPEC: either).
+ * Fills @ss/@len with the address (port 0) and returns 1, or returns 0
+ * for anything a resolver would have to look up. The one numeric-host
+ * parser of every layer.
+ */
+int hm_addr_parse_numeric(const char *host, int family,
+			  struct sockaddr_storage *ss, socklen_t *len);
+
+/*
+ * True if setsockopt(@level, @name) with @len bytes at @val (may be NULL)
+ * would make the kernel send somewhere no connect/sendto check saw: an
+ * IPv4 source route (IP_OPTIONS), an IPv6 routing header (IPV6_RTHDR,
+ * IPV6_2292RTHDR, IPV6_2292PKTOPTIONS), or a caller-built IP header
+ * (IP_HDRINCL, IPV6_HDRINCL). Clearing such an option (len 0 or a zero
+ * flag) is not. Refused under block_network.
+ */
+int hm_sockopt_reroutes(int level, int name, const void *val, unsigned int len);
+
+/* The same for one sendmsg() control message (IP_RETOPTS, IPV6_RTHDR...). */
+int hm_cmsg_reroutes(int level, int type);
+
 /* Format "ip:port" ("[v6]:port", "unix:path") into @buf; returns @buf. Never
  * fails. */
 const char *hm_format_sockaddr(const struct sockaddr *sa, socklen_t len,
 			       char *buf, size_t cap);
+
+/* ------------------------------------------------------------------ */
+/* Local name service: lookups no DNS server sees                      */
+/* ------------------------------------------------------------------ */
+
+/* clang-format off */
+#define HM_HOSTS_NAMES 512   /* names kept from /etc/hosts (more: not local) */
+#define HM_HOSTS_POOL  16384 /* bytes of name text kept */
+#define HM_HOSTS_ADDRS 256   /* addresses kept for reverse lookups */
+#define HM_HOSTS_FILES 1u      /* nsswitch: "files" answers before any query */
+/* clang-format on */
+
+/*
+ * A snapshot of what glibc's resolver answers without sending a query:
+ * the names and addresses of /etc/hosts, consulted only when the
+ * nsswitch "hosts:" line puts "files" before every service that may query
+ * (dns, resolve, mdns, ...). The machine's host name is local exactly when
+ * /etc/hosts lists it (otherwise glibc asks DNS, with search domains).
+ * Filled once per process (hm_hosts_parse / hm_hosts_load) and then only
+ * read. Fixed size: entries beyond the limits are not local (a lookup of
+ * them is judged like any DNS name: fail closed).
+ */
+struct hm_hosts {
+	uint32_t local;	   /* HM_HOSTS_* services answering before a query */
+	uint32_t n_names;  /* used entries of names[] */
+	uint32_t n_addrs;  /* used entries of addrs[] */
+	uint32_t pool_len; /* used bytes of pool[] */
+	struct {
+		uint16_t off;	  /* name text at pool[off], NUL-terminated */
+		uint8_t families; /* bit 0: an IPv4 entry, bit 1: IPv6 */
+	} names[HM_HOSTS_NAMES];
+	struct {
+		uint8_t v6; /* 0: a[0..3] IPv4, 1: a[0..15] IPv6 */
+		uint8_t a[16];
+	} addrs[HM_HOSTS_ADDRS];
+	char pool[HM_HOSTS_POOL];
+};
+
+/*
+ * Fill @t from the text of /etc/nsswitch.conf (@ns, @ns_len bytes; NULL
+ * when the file is missing: glibc's default "dns [!UNAVAIL=return] files"
+ * queries first, so nothing is local) and of /etc/hosts (@hosts; NULL =
+ * empty). Pure; never fails: anything it does not understand leaves the
+ * name non-local.
+ */
+void hm_hosts_parse(struct hm_hosts *t, const char *ns, size_t ns_len,
+		    const char *hosts, size_t hosts_len);
+
+/*
+ * True if a forward lookup of @name for @family (AF_UNSPEC, AF_INET,
+ * AF_INET6) is answered by a local service of @t, exactly as glibc
+ * matches: case-insensitive, whole name, no trailing-dot folding ("vm."
+ * is not "vm": glibc sends it to DNS). @t may be NULL (nothing is local).
+ */
+int hm_hosts_name(const struct hm_hosts *t, const char *name, int family);
+
+/*
+ * True if a reverse lookup of @sa (AF_INET or AF_INET6, the family as
+ * given: glibc's files service does not map ::ffff:a.b.c.d) is answered
+ * by /etc/hosts in @t.
+ */
+int hm_hosts_addr(const struct hm_hosts *t, const struct sockaddr *sa,
+		  socklen_t len);
+
+/*
+ * Read /etc/nsswitch.conf and /etc/hosts with raw system calls (no
+ * interposed function), then hm_hosts_parse. Not pure: the front-ends call it
+ * ONCE at init (the shim in its constructor, _native when it runs without the
+ * shim); never call it from an interposer. Files larger than 1 MiB are read up
+ * to that size.
+ */
+void hm_hosts_load(struct hm_hosts *t);
 
 /* ------------------------------------------------------------------ */
 /* Wire format: parent -> child (HERMETIC_POLICY)                      */
@@ -348,11 +492,27 @@ int hm_segment_create(struct hm_segment *s, const struct hm_policy *base,
 		      size_t n);
 
 /*
- * Find the segment created earlier in this process (by the shim) through
- * /proc/self/maps and validate its headers. Returns 0, -ENOENT if there is
- * none, -EINVAL if it is invalid.
+ * The shim's handshake: one object the preloaded libhermetic.so exports
+ * under the name HM_SHIM_HANDSHAKE (its only export that is not a libc
+ * name). _native finds it with dlsym(RTLD_DEFAULT, HM_SHIM_HANDSHAKE) and
+ * attaches to the shim's segment and resolver snapshot, so one
+ * hermetic_blocker governs both layers and both judge lookups alike.
  */
-int hm_segment_attach(struct hm_segment *s);
+#define HM_SHIM_HANDSHAKE "hermetic_shim_handshake"
+#define HM_HANDSHAKE_MAGIC 0x4b534848u /* "HHSK" */
+struct hm_handshake {
+	uint32_t magic; /* HM_HANDSHAKE_MAGIC */
+	uint32_t size;	/* sizeof(struct hm_handshake) */
+	const struct hm_segment *seg;
+	const struct hm_hosts *hosts;
+};
+
+/*
+ * Attach to the segment the shim published in @h (NULL: there is no
+ * shim) and validate its headers. Returns 0, -ENOENT if @h is NULL,
+ * -EINVAL if @h or the segment is invalid. On failure @s is zeroed.
+ */
+int hm_segment_attach(struct hm_segment *s, const struct hm_handshake *h);
 
 /* Number of base layers / dynamic entries (a snapshot). */
 size_t hm_segment_base_count(const struct hm_segment *s);
@@ -414,22 +574,63 @@ enum hm_exec_kind {
 	HM_EXEC_DYNAMIC = 0, /* dynamically linked ELF the shim follows */
 	HM_EXEC_STATIC,	     /* ELF without PT_INTERP */
 	HM_EXEC_SETID,	 /* setuid/setgid bit or security.capability xattr */
-	HM_EXEC_UNKNOWN, /* unreadable or not ELF/#! (the kernel decides) */
+	HM_EXEC_UNKNOWN, /* not ELF/#!, or missing (the kernel decides) */
 	/* A dynamic ELF of another class or machine (a 32-bit program): its
 	 * loader ignores the shim and runs it unguarded. */
 	HM_EXEC_FOREIGN,
+	/* A Go program (a "Go" ELF note, or a .go.buildinfo or
+	 * .note.go.buildid section), static or dynamic: it makes system
+	 * calls directly, past every libc wrapper. */
+	HM_EXEC_GO,
+	/* A dynamic ELF whose PT_INTERP is not one of the system's glibc
+	 * loaders (hm_exec_loader_trusted). */
+	HM_EXEC_INTERP,
+	/* A "#!" chain deeper than the kernel follows (5 interpreters). */
+	HM_EXEC_DEEP,
+	/* A regular executable file that cannot be read (mode --x). */
+	HM_EXEC_OPAQUE,
+	HM_EXEC_N_KINDS
 };
 
 /*
  * Inspect the file open at @fd (read with pread only; async-signal-safe,
- * allocation-free). A "#!" script is resolved to its interpreter (up to 4
- * levels) and the interpreter inspected instead. Never changes the file
- * offset.
+ * allocation-free). A "#!" script is resolved to its interpreter (as
+ * many levels as the kernel follows) and the interpreter inspected
+ * instead. Never changes the file offset.
  */
 enum hm_exec_kind hm_exec_inspect_fd(int fd);
 
-/* As hm_exec_inspect_fd for a path (opened O_RDONLY|O_CLOEXEC, then closed). */
+/*
+ * As hm_exec_inspect_fd for a path (opened O_RDONLY|O_CLOEXEC, then
+ * closed). A regular file with an execute bit that cannot be opened for
+ * reading is HM_EXEC_OPAQUE (HM_EXEC_SETID if set-id).
+ */
 enum hm_exec_kind hm_exec_inspect_path(const char *path);
+
+/* Guards a target the shim cannot follow would escape. */
+#define HM_EXEC_GUARD_FLAGS                                                    \
+	(HM_F_BLOCK_NETWORK | HM_F_BLOCK_SUBPROCESS | HM_F_FS_READONLY |       \
+	 HM_F_FS_ROOT | HM_F_BLOCK_NATIVE | HM_F_INVALID)
+
+/*
+ * The one decision on exec targets, for the launcher and the shim: NULL
+ * when a target of @kind may start under @flags (the OR of every layer's
+ * flags), else why it is refused and what would work, to print after
+ * "hermetic: <path>". Pure.
+ */
+const char *hm_exec_refusal(uint32_t flags, enum hm_exec_kind kind);
+
+/*
+ * Whether the PT_INTERP bytes @interp (@len = p_filesz, with its NUL)
+ * name one of this machine's system glibc loaders. Pure.
+ */
+int hm_exec_loader_trusted(const char *interp, size_t len);
+
+/*
+ * Whether the ELF notes in @buf (@len bytes, entries aligned to @align:
+ * 4 or 8) include one of the Go toolchain's (name "Go"). Pure.
+ */
+int hm_exec_notes_go(const unsigned char *buf, size_t len, size_t align);
 
 /* ------------------------------------------------------------------ */
 /* Logging (one write(2) per line, allocation-free, errno preserved)   */

@@ -43,7 +43,7 @@ def _hermetic_bootstrap():
             warn(f"warning: the Python layer is not active ({e!r})")
 
     if hermetic is not None:
-        _install_exit_hooks(hermetic.PolicyViolation)
+        _install_exit_hooks(hermetic, hermetic.PolicyViolation)
 
     _chain(here, warn)
 
@@ -92,37 +92,48 @@ def _blocked_exit(exc):
     os._exit(2)
 
 
-def _install_exit_hooks(pv_class):
+def _install_exit_hooks(hermetic, pv_class):
+    """Exit 2 on an uncaught PolicyViolation without replacing
+    sys.excepthook or threading.excepthook (programs can see those: issue
+    10 item 11). _native calls on_event from its audit hook:
+
+    * "sys.excepthook" (hook, type, value, tb): raised by the interpreter
+      just before it shows an uncaught exception of the main thread,
+      whatever hook is installed;
+    * "thread.start" (function,): from _native's wrapper of
+      _thread.start_new_thread (CPython 3.11 has no audit event for a
+      thread start). For a threading.Thread (function is its bound
+      _bootstrap) the thread's private _invoke_excepthook is wrapped, so
+      an uncaught violation in that thread exits 2 and anything else goes
+      to threading.excepthook exactly as before.
+    """
     import sys
 
-    import _thread
+    def wrap(thread):
+        orig = getattr(thread, "_invoke_excepthook", None)
+        if orig is None:
+            return
 
-    prev_hook = sys.excepthook
+        def invoke_excepthook(t):
+            exc = sys.exc_info()[1]
+            if isinstance(exc, pv_class):
+                _blocked_exit(exc)
+            return orig(t)
 
-    def excepthook(exc_type, exc, tb):
-        if isinstance(exc, pv_class):
-            _blocked_exit(exc)
-        return prev_hook(exc_type, exc, tb)
+        thread._invoke_excepthook = invoke_excepthook
 
-    sys.excepthook = excepthook
+    def on_event(event, args):
+        if event == "sys.excepthook":
+            if len(args) >= 3 and isinstance(args[2], pv_class):
+                _blocked_exit(args[2])
+            return
+        threading = sys.modules.get("threading")
+        thread = getattr(args[0], "__self__", None) if args else None
+        if threading is not None and isinstance(thread, threading.Thread):
+            wrap(thread)
 
-    # threading takes its default excepthook from _thread._excepthook when
-    # it is first imported; patch that (no need to import threading here)
-    # and threading itself if something imported it already.
-    threading = sys.modules.get("threading")
-    prev_thread_hook = (threading.excepthook if threading is not None
-                        else getattr(_thread, "_excepthook", None))
-    if prev_thread_hook is None:
-        return
-
-    def thread_excepthook(args):
-        if isinstance(args.exc_value, pv_class):
-            _blocked_exit(args.exc_value)
-        return prev_thread_hook(args)
-
-    _thread._excepthook = thread_excepthook
-    if threading is not None:
-        threading.excepthook = thread_excepthook
+    hermetic._native._set_uncaught_hook(on_event)
+    hermetic._native._wrap_thread_start()
 
 
 def _chain(here, warn):
