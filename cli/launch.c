@@ -859,7 +859,7 @@ static void relay(int sig, siginfo_t *si, void *uc)
  * the private directory, then end the way CMD ended: its exit status, or
  * the same signal (so a shell sees Ctrl-C as Ctrl-C).
  */
-static int supervise(pid_t pid)
+static int supervise(pid_t pid, const sigset_t *mask)
 {
 	static const int relayed[] = {SIGHUP,  SIGINT,	SIGQUIT, SIGTERM,
 				      SIGUSR1, SIGUSR2, SIGALRM, SIGWINCH};
@@ -875,6 +875,8 @@ static int supervise(pid_t pid)
 	child_pid = pid;
 	for (size_t i = 0; i < sizeof(relayed) / sizeof(relayed[0]); i++)
 		sigaction(relayed[i], &sa, NULL);
+	/* Signals held since before the fork are relayed now. */
+	sigprocmask(SIG_SETMASK, mask, NULL);
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
 			fprintf(stderr, "hermetic: cannot wait for %d: %s\n",
@@ -903,19 +905,28 @@ static int supervise(pid_t pid)
  */
 static void fork_if_private_tmp(void)
 {
+	sigset_t all, old;
 	pid_t pid;
 
 	if (!private_tmp[0])
 		return;
 	fflush(NULL);
+	/*
+	 * Hold every signal across the fork, so none can kill the launcher
+	 * (leaving the directory behind) before its relay is installed.
+	 */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
 	pid = fork();
 	if (pid < 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		fprintf(stderr, "hermetic: cannot fork: %s\n", strerror(errno));
 		remove_private_tmp();
 		exit(HM_EXIT_USAGE);
 	}
 	if (pid > 0)
-		exit(supervise(pid));
+		exit(supervise(pid, &old));
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	private_tmp[0] = '\0'; /* the child never removes it */
 }
 
