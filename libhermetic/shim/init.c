@@ -248,6 +248,11 @@ static void init_once_fn(void)
 	hm_shim.quiet = env_lookup("HERMETIC_QUIET") != NULL &&
 			*env_lookup("HERMETIC_QUIET") != '\0';
 	load_pysite();
+	/* tmpfile() under fs_readonly uses it (fs.c, tmpfile_in_tmpdir). */
+	if (!env_lookup("TMPDIR") || env_lookup("TMPDIR")[0] != '/' ||
+	    hm_path_normalize(NULL, env_lookup("TMPDIR"), hm_shim.tmpdir,
+			      sizeof(hm_shim.tmpdir)) < 0)
+		hm_shim.tmpdir[0] = '\0';
 	hm_net_init();
 	load_policy();
 	hm_chain_init();

@@ -52,6 +52,7 @@ struct hm_shim_state {
 	struct hm_segment seg;
 	char self_path[4096]; /* absolute path of libhermetic.so */
 	char pysite[4096];    /* HERMETIC_PYSITE at init (absolute) or "" */
+	char tmpdir[4096];    /* TMPDIR at init (absolute, normalised) or "" */
 	char pkgdir[4096];    /* parent directory of pysite, or "" */
 };
 extern struct hm_shim_state hm_shim HM_HIDDEN;
