@@ -824,7 +824,7 @@ static void relay(int sig, siginfo_t *si, void *uc)
  * the private directory, then end the way CMD ended: its exit status, or
  * the same signal (so a shell sees Ctrl-C as Ctrl-C).
  */
-static int supervise(pid_t pid)
+static int supervise(pid_t pid, const sigset_t *mask)
 {
 	static const int relayed[] = {SIGHUP,  SIGINT,	SIGQUIT, SIGTERM,
 				      SIGUSR1, SIGUSR2, SIGALRM, SIGWINCH};
@@ -840,6 +840,8 @@ static int supervise(pid_t pid)
 	child_pid = pid;
 	for (size_t i = 0; i < sizeof(relayed) / sizeof(relayed[0]); i++)
 		sigaction(relayed[i], &sa, NULL);
+	/* Signals held since before the fork are relayed now. */
+	sigprocmask(SIG_SETMASK, mask, NULL);
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
 			fprintf(stderr, "hermetic: cannot wait for %d: %s\n",
@@ -868,19 +870,28 @@ static int supervise(pid_t pid)
  */
 static void fork_if_private_tmp(void)
 {
+	sigset_t all, old;
 	pid_t pid;
 
 	if (!private_tmp[0])
 		return;
 	fflush(NULL);
+	/*
+	 * Hold every signal across the fork, so none can kill the launcher
+	 * (leaving the directory behind) before its relay is installed.
+	 */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
 	pid = fork();
 	if (pid < 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		fprintf(stderr, "hermetic: cannot fork: %s\n", strerror(errno));
 		remove_private_tmp();
 		exit(HM_EXIT_USAGE);
 	}
 	if (pid > 0)
-		exit(supervise(pid));
+		exit(supervise(pid, &old));
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	private_tmp[0] = '\0'; /* the child never removes it */
 }
 
@@ -895,7 +906,12 @@ int hm_cli_launch(const struct hm_cli_options *o)
 
 	if (find_self(exe, dir))
 		return HM_EXIT_USAGE;
-	if (o->policy.flags & (HM_F_BLOCK_SUBPROCESS | HM_F_FS_ROOT))
+	/*
+	 * Not when nested: an outer launcher already did it, and an outer
+	 * --no-subprocess would refuse (and report) the spawn.
+	 */
+	if ((o->policy.flags & (HM_F_BLOCK_SUBPROCESS | HM_F_FS_ROOT)) &&
+	    !getenv(HM_ENV_POLICY))
 		resolve_pyenv();
 	if (find_near(dir, shim_paths, S_IFREG, shim)) {
 		fprintf(stderr,

@@ -1103,8 +1103,12 @@ static int spawn_slow(const char *api, int how, pid_t *pid, const char *file,
 	if (search)
 		target = search_path(buf, found);
 	if (exec_gate(api, buf, target, -1, envp, &ce) < 0) {
+		/*
+		 * The code is the return value, and errno carries it too:
+		 * callers such as Java's ProcessBuilder report errno (it used
+		 * to say "error=0").
+		 */
 		rc = errno;
-		errno = saved;
 		return rc;
 	}
 	if (ce.envp)

@@ -1439,13 +1439,62 @@ HM_EXPORT DIR *opendir(const char *path)
 }
 
 /*
+ * tmpfile() where P_tmpdir is refused: glibc ignores TMPDIR, but under
+ * --fs-readonly the launcher's private TMPDIR (captured at start-up) is a
+ * writable hole, so the unnamed file is made there (O_TMPFILE), as
+ * tmpfile() would make it in /tmp. NULL (nothing reported) when there is
+ * no TMPDIR, it is refused too, or the file system lacks O_TMPFILE.
+ */
+static FILE *tmpfile_in_tmpdir(void)
+{
+	char buf[PATH_MAX];
+	int saved = errno, fd;
+	enum hm_reason r;
+	FILE *fp;
+
+	if (!hm_shim.tmpdir[0] ||
+	    hm_shim_copy_str(hm_shim.tmpdir, buf, PATH_MAX) < 0)
+		return NULL;
+	{
+		HM_SHIM_GUARD();
+		r = check_path(AT_FDCWD, buf, HM_OP_OPEN, CREATE_FLAGS, FOLLOW,
+			       1);
+	}
+	if (r != HM_R_NONE)
+		return NULL;
+	fd = HM_REAL(open)(buf, O_TMPFILE | O_RDWR, 0600);
+	if (fd < 0)
+		goto err;
+	fp = fdopen(fd, "w+");
+	if (!fp) {
+		close(fd);
+		goto err;
+	}
+	errno = saved;
+	return post_check_file("tmpfile", buf, fp, CREATE_FLAGS);
+err:
+	errno = saved;
+	return NULL;
+}
+
+/*
  * tmpfile() creates an unnamed file in P_tmpdir ("/tmp"; glibc ignores
  * TMPDIR here): a write of that directory.
  */
 static FILE *tmpfile_slow(int is64)
 {
 	char buf[PATH_MAX];
+	enum hm_reason r;
+	FILE *fp;
 
+	memcpy(buf, P_tmpdir, sizeof(P_tmpdir));
+	{
+		HM_SHIM_GUARD();
+		r = check_path(AT_FDCWD, buf, HM_OP_OPEN, CREATE_FLAGS, FOLLOW,
+			       1);
+	}
+	if (r != HM_R_NONE && (fp = tmpfile_in_tmpdir()) != NULL)
+		return fp;
 	if (gate_path("tmpfile", AT_FDCWD, P_tmpdir, HM_OP_OPEN, CREATE_FLAGS,
 		      FOLLOW, 1, buf) < 0)
 		return NULL;

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <link.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -365,7 +366,14 @@ static void init_once_fn(void)
 	build_wraps();
 	hm_shim.debug = env_lookup(HM_ENV_DEBUG) != NULL &&
 			*env_lookup(HM_ENV_DEBUG) != '\0';
+	hm_shim.quiet = env_lookup("HERMETIC_QUIET") != NULL &&
+			*env_lookup("HERMETIC_QUIET") != '\0';
 	load_pysite();
+	/* tmpfile() under fs_readonly uses it (fs.c, tmpfile_in_tmpdir). */
+	if (!env_lookup("TMPDIR") || env_lookup("TMPDIR")[0] != '/' ||
+	    hm_path_normalize(NULL, env_lookup("TMPDIR"), hm_shim.tmpdir,
+			      sizeof(hm_shim.tmpdir)) < 0)
+		hm_shim.tmpdir[0] = '\0';
 	hm_net_init();
 	load_policy();
 	hm_chain_init();
@@ -545,9 +553,33 @@ enum hm_reason hm_shim_check(const struct hm_request *rq)
 	return hm_segment_check(&hm_shim.seg, rq);
 }
 
+/*
+ * Reasons already shown in this process without --trace (one bit per
+ * enum hm_reason). A forked child inherits the set; an exec starts anew.
+ */
+static atomic_uint shown_reasons;
+
 void hm_shim_report(const char *api, const char *key, const char *value,
 		    enum hm_reason r)
 {
-	if (hm_shim_flags() & HM_F_TRACE)
+	unsigned int bit;
+
+	if (hm_shim_flags() & HM_F_TRACE) {
 		hm_log_blocked(hm_shim.log_fd, api, key, value, r);
+		return;
+	}
+	/*
+	 * Without --trace a block would look like an ordinary failure: show
+	 * the first block of each kind (reason) per process, in the trace
+	 * format. Lock-free and async-signal-safe. HERMETIC_QUIET silences it.
+	 */
+	if (hm_shim.quiet || (unsigned int)r >= 32 || r == HM_R_NONE)
+		return;
+	/* These print their own "hermetic: " diagnostic already. */
+	if (r == HM_R_INVALID_POLICY || r == HM_R_UNGUARDABLE)
+		return;
+	bit = 1u << (unsigned int)r;
+	if (atomic_fetch_or(&shown_reasons, bit) & bit)
+		return;
+	hm_log_blocked(hm_shim.log_fd, api, key, value, r);
 }

@@ -310,6 +310,21 @@ deny:
 	return r;
 }
 
+/*
+ * The errno of a refused destination (docs/errors.md): ENETUNREACH for an
+ * IP peer the network policy refuses, which wget, curl, git and apt treat
+ * as final (with EACCES wget retried 20 times); EACCES for everything
+ * else (an AF_UNIX daemon socket, an invalid policy).
+ */
+static int dest_errno(const struct sockaddr_storage *ss, enum hm_reason r)
+{
+	if (r == HM_R_NO_NETWORK &&
+	    (ss->ss_family == AF_INET || ss->ss_family == AF_INET6 ||
+	     ss->ss_family == AF_UNSPEC))
+		return ENETUNREACH;
+	return EACCES;
+}
+
 /* ------------------------------------------------------------------ */
 /* Sockets                                                             */
 /* ------------------------------------------------------------------ */
@@ -410,7 +425,7 @@ static int net_connect(connect_fn real, int fd, const struct sockaddr *addr,
 	HM_SHIM_GUARD();
 	r = dest_check(fd, HM_OP_CONNECT, &ss, len, "connect");
 	if (r != HM_R_NONE) {
-		errno = EACCES;
+		errno = dest_errno(&ss, r);
 		return -1;
 	}
 	errno = saved;
@@ -625,7 +640,7 @@ static ssize_t net_sendto(int fd, const void *buf, size_t n, int flags,
 	HM_SHIM_GUARD();
 	r = dest_check(fd, HM_OP_SENDTO, &ss, len, "sendto");
 	if (r != HM_R_NONE) {
-		errno = EACCES;
+		errno = dest_errno(&ss, r);
 		return -1;
 	}
 	errno = saved;
@@ -716,7 +731,7 @@ static ssize_t net_sendmsg(int fd, const struct msghdr *msg, int flags)
 	HM_SHIM_GUARD();
 	r = dest_check(fd, HM_OP_SENDTO, &ss, m.msg_namelen, "sendmsg");
 	if (r != HM_R_NONE) {
-		errno = EACCES;
+		errno = dest_errno(&ss, r);
 		return -1;
 	}
 	errno = saved;
@@ -790,9 +805,12 @@ static int net_sendmmsg(sendmmsg_fn real, int fd, struct mmsghdr *vec,
 				break;
 			} else {
 				h->msg_name = &names[i];
-				if (dest_check(fd, HM_OP_SENDTO, &names[i],
-					       h->msg_namelen, "sendmmsg")) {
-					err = EACCES;
+				enum hm_reason dr =
+				    dest_check(fd, HM_OP_SENDTO, &names[i],
+					       h->msg_namelen, "sendmmsg");
+
+				if (dr != HM_R_NONE) {
+					err = dest_errno(&names[i], dr);
 					break;
 				}
 			}

@@ -97,9 +97,11 @@ struct hm_shim_state {
 	int seg_ok;	    /* the segment exists; if 0 every check denies */
 	int log_fd;	    /* private dup of stderr (CLOEXEC), or -1 */
 	int debug;	    /* HERMETIC_DEBUG was set at init */
+	int quiet;	    /* HERMETIC_QUIET: no first-block lines */
 	struct hm_segment seg;
 	char self_path[4096]; /* absolute path of libhermetic.so */
 	char pysite[4096];    /* HERMETIC_PYSITE at init (absolute) or "" */
+	char tmpdir[4096];    /* TMPDIR at init (absolute, normalised) or "" */
 	char pkgdir[4096];    /* parent directory of pysite, or "" */
 };
 extern struct hm_shim_state hm_shim HM_HIDDEN;

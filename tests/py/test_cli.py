@@ -128,7 +128,7 @@ def test_unambiguous_prefix_is_accepted_and_effective(tcp_listener):
     lst = tcp_listener()
     r = run_probe(["connect", "127.0.0.1", str(lst.port)], ["--no-net"])
     assert r.rc == 1, r
-    assert r.line == "errno=EACCES", r
+    assert r.line == "errno=ENETUNREACH", r
     assert lst.accepted() == 0
 
 
@@ -224,7 +224,7 @@ def test_seal_keeps_guards(tcp_listener):
     lst = tcp_listener()
     r = run_probe(["connect", "127.0.0.1", str(lst.port)],
                   ["--seal", "--no-network"])
-    assert r.line == "errno=EACCES", r
+    assert r.line == "errno=ENETUNREACH", r
     assert lst.accepted() == 0
 
 
@@ -294,7 +294,7 @@ def test_profile_and_flag_union(tcp_listener):
     lst = tcp_listener()
     flags = ["--profile", "exec-deny", "--no-network"]
     r = run_probe(["connect", "127.0.0.1", str(lst.port)], flags)
-    assert r.line == "errno=EACCES", r
+    assert r.line == "errno=ENETUNREACH", r
     assert lst.accepted() == 0
     r = run_probe(["execve", "/bin/true"], flags)
     assert r.line == "errno=EACCES", r
@@ -304,7 +304,7 @@ def test_profile_block_all(workdir, tcp_listener):
     lst = tcp_listener()
     flags = ["--profile", "block-all"]
     assert run_probe(["connect", "127.0.0.1", str(lst.port)],
-                     flags).line == "errno=EACCES"
+                     flags).line == "errno=ENETUNREACH"
     assert lst.accepted() == 0
     assert run_probe(["execve", "/bin/true"], flags).line == "errno=EACCES"
     r = run_probe(["open", str(workdir / "f"), "w"], flags)

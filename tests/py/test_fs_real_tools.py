@@ -273,12 +273,13 @@ def test_readme_make_example(workdir):
     proj = _project(workdir)
     (proj / "build").mkdir()
     (proj / "Makefile").write_text("build/m: m.c\n\tgcc -o build/m m.c\n")
-    before = _tmp_entries("/tmp")
+    base = workdir / "tmpbase"   # not /tmp: other tests run in parallel
+    base.mkdir()
     r = run_hermetic(["--fs-readonly", "--allow-write", "build"], ["make"],
-                     cwd=proj)
+                     cwd=proj, env_extra={"TMPDIR": str(base)})
     assert r.rc == 0, r
     assert run([str(proj / "build" / "m")]).out == "c-ok\n"
-    assert _tmp_entries("/tmp") == before  # removed afterwards
+    assert _tmp_entries(str(base)) == set() and not os.listdir(base)
     # negative twin: without the private directory gcc cannot write /tmp
     os.unlink(proj / "build" / "m")
     r = run_hermetic(["--fs-readonly", "--no-private-tmp", "--allow-write",
@@ -354,3 +355,34 @@ def test_command_killed_by_signal_launcher_reports_it(workdir):
                      env_extra={"TMPDIR": str(base)})
     assert r.rc == -signal.SIGKILL, r
     assert os.listdir(base) == [], r
+
+
+TMPFILE = """
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+libc.tmpfile.restype = ctypes.c_void_p
+fp = libc.tmpfile()
+if fp:
+    fd = libc.fileno(ctypes.c_void_p(fp))
+    print("ok", os.readlink("/proc/self/fd/%d" % fd))
+else:
+    print("NULL", ctypes.get_errno())
+"""
+
+
+def test_glibc_tmpfile_uses_the_private_tmpdir(workdir):
+    """glibc's tmpfile() ignores TMPDIR and writes /tmp, which fs_readonly
+    refuses; the shim makes the unnamed file in the private TMPDIR."""
+    base = workdir / "tmpbase"
+    base.mkdir()
+    r = run_hermetic(["--fs-readonly"], [PYTHON, "-I", "-S", "-c", TMPFILE],
+                     env_extra={"TMPDIR": str(base)})
+    assert r.rc == 0 and r.out.startswith(f"ok {base}/hermetic-tmp."), r
+    assert "(deleted)" in r.out, r
+    assert os.listdir(base) == [], r
+    # negative twins: no private directory, or a TMPDIR that is no hole
+    for extra in ({"TMPDIR": None}, {"TMPDIR": str(base)}):
+        r = run_hermetic(["--fs-readonly", "--no-private-tmp"],
+                         [PYTHON, "-I", "-S", "-c", TMPFILE],
+                         env_extra=extra)
+        assert r.out.strip() == "NULL 13", r

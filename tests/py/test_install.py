@@ -70,7 +70,7 @@ def test_prefix_shim_blocks_connect(prefix, elsewhere, tcp_listener):
     hm = prefix / "bin/hermetic"
     r = run([hm, "--no-network", "--", PROBE, "connect", "127.0.0.1",
              lst.port], cwd=elsewhere)
-    assert r.rc == 1 and r.line == "errno=EACCES", r
+    assert r.rc == 1 and r.line == "errno=ENETUNREACH", r
     assert lst.accepted() == 0
     # Positive control: loopback allowed.
     r = run([hm, "--no-network", "--allow-localhost", "--", PROBE, "connect",
@@ -247,7 +247,7 @@ def test_venv_console_script(venv, elsewhere, tcp_listener):
     lst = tcp_listener()
     r = run([hm, "--no-network", "--", PROBE, "connect", "127.0.0.1",
              lst.port], cwd=elsewhere)
-    assert r.rc == 1 and r.line == "errno=EACCES", r
+    assert r.rc == 1 and r.line == "errno=ENETUNREACH", r
     assert lst.accepted() == 0
     r = run([hm, "--no-network", "--allow-localhost", "--", PROBE, "connect",
              "127.0.0.1", lst.port], cwd=elsewhere)

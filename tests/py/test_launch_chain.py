@@ -149,3 +149,17 @@ def test_pyenv_shim(workdir):
     r = run_hermetic(NOSUB, [str(script)], env_extra=extra)
     assert "s-ok" in r.out, r
     assert r.rc == 2 and "subprocess disabled" in r.err, r
+
+
+@pytest.mark.parametrize("pre", [["env", "-i"], ["env", "-u", "LD_PRELOAD",
+                                                  "-u", "HERMETIC_POLICY"],
+                                 ["env", "LD_PRELOAD=", "HERMETIC_POLICY="]],
+                         ids=["env-i", "env-u", "env-empty"])
+def test_wrapper_cannot_drop_the_policy(pre):
+    """A wrapper that clears the environment still hands its command the
+    policy (the shim rebuilds it), so the command's own spawn is refused."""
+    r = run_hermetic(NOSUB, [*pre, "/bin/sh", "-c",
+                             "echo started; /usr/bin/id; echo rc=$?"],
+                     env_extra={"PATH": SYS_PATH})
+    assert "started" in r.out and "rc=126" in r.out, r
+    assert "uid=" not in r.out, r

@@ -15,9 +15,9 @@ from conftest import (HTTP_BODY, PYTHON, py_argv, run, run_hermetic,
 NO_NET = ["--no-network"]
 LOCAL = ["--no-network", "--allow-localhost"]
 
-# Accepted "refused" outcomes: EACCES from connect, or the lookup refused
+# Accepted "refused" outcomes: ENETUNREACH from connect, or the lookup refused
 # first with EAI_SYSTEM + EACCES (an early metadata check is allowed).
-REFUSED = ("errno=EACCES", "gai=EAI_SYSTEM errno=EACCES")
+REFUSED = ("errno=ENETUNREACH", "gai=EAI_SYSTEM errno=EACCES")
 
 
 def ipv6_loopback_ok():
@@ -38,7 +38,7 @@ needs_ipv6 = pytest.mark.skipif(not ipv6_loopback_ok(),
 def test_connect_loopback_blocked(tcp_listener):
     lst = tcp_listener()
     r = run_probe(["connect", "127.0.0.1", str(lst.port)], NO_NET)
-    assert r.rc == 1 and r.line == "errno=EACCES", r
+    assert r.rc == 1 and r.line == "errno=ENETUNREACH", r
     assert lst.accepted() == 0
 
 
@@ -67,7 +67,7 @@ def test_allow_localhost_alone_does_nothing(tcp_listener):
 def test_connect_127_0_0_2(tcp_listener):
     lst = tcp_listener("127.0.0.2")
     r = run_probe(["connect", "127.0.0.2", str(lst.port)], NO_NET)
-    assert r.line == "errno=EACCES", r
+    assert r.line == "errno=ENETUNREACH", r
     assert lst.accepted() == 0
     r = run_probe(["connect", "127.0.0.2", str(lst.port)], LOCAL)
     assert r.line == "ok", r
@@ -78,7 +78,7 @@ def test_connect_127_0_0_2(tcp_listener):
 def test_connect_ipv6_loopback(tcp_listener):
     lst = tcp_listener("::1")
     r = run_probe(["connect", "::1", str(lst.port)], NO_NET)
-    assert r.line == "errno=EACCES", r
+    assert r.line == "errno=ENETUNREACH", r
     assert lst.accepted() == 0
     r = run_probe(["connect", "::1", str(lst.port)], LOCAL)
     assert r.line == "ok", r
@@ -89,7 +89,7 @@ def test_connect_ipv6_loopback(tcp_listener):
 def test_connect_ipv4_mapped_loopback(tcp_listener):
     lst = tcp_listener()
     r = run_probe(["connect", "::ffff:127.0.0.1", str(lst.port)], NO_NET)
-    assert r.line == "errno=EACCES", r
+    assert r.line == "errno=ENETUNREACH", r
     assert lst.accepted() == 0
     r = run_probe(["connect", "::ffff:127.0.0.1", str(lst.port)], LOCAL)
     assert r.line == "ok", r
@@ -104,7 +104,7 @@ def test_connect_to_any_reaches_loopback(host, tcp_listener):
         pytest.skip("no IPv6 loopback (::1) on this host")
     lst = tcp_listener("::1" if host == "::" else "127.0.0.1")
     r = run_probe(["connect", host, str(lst.port)], NO_NET)
-    assert r.line == "errno=EACCES", r
+    assert r.line == "errno=ENETUNREACH", r
     assert lst.accepted() == 0
     r = run_probe(["connect", host, str(lst.port)], LOCAL)
     assert r.line == "ok", r
@@ -119,14 +119,14 @@ def test_connect_embedded_loopback_refused_isolated(host, isolated):
     """Embedded-IPv4 spellings of loopback are refused under --no-network
     (isolated: a wrongly allowed NAT64 connect would be routed away)."""
     r = run_probe(["connect", host, "80"], NO_NET, prefix=isolated)
-    assert r.line == "errno=EACCES", r
+    assert r.line == "errno=ENETUNREACH", r
 
 
 def test_tcp_fastopen_sendto_blocked(tcp_listener):
     """sendto(MSG_FASTOPEN) on a TCP socket is an implicit connect."""
     lst = tcp_listener()
     r = run_probe(["tfo-sendto", "127.0.0.1", str(lst.port)], NO_NET)
-    assert r.line == "errno=EACCES", r
+    assert r.line == "errno=ENETUNREACH", r
     assert lst.accepted() == 0
     r = run_probe(["tfo-sendto", "127.0.0.1", str(lst.port)], LOCAL)
     assert r.line == "ok", r
@@ -268,7 +268,7 @@ def test_lookup_inside_allow_domains_not_refused_isolated(name, isolated):
 def test_udp_sendto_loopback_blocked(udp_receiver):
     rx = udp_receiver()
     r = run_probe(["udp-sendto", "127.0.0.1", str(rx.port)], NO_NET)
-    assert r.line == "errno=EACCES", r
+    assert r.line == "errno=ENETUNREACH", r
     assert rx.received() == []
 
 
@@ -282,7 +282,7 @@ def test_udp_sendto_loopback_allowed(udp_receiver):
 def test_udp_sendmsg_loopback(udp_receiver):
     rx = udp_receiver()
     r = run_probe(["udp-sendmsg", "127.0.0.1", str(rx.port)], NO_NET)
-    assert r.line == "errno=EACCES", r
+    assert r.line == "errno=ENETUNREACH", r
     assert rx.received() == []
     r = run_probe(["udp-sendmsg", "127.0.0.1", str(rx.port)], LOCAL)
     assert r.line == "ok", r
@@ -292,7 +292,7 @@ def test_udp_sendmsg_loopback(udp_receiver):
 def test_udp_sendmmsg_loopback(udp_receiver):
     rx = udp_receiver()
     r = run_probe(["udp-sendmmsg", "127.0.0.1", str(rx.port)], NO_NET)
-    assert r.line == "errno=EACCES", r
+    assert r.line == "errno=ENETUNREACH", r
     assert rx.received() == []
     r = run_probe(["udp-sendmmsg", "127.0.0.1", str(rx.port)], LOCAL)
     assert r.line == "ok", r
@@ -302,7 +302,7 @@ def test_udp_sendmmsg_loopback(udp_receiver):
 def test_udp_connect_loopback(udp_receiver):
     rx = udp_receiver()
     r = run_probe(["udp-connect", "127.0.0.1", str(rx.port)], NO_NET)
-    assert r.line == "errno=EACCES", r
+    assert r.line == "errno=ENETUNREACH", r
     r = run_probe(["udp-connect", "127.0.0.1", str(rx.port)], LOCAL)
     assert r.line == "ok", r
 

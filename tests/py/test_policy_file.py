@@ -35,7 +35,7 @@ def test_policy_file_blocks(workdir, tcp_listener):
     lst = tcp_listener()
     f = write(workdir / "net.json", {"block_network": True})
     r = run_probe(["connect", "127.0.0.1", lst.port], ["--policy", f])
-    assert r.rc == 1 and r.line == "errno=EACCES", r
+    assert r.rc == 1 and r.line == "errno=ENETUNREACH", r
     ok = write(workdir / "local.json",
                {"block_network": True, "allow_localhost": True})
     r = run_probe(["connect", "127.0.0.1", lst.port], ["--policy", ok])

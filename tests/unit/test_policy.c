@@ -1608,6 +1608,59 @@ static void test_paths_builders(void)
 	CHECK_INT(hm_policy_validate(&p), 0, "full writable table validates");
 }
 
+/* --allow-read / allow_read= (issue 10 item 6): builder, validation, verdict.
+ */
+static void test_add_readable(void)
+{
+	struct hm_policy p;
+	struct hm_request rq = {.op = HM_OP_OPEN, .flags = O_RDONLY};
+	int i, rc = 0;
+
+	hm_policy_init(&p);
+	CHECK_INT(hm_policy_set_root(&p, "/srv/proj"), 0, "readable: root");
+	CHECK_INT(hm_policy_add_readable(&p, "/opt/data/"), 0, "add_readable");
+	CHECK_STR(p.readable[0], "/opt/data", "add_readable stored form");
+	CHECK_INT(hm_policy_add_readable(&p, "/etc/app.conf"), 0,
+		  "add_readable file");
+	CHECK_INT(hm_policy_add_readable(&p, "rel"), -EINVAL,
+		  "add_readable relative");
+	CHECK_INT(hm_policy_add_readable(NULL, "/x"), -EINVAL,
+		  "add_readable NULL policy");
+	CHECK_INT(hm_policy_validate(&p), 0, "readable policy validates");
+
+	rq.path = "/opt/data/x/y.txt";
+	CHECK_INT(hm_policy_check(&p, &rq), HM_R_NONE, "read under readable");
+	rq.path = "/opt/data";
+	CHECK_INT(hm_policy_check(&p, &rq), HM_R_NONE, "read of readable dir");
+	rq.path = "/opt/database";
+	CHECK_INT(hm_policy_check(&p, &rq), HM_R_FS_ROOT,
+		  "readable matches on a '/' boundary");
+	rq.path = "/etc/app.conf";
+	CHECK_INT(hm_policy_check(&p, &rq), HM_R_NONE, "read of readable file");
+	rq.path = "/etc/passwd";
+	CHECK_INT(hm_policy_check(&p, &rq), HM_R_FS_ROOT,
+		  "a readable file opens no sibling");
+	rq.path = "/opt/data/x";
+	rq.flags = O_WRONLY | O_CREAT;
+	CHECK_INT(hm_policy_check(&p, &rq), HM_R_FS_READONLY,
+		  "readable opens no write");
+	rq.op = HM_OP_MUTATE;
+	CHECK_INT(hm_policy_check(&p, &rq), HM_R_FS_READONLY,
+		  "readable opens no mutation");
+
+	for (i = 2; i < HM_MAX_READABLE && !rc; i++)
+		rc = hm_policy_add_readable(&p, "/opt/more");
+	CHECK_INT(rc, 0, "add_readable fills the table");
+	CHECK_INT(hm_policy_add_readable(&p, "/opt/one-more"), -ENOSPC,
+		  "add_readable beyond HM_MAX_READABLE");
+	CHECK_INT(hm_policy_validate(&p), 0, "full readable table validates");
+	p.n_readable = HM_MAX_READABLE + 1;
+	CHECK_INT(hm_policy_validate(&p), -EINVAL, "readable count too big");
+	p.n_readable = 1;
+	memcpy(p.readable[0], "rel/x", 6);
+	CHECK_INT(hm_policy_validate(&p), -EINVAL, "relative readable invalid");
+}
+
 static void test_add_import(void)
 {
 	/* clang-format off */
@@ -1938,6 +1991,7 @@ int main(void)
 	test_open_flags();
 	test_fopen_modes();
 	test_paths_builders();
+	test_add_readable();
 	test_add_import();
 	test_profiles();
 	test_validate();

@@ -20,8 +20,13 @@ static int policy_eq(const struct hm_policy *a, const struct hm_policy *b)
 
 	if (a->flags != b->flags || a->n_domains != b->n_domains ||
 	    a->n_writable != b->n_writable || a->n_imports != b->n_imports ||
+	    a->n_readable != b->n_readable ||
 	    strcmp(a->fs_root, b->fs_root) != 0)
 		return 0;
+	for (i = 0; i < a->n_readable; i++) {
+		if (strcmp(a->readable[i], b->readable[i]) != 0)
+			return 0;
+	}
 	for (i = 0; i < a->n_domains; i++) {
 		if (strcmp(a->domains[i], b->domains[i]) != 0)
 			return 0;
@@ -198,6 +203,10 @@ static int make_max_layer(struct hm_policy *p, char tag)
 		buf[1] = (char)('a' + i / 26);
 		rc |= hm_policy_add_import(p, buf);
 	}
+	for (i = 0; i < HM_MAX_READABLE; i++) {
+		make_path(buf, HM_PATH_MAX - 1, (char)('a' + i));
+		rc |= hm_policy_add_readable(p, buf);
+	}
 	return rc;
 }
 
@@ -236,6 +245,7 @@ static void test_one(void)
 	OK(hm_policy_set_root(&p, "/srv/data") == 0, "one: set root");
 	OK(hm_policy_add_writable(&p, "/tmp/out") == 0, "one: add writable");
 	OK(hm_policy_add_import(&p, "os.path") == 0, "one: add import");
+	OK(hm_policy_add_readable(&p, "/opt/ref") == 0, "one: add readable");
 	text = encode(&p, 1, &rc);
 	CHECK_INT(rc, strlen(text), "one: encode");
 	CHECK_INT(strlen(text) + 1, hm_wire_encoded_size(&p, 1),
