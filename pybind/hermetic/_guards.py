@@ -327,6 +327,14 @@ def _guard_mutator(name):
     setattr(os, name, guarded)
     if posix is not None and getattr(posix, name, None) is orig:
         setattr(posix, name, guarded)
+    # os.supports_dir_fd & co. hold function objects: the wrapper must be
+    # in the same sets as the original, or feature probes (CPython's
+    # test_posix: "needs dir_fd support in os.mkfifo()") see it missing.
+    for group in ("supports_dir_fd", "supports_fd", "supports_follow_symlinks",
+                  "supports_effective_ids"):
+        members = getattr(os, group, None)
+        if isinstance(members, set) and orig in members:
+            members.add(guarded)
 
 
 _installed = False

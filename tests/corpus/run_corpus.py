@@ -187,10 +187,13 @@ class Runner:
         self.n = 0
 
     def workdir(self, label):
+        # Same-length names for every run: tests that build paths from the
+        # work directory (AF_UNIX path limits) must not differ by length.
         self.n += 1
-        w = self.root / f"{self.n:03d}-{label}"
+        w = self.root / f"w{self.n:03d}"
         for d in ("home", "tmp"):
             (w / d).mkdir(parents=True)
+        (w / "label.txt").write_text(label + "\n")
         return w
 
     def run(self, case, policy):
