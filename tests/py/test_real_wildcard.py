@@ -27,6 +27,15 @@ SERVER = textwrap.dedent("""
     sys.stdin.readline()
 """)
 
+# listen() on a socket never bound: the kernel would bind it to "any".
+SERVER_UNBOUND = textwrap.dedent("""
+    import socket, sys
+    s = socket.socket()
+    s.listen()
+    print(s.getsockname()[0], s.getsockname()[1], flush=True)
+    sys.stdin.readline()
+""")
+
 # Runs inside the namespace: set up lo + the extra address, start the
 # server (argv[1:] is its command prefix), probe it from both addresses.
 DRIVER = textwrap.dedent("""
@@ -60,9 +69,9 @@ def netns():
     return ["unshare", "-rn"]
 
 
-def _drive(netns, server_prefix):
+def _drive(netns, server_prefix, server=SERVER):
     return run([*netns, PYTHON, "-c", DRIVER, NS_ADDR, *server_prefix,
-                PYTHON, "-c", SERVER], timeout=60)
+                PYTHON, "-c", server], timeout=60)
 
 
 def test_wildcard_server_loopback_only(netns):
@@ -77,6 +86,17 @@ def test_wildcard_server_without_allow_localhost(netns):
 
 def test_wildcard_server_bare_control(netns):
     r = _drive(netns, [])
+    assert r.rc == 0 and r.out == "0.0.0.0 reached reached\n", r
+
+
+def test_unbound_listen_loopback_only(netns):
+    r = _drive(netns, [BIN, "--no-network", "--allow-localhost", "--"],
+               SERVER_UNBOUND)
+    assert r.rc == 0 and r.out == "127.0.0.1 reached refused\n", r
+
+
+def test_unbound_listen_bare_control(netns):
+    r = _drive(netns, [], SERVER_UNBOUND)
     assert r.rc == 0 and r.out == "0.0.0.0 reached reached\n", r
 
 
