@@ -59,7 +59,11 @@ POLICIES = {
     "ro": ["--fs-readonly", "--allow-write", "{work}"],
 }
 
-CPY_CI = ["test_json", "test_tempfile", "test_shutil"]
+# The CI tier: the fast modules (each well under 15 s bare), chosen to
+# cover the issue-10 items they exercise: test_threading (item 11),
+# test_smtplib/test_urllib2 (item 1), test_posix (wrappers, spawn).
+CPY_CI = ["test_json", "test_tempfile", "test_shutil", "test_posix",
+          "test_urllib2", "test_httplib", "test_smtplib", "test_threading"]
 CPY_FULL = ["test_json", "test_os", "test_posix", "test_socket",
             "test_asyncio", "test_urllib", "test_urllib2", "test_httplib",
             "test_smtplib", "test_logging", "test_tempfile", "test_shutil",
