@@ -189,3 +189,22 @@ def test_api_python_layer_alone():
     assert got["_decimal"].kind == "ok", r
     assert got["_ctypes"].kind == "blocked", r
     assert got["_testcapi"].kind in ("blocked",), r
+
+
+def test_user_dir_symlink_to_dynload_refused(workdir):
+    """A symlink in a user directory on sys.path to lib-dynload's _ctypes:
+    the Python layer judges the real file (_ctypes, not listed: refused),
+    the shim the path as passed (not in lib-dynload: refused). Control: the
+    same symlink without the policy loads."""
+    target = _dynload_file("_ctypes")
+    d = workdir / "links"
+    d.mkdir()
+    (d / os.path.basename(target)).symlink_to(target)
+    code = (f"import sys; sys.path.insert(0, {str(d)!r})\n"
+            "try:\n    import _ctypes\nexcept ImportError as e:\n"
+            "    print('refused')\nelse:\n"
+            "    print('loaded', _ctypes.__file__.startswith(sys.path[0]))\n")
+    r = run_hermetic(["--block-native"], py_argv(code))
+    assert r.rc == 0 and r.out == "refused\n", r
+    control = run_hermetic([], py_argv(code))
+    assert control.out == "loaded True\n", control
