@@ -116,10 +116,13 @@ def test_seed_example_https_api(tls_server):
 
 def test_accelerators_in_use_under_block_native():
     code = ("import json, decimal, hashlib, asyncio, _asyncio, _hashlib\n"
+            "import sqlite3, bz2, lzma, mmap\n"
             "print(json.decoder.c_scanstring is not None,\n"
-            "      decimal.Decimal.__module__, type(hashlib.sha256()).__name__)\n")
+            "      decimal.Decimal.__module__, type(hashlib.sha256()).__name__,\n"
+            "      sqlite3.connect(':memory:').execute('select 41+1').fetchone()[0],\n"
+            "      bz2.decompress(bz2.compress(b'x')), lzma.decompress(lzma.compress(b'y')))\n")
     r = run_hermetic(["--block-native"], py_argv(code))
-    assert r.rc == 0 and r.out == "True decimal HASH\n", r
+    assert r.rc == 0 and r.out == "True decimal HASH 42 b'x' b'y'\n", r
     control = run_hermetic([], py_argv(code))
     assert control.out == r.out, control
 
