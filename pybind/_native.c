@@ -2829,6 +2829,36 @@ static PyMethodDef wrap_mknod_def = {
  * the same object as the first one, keeping the original in *@slot
  * (once: a later module object finds its own wrapper and stops).
  */
+/*
+ * os.supports_dir_fd & co. hold function objects: a wrapper joins the
+ * sets its original is in, or feature probes ("needs dir_fd support in
+ * os.mkfifo()", CPython's test_posix) see it missing. Best effort.
+ */
+static void join_supports_sets(PyObject *orig, PyObject *w)
+{
+	static const char *const sets[] = {"supports_dir_fd", "supports_fd",
+					   "supports_follow_symlinks",
+					   "supports_effective_ids"};
+	PyObject *name, *os, *set;
+	size_t i;
+
+	name = PyUnicode_FromString("os");
+	os = name ? PyImport_GetModule(name) : NULL;
+	Py_XDECREF(name);
+	if (!os) {
+		PyErr_Clear();
+		return;
+	}
+	for (i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+		set = PyObject_GetAttrString(os, sets[i]);
+		if (set && PySet_Check(set) && PySet_Contains(set, orig) == 1)
+			(void)PySet_Add(set, w);
+		Py_XDECREF(set);
+		PyErr_Clear();
+	}
+	Py_DECREF(os);
+}
+
 static int wrap_hidden(PyObject *m, PyObject *const *owners, PyMethodDef *def,
 		       PyObject **slot)
 {
@@ -2865,6 +2895,7 @@ static int wrap_hidden(PyObject *m, PyObject *const *owners, PyMethodDef *def,
 		}
 		Py_DECREF(o);
 	}
+	join_supports_sets(cur, w);
 	Py_DECREF(w);
 	Py_XSETREF(*slot, cur);
 	hide(cur);

@@ -568,6 +568,34 @@ HM_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 	return net_bind(fd, addr, len);
 }
 
+/*
+ * listen() on a socket that was never bound would make the kernel bind it
+ * to "any": like a wildcard bind (net_bind), bind it to the matching
+ * loopback address with an ephemeral port first, so the server works and
+ * only this machine reaches it. An "any" address with port 0 is an unbound
+ * socket (every gated wildcard bind was rewritten). On success @ss/@len
+ * hold the new local address; on failure they are left as they were (and
+ * "any" is then refused).
+ */
+static void listen_autobind(int fd, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_storage lo = *ss;
+	socklen_t n = sizeof(lo);
+	in_port_t port = ss->ss_family == AF_INET
+			     ? ((struct sockaddr_in *)ss)->sin_port
+			     : ((struct sockaddr_in6 *)ss)->sin6_port;
+
+	if (port != 0 || !hm_bind_wildcard_to_loopback(&lo, *len))
+		return;
+	if (HM_REAL(bind)(fd, (const struct sockaddr *)&lo, *len) < 0)
+		return;
+	if (getsockname(fd, (struct sockaddr *)&lo, &n) == 0 &&
+	    n <= sizeof(lo)) {
+		*ss = lo;
+		*len = n;
+	}
+}
+
 /* listen() is judged by the socket's local address (unbound = any). */
 static int net_listen(int fd, int backlog)
 {
@@ -592,6 +620,7 @@ static int net_listen(int fd, int backlog)
 		break;
 	case AF_INET:
 	case AF_INET6:
+		listen_autobind(fd, &ss, &len);
 		rq.sa = (const struct sockaddr *)&ss;
 		rq.salen = len;
 		r = hm_shim_check(&rq);

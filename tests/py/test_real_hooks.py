@@ -132,3 +132,16 @@ def test_raw_thread_start_still_works():
         done.wait()
     """))
     assert r.rc == 0 and r.out == "3\n", r
+
+
+def test_bootstrap_rerun_is_harmless():
+    """Running the bootstrap again (importlib.reload(sitecustomize)) neither
+    raises nor loses the exit-2 rule."""
+    r = run_hermetic(["--no-subprocess"], py("""
+        import importlib, os, sitecustomize
+        importlib.reload(sitecustomize)
+        print("reloaded", flush=True)
+        os.system("true")
+    """))
+    assert r.rc == 2 and r.out == "reloaded\n", r
+    assert "hermetic: blocked action: subprocess disabled" in r.err, r

@@ -116,10 +116,13 @@ def test_seed_example_https_api(tls_server):
 
 def test_accelerators_in_use_under_block_native():
     code = ("import json, decimal, hashlib, asyncio, _asyncio, _hashlib\n"
+            "import sqlite3, bz2, lzma, mmap\n"
             "print(json.decoder.c_scanstring is not None,\n"
-            "      decimal.Decimal.__module__, type(hashlib.sha256()).__name__)\n")
+            "      decimal.Decimal.__module__, type(hashlib.sha256()).__name__,\n"
+            "      sqlite3.connect(':memory:').execute('select 41+1').fetchone()[0],\n"
+            "      bz2.decompress(bz2.compress(b'x')), lzma.decompress(lzma.compress(b'y')))\n")
     r = run_hermetic(["--block-native"], py_argv(code))
-    assert r.rc == 0 and r.out == "True decimal HASH\n", r
+    assert r.rc == 0 and r.out == "True decimal HASH 42 b'x' b'y'\n", r
     control = run_hermetic([], py_argv(code))
     assert control.out == r.out, control
 
@@ -189,3 +192,22 @@ def test_api_python_layer_alone():
     assert got["_decimal"].kind == "ok", r
     assert got["_ctypes"].kind == "blocked", r
     assert got["_testcapi"].kind in ("blocked",), r
+
+
+def test_user_dir_symlink_to_dynload_refused(workdir):
+    """A symlink in a user directory on sys.path to lib-dynload's _ctypes:
+    the Python layer judges the real file (_ctypes, not listed: refused),
+    the shim the path as passed (not in lib-dynload: refused). Control: the
+    same symlink without the policy loads."""
+    target = _dynload_file("_ctypes")
+    d = workdir / "links"
+    d.mkdir()
+    (d / os.path.basename(target)).symlink_to(target)
+    code = (f"import sys; sys.path.insert(0, {str(d)!r})\n"
+            "try:\n    import _ctypes\nexcept ImportError as e:\n"
+            "    print('refused')\nelse:\n"
+            "    print('loaded', _ctypes.__file__.startswith(sys.path[0]))\n")
+    r = run_hermetic(["--block-native"], py_argv(code))
+    assert r.rc == 0 and r.out == "refused\n", r
+    control = run_hermetic([], py_argv(code))
+    assert control.out == "loaded True\n", control

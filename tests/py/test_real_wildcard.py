@@ -27,6 +27,15 @@ SERVER = textwrap.dedent("""
     sys.stdin.readline()
 """)
 
+# listen() on a socket never bound: the kernel would bind it to "any".
+SERVER_UNBOUND = textwrap.dedent("""
+    import socket, sys
+    s = socket.socket()
+    s.listen()
+    print(s.getsockname()[0], s.getsockname()[1], flush=True)
+    sys.stdin.readline()
+""")
+
 # Runs inside the namespace: set up lo + the extra address, start the
 # server (argv[1:] is its command prefix), probe it from both addresses.
 DRIVER = textwrap.dedent("""
@@ -60,9 +69,9 @@ def netns():
     return ["unshare", "-rn"]
 
 
-def _drive(netns, server_prefix):
+def _drive(netns, server_prefix, server=SERVER):
     return run([*netns, PYTHON, "-c", DRIVER, NS_ADDR, *server_prefix,
-                PYTHON, "-c", SERVER], timeout=60)
+                PYTHON, "-c", server], timeout=60)
 
 
 def test_wildcard_server_loopback_only(netns):
@@ -77,6 +86,17 @@ def test_wildcard_server_without_allow_localhost(netns):
 
 def test_wildcard_server_bare_control(netns):
     r = _drive(netns, [])
+    assert r.rc == 0 and r.out == "0.0.0.0 reached reached\n", r
+
+
+def test_unbound_listen_loopback_only(netns):
+    r = _drive(netns, [BIN, "--no-network", "--allow-localhost", "--"],
+               SERVER_UNBOUND)
+    assert r.rc == 0 and r.out == "127.0.0.1 reached refused\n", r
+
+
+def test_unbound_listen_bare_control(netns):
+    r = _drive(netns, [], SERVER_UNBOUND)
     assert r.rc == 0 and r.out == "0.0.0.0 reached reached\n", r
 
 
@@ -154,3 +174,68 @@ def test_api_wildcard_bind(preload):
     else:
         # Python layer alone: nothing can rewrite the bind; refused.
         assert got["any"].kind == "blocked", r
+
+
+class _FakeFTP:
+    """A minimal FTP server thread on 127.0.0.1 that answers one LIST in
+    active mode: it connects back to the address the client's PORT names."""
+
+    def __init__(self):
+        import socket
+        import threading
+        self.ls = socket.create_server(("127.0.0.1", 0))
+        self.port = self.ls.getsockname()[1]
+        self.port_cmd = None
+        self.t = threading.Thread(target=self.serve, daemon=True)
+        self.t.start()
+
+    def serve(self):
+        import socket
+        c, _ = self.ls.accept()
+        f = c.makefile("rwb", buffering=0)
+        f.write(b"220 fake\r\n")
+        data_addr = None
+        for raw in f:
+            line = raw.decode().strip()
+            cmd = line.split(" ", 1)[0].upper()
+            if cmd == "USER":
+                f.write(b"230 ok\r\n")
+            elif cmd == "TYPE":
+                f.write(b"200 ok\r\n")
+            elif cmd == "PORT":
+                self.port_cmd = line
+                n = [int(x) for x in line.split(" ", 1)[1].split(",")]
+                data_addr = (".".join(map(str, n[:4])), n[4] * 256 + n[5])
+                f.write(b"200 ok\r\n")
+            elif cmd == "LIST":
+                f.write(b"150 here\r\n")
+                d = socket.create_connection(data_addr, timeout=10)
+                d.sendall(b"file-a\r\nfile-b\r\n")
+                d.close()
+                f.write(b"226 done\r\n")
+            elif cmd == "QUIT":
+                f.write(b"221 bye\r\n")
+                break
+            else:
+                f.write(b"502 no\r\n")
+        c.close()
+        self.ls.close()
+
+
+def test_active_mode_ftplib_under_launcher():
+    srv = _FakeFTP()
+    code = textwrap.dedent(f"""
+        import ftplib
+        ftp = ftplib.FTP()
+        ftp.connect("127.0.0.1", {srv.port})
+        ftp.login()
+        ftp.set_pasv(False)
+        lines = []
+        ftp.retrlines("LIST", lines.append)
+        ftp.quit()
+        print(lines)
+    """)
+    r = run_hermetic(["--no-network", "--allow-localhost"], py_argv(code))
+    srv.t.join(timeout=30)
+    assert r.rc == 0 and r.out == "['file-a', 'file-b']\n", r
+    assert srv.port_cmd.startswith("PORT 127,0,0,1,"), srv.port_cmd

@@ -132,7 +132,10 @@ def _install_exit_hooks(hermetic, pv_class):
         if threading is not None and isinstance(thread, threading.Thread):
             wrap(thread)
 
-    hermetic._native._set_uncaught_hook(on_event)
+    try:
+        hermetic._native._set_uncaught_hook(on_event)
+    except RuntimeError:
+        return  # already registered (this file ran before in the process)
     hermetic._native._wrap_thread_start()
 
 
