@@ -8,12 +8,16 @@ from conftest import py_argv, run_hermetic
 
 PROBE = ("import os\n"
          "print(os.mkfifo in os.supports_dir_fd, os.mknod in os.supports_dir_fd,\n"
-         "      getattr(os.mkfifo, '_hermetic_guard', False))\n")
+         "      getattr(os.mkfifo, '__module__', None),\n"
+         "      getattr(getattr(os.mkfifo, '__self__', None), '__name__', None))\n")
 
 
 def test_wrapped_mkfifo_stays_in_supports_dir_fd():
     r = run_hermetic(["--no-network"], py_argv(PROBE))
-    assert r.rc == 0 and r.out == "True True True\n", r
+    # The wrapper (a C function of hermetic._native, issue 8 class 4: no
+    # __wrapped__ to unwrap) is in place and a member of the sets.
+    assert r.rc == 0 and r.out.split()[:2] == ["True", "True"], r
+    assert "hermetic._native" in r.out, r
 
 
 def test_supports_dir_fd_control():
