@@ -1,0 +1,659 @@
+"""Every interposed symbol of the shim, by its own name (issue 7, "tests
+follow the table").
+
+One row per HM_SYM row of libhermetic/shim/sym_*.def. Each row runs
+tests/fixtures/symprobe.c (SYMBOL ARGS...) twice through the launcher:
+
+  refused  under the policy that must refuse it, with --trace: the output
+           is the documented failure (docs/errors.md), a "[hermetic]"
+           trace line says the shim refused it (so a kernel refusal cannot
+           pass for the shim's), and nothing happened (the test's
+           directory is unchanged, no listener saw a connection or a
+           datagram, no query reached the loopback name server);
+  control  under a policy that allows it (the same guard with a hole
+           where there is one, else no guard): the call works, or is
+           handed to the kernel and gets the kernel's own answer, and no
+           trace line appears.
+
+A few rows are never refused (dlerror, pclose, vfork, the fork-backed
+__vfork): their "refused" run shows what the guard does to them instead
+(dlerror reports the refusal once; a vfork child's exec is refused).
+
+Side effects stay in the test's tmp dir; network only on the loopback
+listeners the test makes. Names that must be refused are ones the policy
+refuses before any query (blocked.example); controls use numeric hosts,
+"localhost" (/etc/hosts) or the test's own name server on 127.0.0.1
+(the res_* rows point the resolver state at it before every call).
+
+tests/check_symbol_coverage.sh (CTest symbols.coverage, branch mech)
+checks that every table row is named by a test; ROWS names every HM_SYM
+row there is today (139), and test_rows_are_table_rows checks that each
+row here is a table row symprobe can call.
+"""
+import os
+import re
+import socket
+import struct
+import threading
+from dataclasses import dataclass, field
+
+import pytest
+
+from conftest import PROBE, REPO, run_hermetic, snapshot, trace_lines
+
+SYMPROBE = os.path.join(os.path.dirname(PROBE), "symprobe")
+ROOT = os.geteuid() == 0
+
+NO_NET = ["--no-network"]
+LOCAL = ["--no-network", "--allow-localhost"]
+RO = ["--fs-readonly"]
+RO_HOLE = ["--fs-readonly", "--allow-write", "{d}"]
+NO_SUB = ["--no-subprocess"]
+NATIVE = ["--block-native"]
+NONE = []
+
+EACCES = "errno=EACCES"
+
+
+@dataclass
+class Row:
+    """One symbol: refused with @deny = (flags, args, expected output
+    regex), controlled with @allow = (flags, args, regex). @effect names
+    what must not happen in the refused run and must in the control:
+    "fs" (tmp dir unchanged when refused), "tcp", "udp", "dns", "rsrv"
+    (a loopback listener's count). @trace=False: the refusal is not a
+    traced event (documented per row)."""
+    name: str
+    deny: tuple
+    allow: tuple
+    effect: str = ""
+    trace: bool = True
+    marks: list = field(default_factory=list)
+    note: str = ""
+
+
+def fs(name, args, allow_args=None, **kw):
+    """A file-system mutation: EACCES under --fs-readonly, ok inside an
+    --allow-write hole."""
+    return Row(name, (RO, args, EACCES),
+               (RO_HOLE, allow_args or args, "ok"), effect="fs", **kw)
+
+
+def _peer_errno():
+    """The errno docs/errors.md documents for a connect/send to an IP
+    peer refused by --no-network (EACCES, or ENETUNREACH where the docs
+    say so): the test follows the documented contract."""
+    for line in (REPO / "docs" / "errors.md").read_text().splitlines():
+        if line.startswith("| sockets |") and "`connect`" in line:
+            return ("errno=ENETUNREACH" if "ENETUNREACH" in line
+                    else EACCES)
+    raise AssertionError("docs/errors.md has no sockets row for connect")
+
+
+PEER_DENY = _peer_errno()
+
+
+def tcp(name):
+    return Row(name, (NO_NET, ["127.0.0.1", "{port}"], PEER_DENY),
+               (LOCAL, ["127.0.0.1", "{port}"], "ok"), effect="tcp")
+
+
+def udp(name):
+    return Row(name, (NO_NET, ["127.0.0.1", "{uport}"], PEER_DENY),
+               (LOCAL, ["127.0.0.1", "{uport}"], "ok"), effect="udp")
+
+
+EXEC_OK = "exec-ok"
+
+
+def execrow(name, target="/bin/echo"):
+    """An exec: EACCES under --no-subprocess; the control runs echo."""
+    return Row(name, (NO_SUB, [target, EXEC_OK], EACCES),
+               (NONE, [target, EXEC_OK], EXEC_OK))
+
+
+def host_r(name):
+    """gethostby* (NULL, h_errno NO_RECOVERY, errno EACCES)."""
+    return Row(name, (NO_NET, ["blocked.example"],
+                      "h_errno=NO_RECOVERY errno=EACCES"),
+               (LOCAL, ["localhost"], "ok localhost"))
+
+
+def host_rr(name):
+    """gethostby*_r (returns EACCES, *result NULL, NO_RECOVERY)."""
+    return Row(name, (NO_NET, ["blocked.example"],
+                      "rc=EACCES h_errno=NO_RECOVERY result=NULL"),
+               (LOCAL, ["localhost"], "ok localhost"))
+
+
+RES_DENY = "rc=-1 h_errno=NO_RECOVERY errno=EACCES"
+RES_OK = r"ok len=\d+"
+ALLOW_PROBE_TEST = ["--no-network", "--allow-domain", "probe.test"]
+
+
+def res(name, deny_args, allow_args, allow_flags=ALLOW_PROBE_TEST):
+    return Row(name, (NO_NET, deny_args, RES_DENY),
+               (allow_flags, allow_args, RES_OK), effect="dns")
+
+
+# A privileged source port (rcmd, rresvport, bindresvport) needs root;
+# without it the kernel refuses the real call with EACCES (untraced).
+PRIV_OK = "ok" if ROOT else "errno=EACCES"
+
+
+ROWS = [
+    # --- opens (a write-intent open of an existing file) -----------------
+    fs("open", ["{f}"]),
+    fs("open64", ["{f}"]),
+    fs("__open", ["{f}"]),
+    fs("__open64", ["{f}"]),
+    fs("__open_2", ["{f}"]),
+    fs("__open64_2", ["{f}"]),
+    fs("openat", ["{d}", "f"]),
+    fs("openat64", ["{d}", "f"]),
+    fs("__openat_2", ["{d}", "f"]),
+    fs("__openat64_2", ["{d}", "f"]),
+    fs("creat", ["{d}/new"]),
+    fs("creat64", ["{d}/new"]),
+    fs("fopen", ["{f}"]),
+    fs("fopen64", ["{f}"]),
+    fs("_IO_fopen", ["{f}"]),
+    fs("freopen", ["{f}"]),
+    fs("freopen64", ["{f}"]),
+    # a read outside --fs-readonly=ROOT; the control reads inside it
+    Row("opendir", (["--fs-readonly={d}/root"], ["{d}/sub"], EACCES),
+        (["--fs-readonly={d}/root"], ["{d}/root/in"], "ok"), effect="fs"),
+    # tmpfile writes to /tmp (hard-coded P_tmpdir): no hole for it in the
+    # tmp dir, so the control has no guard (it leaves no name behind)
+    Row("tmpfile", (RO, [], EACCES), (NONE, [], "ok"), effect="fs"),
+    Row("tmpfile64", (RO, [], EACCES), (NONE, [], "ok"), effect="fs"),
+    fs("mkstemp", ["{d}"]),
+    fs("mkstemp64", ["{d}"]),
+    fs("mkostemp", ["{d}"]),
+    fs("mkostemp64", ["{d}"]),
+    fs("mkstemps", ["{d}"]),
+    fs("mkstemps64", ["{d}"]),
+    fs("mkostemps", ["{d}"]),
+    fs("mkostemps64", ["{d}"]),
+    fs("mkdtemp", ["{d}"]),
+    # --- path mutations ---------------------------------------------------
+    fs("rename", ["{f}", "{d}/g"]),
+    fs("renameat", ["{f}", "{d}/g"]),
+    fs("renameat2", ["{f}", "{d}/g"]),
+    fs("unlink", ["{f}"]),
+    fs("unlinkat", ["{f}"]),
+    fs("remove", ["{f}"]),
+    fs("rmdir", ["{d}/sub"]),
+    fs("mkdir", ["{d}/new"]),
+    fs("mkdirat", ["{d}/new"]),
+    fs("link", ["{f}", "{d}/g"]),
+    fs("linkat", ["{f}", "{d}/g"]),
+    fs("symlink", ["{f}", "{d}/g"]),
+    fs("symlinkat", ["{f}", "{d}/g"]),
+    fs("truncate", ["{f}"]),
+    fs("truncate64", ["{f}"]),
+    fs("chmod", ["{f}"]),
+    fs("fchmodat", ["{f}"]),
+    fs("lchmod", ["{f}"]),
+    fs("chown", ["{f}"]),
+    fs("lchown", ["{f}"]),
+    fs("fchownat", ["{f}"]),
+    fs("utime", ["{f}"]),
+    fs("utimes", ["{f}"]),
+    fs("lutimes", ["{f}"]),
+    fs("futimesat", ["{f}"]),
+    fs("utimensat", ["{f}"]),
+    fs("setxattr", ["{f}"]),
+    fs("lsetxattr", ["{f}"]),
+    fs("removexattr", ["{f}"]),
+    fs("lremovexattr", ["{f}"]),
+    fs("mknod", ["{d}/p"]),
+    fs("mknodat", ["{d}/p"]),
+    fs("mkfifo", ["{d}/p"]),
+    fs("mkfifoat", ["{d}/p"]),
+    # --- metadata changes through a read-only descriptor -----------------
+    fs("fchmod", ["{f}"]),
+    fs("fchown", ["{f}"]),
+    fs("futimens", ["{f}"]),
+    fs("futimes", ["{f}"]),
+    fs("fsetxattr", ["{f}"]),
+    fs("fremovexattr", ["{f}"]),
+    # --- sockets ----------------------------------------------------------
+    # AF_INET SOCK_RAW IPPROTO_RAW (caller-built IP headers) is refused;
+    # a TCP socket is the control under the same guard
+    Row("socket", (NO_NET, ["2", "3", "255"], EACCES),
+        (NO_NET, ["2", "1", "0"], "ok")),
+    Row("__socket", (NO_NET, ["2", "3", "255"], EACCES),
+        (NO_NET, ["2", "1", "0"], "ok")),
+    # a loose source route re-routes packets; IP_TOS does not
+    Row("setsockopt", (LOCAL, ["ip_options"], EACCES),
+        (LOCAL, ["ip_tos"], "ok")),
+    tcp("connect"),
+    tcp("__connect"),
+    # a non-loopback address is refused before the kernel sees it (it
+    # would say EADDRNOTAVAIL); loopback is the control
+    Row("bind", (NO_NET, ["10.0.0.1", "0"], EACCES),
+        (NO_NET, ["127.0.0.1", "0"], "ok")),
+    # listen on a never-bound socket binds "any": refused; bound to
+    # 127.0.0.1 it is the control
+    Row("listen", (NO_NET, ["any"], EACCES), (NO_NET, ["lo"], "ok")),
+    udp("sendto"),
+    udp("sendmsg"),
+    udp("sendmmsg"),
+    udp("__sendmmsg"),
+    # --- resolver -----------------------------------------------------------
+    Row("getaddrinfo", (NO_NET, ["blocked.example"],
+                        "gai=EAI_SYSTEM errno=EACCES"),
+        (LOCAL, ["localhost"], r"ok (127\.0\.0\.1|::1)")),
+    Row("getaddrinfo_a", (NO_NET, ["blocked.example"],
+                          "gai=EAI_SYSTEM errno=EACCES"),
+        (LOCAL, ["localhost"], r"ok (127\.0\.0\.1|::1)")),
+    host_r("gethostbyname"),
+    host_r("gethostbyname2"),
+    host_rr("gethostbyname_r"),
+    host_rr("gethostbyname2_r"),
+    # a reverse lookup of an address no local source answers (TEST-NET-2)
+    Row("gethostbyaddr", (NO_NET, ["198.51.100.7"],
+                          "h_errno=NO_RECOVERY errno=EACCES"),
+        (LOCAL, ["127.0.0.1"], "ok localhost")),
+    Row("gethostbyaddr_r", (NO_NET, ["198.51.100.7"],
+                            "rc=EACCES h_errno=NO_RECOVERY result=NULL"),
+        (LOCAL, ["127.0.0.1"], "ok localhost")),
+    # a refused reverse lookup: NI_NAMEREQD gets EAI_NONAME (a plain call
+    # gets the numeric answer: test_getnameinfo_refused_is_numeric)
+    Row("getnameinfo", (NO_NET, ["198.51.100.7", "namereqd"],
+                        "gai=EAI_NONAME"),
+        (LOCAL, ["127.0.0.1", "namereqd"], "ok localhost")),
+    res("res_query", ["blocked.example", "{dns}"], ["probe.test", "{dns}"]),
+    res("res_search", ["blocked.example", "{dns}"],
+        ["probe.test", "{dns}"]),
+    res("res_querydomain", ["blocked", "example", "{dns}"],
+        ["a", "probe.test", "{dns}"]),
+    # res_send carries a raw packet: refused under any network block
+    res("res_send", ["probe.test", "{dns}"], ["probe.test", "{dns}"],
+        allow_flags=NONE),
+    res("res_nquery", ["blocked.example", "{dns}"],
+        ["probe.test", "{dns}"]),
+    res("res_nsearch", ["blocked.example", "{dns}"],
+        ["probe.test", "{dns}"]),
+    res("res_nquerydomain", ["blocked", "example", "{dns}"],
+        ["a", "probe.test", "{dns}"]),
+    res("res_nsend", ["probe.test", "{dns}"], ["probe.test", "{dns}"],
+        allow_flags=NONE),
+    # --- legacy r* helpers: refused outright under a network block --------
+    Row("rcmd", (LOCAL, ["127.0.0.1", "{rsrv}"], EACCES),
+        (NONE, ["127.0.0.1", "{rsrv}"], PRIV_OK),
+        effect="rsrv" if ROOT else ""),
+    Row("rcmd_af", (LOCAL, ["127.0.0.1", "{rsrv}"], EACCES),
+        (NONE, ["127.0.0.1", "{rsrv}"], PRIV_OK),
+        effect="rsrv" if ROOT else ""),
+    Row("rexec", (LOCAL, ["127.0.0.1", "{rsrv}"], EACCES),
+        (NONE, ["127.0.0.1", "{rsrv}"], "ok"), effect="rsrv"),
+    Row("rexec_af", (LOCAL, ["127.0.0.1", "{rsrv}"], EACCES),
+        (NONE, ["127.0.0.1", "{rsrv}"], "ok"), effect="rsrv"),
+    Row("rresvport", (LOCAL, [], EACCES), (NONE, [], PRIV_OK)),
+    Row("rresvport_af", (LOCAL, [], EACCES), (NONE, [], PRIV_OK)),
+    # judged as the bind it performs
+    Row("bindresvport", (NO_NET, ["10.0.0.1"], EACCES),
+        (NO_NET, ["127.0.0.1"], PRIV_OK)),
+    # not trusted (no hosts.equiv / .rhosts entry): -1 from libc itself
+    Row("ruserok", (LOCAL, ["127.0.0.1"], EACCES),
+        (NONE, ["127.0.0.1"], "rc=-1")),
+    Row("ruserok_af", (LOCAL, ["127.0.0.1"], EACCES),
+        (NONE, ["127.0.0.1"], "rc=-1")),
+    Row("iruserok", (LOCAL, ["127.0.0.1"], EACCES),
+        (NONE, ["127.0.0.1"], "rc=-1")),
+    Row("iruserok_af", (LOCAL, ["127.0.0.1"], EACCES),
+        (NONE, ["127.0.0.1"], "rc=-1")),
+    # --- programs -----------------------------------------------------------
+    execrow("execve"),
+    execrow("execv"),
+    execrow("execvp", "echo"),
+    execrow("execvpe", "echo"),
+    execrow("execl"),
+    execrow("execle"),
+    execrow("execlp", "echo"),
+    execrow("fexecve"),
+    execrow("execveat"),
+    Row("posix_spawn", (NO_SUB, ["/bin/echo", EXEC_OK], "rc=EACCES"),
+        (NONE, ["/bin/echo", EXEC_OK], EXEC_OK + "\nok exit=0")),
+    Row("posix_spawnp", (NO_SUB, ["echo", EXEC_OK], "rc=EACCES"),
+        (NONE, ["echo", EXEC_OK], EXEC_OK + "\nok exit=0")),
+    # a relative path under an fs policy (the child may open it elsewhere)
+    Row("posix_spawn_file_actions_addopen", (RO, ["f"], "rc=EACCES"),
+        (RO_HOLE, ["{f}"], "ok")),
+    Row("system", (NO_SUB, ["echo " + EXEC_OK], EACCES),
+        (NONE, ["echo " + EXEC_OK], EXEC_OK + "\nok exit=0")),
+    Row("__libc_system", (NO_SUB, ["echo " + EXEC_OK], EACCES),
+        (NONE, ["echo " + EXEC_OK], EXEC_OK + "\nok exit=0")),
+    Row("popen", (NO_SUB, ["echo " + EXEC_OK], EACCES),
+        (NO_NET, ["echo " + EXEC_OK], "ok exec-ok exit=0")),
+    Row("_IO_popen", (NO_SUB, ["echo " + EXEC_OK], EACCES),
+        (NO_NET, ["echo " + EXEC_OK], "ok exec-ok exit=0")),
+    # glibc's own _IO_proc_open, handed an already-open stream, returns
+    # NULL without touching errno: that is the control (see symprobe.c)
+    Row("_IO_proc_open", (NO_SUB, ["echo " + EXEC_OK], EACCES),
+        (NO_NET, ["echo " + EXEC_OK], "errno=0")),
+    # never refused: the refused run is a popen that never happened, the
+    # control reaps the shim's own popen stream (under a guard) with the
+    # shell's status
+    Row("pclose", (NO_SUB, ["exit 3"], EACCES),
+        (NO_NET, ["exit 3"], "ok exit=3")),
+    # a command substitution fails with WRDE_CMDSUB; plain words expand
+    # (test_wordexp_plain_words_under_guard)
+    Row("wordexp", (NO_SUB, ["$(echo x)"], "rc=WRDE_CMDSUB"),
+        (NONE, ["$(echo x)"], "ok x")),
+    # never refused (a fork starts no program): the child's exec is
+    Row("vfork", (NO_SUB, ["/bin/echo", EXEC_OK], EACCES),
+        (NONE, ["/bin/echo", EXEC_OK], EXEC_OK + "\nok exit=0")),
+    Row("__vfork", (NO_SUB, ["/bin/echo", EXEC_OK], EACCES),
+        (NONE, ["/bin/echo", EXEC_OK], EXEC_OK + "\nok exit=0")),
+    # --- native code -------------------------------------------------------
+    Row("dlopen", (NATIVE, ["libm.so.6"],
+                   "dlerror=hermetic: native code loading blocked: "
+                   r"\S*libm\.so\.6"),
+        (NONE, ["libm.so.6"], "ok")),
+    Row("dlmopen", (NO_NET, ["libm.so.6"],
+                    "dlerror=hermetic: dlmopen outside the base namespace "
+                    r"blocked .*libm\.so\.6"),
+        (NONE, ["libm.so.6"], "ok")),
+    # the refusal message once, then libc's own state (nothing pending)
+    Row("dlerror", (NATIVE, ["libm.so.6"],
+                    "dlerror=hermetic: native code loading blocked: "
+                    r"\S*libm\.so\.6\|\(null\)"),
+        (NONE, ["/nonexistent/libhm.so"],
+         r"dlerror=/nonexistent/libhm\.so: cannot open .*\|\(null\)")),
+    # libc's connect through an explicit libc handle is the shim's
+    Row("dlsym", (NO_NET, ["127.0.0.1", "{port}"], PEER_DENY),
+        (LOCAL, ["127.0.0.1", "{port}"], "ok"), effect="tcp"),
+    # --- syscall, other processes, terminals --------------------------------
+    # openat2 has no wrapper: ENOSYS under any block (callers fall back)
+    Row("syscall", (NO_NET, ["{f}"], "errno=ENOSYS"), (NONE, ["{f}"], "ok"),
+        trace=False),
+    # POKEDATA is refused; PEEKDATA goes to the kernel (parent: ESRCH)
+    Row("ptrace", (NO_NET, ["poke"], EACCES),
+        (NO_NET, ["peek"], "errno=ESRCH")),
+    Row("process_vm_writev", (NO_NET, [], EACCES), (NONE, [], "ok written")),
+    # another process's descriptors: refused; one's own pidfd: allowed
+    Row("pidfd_getfd", (NO_NET, ["child"], EACCES), (NO_NET, ["self"], "ok")),
+    Row("process_madvise", (NO_NET, ["child"], EACCES),
+        (NO_NET, ["self"], "ok")),
+    # TIOCSTI on /dev/null: the kernel says ENOTTY when let through
+    Row("ioctl", (NO_NET, [], EACCES), (NONE, [], "errno=ENOTTY")),
+]
+
+BY_NAME = {r.name: r for r in ROWS}
+assert len(BY_NAME) == len(ROWS), "duplicate row"
+
+
+# --- loopback peers -----------------------------------------------------------
+
+class DnsResponder:
+    """A UDP name server on 127.0.0.1 that answers every A query with
+    127.0.0.1 (TTL 60) and counts the queries it got."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.queries = 0
+        self._stop = False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        self.sock.settimeout(0.2)
+        while not self._stop:
+            try:
+                q, peer = self.sock.recvfrom(4096)
+            except (socket.timeout, OSError):
+                continue
+            if len(q) < 17:
+                continue
+            self.queries += 1
+            end = 12
+            while end < len(q) and q[end]:
+                end += 1 + q[end]
+            end += 5  # the root label, QTYPE, QCLASS
+            hdr = q[:2] + struct.pack("!HHHHH", 0x8180, 1, 1, 0, 0)
+            ans = struct.pack("!HHHIH4s", 0xC00C, 1, 1, 60, 4,
+                              bytes([127, 0, 0, 1]))
+            try:
+                self.sock.sendto(hdr + q[12:end] + ans, peer)
+            except OSError:
+                pass
+
+    def close(self):
+        self._stop = True
+        self.thread.join(timeout=5)
+        self.sock.close()
+
+
+class RServer:
+    """A loopback rshd/rexecd stand-in: reads the client's four
+    NUL-terminated fields, answers the status byte 0 (success), then waits
+    for the client to hang up. Counts the connections it served."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.served = 0
+        self._stop = False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        self.sock.settimeout(0.2)
+        while not self._stop:
+            try:
+                conn, _ = self.sock.accept()
+            except (socket.timeout, OSError):
+                continue
+            with conn:
+                conn.settimeout(10)
+                data = b""
+                try:
+                    while data.count(b"\0") < 4:
+                        chunk = conn.recv(256)
+                        if not chunk:
+                            break
+                        data += chunk
+                    self.served += 1
+                    conn.sendall(b"\0")
+                    while conn.recv(256):
+                        pass
+                except OSError:
+                    pass
+
+    def close(self):
+        self._stop = True
+        self.thread.join(timeout=15)
+        self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def servers():
+    """The loopback peers rows talk to, shared by the module (counts are
+    compared before and after each run)."""
+    from conftest import TcpListener, UdpReceiver
+    made = {"tcp": TcpListener("127.0.0.1"), "udp": UdpReceiver("127.0.0.1"),
+            "dns": DnsResponder(), "rsrv": RServer()}
+    yield made
+    for key in ("tcp", "udp", "dns", "rsrv"):
+        made[key].close()
+
+
+@pytest.fixture
+def peers(servers):
+    return servers
+
+
+def count(peers, effect):
+    if effect == "tcp":
+        return peers["tcp"].accepted()
+    if effect == "udp":  # received() drains: keep the running total
+        peers["udp_total"] = (peers.get("udp_total", 0) +
+                              len(peers["udp"].received()))
+        return peers["udp_total"]
+    if effect == "dns":
+        return peers["dns"].queries
+    if effect == "rsrv":
+        return peers["rsrv"].served
+    return 0
+
+
+def prepare(d):
+    """The tmp dir every row starts from: a file f (with a user xattr),
+    an empty directory sub, and root/in for the fs_root rows."""
+    f = d / "f"
+    f.write_text("hi\n")
+    os.chmod(f, 0o644)
+    try:
+        os.setxattr(f, "user.hermetic", b"v")
+    except OSError:
+        pass  # the xattr rows then fail in the control, loudly
+    (d / "sub").mkdir()
+    (d / "root" / "in").mkdir(parents=True)
+
+
+def expand(items, d, peers):
+    subst = {"d": str(d), "f": str(d / "f"), "port": peers["tcp"].port,
+             "uport": peers["udp"].port, "dns": peers["dns"].port,
+             "rsrv": peers["rsrv"].port}
+    return [s.format(**subst) for s in items]
+
+
+def symprobe(flags, args, name, d, peers):
+    return run_hermetic(["--trace", *expand(flags, d, peers)],
+                        [SYMPROBE, name, *expand(args, d, peers)], cwd=d)
+
+
+def _param(row):
+    return pytest.param(row, id=row.name, marks=row.marks)
+
+
+@pytest.mark.parametrize("row", [_param(r) for r in ROWS])
+def test_refused(row, workdir, peers):
+    prepare(workdir)
+    before = snapshot(workdir)
+    seen = count(peers, row.effect)
+    flags, args, expect = row.deny
+    r = symprobe(flags, args, row.name, workdir, peers)
+    assert re.fullmatch(expect, r.out.strip()), r
+    if row.trace:
+        assert trace_lines(r.err), f"no trace line for the refusal\n{r}"
+    assert snapshot(workdir) == before, f"refused call changed files\n{r}"
+    if row.effect and row.effect != "fs":
+        assert count(peers, row.effect) == seen, r
+
+
+@pytest.mark.parametrize("row", [_param(r) for r in ROWS])
+def test_control(row, workdir, peers):
+    prepare(workdir)
+    seen = count(peers, row.effect)
+    flags, args, expect = row.allow
+    r = symprobe(flags, args, row.name, workdir, peers)
+    assert re.fullmatch(expect, r.out.strip()), r
+    assert not trace_lines(r.err), f"the control was refused\n{r}"
+    if row.effect and row.effect != "fs":
+        assert count(peers, row.effect) > seen, r
+
+
+# --- reads under --fs-readonly=ROOT, every open spelling -------------------------
+
+OPEN_READ = ["open", "open64", "__open", "__open64", "__open_2", "__open64_2",
+             "fopen", "fopen64", "_IO_fopen", "freopen", "freopen64"]
+OPENAT_READ = ["openat", "openat64", "__openat_2", "__openat64_2"]
+
+
+def read_case(name, where):
+    """(args) for a read of @where: "out" (a file beside the root),
+    "link" (a symlink inside the root pointing out), "in" (inside)."""
+    target = {"out": "{d}/f", "link": "{d}/root/lnk", "in": "{d}/root/g"}
+    rel = {"out": "../f", "link": "lnk", "in": "g"}
+    if name in OPENAT_READ:
+        return ["{d}/root", rel[where]]
+    return [target[where]]
+
+
+@pytest.mark.parametrize("where", ["out", "link"])
+@pytest.mark.parametrize("name", OPEN_READ + OPENAT_READ)
+def test_read_outside_root_refused(name, where, workdir, peers):
+    """SYMPROBE_READ=1: the open rows open for reading. Outside
+    --fs-readonly=ROOT (directly, by a ../ relative to a directory
+    descriptor inside it, or through a symlink inside it) every spelling
+    is refused."""
+    prepare(workdir)
+    (workdir / "root" / "g").write_text("in\n")
+    os.symlink("../f", workdir / "root" / "lnk")
+    r = run_hermetic(["--trace", f"--fs-readonly={workdir}/root"],
+                     [SYMPROBE, name,
+                      *expand(read_case(name, where), workdir, peers)],
+                     cwd=workdir, env_extra={"SYMPROBE_READ": "1"})
+    assert r.out.strip() == EACCES, r
+    assert trace_lines(r.err), r
+
+
+@pytest.mark.parametrize("name", OPEN_READ + OPENAT_READ)
+def test_read_inside_root_control(name, workdir, peers):
+    prepare(workdir)
+    (workdir / "root" / "g").write_text("in\n")
+    r = run_hermetic([f"--fs-readonly={workdir}/root"],
+                     [SYMPROBE, name,
+                      *expand(read_case(name, "in"), workdir, peers)],
+                     cwd=workdir, env_extra={"SYMPROBE_READ": "1"})
+    assert r.out.strip() == "ok", r
+
+
+# --- facets the table form does not show ----------------------------------------
+
+def test_getnameinfo_refused_is_numeric(workdir, peers):
+    """Without NI_NAMEREQD a refused reverse lookup is answered with the
+    numeric host (docs/errors.md), not an error."""
+    r = symprobe(NO_NET, ["198.51.100.7", "plain"], "getnameinfo", workdir,
+                 peers)
+    assert r.out.strip() == "ok 198.51.100.7", r
+
+
+def test_wordexp_plain_words_under_guard(workdir, peers):
+    """Under --no-subprocess words without a command substitution still
+    expand."""
+    r = symprobe(NO_SUB, ["$HOME"], "wordexp", workdir, peers)
+    assert r.out.strip() == "ok " + os.environ.get("HOME", ""), r
+
+
+def test_setsockopt_source_route_control_unguarded(workdir, peers):
+    """The refused option itself is accepted by the kernel without a
+    network guard (so the refusal is the shim's)."""
+    r = symprobe(NONE, ["ip_options"], "setsockopt", workdir, peers)
+    assert r.out.strip() == "ok", r
+
+
+# --- the table and the probe agree --------------------------------------------------
+
+DEF_DIR = REPO / "libhermetic" / "shim"
+
+
+def table_names():
+    """The names of every HM_SYM row in libhermetic/shim/sym_*.def."""
+    names = []
+    for p in sorted(DEF_DIR.glob("sym_*.def")):
+        text = re.sub(r"/\*.*?\*/", "", p.read_text(), flags=re.S)
+        names += re.findall(r"^\s*HM_SYM\(\s*\w+\s*,\s*\d+\s*,[^,]+,\s*(\w+)",
+                            text, flags=re.M)
+    return names
+
+
+def test_rows_are_table_rows():
+    """Every row here is a row of the symbol table, and symprobe calls
+    every one of them. (That every table row is named by a test is the
+    CTest symbols.coverage; this file gives each row a refused run and a
+    control.)"""
+    names = table_names()
+    assert len(names) > 100, names
+    stale = [n for n in BY_NAME if n not in names]
+    assert not stale, f"ROWS names that are not in the table: {stale}"
+    listed = set(run_hermetic([], [SYMPROBE, "--list"]).out.split())
+    assert set(BY_NAME) <= listed, set(BY_NAME) - listed
