@@ -39,7 +39,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from conftest import PROBE, REPO, run_hermetic, snapshot, trace_lines
+from conftest import (PROBE, REPO, hermetic_lines, run_hermetic, run_preloaded,
+                      snapshot, trace_lines)
 
 SYMPROBE = os.path.join(os.path.dirname(PROBE), "symprobe")
 ROOT = os.geteuid() == 0
@@ -605,6 +606,53 @@ def test_read_inside_root_control(name, workdir, peers):
                       *expand(read_case(name, "in"), workdir, peers)],
                      cwd=workdir, env_extra={"SYMPROBE_READ": "1"})
     assert r.out.strip() == "ok", r
+
+
+# --- an unreadable policy: every row fails closed --------------------------------
+
+@pytest.mark.parametrize("row", [_param(r) for r in ROWS])
+def test_invalid_policy_fails_closed(row, workdir, peers):
+    """The refused run's arguments under an unreadable HERMETIC_POLICY
+    (the shim preloaded without the launcher): the documented failure,
+    or the probe's own setup (a read, a socket) refused first; nothing
+    changes, no peer is reached, and the shim says it is failing closed."""
+    prepare(workdir)
+    before = snapshot(workdir)
+    seen = count(peers, row.effect)
+    r = run_preloaded([SYMPROBE, row.name,
+                       *expand(row.deny[1], workdir, peers)],
+                      policy="not-a-policy", cwd=workdir)
+    out = r.out.strip()
+    assert re.fullmatch(row.deny[2], out) or out == "setup=EACCES", r
+    assert any("invalid HERMETIC_POLICY" in l
+               for l in hermetic_lines(r.err)), r
+    assert snapshot(workdir) == before, r
+    if row.effect and row.effect != "fs":
+        assert count(peers, row.effect) == seen, r
+
+
+# --- dlsym through an explicit libc handle -----------------------------------------
+
+def test_explicit_libc_handle_finds_the_shim(workdir):
+    """dlsym(dlopen("libc.so.6"), NAME) for every table name returns the
+    shim's wrapper, never libc's own code (which would skip the guard):
+    the aliases (__connect, _IO_fopen, __open64_2, ...) included."""
+    r = run_hermetic(NO_NET, [SYMPROBE, "remap", *table_names()],
+                     cwd=workdir)
+    got = dict(l.split("=", 1) for l in r.out.split())
+    assert set(got) == set(table_names()), r
+    leaks = sorted(n for n, v in got.items() if v == "libc")
+    assert not leaks, f"libc's own code through a libc handle: {leaks}"
+    assert r.rc == 0, r
+
+
+def test_explicit_libc_handle_control(workdir):
+    """Control: a name the shim does not wrap (read) is libc's own code
+    through the same lookup, so the check above can tell them apart."""
+    r = run_hermetic(NO_NET, [SYMPROBE, "remap", "read", "connect"],
+                     cwd=workdir)
+    assert r.out.split() == ["read=libc", "connect=shim"], r
+    assert r.rc == 1, r
 
 
 # --- facets the table form does not show ----------------------------------------
