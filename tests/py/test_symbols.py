@@ -384,6 +384,7 @@ ROWS = [
 ]
 
 BY_NAME = {r.name: r for r in ROWS}
+DEF_DIR = REPO / "libhermetic" / "shim"
 assert len(BY_NAME) == len(ROWS), "duplicate row"
 
 
@@ -492,11 +493,15 @@ def peers(servers):
 
 
 def count(peers, effect):
+    """Connections / datagrams / queries a peer has seen so far. Loopback
+    delivery is complete when connect() or sendto() returns (the
+    handshake is done, the datagram queued), so after the probe exited
+    nothing is in flight: no waiting."""
     if effect == "tcp":
-        return peers["tcp"].accepted()
+        return peers["tcp"].accepted(wait=0)
     if effect == "udp":  # received() drains: keep the running total
         peers["udp_total"] = (peers.get("udp_total", 0) +
-                              len(peers["udp"].received()))
+                              len(peers["udp"].received(wait=0)))
         return peers["udp_total"]
     if effect == "dns":
         return peers["dns"].queries
@@ -608,6 +613,64 @@ def test_read_inside_root_control(name, workdir, peers):
     assert r.out.strip() == "ok", r
 
 
+# --- syscall(SYS_x, ...) for every HM_SYSCALL route -------------------------------
+
+def syscall_routes():
+    """(name, number) of every HM_SYSCALL row in sym_*.def."""
+    routes = []
+    for p in sorted(DEF_DIR.glob("sym_*.def")):
+        text = re.sub(r"/\*.*?\*/", "", p.read_text(), flags=re.S)
+        routes += re.findall(r"^\s*HM_SYSCALL\(\s*(\w+)\s*,\s*(\w+)\s*,",
+                             text, flags=re.M)
+    return routes
+
+
+def _route_param(name, nr, hi):
+    row = BY_NAME[name]
+    env = {"SYMPROBE_SYSCALL": "2" if nr == "SYS_fchmodat2" else "1"}
+    if hi:
+        env["SYMPROBE_SYSCALL_HI"] = "1"
+    return pytest.param(row, env, id=f"{name}-{nr}{'-hi' if hi else ''}",
+                        marks=row.marks)
+
+
+# Each route as written, and with bit 32 set (the kernel ignores it).
+ROUTES = [_route_param(n, nr, hi) for n, nr in syscall_routes()
+          for hi in (False, True)]
+
+
+@pytest.mark.parametrize("row,env", ROUTES)
+def test_syscall_route_refused(row, env, workdir, peers):
+    """SYMPROBE_SYSCALL: the same call as syscall(SYS_<name>, ...) gets
+    the same verdict as the named call (the generated routing table)."""
+    prepare(workdir)
+    before = snapshot(workdir)
+    seen = count(peers, row.effect)
+    flags, args, expect = row.deny
+    r = run_hermetic(["--trace", *expand(flags, workdir, peers)],
+                     [SYMPROBE, row.name, *expand(args, workdir, peers)],
+                     cwd=workdir, env_extra=env)
+    assert re.fullmatch(expect, r.out.strip()), r
+    assert trace_lines(r.err), r
+    assert snapshot(workdir) == before, r
+    if row.effect and row.effect != "fs":
+        assert count(peers, row.effect) == seen, r
+
+
+@pytest.mark.parametrize("row,env", ROUTES)
+def test_syscall_route_control(row, env, workdir, peers):
+    prepare(workdir)
+    seen = count(peers, row.effect)
+    flags, args, expect = row.allow
+    r = run_hermetic(["--trace", *expand(flags, workdir, peers)],
+                     [SYMPROBE, row.name, *expand(args, workdir, peers)],
+                     cwd=workdir, env_extra=env)
+    assert re.fullmatch(expect, r.out.strip()), r
+    assert not trace_lines(r.err), r
+    if row.effect and row.effect != "fs":
+        assert count(peers, row.effect) > seen, r
+
+
 # --- an unreadable policy: every row fails closed --------------------------------
 
 @pytest.mark.parametrize("row", [_param(r) for r in ROWS])
@@ -680,9 +743,6 @@ def test_setsockopt_source_route_control_unguarded(workdir, peers):
 
 
 # --- the table and the probe agree --------------------------------------------------
-
-DEF_DIR = REPO / "libhermetic" / "shim"
-
 
 def table_names():
     """The names of every HM_SYM row in libhermetic/shim/sym_*.def."""
