@@ -671,6 +671,78 @@ def test_syscall_route_control(row, env, workdir, peers):
         assert count(peers, row.effect) > seen, r
 
 
+# --- invalid path pointers: EFAULT, never a crash ----------------------------------
+
+# gate_at() (shim/fs.c) reads path[0] to test for AT_EMPTY_PATH before the
+# EFAULT-safe copy of the path: link/linkat (the old name), fchmodat,
+# fchownat and utimensat crash with SIGSEGV under any fs guard where libc
+# alone fails with EFAULT (issue 7 defect 12, these five were missed).
+GATE_AT_CRASH = pytest.mark.xfail(
+    strict=True, reason="shim/fs.c gate_at() dereferences the caller's path "
+    "(path[0] == '\\0' test) before the EFAULT-safe copy: SIGSEGV instead "
+    "of EFAULT")
+GATE_AT_ROWS = {("link", 0), ("linkat", 0), ("fchmodat", 0), ("fchownat", 0),
+                ("utimensat", 0)}
+
+# Rows whose pointer arguments libc itself dereferences in user space
+# (opendir, the mkstemp templates, which libc writes into) or that this
+# probe opens first (the descriptor rows, the openat directory).
+BAD_SKIP = {"opendir", "tmpfile", "tmpfile64", "mkdtemp", "fchmod",
+            "fchown", "futimens", "futimes", "fsetxattr", "fremovexattr"}
+
+
+def _bad_cases():
+    out = []
+    for row in ROWS:
+        if row.effect != "fs" or row.name in BAD_SKIP or "mk" in row.name \
+                and "temp" in row.name:
+            continue
+        for which in ("deny", "allow"):
+            for i, arg in enumerate(getattr(row, which)[1]):
+                if arg == "{d}":
+                    continue  # the openat rows' directory (opened first)
+                marks = list(row.marks)
+                if (row.name, i) in GATE_AT_ROWS:
+                    marks.append(GATE_AT_CRASH)
+                out.append(pytest.param(row, which, i, marks=marks,
+                                        id=f"{row.name}-{which}-arg{i}"))
+    return out
+
+
+@pytest.mark.parametrize("row,which,argi", _bad_cases())
+def test_bad_path_pointer(row, which, argi, workdir, peers):
+    """The row's refused run and its control with one path argument
+    replaced by the pointer (char *)8 (symprobe's "@BAD"): libc alone
+    fails with EFAULT, and so must the shim (a refusal decided first
+    may fail with the refusal's errno); never a crash (exit 3)."""
+    prepare(workdir)
+    before = snapshot(workdir)
+    flags, args, expect = getattr(row, which)
+    args = list(args)
+    args[argi] = "@BAD"
+    r = run_hermetic(expand(flags, workdir, peers),
+                     [SYMPROBE, row.name, *expand(args, workdir, peers)],
+                     cwd=workdir)
+    out = r.out.strip()
+    assert r.rc != 3, f"crashed\n{r}"
+    if which == "deny":
+        assert out == "errno=EFAULT" or re.fullmatch(expect, out), r
+        assert snapshot(workdir) == before, r
+    else:
+        assert out == "errno=EFAULT", r
+
+
+def test_bad_path_pointer_bare_control(workdir):
+    """Control: without the shim, libc fails the same calls with EFAULT
+    (the probe's "@BAD" reaches the kernel)."""
+    from conftest import run
+    prepare(workdir)
+    for name, args in (("link", ["@BAD", "g"]), ("fchmodat", ["@BAD"]),
+                       ("utimensat", ["@BAD"]), ("unlink", ["@BAD"])):
+        r = run([SYMPROBE, name, *args], cwd=workdir)
+        assert r.out.strip() == "errno=EFAULT", r
+
+
 # --- an unreadable policy: every row fails closed --------------------------------
 
 @pytest.mark.parametrize("row", [_param(r) for r in ROWS])
