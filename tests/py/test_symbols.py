@@ -536,6 +536,12 @@ def symprobe(flags, args, name, d, peers):
                         [SYMPROBE, name, *expand(args, d, peers)], cwd=d)
 
 
+# "[hermetic] blocked <api> [host=…|path=…|name=…|pid=…|request=…]
+# reason=<flag>" (docs/cli.md --trace; pid and request: proc.c, tty.c)
+TRACE_FORMAT = re.compile(r"\[hermetic\] blocked [\w.]+"
+                          r"( (host|path|name|pid|request)=.*)? reason=[a-z-]+")
+
+
 def _param(row):
     return pytest.param(row, id=row.name, marks=row.marks)
 
@@ -550,6 +556,8 @@ def test_refused(row, workdir, peers):
     assert re.fullmatch(expect, r.out.strip()), r
     if row.trace:
         assert trace_lines(r.err), f"no trace line for the refusal\n{r}"
+    for line in trace_lines(r.err):
+        assert TRACE_FORMAT.fullmatch(line), f"trace format: {line!r}\n{r}"
     assert snapshot(workdir) == before, f"refused call changed files\n{r}"
     if row.effect and row.effect != "fs":
         assert count(peers, row.effect) == seen, r
