@@ -740,6 +740,41 @@ def test_bad_path_pointer(row, which, argi, workdir, peers):
         assert out == "errno=EFAULT", r
 
 
+def _bad_route_cases():
+    out = []
+    for name, nr in syscall_routes():
+        row = BY_NAME[name]
+        if row.effect != "fs" or name in BAD_SKIP:
+            continue
+        marks = list(row.marks)
+        if (name, 0) in GATE_AT_ROWS:
+            marks.append(GATE_AT_CRASH)
+        mode = "2" if nr == "SYS_fchmodat2" else "1"
+        for which in ("deny", "allow"):
+            argi = 1 if getattr(row, which)[1][0] == "{d}" else 0
+            out.append(pytest.param(row, which, argi, mode, marks=marks,
+                                    id=f"{name}-{nr}-{which}"))
+    return out
+
+
+@pytest.mark.parametrize("row,which,argi,mode", _bad_route_cases())
+def test_bad_path_pointer_syscall_route(row, which, argi, mode, workdir,
+                                        peers):
+    """The same with the call made as syscall(SYS_x, ...): the routed
+    wrapper fails with EFAULT (or the refusal), never a crash."""
+    flags, args, expect = getattr(row, which)
+    args = list(args)
+    args[argi] = "@BAD"
+    prepare(workdir)
+    r = run_hermetic(expand(flags, workdir, peers),
+                     [SYMPROBE, row.name, *expand(args, workdir, peers)],
+                     cwd=workdir, env_extra={"SYMPROBE_SYSCALL": mode})
+    out = r.out.strip()
+    assert r.rc != 3, f"crashed\n{r}"
+    assert out == "errno=EFAULT" or (which == "deny" and
+                                     re.fullmatch(expect, out)), r
+
+
 def test_bad_path_pointer_bare_control(workdir):
     """Control: without the shim, libc fails the same calls with EFAULT
     (the probe's "@BAD" reaches the kernel)."""
