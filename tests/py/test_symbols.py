@@ -833,6 +833,47 @@ def test_explicit_libc_handle_control(workdir):
     assert r.rc == 1, r
 
 
+# --- the other guards leave a row alone -------------------------------------------
+
+# Rows refused under ANY guard by design (docs/errors.md, proc.c, tty.c,
+# dl.c, sys.c): a second namespace, writing one's own memory, TIOCSTI and
+# the no-wrapper numbers have no guard they are irrelevant to.
+ANY_GUARD = {"dlmopen", "process_vm_writev", "ioctl", "syscall"}
+GUARDS = {"net": ["--no-network"], "exec": ["--no-subprocess"],
+          "dl": ["--block-native"],
+          "fs": ["--fs-readonly", "--allow-write", "{d}"]}
+PY_ONLY = ["--no-environment", "--no-code-exec", "--no-interpreter-mutation"]
+
+
+def family(row):
+    flags = " ".join(row.deny[0])
+    for fam, key in (("net", "--no-network"), ("exec", "--no-subprocess"),
+                     ("dl", "--block-native"), ("fs", "--fs-readonly")):
+        if key in flags:
+            return fam
+    raise AssertionError(row.name)
+
+
+@pytest.mark.parametrize("row", [_param(r) for r in ROWS
+                                 if r.name not in ANY_GUARD])
+def test_control_under_unrelated_guards(row, workdir, peers):
+    """The control again with every guard of the other families (and the
+    Python-only flags) added: they must not change the verdict (which
+    flags matter for which operation)."""
+    prepare(workdir)
+    seen = count(peers, row.effect)
+    flags, args, expect = row.allow
+    extra = []
+    for fam, g in GUARDS.items():
+        if fam != family(row) and g[0] not in flags:
+            extra += g
+    r = symprobe(flags + extra + PY_ONLY, args, row.name, workdir, peers)
+    assert re.fullmatch(expect, r.out.strip()), r
+    assert not trace_lines(r.err), r
+    if row.effect and row.effect != "fs":
+        assert count(peers, row.effect) > seen, r
+
+
 # --- facets the table form does not show ----------------------------------------
 
 def test_getnameinfo_refused_is_numeric(workdir, peers):
