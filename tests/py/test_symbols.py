@@ -833,6 +833,52 @@ def test_explicit_libc_handle_control(workdir):
     assert r.rc == 1, r
 
 
+# --- the same calls from a signal handler that re-enters the shim -------------------
+
+def _with_fs_readonly(flags):
+    return flags if any(f.startswith("--fs-readonly") for f in flags) \
+        else ["--fs-readonly", *flags]
+
+
+@pytest.mark.parametrize("row", [_param(r) for r in ROWS])
+def test_refused_from_signal_handler(row, workdir, peers):
+    """SYMPROBE_SIGNAL: the refused call, 20 times, from a SIGALRM handler
+    while main loops inside the shim's (refused) open wrapper: every call
+    gets the same refusal, never a free pass (issue 7 defect 11, for
+    every row)."""
+    prepare(workdir)
+    before = snapshot(workdir)
+    seen = count(peers, row.effect)
+    flags, args, expect = row.deny
+    r = run_hermetic(expand(_with_fs_readonly(flags), workdir, peers),
+                     [SYMPROBE, row.name, *expand(args, workdir, peers)],
+                     cwd=workdir,
+                     env_extra={"SYMPROBE_SIGNAL": str(workdir / "sig")})
+    lines = r.out.splitlines()
+    assert len(lines) == 20 and r.rc == 0, r
+    assert all(re.fullmatch(expect, l) for l in lines), r
+    assert snapshot(workdir) == before, r
+    if row.effect and row.effect != "fs":
+        assert count(peers, row.effect) == seen, r
+
+
+@pytest.mark.parametrize("name", ["connect", "sendto", "rexec"])
+def test_signal_handler_control(name, workdir, peers):
+    """Control: allowed calls from the same handler go through, all 20."""
+    row = BY_NAME[name]
+    prepare(workdir)
+    seen = count(peers, row.effect)
+    flags, args, expect = row.allow
+    r = run_hermetic(expand(_with_fs_readonly(flags), workdir, peers),
+                     [SYMPROBE, row.name, *expand(args, workdir, peers)],
+                     cwd=workdir,
+                     env_extra={"SYMPROBE_SIGNAL": str(workdir / "sig")})
+    lines = r.out.splitlines()
+    assert len(lines) == 20 and all(re.fullmatch(expect, l)
+                                    for l in lines), r
+    assert count(peers, row.effect) == seen + 20, r
+
+
 # --- the other guards leave a row alone -------------------------------------------
 
 # Rows refused under ANY guard by design (docs/errors.md, proc.c, tty.c,
