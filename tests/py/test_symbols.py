@@ -879,6 +879,27 @@ def test_signal_handler_control(name, workdir, peers):
     assert count(peers, row.effect) == seen + 20, r
 
 
+# --- the same calls on a new thread -------------------------------------------------
+
+@pytest.mark.parametrize("row", [_param(r) for r in ROWS])
+def test_refused_on_new_thread(row, workdir, peers):
+    """SYMPROBE_THREAD: the refused run with the call made on a thread
+    that has never entered the shim: same refusal, same trace."""
+    prepare(workdir)
+    before = snapshot(workdir)
+    seen = count(peers, row.effect)
+    flags, args, expect = row.deny
+    r = run_hermetic(["--trace", *expand(flags, workdir, peers)],
+                     [SYMPROBE, row.name, *expand(args, workdir, peers)],
+                     cwd=workdir, env_extra={"SYMPROBE_THREAD": "1"})
+    assert re.fullmatch(expect, r.out.strip()), r
+    if row.trace:
+        assert trace_lines(r.err), r
+    assert snapshot(workdir) == before, r
+    if row.effect and row.effect != "fs":
+        assert count(peers, row.effect) == seen, r
+
+
 # --- the other guards leave a row alone -------------------------------------------
 
 # Rows refused under ANY guard by design (docs/errors.md, proc.c, tty.c,
