@@ -775,6 +775,28 @@ def test_bad_path_pointer_syscall_route(row, which, argi, mode, workdir,
                                      re.fullmatch(expect, out)), r
 
 
+@pytest.mark.parametrize("row,which,argi", [
+    pytest.param(*p.values, id=p.id, marks=p.values[0].marks)
+    for p in _bad_cases()])
+def test_path_too_long(row, which, argi, workdir, peers):
+    """A path argument of PATH_MAX (4096) bytes, one more than the kernel
+    takes: ENAMETOOLONG as without the shim (or the refusal, in a refused
+    run), never a truncated copy judged as another path."""
+    prepare(workdir)
+    before = snapshot(workdir)
+    flags, args, expect = getattr(row, which)
+    args = expand(args, workdir, peers)
+    base = "" if args[argi] == "f" else f"{workdir}/"
+    args[argi] = base + ("x/" * 2048)[:4096 - len(base)]
+    r = run_hermetic(expand(flags, workdir, peers),
+                     [SYMPROBE, row.name, *args], cwd=workdir)
+    out = r.out.strip()
+    assert out == "errno=ENAMETOOLONG" or (which == "deny" and
+                                           re.fullmatch(expect, out)), r
+    if which == "deny":
+        assert snapshot(workdir) == before, r
+
+
 def test_bad_path_pointer_bare_control(workdir):
     """Control: without the shim, libc fails the same calls with EFAULT
     (the probe's "@BAD" reaches the kernel)."""
