@@ -49,6 +49,7 @@ NO_NET = ["--no-network"]
 LOCAL = ["--no-network", "--allow-localhost"]
 RO = ["--fs-readonly"]
 RO_HOLE = ["--fs-readonly", "--allow-write", "{d}"]
+RO_NOTMP = ["--fs-readonly", "--no-private-tmp"]
 NO_SUB = ["--no-subprocess"]
 NATIVE = ["--block-native"]
 NONE = []
@@ -164,10 +165,13 @@ ROWS = [
     # a read outside --fs-readonly=ROOT; the control reads inside it
     Row("opendir", (["--fs-readonly={d}/root"], ["{d}/sub"], EACCES),
         (["--fs-readonly={d}/root"], ["{d}/root/in"], "ok"), effect="fs"),
-    # tmpfile writes to /tmp (hard-coded P_tmpdir): no hole for it in the
-    # tmp dir, so the control has no guard (it leaves no name behind)
-    Row("tmpfile", (RO, [], EACCES), (NONE, [], "ok"), effect="fs"),
-    Row("tmpfile64", (RO, [], EACCES), (NONE, [], "ok"), effect="fs"),
+    # tmpfile writes to /tmp (hard-coded P_tmpdir); refused with no
+    # writable TMPDIR either (--no-private-tmp: the shim may fall back to
+    # the launcher's private TMPDIR, docs/cli.md). The control has no
+    # guard (an unnamed file: it leaves no name behind).
+    Row("tmpfile", (RO_NOTMP, [], EACCES), (NONE, [], "ok"), effect="fs"),
+    Row("tmpfile64", (RO_NOTMP, [], EACCES), (NONE, [], "ok"),
+        effect="fs"),
     fs("mkstemp", ["{d}"]),
     fs("mkstemp64", ["{d}"]),
     fs("mkostemp", ["{d}"]),
