@@ -335,10 +335,9 @@ ROWS = [
         (NO_NET, ["echo " + EXEC_OK], "ok exec-ok exit=0")),
     Row("_IO_popen", (NO_SUB, ["echo " + EXEC_OK], EACCES),
         (NO_NET, ["echo " + EXEC_OK], "ok exec-ok exit=0")),
-    # glibc's own _IO_proc_open, handed an already-open stream, returns
-    # NULL without touching errno: that is the control (see symprobe.c)
+    # popen's core, handed a FILE in glibc's layout (see symprobe.c)
     Row("_IO_proc_open", (NO_SUB, ["echo " + EXEC_OK], EACCES),
-        (NO_NET, ["echo " + EXEC_OK], "errno=0")),
+        (NO_NET, ["echo " + EXEC_OK], "ok " + EXEC_OK)),
     # never refused: the refused run is a popen that never happened, the
     # control reaps the shim's own popen stream (under a guard) with the
     # shell's status
