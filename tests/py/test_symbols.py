@@ -861,6 +861,63 @@ def test_explicit_libc_handle_control(workdir):
     assert r.rc == 1, r
 
 
+# --- out of an --allow-write hole by a path spelling ------------------------------------
+
+def _escape(arg, style):
+    """@arg (a {d}/{f} path) spelled from inside {d}/hole: through ".."
+    or through the symlink hole/up -> .."""
+    via = "{d}/hole/.." if style == "dotdot" else "{d}/hole/up"
+    if arg == "{d}":
+        return via
+    if arg == "{f}":
+        return via + "/f"
+    if arg.startswith("{d}/"):
+        return via + arg[3:]
+    return arg
+
+
+@pytest.mark.parametrize("style", ["dotdot", "symlink"])
+@pytest.mark.parametrize("row", [_param(r) for r in ROWS
+                                 if r.effect == "fs" and
+                                 r.name not in ("opendir", "tmpfile",
+                                                "tmpfile64")])
+def test_hole_escape_refused(row, style, workdir, peers):
+    """The refused run's paths spelled from inside an --allow-write hole
+    ({d}/hole/../f, {d}/hole/up/f with up -> ..): still outside the hole,
+    still refused, nothing changed."""
+    prepare(workdir)
+    (workdir / "hole").mkdir()
+    os.symlink("..", workdir / "hole" / "up")
+    before = snapshot(workdir)
+    flags, args, expect = row.deny
+    args = [_escape(a, style) for a in args]
+    r = run_hermetic(["--trace", "--fs-readonly", "--allow-write",
+                      str(workdir / "hole")],
+                     [SYMPROBE, row.name, *expand(args, workdir, peers)],
+                     cwd=workdir)
+    assert re.fullmatch(expect, r.out.strip()), r
+    assert trace_lines(r.err), r
+    assert snapshot(workdir) == before, r
+
+
+@pytest.mark.parametrize("style", ["dotdot", "symlink"])
+@pytest.mark.parametrize("row", [_param(r) for r in ROWS
+                                 if r.effect == "fs" and r.allow[0] == RO_HOLE])
+def test_hole_spelling_control(row, style, workdir, peers):
+    """Control: the same spellings where the hole is all of {d} (so they
+    stay inside it) are allowed."""
+    prepare(workdir)
+    (workdir / "hole").mkdir()
+    os.symlink("..", workdir / "hole" / "up")
+    flags, args, expect = row.allow
+    args = [_escape(a, style) for a in args]
+    r = run_hermetic(["--trace", *expand(flags, workdir, peers)],
+                     [SYMPROBE, row.name, *expand(args, workdir, peers)],
+                     cwd=workdir)
+    assert re.fullmatch(expect, r.out.strip()), r
+    assert not trace_lines(r.err), r
+
+
 # --- the same calls from a signal handler that re-enters the shim -------------------
 
 def _with_fs_readonly(flags):
