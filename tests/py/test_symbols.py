@@ -645,9 +645,12 @@ def _route_param(name, nr, hi):
                         marks=row.marks)
 
 
-# Each route as written, and with bit 32 set (the kernel ignores it).
+# Each route as written, and with bit 32 set (the kernel ignores it); the
+# controls as written only (that the high bit reaches the kernel's own
+# answer on the allow path is mechprobe's sys-connect-hi control).
 ROUTES = [_route_param(n, nr, hi) for n, nr in syscall_routes()
           for hi in (False, True)]
+ROUTE_CONTROLS = [_route_param(n, nr, False) for n, nr in syscall_routes()]
 
 
 @pytest.mark.parametrize("row,env", ROUTES)
@@ -668,7 +671,7 @@ def test_syscall_route_refused(row, env, workdir, peers):
         assert count(peers, row.effect) == seen, r
 
 
-@pytest.mark.parametrize("row,env", ROUTES)
+@pytest.mark.parametrize("row,env", ROUTE_CONTROLS)
 def test_syscall_route_control(row, env, workdir, peers):
     prepare(workdir)
     seen = count(peers, row.effect)
@@ -900,12 +903,13 @@ def test_hole_escape_refused(row, style, workdir, peers):
     assert snapshot(workdir) == before, r
 
 
-@pytest.mark.parametrize("style", ["dotdot", "symlink"])
+@pytest.mark.parametrize("style", ["symlink"])
 @pytest.mark.parametrize("row", [_param(r) for r in ROWS
                                  if r.effect == "fs" and r.allow[0] == RO_HOLE])
 def test_hole_spelling_control(row, style, workdir, peers):
-    """Control: the same spellings where the hole is all of {d} (so they
-    stay inside it) are allowed."""
+    """Control: with the hole being all of {d}, the symlink spelling
+    stays inside it and is allowed (so the refusals above are about
+    where the path leads, not how it is spelled)."""
     prepare(workdir)
     (workdir / "hole").mkdir()
     os.symlink("..", workdir / "hole" / "up")
