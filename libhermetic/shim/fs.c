@@ -722,7 +722,16 @@ static int gate_fd(const char *api, int fd)
 static int gate_at(const char *api, int dirfd, const char *path, int atflags,
 		   int follow, char *buf)
 {
-	if (!path || (path[0] == '\0' && (atflags & AT_EMPTY_PATH))) {
+	char first = 'x';
+
+	/*
+	 * The caller's first byte matters only with AT_EMPTY_PATH, and is read
+	 * EFAULT-safely: an invalid @path must fail like libc, not crash.
+	 */
+	if (path && (atflags & AT_EMPTY_PATH) &&
+	    hm_shim_read_user(&first, path, 1) < 0)
+		return -1;
+	if (!path || (first == '\0' && (atflags & AT_EMPTY_PATH))) {
 		if (dirfd != AT_FDCWD)
 			return gate_fd(api, dirfd) < 0 ? -1 : 1;
 		if (gate_mutate(api, AT_FDCWD, ".", FOLLOW, buf) < 0)
