@@ -483,52 +483,6 @@ static const char *utf8_or(PyObject *s, const char *dflt)
  * `except FileNotFoundError` / `except FileExistsError` keep working.
  * fstatat is metadata, which the policy does not confine.
  */
-enum {
-	OSE_EXIST = 1,	/* must exist: ENOENT */
-	OSE_ABSENT = 2, /* must not exist: EEXIST */
-	OSE_PARENT = 4, /* created: its directory must exist */
-	OSE_NOTDIR = 8, /* rmdir: ENOTDIR */
-	OSE_ISDIR = 16, /* remove, write opens: EISDIR */
-};
-
-static int os_own_error(const char *p, int follow, int want)
-{
-	char parent[PATH_MAX];
-	struct stat st;
-	char *slash;
-	int e;
-
-	if (!want)
-		return 0;
-	if (fstatat(AT_FDCWD, p, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) == 0) {
-		if (want & OSE_ABSENT)
-			return EEXIST;
-		if ((want & OSE_NOTDIR) && !S_ISDIR(st.st_mode))
-			return ENOTDIR;
-		if ((want & OSE_ISDIR) && S_ISDIR(st.st_mode))
-			return EISDIR;
-		return 0;
-	}
-	e = errno;
-	if (e == ENOTDIR || e == ELOOP || e == ENAMETOOLONG)
-		return e;
-	if (e != ENOENT)
-		return 0;
-	if (want & OSE_EXIST)
-		return ENOENT;
-	snprintf(parent, sizeof(parent), "%s", p);
-	while ((slash = strrchr(parent, '/')) && slash[1] == '\0' &&
-	       slash != parent)
-		*slash = '\0';
-	slash = strrchr(parent, '/');
-	if (!slash)
-		snprintf(parent, sizeof(parent), ".");
-	else
-		slash[slash == parent ? 1 : 0] = '\0';
-	if (fstatat(AT_FDCWD, parent, &st, 0) < 0)
-		return errno == ENOENT || errno == ENOTDIR ? errno : 0;
-	return 0;
-}
 
 /*
  * Raise the OS's own error @e for @path (shown as @shown if set), as the
@@ -548,34 +502,21 @@ static int raise_own(int e, const char *path, PyObject *shown)
 static int mutate_want(const char *api, int k)
 {
 	if (!strcmp(api, "os.rename") || !strcmp(api, "shutil.move"))
-		return k ? OSE_PARENT : OSE_EXIST;
+		return k ? HM_OSE_PARENT : HM_OSE_EXIST;
 	if (!strcmp(api, "os.link"))
-		return k ? OSE_ABSENT | OSE_PARENT : OSE_EXIST;
+		return k ? HM_OSE_ABSENT | HM_OSE_PARENT : HM_OSE_EXIST;
 	if (!strcmp(api, "os.mkdir") || !strcmp(api, "os.symlink") ||
 	    !strcmp(api, "os.mkfifo") || !strcmp(api, "os.mknod"))
-		return OSE_ABSENT | OSE_PARENT;
+		return HM_OSE_ABSENT | HM_OSE_PARENT;
 	if (!strcmp(api, "os.rmdir"))
-		return OSE_EXIST | OSE_NOTDIR;
+		return HM_OSE_EXIST | HM_OSE_NOTDIR;
 	if (!strcmp(api, "os.remove"))
-		return OSE_EXIST | OSE_ISDIR;
+		return HM_OSE_EXIST | HM_OSE_ISDIR;
 	if (!strcmp(api, "shutil.rmtree") || !strcmp(api, "shutil.chown"))
-		return OSE_EXIST;
+		return HM_OSE_EXIST;
 	if (!strncmp(api, "shutil.", 7))
 		return 0; /* copies and archives: the policy's error */
-	return OSE_EXIST;
-}
-
-/* The outcome a write open with @flags needs. */
-static int open_want(int flags)
-{
-	/* O_TMPFILE: an unnamed file in an existing directory. */
-	if ((flags & O_TMPFILE) == O_TMPFILE)
-		return OSE_EXIST;
-	if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
-		return OSE_ABSENT | OSE_PARENT;
-	if (flags & O_CREAT)
-		return OSE_PARENT | OSE_ISDIR;
-	return OSE_EXIST | OSE_ISDIR;
+	return HM_OSE_EXIST;
 }
 
 static int check_open(PyObject *pathobj, int flags)
@@ -611,8 +552,8 @@ static int check_open(PyObject *pathobj, int flags)
 		return 0;
 	}
 	if (write && r == HM_R_FS_READONLY) {
-		int e =
-		    os_own_error(path, !(flags & O_NOFOLLOW), open_want(flags));
+		int e = hm_os_own_error(AT_FDCWD, path, !(flags & O_NOFOLLOW),
+					hm_os_open_want(flags));
 
 		if (e) {
 			raise_own(e, path, shown);
@@ -652,7 +593,8 @@ static int check_mutate_path_k(const char *api, PyObject *o, long dirfd,
 		return 0;
 	}
 	if (r == HM_R_FS_READONLY) {
-		int e = os_own_error(path, follow, mutate_want(api, k));
+		int e = hm_os_own_error(AT_FDCWD, path, follow,
+					mutate_want(api, k));
 
 		if (e) {
 			raise_own(e, path, shown);
@@ -925,55 +867,15 @@ static int check_proc_paths(PyObject *pathobj, int flags, uint32_t f)
 }
 
 /*
- * Re-opening a descriptor this process already holds by name
- * ("/proc/self/fd/N", "/dev/fd/N", "/dev/stdin|stdout|stderr") grants
- * nothing new when the held descriptor already has the access asked for:
- * the same rule as the shim's held_reopen (libhermetic/shim/fs.c), so both
- * layers agree. A write-intent re-open of a read-only descriptor is an
- * upgrade (a new writable open file description of the file), that is
- * acquiring, and stays checked like any open of that file. Returns 1 for
- * a re-open that grants nothing new.
+ * Re-opening a descriptor this process already holds by name grants
+ * nothing new when it already has the access asked for: the core's rule
+ * (hm_os_held_reopen), which the shim's opens use too.
  */
 static int held_reopen(PyObject *pathobj, int oflags)
 {
-	const char *p = utf8_or(pathobj, NULL), *n = NULL;
-	int fd = 0, fl, acc, want;
+	const char *p = utf8_or(pathobj, NULL);
 
-	if (!p)
-		return 0;
-	if (strcmp(p, "/dev/stdin") == 0)
-		fd = 0;
-	else if (strcmp(p, "/dev/stdout") == 0)
-		fd = 1;
-	else if (strcmp(p, "/dev/stderr") == 0)
-		fd = 2;
-	else if (strncmp(p, "/dev/fd/", 8) == 0)
-		n = p + 8;
-	else if (strncmp(p, "/proc/self/fd/", 14) == 0)
-		n = p + 14;
-	else
-		return 0;
-	if (n) {
-		if (!*n)
-			return 0;
-		for (; *n; n++) {
-			if (*n < '0' || *n > '9' || fd > 100000000)
-				return 0;
-			fd = fd * 10 + (*n - '0');
-		}
-	}
-	if ((oflags & O_TMPFILE) == O_TMPFILE)
-		return 0;
-	fl = fcntl(fd, F_GETFL);
-	if (fl < 0 || (fl & O_PATH))
-		return 0;
-	acc = fl & O_ACCMODE;
-	want = oflags & O_ACCMODE;
-	if (hm_open_flags_write(oflags) && acc == O_RDONLY)
-		return 0;
-	if (want != O_WRONLY && acc == O_WRONLY)
-		return 0;
-	return 1;
+	return p && hm_os_held_reopen(p, oflags);
 }
 
 static int on_open(PyObject *args, uint32_t f)

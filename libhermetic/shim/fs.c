@@ -497,52 +497,6 @@ static enum hm_reason check_fd(int fd, enum hm_op op, int oflags, char *out)
 }
 
 /*
- * Re-opening a descriptor this process already holds ("/dev/stdout",
- * "/dev/fd/N", "/proc/self/fd/N") grants nothing new when the held
- * descriptor already has the access asked for: acquisition semantics
- * (libc-surface.md 1.2 D). Returns 1 for such a re-open.
- */
-static int held_reopen(const char *p, int oflags)
-{
-	const char *n = NULL;
-	int fd = 0, fl, acc, want;
-
-	if (strcmp(p, "/dev/stdin") == 0)
-		fd = 0;
-	else if (strcmp(p, "/dev/stdout") == 0)
-		fd = 1;
-	else if (strcmp(p, "/dev/stderr") == 0)
-		fd = 2;
-	else if (strncmp(p, "/dev/fd/", 8) == 0)
-		n = p + 8;
-	else if (strncmp(p, "/proc/self/fd/", 14) == 0)
-		n = p + 14;
-	else
-		return 0;
-	if (n) {
-		if (!*n)
-			return 0;
-		for (; *n; n++) {
-			if (*n < '0' || *n > '9' || fd > 100000000)
-				return 0;
-			fd = fd * 10 + (*n - '0');
-		}
-	}
-	if ((oflags & O_TMPFILE) == O_TMPFILE)
-		return 0;
-	fl = fcntl(fd, F_GETFL);
-	if (fl < 0 || (fl & O_PATH))
-		return 0;
-	acc = fl & O_ACCMODE;
-	want = oflags & O_ACCMODE;
-	if (hm_open_flags_write(oflags) && acc == O_RDONLY)
-		return 0;
-	if (want != O_WRONLY && acc == O_WRONLY)
-		return 0;
-	return 1;
-}
-
-/*
  * Copy @path into @buf and check @op on it. Returns 0 to forward @buf
  * (errno untouched), or -1 with errno set (EACCES on a denial).
  */
@@ -569,55 +523,6 @@ static int gate_path(const char *api, int dirfd, const char *path,
  * keep working. Judged with fstatat, i.e. metadata, which the policy does
  * not confine. @want: which outcome the call needs.
  */
-enum {
-	OSE_EXIST = 1,	/* the object must exist: ENOENT */
-	OSE_ABSENT = 2, /* the object must not exist: EEXIST */
-	OSE_PARENT = 4, /* it is created: its directory must exist */
-	OSE_NOTDIR = 8, /* rmdir: ENOTDIR for a non-directory */
-	OSE_ISDIR = 16, /* unlink, write opens: EISDIR for a directory */
-};
-
-/* Returns the errno the OS would have given @p, or 0 (it would succeed). */
-static int os_own_error(int dirfd, const char *p, int follow, int want)
-{
-	char parent[PATH_MAX];
-	struct stat st;
-	char *slash;
-	int e;
-
-	if (!want)
-		return 0;
-	if (fstatat(dirfd, p, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) == 0) {
-		if (want & OSE_ABSENT)
-			return EEXIST;
-		if ((want & OSE_NOTDIR) && !S_ISDIR(st.st_mode))
-			return ENOTDIR;
-		if ((want & OSE_ISDIR) && S_ISDIR(st.st_mode))
-			return EISDIR;
-		return 0;
-	}
-	e = errno;
-	if (e == ENOTDIR || e == ELOOP || e == ENAMETOOLONG)
-		return e;
-	if (e != ENOENT)
-		return 0;
-	if (want & OSE_EXIST)
-		return ENOENT;
-	/* Created: ENOENT comes from a missing directory on the way. */
-	memcpy(parent, p, strlen(p) + 1);
-	while ((slash = strrchr(parent, '/')) && slash[1] == '\0' &&
-	       slash != parent)
-		*slash = '\0';
-	slash = strrchr(parent, '/');
-	if (!slash)
-		memcpy(parent, ".", 2);
-	else
-		slash[slash == parent ? 1 : 0] = '\0';
-	if (fstatat(dirfd, parent, &st, 0) < 0)
-		return errno == ENOENT || errno == ENOTDIR ? errno : 0;
-	return 0;
-}
-
 /*
  * Deny @api on @buf for @r, unless the OS would have refused the call for
  * its own reason (only for fs_readonly refusals): then fail with that
@@ -630,7 +535,7 @@ static int deny_or_own(const char *api, int dirfd, const char *buf, int follow,
 
 	if (r == HM_R_FS_READONLY) {
 		HM_SHIM_GUARD();
-		e = os_own_error(dirfd, buf, follow, want);
+		e = hm_os_own_error(dirfd, buf, follow, want);
 		if (e) {
 			errno = e;
 			return -1;
@@ -643,16 +548,16 @@ static int deny_or_own(const char *api, int dirfd, const char *buf, int follow,
 static int mutate_want(const char *api)
 {
 	if (!strcmp(api, "rmdir"))
-		return OSE_EXIST | OSE_NOTDIR;
+		return HM_OSE_EXIST | HM_OSE_NOTDIR;
 	if (!strcmp(api, "unlink"))
-		return OSE_EXIST | OSE_ISDIR;
+		return HM_OSE_EXIST | HM_OSE_ISDIR;
 	if (!strncmp(api, "mkdir", 5) || !strncmp(api, "symlink", 7) ||
 	    !strncmp(api, "mknod", 5) || !strncmp(api, "mkfifo", 6) ||
 	    !strncmp(api, "__xmknod", 8))
-		return OSE_ABSENT | OSE_PARENT;
+		return HM_OSE_ABSENT | HM_OSE_PARENT;
 	if (!strcmp(api, "mkdtemp"))
 		return 0;
-	return OSE_EXIST;
+	return HM_OSE_EXIST;
 }
 
 /* A mutation of @path relative to @dirfd needing @want; see gate_path. */
@@ -678,19 +583,6 @@ static int gate_mutate(const char *api, int dirfd, const char *path, int follow,
 {
 	return gate_mutate_want(api, dirfd, path, follow, buf,
 				mutate_want(api));
-}
-
-/* The outcome a write open with @flags needs. */
-static int open_want(int flags)
-{
-	/* O_TMPFILE: an unnamed file in an existing directory. */
-	if ((flags & O_TMPFILE) == O_TMPFILE)
-		return OSE_EXIST;
-	if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
-		return OSE_ABSENT | OSE_PARENT;
-	if (flags & O_CREAT)
-		return OSE_PARENT | OSE_ISDIR;
-	return OSE_EXIST | OSE_ISDIR;
 }
 
 /* A metadata change through descriptor @fd. Returns 0 or -1 (EACCES). */
@@ -995,14 +887,14 @@ static int open_slow(const char *api, enum open_kind k, int dirfd,
 		return tamper_check_fd(api, buf,
 				       call_open(k, dirfd, buf, flags, mode));
 	HM_SHIM_GUARD();
-	held = held_reopen(buf, flags);
+	held = hm_os_held_reopen(buf, flags);
 	r = held
 		? HM_R_NONE
 		: check_path_keep(dirfd, buf, HM_OP_OPEN, flags,
 				  open_follows(flags), 1, write ? &keep : NULL);
 	if (r != HM_R_NONE)
 		return write ? deny_or_own(api, dirfd, buf, open_follows(flags),
-					   open_want(flags), r)
+					   hm_os_open_want(flags), r)
 			     : hm_shim_deny_path(api, buf, r);
 	if (write && !held) {
 		fd = anchored_open(k, &keep, flags, mode);
@@ -1340,7 +1232,7 @@ static FILE *fopen_slow(const char *api, enum fopen_kind k, const char *path,
 		return NULL;
 	} else {
 		write = hm_open_flags_write(flags);
-		held = held_reopen(buf, flags);
+		held = hm_os_held_reopen(buf, flags);
 		r = held ? HM_R_NONE
 			 : check_path_keep(AT_FDCWD, buf, HM_OP_OPEN, flags,
 					   open_follows(flags), 1,
@@ -1349,7 +1241,7 @@ static FILE *fopen_slow(const char *api, enum fopen_kind k, const char *path,
 	if (r != HM_R_NONE) {
 		if (path && write)
 			deny_or_own(api, AT_FDCWD, buf, open_follows(flags),
-				    open_want(flags), r);
+				    hm_os_open_want(flags), r);
 		else
 			hm_shim_deny_path(api, buf, r);
 		return NULL;
@@ -1676,8 +1568,9 @@ static int rename_slow(const char *api, int olddir, const char *oldp,
 {
 	char a[PATH_MAX], b[PATH_MAX];
 
-	if (gate_mutate_want(api, olddir, oldp, NOFOLLOW, a, OSE_EXIST) < 0 ||
-	    gate_mutate_want(api, newdir, newp, NOFOLLOW, b, OSE_PARENT) < 0)
+	if (gate_mutate_want(api, olddir, oldp, NOFOLLOW, a, HM_OSE_EXIST) <
+		0 ||
+	    gate_mutate_want(api, newdir, newp, NOFOLLOW, b, HM_OSE_PARENT) < 0)
 		return -1;
 	if (which == 0)
 		return HM_REAL(rename)(a, b);
@@ -1819,7 +1712,7 @@ static int link_slow(const char *api, int olddir, const char *oldp, int newdir,
 	int rc = gate_at(api, olddir, oldp, flags & AT_EMPTY_PATH, follow, a);
 
 	if (rc < 0 || gate_mutate_want(api, newdir, newp, NOFOLLOW, b,
-				       OSE_ABSENT | OSE_PARENT) < 0)
+				       HM_OSE_ABSENT | HM_OSE_PARENT) < 0)
 		return -1;
 	if (!at)
 		return HM_REAL(link)(rc ? oldp : a, b);

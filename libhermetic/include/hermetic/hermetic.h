@@ -308,6 +308,37 @@ enum hm_reason hm_policy_check(const struct hm_policy *p,
 int hm_open_flags_write(int flags);
 
 /*
+ * core/osfs.c (system helpers, both layers): what the OS itself would say.
+ * A refused write that would have failed anyway fails with the OS's own
+ * errno (docs/guards/filesystem.md), so `rm -f /missing` and
+ * `except FileExistsError` keep working. @want says which outcome the call
+ * needs (HM_OSE_*); judged with fstatat, i.e. metadata, which the policy
+ * does not confine.
+ */
+enum {
+	HM_OSE_EXIST = 1,  /* the object must exist: ENOENT */
+	HM_OSE_ABSENT = 2, /* the object must not exist: EEXIST */
+	HM_OSE_PARENT = 4, /* it is created: its directory must exist */
+	HM_OSE_NOTDIR = 8, /* rmdir: ENOTDIR for a non-directory */
+	HM_OSE_ISDIR = 16, /* unlink, write opens: EISDIR for a directory */
+};
+
+/* The errno the OS would have given @p (relative to @dirfd), or 0. */
+int hm_os_own_error(int dirfd, const char *p, int follow, int want);
+
+/* The outcome (HM_OSE_*) a write open with @oflags needs. */
+int hm_os_open_want(int oflags);
+
+/*
+ * True if opening @p ("/proc/self/fd/N", "/dev/fd/N", "/dev/stdin",
+ * "/dev/stdout", "/dev/stderr") with @oflags re-opens a descriptor this
+ * process holds with at least the access asked for: wrapping what is
+ * held grants nothing new. A write re-open of a read-only descriptor is
+ * an upgrade (acquiring) and returns 0.
+ */
+int hm_os_held_reopen(const char *p, int oflags);
+
+/*
  * Translate an fopen(3) mode ("r", "w+", "a", "rb+", "re", "r,ccs=UTF-8")
  * to open(2) flags. Returns -1 for an invalid mode.
  */
