@@ -1778,6 +1778,15 @@ static int fresh_copy_refused(const char *name)
 
 	if (!proc.ready || !name)
 		return 0;
+	/*
+	 * A sub-interpreter imports its own first copy of every module (its
+	 * sys.modules is new): refusing that kills it at creation (CPython's
+	 * test_threading). hermetic's wrappers live in the main interpreter
+	 * only; a sub-interpreter gets the audit hook, not the wrappers
+	 * (docs/threat-model.md).
+	 */
+	if (PyInterpreterState_Get() != PyInterpreterState_Main())
+		return 0;
 	f = hm_segment_flags(&proc.seg);
 	if (!(f & ACTIVE_FLAGS) && !atomic_load(&proc.n_import_layers))
 		return 0;
