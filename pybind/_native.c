@@ -87,6 +87,7 @@ struct mod_state {
 	PyObject *import_blocked;
 	PyObject *native_import_blocked;
 	PyObject *fs_blocked;
+	PyObject *socket_blocked;
 	PyObject *orig_import;
 	PyObject *orig_eval;
 	PyObject *orig_exec;
@@ -101,7 +102,7 @@ struct mod_state {
 
 static struct PyModuleDef native_def;
 
-enum exc_kind { EXC_PLAIN, EXC_IMPORT, EXC_NATIVE_IMPORT, EXC_FS };
+enum exc_kind { EXC_PLAIN, EXC_IMPORT, EXC_NATIVE_IMPORT, EXC_FS, EXC_SOCKET };
 
 /* ------------------------------------------------------------------ */
 /* Process state                                                       */
@@ -284,6 +285,9 @@ static int raise_violation(enum exc_kind kind, const char *guard,
 			break;
 		case EXC_FS:
 			cls = st->fs_blocked;
+			break;
+		case EXC_SOCKET:
+			cls = st->socket_blocked;
 			break;
 		case EXC_PLAIN:
 		default:
@@ -1316,8 +1320,14 @@ static int on_socket_new(PyObject *args)
 		return 0;
 	snprintf(fam, sizeof(fam), "family=%d", rq.domain);
 	trace("socket.socket", NULL, NULL, r);
+	/*
+	 * Also a PermissionError: feature probes (CPython's test_socket:
+	 * "try: socket(AF_CAN, ...) except OSError") must see "unsupported",
+	 * as they do with the shim's EACCES. Only socket creation: a refused
+	 * connect stays a plain PolicyViolation (urllib wraps OSErrors).
+	 */
 	return raise_violation(
-	    EXC_PLAIN, "network", NULL,
+	    EXC_SOCKET, "network", NULL,
 	    PyUnicode_FromFormat("network disabled: socket(%s)", fam));
 }
 
@@ -3783,6 +3793,7 @@ static int native_traverse(PyObject *m, visitproc visit, void *arg)
 	Py_VISIT(st->import_blocked);
 	Py_VISIT(st->native_import_blocked);
 	Py_VISIT(st->fs_blocked);
+	Py_VISIT(st->socket_blocked);
 	/*
 	 * Not visited: the originals behind the wrappers and os.environ's
 	 * backing dict. Visiting them would hand them to
@@ -3802,6 +3813,7 @@ static int native_clear(PyObject *m)
 	Py_CLEAR(st->import_blocked);
 	Py_CLEAR(st->native_import_blocked);
 	Py_CLEAR(st->fs_blocked);
+	Py_CLEAR(st->socket_blocked);
 	Py_CLEAR(st->orig_import);
 	Py_CLEAR(st->orig_eval);
 	Py_CLEAR(st->orig_exec);
@@ -3882,9 +3894,11 @@ static int load_errors(struct mod_state *st)
 	st->native_import_blocked =
 	    PyObject_GetAttrString(errors, "NativeImportBlocked");
 	st->fs_blocked = PyObject_GetAttrString(errors, "FilesystemBlocked");
+	st->socket_blocked = PyObject_GetAttrString(errors, "SocketBlocked");
 	Py_DECREF(errors);
 	if (!st->policy_violation || !st->import_blocked ||
-	    !st->native_import_blocked || !st->fs_blocked)
+	    !st->native_import_blocked || !st->fs_blocked ||
+	    !st->socket_blocked)
 		return -1;
 	return 0;
 }

@@ -21,6 +21,7 @@ import sys  # noqa: F401
 from . import errors
 from .errors import (
     FilesystemBlocked,
+    SocketBlocked,
     HermeticError,
     ImportBlocked,
     NativeImportBlocked,
@@ -44,6 +45,7 @@ __all__ = [
     "ImportBlocked",
     "NativeImportBlocked",
     "FilesystemBlocked",
+    "SocketBlocked",
     "layers",
     "counters",
     "profiles",

@@ -10,7 +10,10 @@ that tolerates a missing module or an unwritable file keeps working:
   ``ImportError``, so ``try: import _json / except ImportError:`` fallbacks
   see a blocked import as a missing module;
 * :class:`FilesystemBlocked` is also ``PermissionError`` (errno EACCES),
-  the error the libc layer reports for the same action.
+  the error the libc layer reports for the same action;
+* :class:`SocketBlocked` (a socket family or type refused at creation) is
+  also ``PermissionError``, so ``except OSError`` feature probes see the
+  family as unavailable.
 """
 
 import errno as _errno
@@ -21,6 +24,7 @@ __all__ = [
     "ImportBlocked",
     "NativeImportBlocked",
     "FilesystemBlocked",
+    "SocketBlocked",
 ]
 
 
@@ -65,6 +69,22 @@ class ImportBlocked(PolicyViolation, ImportError):
 
 class NativeImportBlocked(ImportBlocked):
     """An extension-module import refused by ``block_native``."""
+
+
+class SocketBlocked(PolicyViolation, PermissionError):
+    """A socket family or type refused by ``block_network`` at creation
+    (``socket(AF_PACKET, ...)``, ``AF_CAN``, raw IP, ...).
+
+    Also a ``PermissionError`` with errno EACCES, as the libc layer says, so
+    ``except OSError`` feature probes treat the family as unavailable.
+    """
+
+    def __init__(self, message="", *, guard="network", target=None):
+        PolicyViolation.__init__(self, message, guard=guard, target=target)
+        PermissionError.__init__(self, _errno.EACCES, message)
+
+    def __str__(self):
+        return self.message
 
 
 class FilesystemBlocked(PolicyViolation, PermissionError):
