@@ -17,6 +17,7 @@ static const char usage[] =
 "Usage: hermetic [FLAGS] -- CMD [ARGS...]\n"
 "       hermetic [FLAGS] --print-policy\n"
 "       hermetic doctor [FLAGS] [-- CMD [ARGS...]]\n"
+
 "\n"
 "Run CMD under hermetic's guards: libhermetic.so is preloaded into CMD and\n"
 "every program it starts; Python targets also get the Python layer.\n"
@@ -53,6 +54,9 @@ static const char usage[] =
 "  --print-policy        print the effective policy as JSON and exit\n"
 "                        (no `--` or command needed)\n"
 "  --trace               print a line to stderr for every blocked action\n"
+"  --audit[=FILE]        enforce nothing: record what the policy would block\n"
+"                        into a JSON report (FILE, default\n"
+"                        ./hermetic-audit.json) and a summary on stderr\n"
 "  --seal                mark the policy sealed (the kernel layer that\n"
 "                        would cover static binaries is not built yet)\n"
 "  --version             print the version and exit\n"
@@ -111,6 +115,7 @@ enum {
 	OPT_VERSION,
 	OPT_POLICY,
 	OPT_PRINT_POLICY,
+	OPT_AUDIT,
 };
 
 /* clang-format off */
@@ -135,6 +140,7 @@ static const struct option long_options[] = {
 	{"version",                 no_argument,       NULL, OPT_VERSION},
 	{"policy",                  required_argument, NULL, OPT_POLICY},
 	{"print-policy",            no_argument,       NULL, OPT_PRINT_POLICY},
+	{"audit",                   optional_argument, NULL, OPT_AUDIT},
 	{"help",                    no_argument,       NULL, OPT_HELP},
 	{NULL,                      0,                 NULL, 0},
 };
@@ -414,6 +420,13 @@ static void take_option(struct state *st, int c, int argc, char **argv,
 		break;
 	case OPT_PRINT_POLICY:
 		o->print_policy = 1;
+		break;
+	case OPT_AUDIT:
+		if (optarg && !*optarg)
+			fail(st, "--audit= needs a file name (or --audit alone "
+				 "for ./hermetic-audit.json)");
+		o->audit = 1;
+		o->audit_file = optarg;
 		break;
 	default:
 		fail(st, "internal error: option %d not handled", c);

@@ -48,6 +48,8 @@ struct hm_cli_options {
 	const char *policy_files[HM_CLI_MAX_POLICY_FILES];
 	size_t n_policy_files;
 	int print_policy; /* --print-policy: print, do not run (no -- needed) */
+	int audit;	  /* --audit[=FILE] */
+	const char *audit_file; /* FILE of --audit=FILE, or NULL (default) */
 	/* The target: argv after the first "--", NULL-terminated. */
 	char **target_argv;
 	int target_argc;
@@ -98,6 +100,14 @@ int hm_cli_print_policy(const struct hm_cli_options *o);
  * and its probe child `hermetic __doctor-probe DIR`. Return exit codes.
  */
 int hm_cli_doctor(int argc, char **argv);
+
+/*
+ * Merge the audit records in @dir (records.jsonl, audit.c of the shim)
+ * into the JSON report @file, print a summary on stderr and remove @dir.
+ * @argv is the audited command; @status its wait status. Returns 0 or -1.
+ */
+int hm_cli_audit_finish(const char *dir, const char *file, char **argv,
+			int status);
 int hm_cli_doctor_probe(int argc, char **argv);
 
 #endif /* HERMETIC_CLI_CLI_H */

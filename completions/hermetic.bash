@@ -8,7 +8,7 @@ _hermetic_flags="--no-network --allow-localhost --allow-domain
 --no-subprocess --fs-readonly --allow-write --allow-read --no-private-tmp
 --block-native --no-environment
 --no-env --no-code-exec --no-interpreter-mutation --deny-import --profile
---policy --print-policy --trace --seal --version --help"
+--policy --print-policy --trace --audit --seal --version --help"
 _hermetic_profiles="block-all net-hermetic exec-deny fs-readonly block-native"
 
 _hermetic()

@@ -56,6 +56,8 @@ struct proc_state {
 	int attached; /* seg is the shim's: the libc layer is live */
 	int hook;     /* the audit hook is installed */
 	int atfork;   /* pthread_atfork handlers registered */
+	int audit;    /* the launcher's --audit: record, do not raise */
+	char audit_dir[PATH_MAX]; /* HERMETIC_AUDIT_DIR under audit */
 	struct hm_segment seg;
 	/* What the resolver answers without a query: the shim's snapshot
 	 * (through the handshake) or, without the shim, own_hosts. */
@@ -204,12 +206,84 @@ static int proc_init(void)
 			base_imports++;
 	}
 	atomic_store(&proc.n_import_layers, base_imports);
+	/*
+	 * The launcher's --audit (docs/audit.md): HM_F_AUDIT can only come
+	 * from the outermost inherited layer (pushes and inner layers with
+	 * it are refused), and only with the launcher's record directory.
+	 */
+	if (hm_segment_flags(&proc.seg) & HM_F_AUDIT) {
+		const char *dir = getenv(HM_ENV_AUDIT_DIR);
+
+		if (dir && dir[0] == '/' &&
+		    strlen(dir) < sizeof(proc.audit_dir)) {
+			memcpy(proc.audit_dir, dir, strlen(dir) + 1);
+			proc.audit = 1;
+		}
+	}
 	if (!proc.atfork) {
 		pthread_atfork(atfork_prepare, atfork_release, atfork_release);
 		proc.atfork = 1;
 	}
 	proc.ready = 1;
 	return 0;
+}
+
+/* "file:line" of the innermost Python frame into @out, or "". */
+static void py_frame(char *out, size_t cap)
+{
+	PyFrameObject *f;
+	PyCodeObject *co;
+	const char *file;
+
+	out[0] = '\0';
+	if (!PyGILState_Check())
+		return;
+	f = PyEval_GetFrame();
+	if (!f)
+		return;
+	co = PyFrame_GetCode(f);
+	file = co ? PyUnicode_AsUTF8(co->co_filename) : NULL;
+	if (file)
+		snprintf(out, cap, "%s:%d", file, PyFrame_GetLineNumber(f));
+	else
+		PyErr_Clear();
+	Py_XDECREF(co);
+}
+
+/* Append the audit record of @rq (@why) to the launcher's directory. */
+static void audit_to_dir(const struct hm_request *rq, enum hm_reason why)
+{
+	char rec[HM_AUDIT_REC_MAX], frame[1024], file[PATH_MAX + 32];
+	size_t len;
+	int fd, saved = errno;
+
+	py_frame(frame, sizeof(frame));
+	len = hm_audit_format(rec, rq, why, (int)getpid(), "python", frame);
+	snprintf(file, sizeof(file), "%s/" HM_AUDIT_RECORDS, proc.audit_dir);
+	fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		if (write(fd, rec, len) < 0)
+			hm_log_msg(2, "audit: cannot write to ", file,
+				   (char *)0);
+		close(fd);
+	}
+	errno = saved;
+}
+
+/*
+ * Every Python-layer verdict: the segment's, except that under the
+ * launcher's --audit a denial is recorded and allowed (an invalid policy
+ * is never audited).
+ */
+static enum hm_reason py_check(const struct hm_request *rq)
+{
+	enum hm_reason r = hm_segment_check(&proc.seg, rq);
+
+	if (r != HM_R_NONE && proc.audit && r != HM_R_INVALID_POLICY) {
+		audit_to_dir(rq, r);
+		return HM_R_NONE;
+	}
+	return r;
 }
 
 static uint32_t seg_flags(void)
@@ -605,7 +679,7 @@ static int check_open(PyObject *pathobj, int flags)
 	rq.path = path;
 	rq.flags = flags;
 	rq.is_chardev = write && stat(path, &stb) == 0 && S_ISCHR(stb.st_mode);
-	r = hm_segment_check(&proc.seg, &rq);
+	r = py_check(&rq);
 	if (r == HM_R_NONE) {
 		Py_XDECREF(shown);
 		return 0;
@@ -646,7 +720,7 @@ static int check_mutate_path_k(const char *api, PyObject *o, long dirfd,
 		return 0;
 	}
 	rq.path = path;
-	r = hm_segment_check(&proc.seg, &rq);
+	r = py_check(&rq);
 	if (r == HM_R_NONE) {
 		Py_XDECREF(shown);
 		return 0;
@@ -898,7 +972,7 @@ static int check_proc_paths(PyObject *pathobj, int flags, uint32_t f)
 		return 0;
 	k = proc_target(PyBytes_AS_STRING(b), want_mem, want_env);
 	if (k == PROC_ENVIRON) {
-		r = hm_segment_check(&proc.seg, &rq);
+		r = py_check(&rq);
 		if (r == HM_R_NONE)
 			k = PROC_NONE;
 	}
@@ -1120,7 +1194,7 @@ static int check_sa(const struct net_ctx *c, const struct sockaddr *sa,
 	rq.salen = len;
 	rq.resolved_name = name;
 	rq.hosts = proc.hosts;
-	r = hm_segment_check(&proc.seg, &rq);
+	r = py_check(&rq);
 	if (r == HM_R_NONE)
 		return 0;
 	hm_format_sockaddr(sa, len, shown, sizeof(shown));
@@ -1140,7 +1214,7 @@ static int check_resolve_name(const struct net_ctx *c, const char *name,
 	rq.name = name;
 	rq.domain = family;
 	rq.hosts = proc.hosts;
-	r = hm_segment_check(&proc.seg, &rq);
+	r = py_check(&rq);
 	if (r == HM_R_NONE)
 		return 0;
 	return deny_net(c, name, name, r, c->op == HM_OP_RESOLVE);
@@ -1233,7 +1307,7 @@ static int check_door(const struct net_ctx *c, PyObject *addr)
 	if (path && path[0] && hm_door_name(path)) {
 		rq.sa = &sa;
 		rq.salen = sizeof(sa);
-		r = hm_segment_check(&proc.seg, &rq);
+		r = py_check(&rq);
 		if (r != HM_R_NONE) {
 			PyObject *t = PyUnicode_DecodeFSDefault(path);
 
@@ -1409,7 +1483,7 @@ static int on_socket_new(PyObject *args)
 	rq.protocol = (int)arg_long(args, 3, 0);
 	if (rq.domain <= 0)
 		return 0; /* from an fd, or the default AF_INET */
-	r = hm_segment_check(&proc.seg, &rq);
+	r = py_check(&rq);
 	if (r == HM_R_NONE)
 		return 0;
 	snprintf(fam, sizeof(fam), "family=%d", rq.domain);
@@ -1456,7 +1530,7 @@ static int on_socket(const char *ev, PyObject *args)
 static int check_exec(void)
 {
 	struct hm_request rq = {.op = HM_OP_EXEC};
-	enum hm_reason r = hm_segment_check(&proc.seg, &rq);
+	enum hm_reason r = py_check(&rq);
 
 	if (r == HM_R_NONE)
 		return 0;
@@ -1515,7 +1589,7 @@ static int is_subprocess_event(const char *ev)
 static int check_env(int write, PyObject *key, const char *api)
 {
 	struct hm_request rq = {.op = HM_OP_ENV};
-	enum hm_reason r = hm_segment_check(&proc.seg, &rq);
+	enum hm_reason r = py_check(&rq);
 	PyObject *target = NULL;
 
 	if (r == HM_R_NONE)
@@ -1538,7 +1612,7 @@ static int check_env(int write, PyObject *key, const char *api)
 static int check_interp(const char *label, const char *api, PyObject *path)
 {
 	struct hm_request rq = {.op = HM_OP_INTERP};
-	enum hm_reason r = hm_segment_check(&proc.seg, &rq);
+	enum hm_reason r = py_check(&rq);
 	PyObject *target;
 
 	if (r == HM_R_NONE)
@@ -1671,7 +1745,7 @@ static int on_code(const char *ev)
 		return 0; /* compile(..., PyCF_ONLY_AST): no code object */
 	if (trusted_code_caller(&entry))
 		return 0;
-	r = hm_segment_check(&proc.seg, &rq);
+	r = py_check(&rq);
 	if (r == HM_R_NONE)
 		return 0;
 	if (entry) {
@@ -1733,7 +1807,7 @@ static int check_import_name(const char *name)
 	if (is_own_module(name))
 		return 0;
 	rq.name = name;
-	r = hm_segment_check(&proc.seg, &rq);
+	r = py_check(&rq);
 	if (r == HM_R_NONE)
 		return 0;
 	return deny_import_name(name, EXC_IMPORT, r);
@@ -1785,7 +1859,7 @@ static int check_native(const char *name, const char *path)
 	enum hm_reason r;
 
 	rq.path = path;
-	r = hm_segment_check(&proc.seg, &rq);
+	r = py_check(&rq);
 	if (r == HM_R_NONE)
 		return 0;
 	return deny_import_name(name, EXC_NATIVE_IMPORT, r);
@@ -1951,7 +2025,7 @@ static int on_native_interface(const char *ev, PyObject *args)
 	else if (strcmp(ev, "sqlite3.load_extension") == 0)
 		what = utf8_or(arg_at(args, 1), NULL);
 	rq.path = what;
-	r = hm_segment_check(&proc.seg, &rq);
+	r = py_check(&rq);
 	if (r == HM_R_NONE)
 		return 0;
 	trace(ev, what ? "path" : NULL, what, r);
