@@ -17,6 +17,7 @@ static const char usage[] =
 "Usage: hermetic [FLAGS] -- CMD [ARGS...]\n"
 "       hermetic [FLAGS] --print-policy\n"
 "       hermetic doctor [FLAGS] [-- CMD [ARGS...]]\n"
+"       hermetic suggest REPORT.json\n"
 
 "\n"
 "Run CMD under hermetic's guards: libhermetic.so is preloaded into CMD and\n"
@@ -538,6 +539,7 @@ int hm_cli_parse(int argc, char **argv, struct hm_cli_options *o, char *err,
 
 	memset(o, 0, sizeof(*o));
 	hm_policy_init(&o->policy);
+	o->argv = argv;
 	if (err && errlen)
 		err[0] = '\0';
 	if (!argv || argc < 1)

@@ -127,8 +127,9 @@ static void summary(struct json_object *records, const char *file)
 }
 
 int hm_cli_audit_finish(const char *dir, const char *file, char **argv,
-			int status)
+			int status, char **flags, int n_flags)
 {
+	struct json_object *args = json_object_new_array();
 	char path[PATH_MAX + 32];
 	struct json_object *rep = json_object_new_object();
 	struct json_object *cmd = json_object_new_array();
@@ -143,6 +144,9 @@ int hm_cli_audit_finish(const char *dir, const char *file, char **argv,
 		json_object_array_add(cmd, json_object_new_string(*argv));
 	json_object_object_add(rep, "version", json_object_new_int(1));
 	json_object_object_add(rep, "command", cmd);
+	for (int i = 0; i < n_flags; i++)
+		json_object_array_add(args, json_object_new_string(flags[i]));
+	json_object_object_add(rep, "hermetic_args", args);
 	if (WIFEXITED(status))
 		json_object_object_add(
 		    rep, "exit_status",

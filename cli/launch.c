@@ -118,6 +118,8 @@ static int find_near(const char *dir, const char *const *rel, mode_t type,
 static char audit_dir[PATH_MAX];
 static char audit_report[PATH_MAX];
 static char **audit_argv;
+static char **audit_flags;
+static int audit_n_flags;
 static int audit_owner;
 
 static int set_child_env(const char *shim, const char *pysite,
@@ -899,6 +901,11 @@ static int audit_setup(const struct hm_cli_options *o, char **argv)
 		return -1;
 	}
 	audit_argv = argv;
+	/* The launcher's own words: argv[1] up to the "--" before CMD. */
+	if (o->argv && argv > o->argv + 1) {
+		audit_flags = o->argv + 1;
+		audit_n_flags = (int)(argv - o->argv) - 2;
+	}
 	audit_owner = 1;
 	return 0;
 }
@@ -926,7 +933,8 @@ static void audit_finish(int status)
 {
 	if (!audit_owner || !audit_dir[0])
 		return;
-	hm_cli_audit_finish(audit_dir, audit_report, audit_argv, status);
+	hm_cli_audit_finish(audit_dir, audit_report, audit_argv, status,
+			    audit_flags, audit_n_flags);
 	audit_dir[0] = '\0';
 }
 
