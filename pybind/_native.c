@@ -271,9 +271,55 @@ static void audit_to_dir(const struct hm_request *rq, enum hm_reason why)
 }
 
 /*
+ * hermetic_blocker(audit=True) (docs/audit.md): policies that are never
+ * enforced, only evaluated after the real verdict allowed a request; each
+ * would-be denial is appended (a JSON text) to the watch's list. They are
+ * not in the segment, so they cannot weaken any layer. Changed and read
+ * under the GIL only.
+ */
+#define HM_PY_WATCH_MAX 16
+static struct {
+	unsigned long id; /* 0: free */
+	struct hm_policy *p;
+	PyObject *sink; /* list of str */
+} watches[HM_PY_WATCH_MAX];
+static _Atomic uint32_t watch_flags; /* OR of the watches' flags */
+static int n_watches;
+static unsigned long next_watch_id;
+
+static void watch_check(const struct hm_request *rq)
+{
+	char rec[HM_AUDIT_REC_MAX], frame[1024];
+	int i, framed = 0;
+
+	for (i = 0; i < HM_PY_WATCH_MAX; i++) {
+		enum hm_reason w;
+		PyObject *line;
+		size_t len;
+
+		if (!watches[i].id)
+			continue;
+		w = hm_policy_check(watches[i].p, rq);
+		if (w == HM_R_NONE)
+			continue;
+		if (!framed) {
+			py_frame(frame, sizeof(frame));
+			framed = 1;
+		}
+		len =
+		    hm_audit_format(rec, rq, w, (int)getpid(), "python", frame);
+		line =
+		    PyUnicode_DecodeUTF8(rec, (Py_ssize_t)len - 1, "replace");
+		if (!line || PyList_Append(watches[i].sink, line) < 0)
+			PyErr_Clear();
+		Py_XDECREF(line);
+	}
+}
+
+/*
  * Every Python-layer verdict: the segment's, except that under the
  * launcher's --audit a denial is recorded and allowed (an invalid policy
- * is never audited).
+ * is never audited). An allowed request is shown to the audit watches.
  */
 static enum hm_reason py_check(const struct hm_request *rq)
 {
@@ -283,6 +329,8 @@ static enum hm_reason py_check(const struct hm_request *rq)
 		audit_to_dir(rq, r);
 		return HM_R_NONE;
 	}
+	if (r == HM_R_NONE && n_watches && PyGILState_Check())
+		watch_check(rq);
 	return r;
 }
 
@@ -290,7 +338,7 @@ static uint32_t seg_flags(void)
 {
 	if (!proc.ready)
 		return 0;
-	return hm_segment_flags(&proc.seg);
+	return hm_segment_flags(&proc.seg) | atomic_load(&watch_flags);
 }
 
 static int import_checks_active(uint32_t f)
@@ -660,7 +708,7 @@ static int check_open(PyObject *pathobj, int flags)
 	PyObject *shown;
 	enum hm_reason r;
 	int write = hm_open_flags_write(flags);
-	uint32_t f = hm_segment_flags(&proc.seg);
+	uint32_t f = hm_segment_flags(&proc.seg) | atomic_load(&watch_flags);
 
 	/*
 	 * Resolving the path costs a readlink per component: skip it when
@@ -2268,7 +2316,7 @@ static int audit_hook(const char *event, PyObject *args, void *data)
 	if (uncaught_hook && event[0] == 's' &&
 	    strcmp(event, "sys.excepthook") == 0)
 		call_uncaught_hook(event, args);
-	f = hm_segment_flags(&proc.seg);
+	f = hm_segment_flags(&proc.seg) | atomic_load(&watch_flags);
 	if (!(f & ACTIVE_FLAGS) && !atomic_load(&proc.n_import_layers))
 		return 0;
 	in_hook = 1;
@@ -3462,6 +3510,77 @@ static PyObject *native_push(PyObject *m, PyObject *args)
 	return PyLong_FromUnsignedLong(id);
 }
 
+static void watch_flags_update(void)
+{
+	uint32_t f = 0;
+	int i;
+
+	for (i = 0; i < HM_PY_WATCH_MAX; i++)
+		if (watches[i].id)
+			f |= watches[i].p->flags;
+	atomic_store(&watch_flags, f);
+}
+
+static PyObject *native_audit_add(PyObject *m, PyObject *args)
+{
+	unsigned long flags;
+	PyObject *root, *writable, *domains, *imports, *readable, *sink;
+	struct hm_policy *p;
+	int i;
+
+	(void)m;
+	if (!PyArg_ParseTuple(args, "kOOOOOO!:audit_add", &flags, &root,
+			      &writable, &domains, &imports, &readable,
+			      &PyList_Type, &sink))
+		return NULL;
+	if (ensure_ready() < 0)
+		return NULL;
+	p = build_policy(flags, root, writable, domains, imports, readable);
+	if (!p)
+		return NULL;
+	for (i = 0; i < HM_PY_WATCH_MAX; i++)
+		if (!watches[i].id)
+			break;
+	if (i == HM_PY_WATCH_MAX) {
+		PyMem_Free(p);
+		PyErr_Format(PyExc_RuntimeError,
+			     "hermetic: too many active audit blocks (at "
+			     "most %d)",
+			     HM_PY_WATCH_MAX);
+		return NULL;
+	}
+	watches[i].id = ++next_watch_id;
+	watches[i].p = p;
+	Py_INCREF(sink);
+	watches[i].sink = sink;
+	n_watches++;
+	watch_flags_update();
+	return PyLong_FromUnsignedLong(watches[i].id);
+}
+
+static PyObject *native_audit_remove(PyObject *m, PyObject *arg)
+{
+	unsigned long id = PyLong_AsUnsignedLong(arg);
+	int i;
+
+	(void)m;
+	if (id == (unsigned long)-1 && PyErr_Occurred())
+		return NULL;
+	for (i = 0; i < HM_PY_WATCH_MAX; i++) {
+		if (id && watches[i].id == id) {
+			watches[i].id = 0;
+			PyMem_Free(watches[i].p);
+			watches[i].p = NULL;
+			Py_CLEAR(watches[i].sink);
+			n_watches--;
+			watch_flags_update();
+			Py_RETURN_NONE;
+		}
+	}
+	PyErr_Format(PyExc_KeyError, "no active audit block %lu", id);
+	return NULL;
+}
+
 static PyObject *native_pop(PyObject *m, PyObject *args)
 {
 	PyObject *arg, *obj = Py_None;
@@ -3877,6 +3996,14 @@ PyObject *hm_py_load_policy_file(PyObject *self, PyObject *arg);
 static PyMethodDef native_methods[] = {
 	{"load_policy_file", hm_py_load_policy_file, METH_O,
 	 "load_policy_file(path) -> dict of hermetic_blocker keywords"},
+	{"audit_add", native_audit_add, METH_VARARGS,
+	 "audit_add(flags, fs_root, writable, domains, imports, readable, "
+	 "sink) -> id\n"
+	 "Watch a policy without enforcing it: the JSON record of every "
+	 "request\nit would deny (that the real policy allows) is appended "
+	 "to sink."},
+	{"audit_remove", native_audit_remove, METH_O,
+	 "audit_remove(id): stop that watch."},
 	{"push", native_push, METH_VARARGS,
 	 "push(flags, fs_root, writable, domains, imports, sealed, owner) -> id\n"
 	 "Push a validated entry on the dynamic policy stack."},
