@@ -5,11 +5,12 @@ audited flags alone still refuse (negative)."""
 
 import json
 import shlex
+import shutil
 from pathlib import Path
 
 import pytest
 
-from conftest import BIN, PROBE, run, run_hermetic
+from conftest import BIN, PROBE, base_env, run, run_hermetic
 
 
 def suggest(path, **kw):
@@ -112,3 +113,50 @@ def test_completion_and_man(workdir):
     man = (Path(__file__).resolve().parents[2] / "man" /
            "hermetic.1").read_text()
     assert ".Cm suggest" in man and "audit" in man
+
+
+# --- the worked example in docs/audit.md -------------------------------------
+
+def test_docs_worked_example(workdir):
+    import re
+    doc = (Path(__file__).resolve().parents[2] / "docs" /
+           "audit.md").read_text()
+    m = re.search(r"<!-- example: (\S+) -->\n```sh\n(.*?)```", doc, re.S)
+    assert m, "docs/audit.md lost its worked example"
+    name, script = m.group(1), m.group(2)
+    cmd = re.search(r"<!-- command -->\n```sh\n\$ (.*?)\n", doc).group(1)
+    summary = re.search(r"<!-- summary -->\n```\n(.*?)\n```", doc,
+                        re.S).group(1)
+    sug = re.search(r"<!-- suggest -->\n```sh\n\$ (.*?)\n(.*?)\n```", doc,
+                    re.S)
+    home = "/home/me/proj"
+    (workdir / name).write_text(script)
+    (workdir / "out").mkdir()
+    words = cmd.split()
+    assert words[0] == "hermetic"
+    r = run([BIN, *words[1:]], cwd=workdir)
+    assert r.rc == 0 and r.out.strip() == "Linux", r
+    # Each summary line, paths moved to workdir; counts may differ.
+    for line in summary.replace(home, str(workdir)).splitlines():
+        if line.endswith("/usr/bin/uname (1x)"):  # where PATH finds it
+            line = line.replace("/usr/bin/uname",
+                                shutil.which("uname",
+                                             path=base_env()["PATH"]))
+        line = re.sub(r" \(\d+x\)$", "", line)
+        line = re.sub(r"^hermetic: audit: \d+ actions", "", line)
+        assert line in r.err, (line, r)
+    swords = sug.group(1).split()
+    assert swords[:2] == ["hermetic", "suggest"]
+    s = run([BIN, *swords[1:]], cwd=workdir)
+    assert s.rc == 0, s
+    assert s.out.strip() == sug.group(2).replace(home, str(workdir)), s
+    # The suggested policy, enforced, lets the run pass ...
+    (workdir / "out" / "build.log").unlink()
+    got = shlex.split(s.out)
+    r2 = run([BIN, *got[1:]], cwd=workdir)
+    assert r2.rc == 0 and r2.out.strip() == "Linux", r2
+    assert (workdir / "out" / "build.log").read_text() == "build 1\n"
+    # ... while the audited policy, enforced, refuses the write.
+    (workdir / "out" / "build.log").unlink()
+    r3 = run([BIN, *[w for w in words[1:] if w != "--audit"]], cwd=workdir)
+    assert not (workdir / "out" / "build.log").exists(), r3
