@@ -190,3 +190,26 @@ def test_bad_audit_value(workdir):
     r = run([BIN, "--audit=", "--no-network", "--", PROBE, "noop"],
             cwd=workdir)
     assert r.rc == 1 and r.err.startswith("hermetic: --audit="), r
+
+
+def test_inner_launcher_under_outer_audit_is_audited(tcp_listener, workdir):
+    """Outer --audit, inner enforcing launcher: the inner layer (layer 1)
+    carries no audit bit; the tree is audited as documented, and the
+    inner launcher's block lands in the outer report."""
+    lst = tcp_listener()
+    r = run_hermetic(["--audit"],
+                     [BIN, "--no-network", "--", *probe_connect(lst.port)],
+                     cwd=workdir)
+    assert r.rc == 0 and r.line == "ok", r
+    assert lst.accepted() == 1
+    rep = report(workdir / "hermetic-audit.json")
+    assert any(x["guard"] == "no-network" and x["op"] == "connect"
+               for x in rep["records"]), rep
+
+
+def test_unwritable_report_keeps_exit_status(workdir):
+    r = run_hermetic([f"--audit={workdir}/missing/r.json", "--no-network"],
+                     ["sh", "-c", "exit 5"], cwd=workdir)
+    assert r.rc == 5, r
+    assert any(x.startswith("hermetic: audit: cannot write the report")
+               for x in r.err.splitlines()), r
