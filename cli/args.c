@@ -17,6 +17,8 @@ static const char usage[] =
 "Usage: hermetic [FLAGS] -- CMD [ARGS...]\n"
 "       hermetic [FLAGS] --print-policy\n"
 "       hermetic doctor [FLAGS] [-- CMD [ARGS...]]\n"
+"       hermetic suggest REPORT.json\n"
+
 "\n"
 "Run CMD under hermetic's guards: libhermetic.so is preloaded into CMD and\n"
 "every program it starts; Python targets also get the Python layer.\n"
@@ -53,6 +55,9 @@ static const char usage[] =
 "  --print-policy        print the effective policy as JSON and exit\n"
 "                        (no `--` or command needed)\n"
 "  --trace               print a line to stderr for every blocked action\n"
+"  --audit[=FILE]        enforce nothing: record what the policy would block\n"
+"                        into a JSON report (FILE, default\n"
+"                        ./hermetic-audit.json) and a summary on stderr\n"
 "  --seal                mark the policy sealed (the kernel layer that\n"
 "                        would cover static binaries is not built yet)\n"
 "  --version             print the version and exit\n"
@@ -111,6 +116,7 @@ enum {
 	OPT_VERSION,
 	OPT_POLICY,
 	OPT_PRINT_POLICY,
+	OPT_AUDIT,
 };
 
 /* clang-format off */
@@ -135,6 +141,7 @@ static const struct option long_options[] = {
 	{"version",                 no_argument,       NULL, OPT_VERSION},
 	{"policy",                  required_argument, NULL, OPT_POLICY},
 	{"print-policy",            no_argument,       NULL, OPT_PRINT_POLICY},
+	{"audit",                   optional_argument, NULL, OPT_AUDIT},
 	{"help",                    no_argument,       NULL, OPT_HELP},
 	{NULL,                      0,                 NULL, 0},
 };
@@ -415,6 +422,13 @@ static void take_option(struct state *st, int c, int argc, char **argv,
 	case OPT_PRINT_POLICY:
 		o->print_policy = 1;
 		break;
+	case OPT_AUDIT:
+		if (optarg && !*optarg)
+			fail(st, "--audit= needs a file name (or --audit alone "
+				 "for ./hermetic-audit.json)");
+		o->audit = 1;
+		o->audit_file = optarg;
+		break;
 	default:
 		fail(st, "internal error: option %d not handled", c);
 		break;
@@ -525,6 +539,7 @@ int hm_cli_parse(int argc, char **argv, struct hm_cli_options *o, char *err,
 
 	memset(o, 0, sizeof(*o));
 	hm_policy_init(&o->policy);
+	o->argv = argv;
 	if (err && errlen)
 		err[0] = '\0';
 	if (!argv || argc < 1)

@@ -48,6 +48,9 @@ struct hm_cli_options {
 	const char *policy_files[HM_CLI_MAX_POLICY_FILES];
 	size_t n_policy_files;
 	int print_policy; /* --print-policy: print, do not run (no -- needed) */
+	char **argv;	  /* the launcher's argv as given to hm_cli_parse */
+	int audit;	  /* --audit[=FILE] */
+	const char *audit_file; /* FILE of --audit=FILE, or NULL (default) */
 	/* The target: argv after the first "--", NULL-terminated. */
 	char **target_argv;
 	int target_argc;
@@ -98,6 +101,21 @@ int hm_cli_print_policy(const struct hm_cli_options *o);
  * and its probe child `hermetic __doctor-probe DIR`. Return exit codes.
  */
 int hm_cli_doctor(int argc, char **argv);
+
+/*
+ * `hermetic suggest REPORT.json` (suggest.c): print the narrowest flags
+ * under which the audited run would have passed. Returns the exit code.
+ */
+int hm_cli_suggest(int argc, char **argv);
+
+/*
+ * Merge the audit records in @dir (records.jsonl, audit.c of the shim)
+ * into the JSON report @file, print a summary on stderr and remove @dir.
+ * @argv is the audited command; @status its wait status; @flags the
+ * launcher's own @n_flags words (for `hermetic suggest`). Returns 0 or -1.
+ */
+int hm_cli_audit_finish(const char *dir, const char *file, char **argv,
+			int status, char **flags, int n_flags);
 int hm_cli_doctor_probe(int argc, char **argv);
 
 #endif /* HERMETIC_CLI_CLI_H */

@@ -110,6 +110,18 @@ static int find_near(const char *dir, const char *const *rel, mode_t type,
  * RESOLV_HOST_CONF; issue 8 class 7). The new vector becomes
  * environ, which every exec below passes on.
  */
+/*
+ * Audit mode (--audit): the per-run directory the shim records into
+ * (HERMETIC_AUDIT_DIR), the report's absolute path, the audited command,
+ * and whether this process is the supervisor that writes the report.
+ */
+static char audit_dir[PATH_MAX];
+static char audit_report[PATH_MAX];
+static char **audit_argv;
+static char **audit_flags;
+static int audit_n_flags;
+static int audit_owner;
+
 static int set_child_env(const char *shim, const char *pysite,
 			 const char *policy, uint32_t flags)
 {
@@ -117,6 +129,7 @@ static int set_child_env(const char *shim, const char *pysite,
 	    .preload = shim,
 	    .pysite = pysite,
 	    .policy = policy,
+	    .audit_dir = audit_dir,
 	    .native = !!(flags & (HM_F_BLOCK_NATIVE | HM_F_INVALID)),
 	    .network = !!(flags & (HM_F_BLOCK_NETWORK | HM_F_INVALID)),
 	};
@@ -297,6 +310,8 @@ fail:
  * the core's one decision and message table (hm_exec_refusal), which the
  * shim's exec wrappers use too. Returns 0 or -1 (printed).
  */
+static void audit_record_exec(const char *path);
+
 static int check_guardable(const char *path, uint32_t flags)
 {
 	const char *why;
@@ -306,6 +321,11 @@ static int check_guardable(const char *path, uint32_t flags)
 	why = hm_exec_refusal(flags, hm_exec_inspect_path(path));
 	if (!why)
 		return 0;
+	if (audit_dir[0]) {
+		/* Audit: record the refusal and run it anyway. */
+		audit_record_exec(path);
+		return 0;
+	}
 	fprintf(stderr, "hermetic: %s%s\n", path, why);
 	return -1;
 }
@@ -824,6 +844,100 @@ static void relay(int sig, siginfo_t *si, void *uc)
  * the private directory, then end the way CMD ended: its exit status, or
  * the same signal (so a shell sees Ctrl-C as Ctrl-C).
  */
+/*
+ * --audit: refuse under an inherited policy, create the per-run record
+ * directory, export it, and fix the report's absolute path. Returns 0 or
+ * -1 (printed).
+ */
+static int audit_setup(const struct hm_cli_options *o, char **argv)
+{
+	const char *base = getenv("TMPDIR");
+	const char *file =
+	    o->audit_file ? o->audit_file : "hermetic-audit.json";
+	char cwd[PATH_MAX];
+	int n;
+
+	if (getenv(HM_ENV_POLICY) && *getenv(HM_ENV_POLICY)) {
+		fprintf(stderr,
+			"hermetic: --audit cannot run under an inherited "
+			"policy (" HM_ENV_POLICY
+			" is set: an outer hermetic enforces, and audit "
+			"would not switch it off)\n");
+		return -1;
+	}
+	if (file[0] == '/') {
+		n = snprintf(audit_report, sizeof(audit_report), "%s", file);
+	} else {
+		if (!getcwd(cwd, sizeof(cwd))) {
+			fprintf(stderr,
+				"hermetic: --audit: cannot read the current "
+				"directory: %s\n",
+				strerror(errno));
+			return -1;
+		}
+		n = snprintf(audit_report, sizeof(audit_report), "%s/%s", cwd,
+			     file);
+	}
+	if (n < 0 || (size_t)n >= sizeof(audit_report)) {
+		fprintf(stderr, "hermetic: --audit: report path too long\n");
+		return -1;
+	}
+	if (!base || base[0] != '/' || strlen(base) > PATH_MAX - 32)
+		base = "/tmp";
+	snprintf(audit_dir, sizeof(audit_dir), "%s/hermetic-audit.XXXXXX",
+		 base);
+	if (!mkdtemp(audit_dir)) {
+		fprintf(stderr,
+			"hermetic: --audit: cannot create a record directory "
+			"in %s: %s\n",
+			base, strerror(errno));
+		audit_dir[0] = '\0';
+		return -1;
+	}
+	if (setenv(HM_ENV_AUDIT_DIR, audit_dir, 1)) {
+		fprintf(stderr, "hermetic: out of memory\n");
+		rmdir(audit_dir);
+		audit_dir[0] = '\0';
+		return -1;
+	}
+	audit_argv = argv;
+	/* The launcher's own words: argv[1] up to the "--" before CMD. */
+	if (o->argv && argv > o->argv + 1) {
+		audit_flags = o->argv + 1;
+		audit_n_flags = (int)(argv - o->argv) - 2;
+	}
+	audit_owner = 1;
+	return 0;
+}
+
+/* The launcher's own audit record: an exec the shim could not follow. */
+static void audit_record_exec(const char *path)
+{
+	struct hm_request rq = {.op = HM_OP_EXEC, .path = path};
+	char file[PATH_MAX + 32], rec[HM_AUDIT_REC_MAX];
+	size_t len = hm_audit_format(rec, &rq, HM_R_UNGUARDABLE, (int)getpid(),
+				     "launcher", NULL);
+	int fd;
+
+	snprintf(file, sizeof(file), "%s/" HM_AUDIT_RECORDS, audit_dir);
+	fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	if (write(fd, rec, len) != (ssize_t)len)
+		fprintf(stderr, "hermetic: audit: cannot write to %s\n", file);
+	close(fd);
+}
+
+/* Write the audit report (supervisor only) and remove the directory. */
+static void audit_finish(int status)
+{
+	if (!audit_owner || !audit_dir[0])
+		return;
+	hm_cli_audit_finish(audit_dir, audit_report, audit_argv, status,
+			    audit_flags, audit_n_flags);
+	audit_dir[0] = '\0';
+}
+
 static int supervise(pid_t pid, const sigset_t *mask)
 {
 	static const int relayed[] = {SIGHUP,  SIGINT,	SIGQUIT, SIGTERM,
@@ -851,6 +965,7 @@ static int supervise(pid_t pid, const sigset_t *mask)
 		}
 	}
 	remove_private_tmp();
+	audit_finish(status);
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
 	sig = WTERMSIG(status);
@@ -873,7 +988,7 @@ static void fork_if_private_tmp(void)
 	sigset_t all, old;
 	pid_t pid;
 
-	if (!private_tmp[0])
+	if (!private_tmp[0] && !audit_dir[0])
 		return;
 	fflush(NULL);
 	/*
@@ -887,12 +1002,15 @@ static void fork_if_private_tmp(void)
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		fprintf(stderr, "hermetic: cannot fork: %s\n", strerror(errno));
 		remove_private_tmp();
+		if (audit_dir[0])
+			rmdir(audit_dir);
 		exit(HM_EXIT_USAGE);
 	}
 	if (pid > 0)
 		exit(supervise(pid, &old));
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	private_tmp[0] = '\0'; /* the child never removes it */
+	audit_owner = 0;       /* nor writes the report */
 }
 
 int hm_cli_launch(const struct hm_cli_options *o)
@@ -923,13 +1041,23 @@ int hm_cli_launch(const struct hm_cli_options *o)
 	have_pysite =
 	    !find_near(dir, pysite_paths, S_IFDIR, pysite) && canonical(pysite);
 	own = o->policy;
+	if (o->audit) {
+		if (audit_setup(o, o->target_argv))
+			return HM_EXIT_USAGE;
+		own.flags |= HM_F_AUDIT;
+	}
 	add_target_reads(&own, o->target_argv);
 	if ((own.flags & HM_F_FS_READONLY) && !o->no_private_tmp &&
-	    make_private_tmp(&own))
+	    make_private_tmp(&own)) {
+		if (audit_dir[0])
+			rmdir(audit_dir);
 		return HM_EXIT_USAGE;
+	}
 	if (set_policy(&own, &flags, &policy) ||
 	    set_child_env(shim, have_pysite ? pysite : NULL, policy, flags)) {
 		remove_private_tmp();
+		if (audit_dir[0])
+			rmdir(audit_dir);
 		return HM_EXIT_USAGE;
 	}
 

@@ -109,6 +109,8 @@ int main(int argc, char **argv)
 	/* Subcommands: a first word that cannot be a flag or a `--`. */
 	if (argc > 1 && !strcmp(argv[1], "doctor"))
 		return hm_cli_doctor(argc, argv);
+	if (argc > 1 && !strcmp(argv[1], "suggest"))
+		return hm_cli_suggest(argc, argv);
 	if (argc > 1 && !strcmp(argv[1], "__doctor-probe"))
 		return hm_cli_doctor_probe(argc, argv);
 

@@ -1,6 +1,6 @@
 # bash completion for hermetic(1): flags, profiles (built-in names and
 # *.json policy files), directories and policy files for the flags that
-# take them, the `doctor` subcommand, and commands after `--`.
+# take them, the `doctor` and `suggest` subcommands, and commands after `--`.
 # Installed as share/bash-completion/completions/hermetic. The flag list
 # follows `hermetic --help`; tests/py/test_man_completion.py compares them.
 
@@ -8,7 +8,7 @@ _hermetic_flags="--no-network --allow-localhost --allow-domain
 --no-subprocess --fs-readonly --allow-write --allow-read --no-private-tmp
 --block-native --no-environment
 --no-env --no-code-exec --no-interpreter-mutation --deny-import --profile
---policy --print-policy --trace --seal --version --help"
+--policy --print-policy --trace --audit --seal --version --help"
 _hermetic_profiles="block-all net-hermetic exec-deny fs-readonly block-native"
 
 _hermetic()
@@ -58,7 +58,10 @@ _hermetic()
 	if [[ $cur == -* ]]; then
 		mapfile -t COMPREPLY < <(compgen -W "$_hermetic_flags --" -- "$cur")
 	elif ((COMP_CWORD == 1)); then
-		mapfile -t COMPREPLY < <(compgen -W "doctor" -- "$cur")
+		mapfile -t COMPREPLY < <(compgen -W "doctor suggest" -- "$cur")
+	elif ((COMP_CWORD == 2)) && [[ $prev == suggest ]]; then
+		mapfile -t COMPREPLY < <(compgen -f -X '!*.json' -- "$cur"
+			compgen -d -S / -- "$cur")
 	elif [[ $prev == --fs-readonly ]]; then
 		mapfile -t COMPREPLY < <(compgen -d -- "$cur")
 	fi

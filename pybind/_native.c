@@ -56,6 +56,8 @@ struct proc_state {
 	int attached; /* seg is the shim's: the libc layer is live */
 	int hook;     /* the audit hook is installed */
 	int atfork;   /* pthread_atfork handlers registered */
+	int audit;    /* the launcher's --audit: record, do not raise */
+	char audit_dir[PATH_MAX]; /* HERMETIC_AUDIT_DIR under audit */
 	struct hm_segment seg;
 	/* What the resolver answers without a query: the shim's snapshot
 	 * (through the handshake) or, without the shim, own_hosts. */
@@ -205,6 +207,20 @@ static int proc_init(void)
 			base_imports++;
 	}
 	atomic_store(&proc.n_import_layers, base_imports);
+	/*
+	 * The launcher's --audit (docs/audit.md): HM_F_AUDIT can only come
+	 * from the outermost inherited layer (pushes and inner layers with
+	 * it are refused), and only with the launcher's record directory.
+	 */
+	if (hm_segment_flags(&proc.seg) & HM_F_AUDIT) {
+		const char *dir = getenv(HM_ENV_AUDIT_DIR);
+
+		if (dir && dir[0] == '/' &&
+		    strlen(dir) < sizeof(proc.audit_dir)) {
+			memcpy(proc.audit_dir, dir, strlen(dir) + 1);
+			proc.audit = 1;
+		}
+	}
 	if (!proc.atfork) {
 		pthread_atfork(atfork_prepare, atfork_release, atfork_release);
 		proc.atfork = 1;
@@ -213,11 +229,117 @@ static int proc_init(void)
 	return 0;
 }
 
+/* "file:line" of the innermost Python frame into @out, or "". */
+static void py_frame(char *out, size_t cap)
+{
+	PyFrameObject *f;
+	PyCodeObject *co;
+	const char *file;
+
+	out[0] = '\0';
+	if (!PyGILState_Check())
+		return;
+	f = PyEval_GetFrame();
+	if (!f)
+		return;
+	co = PyFrame_GetCode(f);
+	file = co ? PyUnicode_AsUTF8(co->co_filename) : NULL;
+	if (file)
+		snprintf(out, cap, "%s:%d", file, PyFrame_GetLineNumber(f));
+	else
+		PyErr_Clear();
+	Py_XDECREF(co);
+}
+
+/* Append the audit record of @rq (@why) to the launcher's directory. */
+static void audit_to_dir(const struct hm_request *rq, enum hm_reason why)
+{
+	char rec[HM_AUDIT_REC_MAX], frame[1024], file[PATH_MAX + 32];
+	size_t len;
+	int fd, saved = errno;
+
+	py_frame(frame, sizeof(frame));
+	len = hm_audit_format(rec, rq, why, (int)getpid(), "python", frame);
+	snprintf(file, sizeof(file), "%s/" HM_AUDIT_RECORDS, proc.audit_dir);
+	fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		if (write(fd, rec, len) < 0)
+			hm_log_msg(2, "audit: cannot write to ", file,
+				   (char *)0);
+		close(fd);
+	}
+	errno = saved;
+}
+
+/*
+ * hermetic_blocker(audit=True) (docs/audit.md): policies that are never
+ * enforced, only evaluated after the real verdict allowed a request; each
+ * would-be denial is appended (a JSON text) to the watch's list. They are
+ * not in the segment, so they cannot weaken any layer. Changed and read
+ * under the GIL only.
+ */
+#define HM_PY_WATCH_MAX 16
+static struct {
+	unsigned long id; /* 0: free */
+	struct hm_policy *p;
+	PyObject *sink; /* list of str */
+} watches[HM_PY_WATCH_MAX];
+static _Atomic uint32_t watch_flags; /* OR of the watches' flags */
+static int n_watches;
+static unsigned long next_watch_id;
+
+static void watch_check(const struct hm_request *rq)
+{
+	char rec[HM_AUDIT_REC_MAX], frame[1024];
+	int i, framed = 0;
+
+	for (i = 0; i < HM_PY_WATCH_MAX; i++) {
+		enum hm_reason w;
+		PyObject *line;
+		size_t len;
+
+		if (!watches[i].id)
+			continue;
+		w = hm_policy_check(watches[i].p, rq);
+		if (w == HM_R_NONE)
+			continue;
+		if (!framed) {
+			py_frame(frame, sizeof(frame));
+			framed = 1;
+		}
+		len =
+		    hm_audit_format(rec, rq, w, (int)getpid(), "python", frame);
+		line =
+		    PyUnicode_DecodeUTF8(rec, (Py_ssize_t)len - 1, "replace");
+		if (!line || PyList_Append(watches[i].sink, line) < 0)
+			PyErr_Clear();
+		Py_XDECREF(line);
+	}
+}
+
+/*
+ * Every Python-layer verdict: the segment's, except that under the
+ * launcher's --audit a denial is recorded and allowed (an invalid policy
+ * is never audited). An allowed request is shown to the audit watches.
+ */
+static enum hm_reason py_check(const struct hm_request *rq)
+{
+	enum hm_reason r = hm_segment_check(&proc.seg, rq);
+
+	if (r != HM_R_NONE && proc.audit && r != HM_R_INVALID_POLICY) {
+		audit_to_dir(rq, r);
+		return HM_R_NONE;
+	}
+	if (r == HM_R_NONE && n_watches && PyGILState_Check())
+		watch_check(rq);
+	return r;
+}
+
 static uint32_t seg_flags(void)
 {
 	if (!proc.ready)
 		return 0;
-	return hm_segment_flags(&proc.seg);
+	return hm_segment_flags(&proc.seg) | atomic_load(&watch_flags);
 }
 
 static int import_checks_active(uint32_t f)
@@ -531,7 +653,7 @@ static int check_open(PyObject *pathobj, int flags)
 	PyObject *shown;
 	enum hm_reason r;
 	int write = hm_open_flags_write(flags);
-	uint32_t f = hm_segment_flags(&proc.seg);
+	uint32_t f = hm_segment_flags(&proc.seg) | atomic_load(&watch_flags);
 
 	/*
 	 * Resolving the path costs a readlink per component: skip it when
@@ -550,7 +672,7 @@ static int check_open(PyObject *pathobj, int flags)
 	rq.path = path;
 	rq.flags = flags;
 	rq.is_chardev = write && stat(path, &stb) == 0 && S_ISCHR(stb.st_mode);
-	r = hm_segment_check(&proc.seg, &rq);
+	r = py_check(&rq);
 	if (r == HM_R_NONE) {
 		Py_XDECREF(shown);
 		return 0;
@@ -591,7 +713,7 @@ static int check_mutate_path_k(const char *api, PyObject *o, long dirfd,
 		return 0;
 	}
 	rq.path = path;
-	r = hm_segment_check(&proc.seg, &rq);
+	r = py_check(&rq);
 	if (r == HM_R_NONE) {
 		Py_XDECREF(shown);
 		return 0;
@@ -844,7 +966,7 @@ static int check_proc_paths(PyObject *pathobj, int flags, uint32_t f)
 		return 0;
 	k = proc_target(PyBytes_AS_STRING(b), want_mem, want_env);
 	if (k == PROC_ENVIRON) {
-		r = hm_segment_check(&proc.seg, &rq);
+		r = py_check(&rq);
 		if (r == HM_R_NONE)
 			k = PROC_NONE;
 	}
@@ -1026,7 +1148,7 @@ static int check_sa(const struct net_ctx *c, const struct sockaddr *sa,
 	rq.salen = len;
 	rq.resolved_name = name;
 	rq.hosts = proc.hosts;
-	r = hm_segment_check(&proc.seg, &rq);
+	r = py_check(&rq);
 	if (r == HM_R_NONE)
 		return 0;
 	hm_format_sockaddr(sa, len, shown, sizeof(shown));
@@ -1046,7 +1168,7 @@ static int check_resolve_name(const struct net_ctx *c, const char *name,
 	rq.name = name;
 	rq.domain = family;
 	rq.hosts = proc.hosts;
-	r = hm_segment_check(&proc.seg, &rq);
+	r = py_check(&rq);
 	if (r == HM_R_NONE)
 		return 0;
 	return deny_net(c, name, name, r, c->op == HM_OP_RESOLVE);
@@ -1139,7 +1261,7 @@ static int check_door(const struct net_ctx *c, PyObject *addr)
 	if (path && path[0] && hm_door_name(path)) {
 		rq.sa = &sa;
 		rq.salen = sizeof(sa);
-		r = hm_segment_check(&proc.seg, &rq);
+		r = py_check(&rq);
 		if (r != HM_R_NONE) {
 			PyObject *t = PyUnicode_DecodeFSDefault(path);
 
@@ -1315,7 +1437,7 @@ static int on_socket_new(PyObject *args)
 	rq.protocol = (int)arg_long(args, 3, 0);
 	if (rq.domain <= 0)
 		return 0; /* from an fd, or the default AF_INET */
-	r = hm_segment_check(&proc.seg, &rq);
+	r = py_check(&rq);
 	if (r == HM_R_NONE)
 		return 0;
 	snprintf(fam, sizeof(fam), "family=%d", rq.domain);
@@ -1368,7 +1490,7 @@ static int on_socket(const char *ev, PyObject *args)
 static int check_exec(void)
 {
 	struct hm_request rq = {.op = HM_OP_EXEC};
-	enum hm_reason r = hm_segment_check(&proc.seg, &rq);
+	enum hm_reason r = py_check(&rq);
 
 	if (r == HM_R_NONE)
 		return 0;
@@ -1427,7 +1549,7 @@ static int is_subprocess_event(const char *ev)
 static int check_env(int write, PyObject *key, const char *api)
 {
 	struct hm_request rq = {.op = HM_OP_ENV};
-	enum hm_reason r = hm_segment_check(&proc.seg, &rq);
+	enum hm_reason r = py_check(&rq);
 	PyObject *target = NULL;
 
 	if (r == HM_R_NONE)
@@ -1450,7 +1572,7 @@ static int check_env(int write, PyObject *key, const char *api)
 static int check_interp(const char *label, const char *api, PyObject *path)
 {
 	struct hm_request rq = {.op = HM_OP_INTERP};
-	enum hm_reason r = hm_segment_check(&proc.seg, &rq);
+	enum hm_reason r = py_check(&rq);
 	PyObject *target;
 
 	if (r == HM_R_NONE)
@@ -1583,7 +1705,7 @@ static int on_code(const char *ev)
 		return 0; /* compile(..., PyCF_ONLY_AST): no code object */
 	if (trusted_code_caller(&entry))
 		return 0;
-	r = hm_segment_check(&proc.seg, &rq);
+	r = py_check(&rq);
 	if (r == HM_R_NONE)
 		return 0;
 	if (entry) {
@@ -1645,7 +1767,7 @@ static int check_import_name(const char *name)
 	if (is_own_module(name))
 		return 0;
 	rq.name = name;
-	r = hm_segment_check(&proc.seg, &rq);
+	r = py_check(&rq);
 	if (r == HM_R_NONE)
 		return 0;
 	return deny_import_name(name, EXC_IMPORT, r);
@@ -1697,7 +1819,7 @@ static int check_native(const char *name, const char *path)
 	enum hm_reason r;
 
 	rq.path = path;
-	r = hm_segment_check(&proc.seg, &rq);
+	r = py_check(&rq);
 	if (r == HM_R_NONE)
 		return 0;
 	return deny_import_name(name, EXC_NATIVE_IMPORT, r);
@@ -1872,7 +1994,7 @@ static int on_native_interface(const char *ev, PyObject *args)
 	else if (strcmp(ev, "sqlite3.load_extension") == 0)
 		what = utf8_or(arg_at(args, 1), NULL);
 	rq.path = what;
-	r = hm_segment_check(&proc.seg, &rq);
+	r = py_check(&rq);
 	if (r == HM_R_NONE)
 		return 0;
 	trace(ev, what ? "path" : NULL, what, r);
@@ -2115,7 +2237,7 @@ static int audit_hook(const char *event, PyObject *args, void *data)
 	if (uncaught_hook && event[0] == 's' &&
 	    strcmp(event, "sys.excepthook") == 0)
 		call_uncaught_hook(event, args);
-	f = hm_segment_flags(&proc.seg);
+	f = hm_segment_flags(&proc.seg) | atomic_load(&watch_flags);
 	if (!(f & ACTIVE_FLAGS) && !atomic_load(&proc.n_import_layers))
 		return 0;
 	in_hook = 1;
@@ -3309,6 +3431,77 @@ static PyObject *native_push(PyObject *m, PyObject *args)
 	return PyLong_FromUnsignedLong(id);
 }
 
+static void watch_flags_update(void)
+{
+	uint32_t f = 0;
+	int i;
+
+	for (i = 0; i < HM_PY_WATCH_MAX; i++)
+		if (watches[i].id)
+			f |= watches[i].p->flags;
+	atomic_store(&watch_flags, f);
+}
+
+static PyObject *native_audit_add(PyObject *m, PyObject *args)
+{
+	unsigned long flags;
+	PyObject *root, *writable, *domains, *imports, *readable, *sink;
+	struct hm_policy *p;
+	int i;
+
+	(void)m;
+	if (!PyArg_ParseTuple(args, "kOOOOOO!:audit_add", &flags, &root,
+			      &writable, &domains, &imports, &readable,
+			      &PyList_Type, &sink))
+		return NULL;
+	if (ensure_ready() < 0)
+		return NULL;
+	p = build_policy(flags, root, writable, domains, imports, readable);
+	if (!p)
+		return NULL;
+	for (i = 0; i < HM_PY_WATCH_MAX; i++)
+		if (!watches[i].id)
+			break;
+	if (i == HM_PY_WATCH_MAX) {
+		PyMem_Free(p);
+		PyErr_Format(PyExc_RuntimeError,
+			     "hermetic: too many active audit blocks (at "
+			     "most %d)",
+			     HM_PY_WATCH_MAX);
+		return NULL;
+	}
+	watches[i].id = ++next_watch_id;
+	watches[i].p = p;
+	Py_INCREF(sink);
+	watches[i].sink = sink;
+	n_watches++;
+	watch_flags_update();
+	return PyLong_FromUnsignedLong(watches[i].id);
+}
+
+static PyObject *native_audit_remove(PyObject *m, PyObject *arg)
+{
+	unsigned long id = PyLong_AsUnsignedLong(arg);
+	int i;
+
+	(void)m;
+	if (id == (unsigned long)-1 && PyErr_Occurred())
+		return NULL;
+	for (i = 0; i < HM_PY_WATCH_MAX; i++) {
+		if (id && watches[i].id == id) {
+			watches[i].id = 0;
+			PyMem_Free(watches[i].p);
+			watches[i].p = NULL;
+			Py_CLEAR(watches[i].sink);
+			n_watches--;
+			watch_flags_update();
+			Py_RETURN_NONE;
+		}
+	}
+	PyErr_Format(PyExc_KeyError, "no active audit block %lu", id);
+	return NULL;
+}
+
 static PyObject *native_pop(PyObject *m, PyObject *args)
 {
 	PyObject *arg, *obj = Py_None;
@@ -3724,6 +3917,14 @@ PyObject *hm_py_load_policy_file(PyObject *self, PyObject *arg);
 static PyMethodDef native_methods[] = {
 	{"load_policy_file", hm_py_load_policy_file, METH_O,
 	 "load_policy_file(path) -> dict of hermetic_blocker keywords"},
+	{"audit_add", native_audit_add, METH_VARARGS,
+	 "audit_add(flags, fs_root, writable, domains, imports, readable, "
+	 "sink) -> id\n"
+	 "Watch a policy without enforcing it: the JSON record of every "
+	 "request\nit would deny (that the real policy allows) is appended "
+	 "to sink."},
+	{"audit_remove", native_audit_remove, METH_O,
+	 "audit_remove(id): stop that watch."},
 	{"push", native_push, METH_VARARGS,
 	 "push(flags, fs_root, writable, domains, imports, sealed, owner) -> id\n"
 	 "Push a validated entry on the dynamic policy stack."},

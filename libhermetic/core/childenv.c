@@ -37,6 +37,7 @@ int hm_childenv_dropped(const char *e, const struct hm_childenv *c)
 {
 	return IS(e, "LD_PRELOAD") || IS(e, "LD_AUDIT") ||
 	       IS(e, HM_ENV_POLICY) || IS(e, HM_ENV_PYSITE) ||
+	       (has(c->audit_dir) && IS(e, HM_ENV_AUDIT_DIR)) ||
 	       (has(c->pysite) && IS(e, "PYTHONPATH")) ||
 	       (c->native && IS(e, "GCONV_PATH")) ||
 	       (c->network &&
@@ -90,6 +91,8 @@ size_t hm_childenv_size(char *const *src, const struct hm_childenv *c)
 	       (old_pre ? strlen(old_pre) : 0) + 2;
 	if (has(c->policy))
 		text += sizeof(HM_ENV_POLICY "=") + strlen(c->policy);
+	if (has(c->audit_dir))
+		text += sizeof(HM_ENV_AUDIT_DIR "=") + strlen(c->audit_dir);
 	if (has(c->pysite))
 		text +=
 		    sizeof(HM_ENV_PYSITE "=") + strlen(c->pysite) +
@@ -97,7 +100,7 @@ size_t hm_childenv_size(char *const *src, const struct hm_childenv *c)
 		    (has(c->pythonpath_extra) ? strlen(c->pythonpath_extra) + 1
 					      : 0) +
 		    (old_pp ? strlen(old_pp) : 0) + 2;
-	return (n + 5) * sizeof(char *) + text;
+	return (n + 6) * sizeof(char *) + text;
 }
 
 char **hm_childenv_build(char *const *src, const struct hm_childenv *c,
@@ -112,7 +115,7 @@ char **hm_childenv_build(char *const *src, const struct hm_childenv *c,
 		return NULL;
 	while (src && src[n])
 		n++;
-	vec = (n + 5) * sizeof(char *);
+	vec = (n + 6) * sizeof(char *);
 	t = (char *)buf + vec;
 	/*
 	 * Ours first and LD_PRELOAD last: getenv() (the child's shim,
@@ -122,6 +125,11 @@ char **hm_childenv_build(char *const *src, const struct hm_childenv *c,
 	if (has(c->policy)) {
 		envp[k++] = t;
 		t = put(put(t, HM_ENV_POLICY "="), c->policy);
+		*t++ = '\0';
+	}
+	if (has(c->audit_dir)) {
+		envp[k++] = t;
+		t = put(put(t, HM_ENV_AUDIT_DIR "="), c->audit_dir);
 		*t++ = '\0';
 	}
 	if (has(c->pysite)) {

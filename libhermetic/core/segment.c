@@ -708,6 +708,9 @@ int hm_segment_push(struct hm_segment *s, const struct hm_policy *p, int sealed,
 		return -EINVAL;
 	if (hm_policy_validate(p) < 0)
 		return -EINVAL;
+	/* Audit (enforce nothing) belongs to the launcher's base layer only. */
+	if (p->flags & HM_F_AUDIT)
+		return -EPERM;
 	d = s->dyn;
 	n = clamp_dyn(atomic_load_explicit(&d->n, memory_order_relaxed));
 	if (n >= HM_MAX_DYN)

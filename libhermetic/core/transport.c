@@ -162,8 +162,8 @@ static int named_fd(const char *value, struct stat *st)
 	return (int)fd;
 }
 
-int hm_policy_env_decode(const char *value, struct hm_policy *layers,
-			 size_t max, size_t *n)
+static int env_decode_raw(const char *value, struct hm_policy *layers,
+			  size_t max, size_t *n)
 {
 	struct stat st;
 	long seals;
@@ -206,4 +206,27 @@ int hm_policy_env_cloexec(const char *value)
 	if (fd < 0)
 		return 0;
 	return syscall(SYS_fcntl, fd, F_SETFD, FD_CLOEXEC) == 0;
+}
+
+/*
+ * Audit mode (HM_F_AUDIT: record, do not enforce) is valid only in the
+ * outermost layer, which only a launcher writes: an inner layer must not
+ * switch off an outer layer's enforcement. Anything else is refused
+ * (-EPERM; the caller fails closed).
+ */
+int hm_policy_env_decode(const char *value, struct hm_policy *layers,
+			 size_t max, size_t *n)
+{
+	int rc = env_decode_raw(value, layers, max, n);
+	size_t i;
+
+	if (rc < 0)
+		return rc;
+	for (i = 1; i < *n; i++) {
+		if (layers[i].flags & HM_F_AUDIT) {
+			*n = 0;
+			return -EPERM;
+		}
+	}
+	return rc;
 }

@@ -288,7 +288,8 @@ static int network_blocked(void)
 static int build_env(char *const *src, struct child_env *ce)
 {
 	struct hm_childenv spec = {.preload = hm_shim.self_path,
-				   .pysite = hm_shim.pysite};
+				   .pysite = hm_shim.pysite,
+				   .audit_dir = hm_shim.audit_dir};
 	int len;
 
 	if (!hm_shim.self_path[0])
@@ -394,12 +395,16 @@ static int exec_gate(const char *api, const char *shown, const char *ipath,
 		struct hm_request rq = {.op = HM_OP_EXEC, .path = shown};
 		enum hm_reason r = hm_shim_check(&rq);
 
+		/* Audit mode: recorded by hm_shim_check; run it. */
+		if (r == HM_R_NONE && hm_shim.audit && !(f & HM_F_INVALID))
+			goto audited;
 		/* The flags said "blocked": a racing pop must not allow it. */
 		if (r == HM_R_NONE)
 			r = (f & HM_F_INVALID) ? HM_R_INVALID_POLICY
 					       : HM_R_NO_SUBPROCESS;
 		return hm_shim_deny_path(api, shown, r);
 	}
+audited:
 	if (hm_segment_base_count(&hm_shim.seg) +
 		hm_segment_dyn_count(&hm_shim.seg) ==
 	    0)
@@ -413,6 +418,13 @@ static int exec_gate(const char *api, const char *shown, const char *ipath,
 		kind = inspect_target(ipath, ifd);
 	/* The one decision and message table, shared with the launcher. */
 	why = hm_exec_refusal(f, kind);
+	if (why && hm_shim.audit) {
+		/* Audit mode: record it; the target runs unguarded. */
+		struct hm_request rq = {.op = HM_OP_EXEC, .path = shown};
+
+		hm_shim_audit_record(&rq, HM_R_UNGUARDABLE);
+		why = NULL;
+	}
 	rc = why ? 0 : build_env(env, ce);
 
 	if (why) {
@@ -453,6 +465,7 @@ static int env_added(const struct child_env *ce, const char *p)
 static int env_is_built(char *const *env, const struct child_env *ce)
 {
 	struct hm_childenv spec = {.pysite = hm_shim.pysite,
+				   .audit_dir = hm_shim.audit_dir,
 				   .native = native_blocked(),
 				   .network = network_blocked()};
 	const char *added[8];
@@ -497,9 +510,15 @@ static enum hm_reason implicit_shell(const char **why)
 	int ok = 0;
 
 	*why = NULL;
-	if (f & BLOCK_FLAGS)
-		return (f & HM_F_INVALID) ? HM_R_INVALID_POLICY
-					  : HM_R_NO_SUBPROCESS;
+	if (f & BLOCK_FLAGS) {
+		struct hm_request rq = {.op = HM_OP_EXEC, .path = SHELL_PATH};
+
+		/* Audit mode: hm_shim_check records it and says allowed. */
+		if (!hm_shim.audit || (f & HM_F_INVALID) ||
+		    hm_shim_check(&rq) != HM_R_NONE)
+			return (f & HM_F_INVALID) ? HM_R_INVALID_POLICY
+						  : HM_R_NO_SUBPROCESS;
+	}
 	if (hm_segment_base_count(&hm_shim.seg) +
 		hm_segment_dyn_count(&hm_shim.seg) ==
 	    0)

@@ -280,6 +280,23 @@ static void load_policy(void)
 		hm_policy_make_invalid(&layers[0]);
 		n = 1;
 	}
+	/*
+	 * Audit mode: only in the outermost layer (hm_policy_env_decode
+	 * refuses it elsewhere) and only with a directory to record into;
+	 * without one the policy is enforced.
+	 */
+	if (n >= 1 && (layers[0].flags & HM_F_AUDIT)) {
+		const char *dir = env_lookup(HM_ENV_AUDIT_DIR);
+
+		if (dir && dir[0] == '/' &&
+		    strlen(dir) < sizeof(hm_shim.audit_dir)) {
+			memcpy(hm_shim.audit_dir, dir, strlen(dir) + 1);
+			hm_shim.audit = 1;
+		} else {
+			hm_shim_msg("audit mode without " HM_ENV_AUDIT_DIR
+				    "; enforcing the policy");
+		}
+	}
 	rc = hm_segment_create(&hm_shim.seg, layers, n);
 	if (rc < 0)
 		hm_shim_msg("cannot create the policy segment (", strerror(-rc),
@@ -548,9 +565,17 @@ uint32_t hm_shim_flags(void)
 
 enum hm_reason hm_shim_check(const struct hm_request *rq)
 {
+	enum hm_reason r;
+
 	if (HM_UNLIKELY(!hm_shim.seg_ok))
 		return HM_R_INVALID_POLICY;
-	return hm_segment_check(&hm_shim.seg, rq);
+	r = hm_segment_check(&hm_shim.seg, rq);
+	if (HM_UNLIKELY(r != HM_R_NONE) && hm_shim.audit &&
+	    r != HM_R_INVALID_POLICY) {
+		hm_shim_audit_record(rq, r);
+		return HM_R_NONE;
+	}
+	return r;
 }
 
 /*

@@ -103,6 +103,8 @@ struct hm_shim_state {
 	char pysite[4096];    /* HERMETIC_PYSITE at init (absolute) or "" */
 	char tmpdir[4096];    /* TMPDIR at init (absolute, normalised) or "" */
 	char pkgdir[4096];    /* parent directory of pysite, or "" */
+	int audit;	      /* HM_F_AUDIT in the base layer: record, allow */
+	char audit_dir[4096]; /* HERMETIC_AUDIT_DIR under audit, or "" */
 };
 extern struct hm_shim_state hm_shim HM_HIDDEN;
 
@@ -276,7 +278,15 @@ void hm_net_init(void) HM_HIDDEN;
  */
 int hm_proc_ptrace_refused(long req, long pid) HM_HIDDEN;
 
-/* Evaluate @rq against every layer (hm_segment_check, fail closed). */
+/*
+ * audit.c: append one record of @rq (which would be denied for @why) to
+ * the audit directory. Deny path only; allocation-free; keeps errno.
+ */
+void hm_shim_audit_record(const struct hm_request *rq,
+			  enum hm_reason why) HM_HIDDEN;
+
+/*
+ * Evaluate @rq against every layer (hm_segment_check, fail closed). */
 enum hm_reason hm_shim_check(const struct hm_request *rq) HM_HIDDEN;
 
 /*

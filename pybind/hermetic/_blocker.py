@@ -13,6 +13,7 @@ add restrictions.
 import _thread
 import contextlib
 import contextvars
+import sys
 import functools
 import os
 
@@ -125,7 +126,9 @@ class HermeticBlocker(contextlib.ContextDecorator,
     """
 
     def __init__(self, *, flags, fs_root, domains, imports, sealed,
-                 writable=(), readable=()):
+                 writable=(), readable=(), audit=False):
+        self._audit = audit
+        self._audit_lines = []  # JSON texts from _native (audit=True)
         self._flags = flags
         self._fs_root = fs_root
         self._writable = tuple(writable)
@@ -159,7 +162,34 @@ class HermeticBlocker(contextlib.ContextDecorator,
             parts.append(f"deny_imports={list(self._imports)!r}")
         if self._sealed:
             parts.append("sealed=True")
+        if self._audit:
+            parts.append("audit=True")
         return f"hermetic_blocker({', '.join(parts)})"
+
+    # --- audit mode (audit=True) ---------------------------------------------
+
+    @property
+    def audit(self):
+        return self._audit
+
+    @property
+    def audit_records(self):
+        """audit=True: the records (dicts, docs/audit.schema.json) of every
+        action this block would have refused, so far."""
+        import json  # lazily: json loads _json, which some tests watch
+        return [json.loads(x) for x in list(self._audit_lines)]
+
+    def audit_report(self):
+        """The records as a report dict (docs/audit.schema.json)."""
+        return {"version": 1, "command": list(sys.argv) or [""],
+                "unreadable_records": 0, "records": self.audit_records}
+
+    def write_audit_report(self, path):
+        """Write :meth:`audit_report` as JSON to @path."""
+        import json
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(self.audit_report(), f, indent=2)
+            f.write("\n")
 
     def _push(self):
         root = None
@@ -176,7 +206,21 @@ class HermeticBlocker(contextlib.ContextDecorator,
 
     # --- sync protocol -----------------------------------------------------
 
+    def _audit_add(self):
+        root = None
+        if self._fs_root is not None:
+            root = _native.resolve_dir("fs_root", self._fs_root)
+        holes = tuple(os.path.realpath(w) for w in self._writable)
+        reads = tuple(os.path.realpath(r) for r in self._readable)
+        return _native.audit_add(self._flags, root, holes, self._domains,
+                                 self._imports, reads, self._audit_lines)
+
     def __enter__(self):
+        if self._audit:
+            entry = self._audit_add()
+            with self._lock:
+                self._pushed.append(entry)
+            return self
         if self._sealed:
             with self._lock:
                 if self._sealed_id is None:
@@ -191,6 +235,12 @@ class HermeticBlocker(contextlib.ContextDecorator,
         return self
 
     def __exit__(self, exc_type, exc, tb):
+        if self._audit:
+            with self._lock:
+                entry = self._pushed.pop() if self._pushed else None
+            if entry is not None:
+                _native.audit_remove(entry)
+            return False
         if self._sealed:
             return False  # a sealed entry stays for the process's life
         entries = _ENTRIES.get() or {}
@@ -340,6 +390,7 @@ def hermetic_blocker(
     allow_write=(),
     allow_read=(),
     policy=None,
+    audit=False,
 ):
     """Build a policy block: a context manager, async context manager and
     decorator (sync and async functions) that enforces the policy while
@@ -404,9 +455,13 @@ def hermetic_blocker(
     if len(imports) > _native.MAX_IMPORTS:
         raise ValueError(f"deny_imports: at most {_native.MAX_IMPORTS} "
                          "entries per block")
+    if not isinstance(audit, bool):
+        raise TypeError(f"audit must be a bool, not {type(audit).__name__}")
+    if audit and sealed:
+        raise ValueError("audit=True cannot be sealed (it enforces nothing)")
     return HermeticBlocker(flags=flags, fs_root=fs_root, domains=domains,
                            imports=imports, sealed=sealed, writable=writable,
-                           readable=readable)
+                           readable=readable, audit=audit)
 
 
 def with_hermetic(**kwargs):

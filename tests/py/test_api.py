@@ -42,7 +42,7 @@ def test_exports_and_version():
     assert o["same"].value is True and o["runtime"].value is True
     assert o["version"].value == "0.1.0"
     assert o["params"].value == sorted(SEED_ARGS + ["profile", "allow_write",
-                                                   "allow_read", "policy"])
+                                                   "allow_read", "policy", "audit"])
     assert o["kwonly"].value is True
     assert o["attrs"].value == ["m", "network", "h"]
     assert o["default"].value == [None, None]

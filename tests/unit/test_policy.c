@@ -1790,7 +1790,7 @@ static void test_validate(void)
 	hm_policy_make_invalid(NULL);
 
 	p = policies[P_NET_DOM];
-	p.flags |= 1u << 12;
+	p.flags |= 1u << 13;
 	CHECK_INT(hm_policy_validate(&p), -EINVAL, "validate: unknown flag");
 	p = policies[P_NET_DOM];
 	p.flags |= 1u << 31;

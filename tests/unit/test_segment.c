@@ -395,6 +395,20 @@ static void test_order_and_sealed(void)
 	CHECK_INT(check_exec(&s), HM_R_NO_SUBPROCESS, "sealed: still active");
 	CHECK_INT(hm_segment_push(&s, &sealed_flag, 0, &e), 0,
 		  "sealed: push a policy flagged HM_F_SEALED");
+	{
+		struct hm_policy aud = pol_flags(HM_F_AUDIT);
+		struct hm_policy aud_net =
+		    pol_flags(HM_F_AUDIT | HM_F_BLOCK_NETWORK);
+		uint32_t x = 0;
+
+		/* Audit belongs to the launcher's base layer only. */
+		CHECK_INT(hm_segment_push(&s, &aud, 0, &x), -EPERM,
+			  "audit: a pushed layer cannot carry HM_F_AUDIT");
+		CHECK_INT(hm_segment_push(&s, &aud_net, 0, &x), -EPERM,
+			  "audit: not even with a block flag");
+		OK(!(hm_segment_flags(&s) & HM_F_AUDIT),
+		   "audit: the refused push left no flag behind");
+	}
 	CHECK_INT(hm_segment_pop(&s, e), -EPERM,
 		  "sealed: the flag seals the entry too");
 

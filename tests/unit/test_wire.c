@@ -595,8 +595,40 @@ static void test_encode_invalid(void)
 		  "encode: empty layer (positive control)");
 }
 
+/*
+ * Audit mode (HM_F_AUDIT) survives the wire in the outermost layer only:
+ * in any inner layer hm_policy_env_decode refuses the whole policy.
+ */
+static void test_audit_outermost_only(void)
+{
+	struct hm_policy in[2], out[HM_MAX_BASE];
+	size_t n = 9;
+	char *text;
+	int rc;
+
+	hm_policy_init(&in[0]);
+	hm_policy_init(&in[1]);
+	in[0].flags = HM_F_AUDIT | HM_F_BLOCK_NETWORK;
+	in[1].flags = HM_F_BLOCK_SUBPROCESS;
+	text = encode(in, 2, &rc);
+	CHECK_INT(hm_policy_env_decode(text, out, HM_MAX_BASE, &n), 0,
+		  "audit: accepted in the outermost layer");
+	OK(n == 2 && (out[0].flags & HM_F_AUDIT), "audit: flag kept");
+	free(text);
+
+	in[0].flags = HM_F_BLOCK_NETWORK;
+	in[1].flags = HM_F_AUDIT | HM_F_BLOCK_SUBPROCESS;
+	text = encode(in, 2, &rc);
+	CHECK_INT(rc, strlen(text), "audit: inner layer encodes");
+	CHECK_INT(hm_policy_env_decode(text, out, HM_MAX_BASE, &n), -EPERM,
+		  "audit: refused in an inner layer");
+	CHECK_INT(n, 0, "audit: nothing decoded");
+	free(text);
+}
+
 int main(void)
 {
+	test_audit_outermost_only();
 	test_empty();
 	test_one();
 	test_many_and_max();

@@ -21,6 +21,8 @@
 /* Environment variables (the complete list lives in docs/environment.md). */
 /* Hex-encoded wire form of the inherited policy layers (see hm_wire_*). */
 #define HM_ENV_POLICY "HERMETIC_POLICY"
+/* Audit mode: the per-run directory the shim appends its records to. */
+#define HM_ENV_AUDIT_DIR "HERMETIC_AUDIT_DIR"
 /* Non-empty: the shim writes debug lines to stderr. */
 #define HM_ENV_DEBUG "HERMETIC_DEBUG"
 /*
@@ -54,8 +56,9 @@ enum hm_flag {
 	HM_F_TRACE                 = 1u << 9,
 	HM_F_SEALED                = 1u << 10,
 	HM_F_INVALID               = 1u << 11, /* fail-closed stand-in for a bad policy */
+	HM_F_AUDIT                 = 1u << 12, /* record, do not enforce (outermost layer only; docs/audit.md) */
 };
-#define HM_F_ALL_KNOWN ((1u << 12) - 1)
+#define HM_F_ALL_KNOWN ((1u << 13) - 1)
 
 #define HM_MAX_DOMAINS  32    /* allow_domains entries per layer */
 #define HM_DOMAIN_MAX   256   /* bytes per domain, NUL included */
@@ -606,6 +609,7 @@ struct hm_childenv {
 	const char *pysite;	      /* HERMETIC_PYSITE or NULL/"" */
 	const char *pythonpath_extra; /* after pysite on PYTHONPATH, or NULL */
 	const char *policy;	      /* HERMETIC_POLICY value, or NULL/"" */
+	const char *audit_dir;	      /* HERMETIC_AUDIT_DIR value, or NULL/"" */
 	int native;  /* block_native (or invalid) is in force */
 	int network; /* block_network (or invalid): drop the resolver knobs */
 };
@@ -620,6 +624,24 @@ size_t hm_childenv_size(char *const *src, const struct hm_childenv *c);
  */
 char **hm_childenv_build(char *const *src, const struct hm_childenv *c,
 			 void *buf, size_t cap);
+
+/*
+ * Audit mode (docs/audit.md). Records are appended, one JSON object per
+ * line and one write(2) each, to HM_AUDIT_RECORDS in $HERMETIC_AUDIT_DIR.
+ */
+#define HM_AUDIT_REC_MAX 8192
+#define HM_AUDIT_RECORDS "records.jsonl"
+
+/*
+ * Format the record of @rq, which a policy would deny for @why, made by
+ * process @pid in @layer ("libc", "python"), with the optional @frame
+ * ("file:line" of Python code) into @buf (HM_AUDIT_REC_MAX bytes): one
+ * JSON object and a newline; long values are cut (and marked
+ * "truncated"). Returns the length. Pure, allocation-free.
+ */
+size_t hm_audit_format(char *buf, const struct hm_request *rq,
+		       enum hm_reason why, int pid, const char *layer,
+		       const char *frame);
 
 /* True if the builder replaces or drops the entry @e of a caller's env. */
 int hm_childenv_dropped(const char *e, const struct hm_childenv *c);
