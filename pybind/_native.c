@@ -3,6 +3,13 @@
  * to this process's policy segment (the shim's, or a private one), pushes
  * and pops hermetic_blocker entries on its dynamic stack, and turns
  * CPython audit events into policy requests from one C audit hook.
+ *
+ * Size: about 4,200 lines, over the project's 1,000. Issue 7 asks for a
+ * split along its concerns (module state and the segment, the audit hook
+ * and its event table, the net, fs and import checks, the hidden builtin
+ * wrappers, the blocker owner table); it is deferred to the next issue-7
+ * step because four branches of this session edited this file in
+ * parallel and a move would have conflicted with each of them.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -1773,6 +1780,19 @@ static int check_import_name(const char *name)
 	return deny_import_name(name, EXC_IMPORT, r);
 }
 
+/* True if module @name is one of @list (NULL-ended) or a submodule of one. */
+static int module_in(const char *name, const char *const *list)
+{
+	for (; *list; list++) {
+		size_t n = strlen(*list);
+
+		if (strncmp(name, *list, n) == 0 &&
+		    (name[n] == '\0' || name[n] == '.'))
+			return 1;
+	}
+	return 0;
+}
+
 /*
  * Libraries that exist to spawn subprocesses (original-hermetic.md 3.7):
  * refused by name when the effective policy blocks both subprocesses and
@@ -1784,16 +1804,8 @@ static int is_spawn_lib(const char *name)
 {
 	static const char *const libs[] = {"sh",    "pexpect",	 "plumbum",
 					   "sarge", "delegator", NULL};
-	int i;
 
-	for (i = 0; libs[i]; i++) {
-		size_t n = strlen(libs[i]);
-
-		if (strncmp(name, libs[i], n) == 0 &&
-		    (name[n] == '\0' || name[n] == '.'))
-			return 1;
-	}
-	return 0;
+	return module_in(name, libs);
 }
 
 /* Modules that exist to call native code (original-hermetic.md 3.7). */
@@ -1801,16 +1813,8 @@ static int is_ffi_module(const char *name)
 {
 	static const char *const ffi[] = {"ctypes", "_ctypes", "cffi",
 					  "_cffi_backend", NULL};
-	int i;
 
-	for (i = 0; ffi[i]; i++) {
-		size_t n = strlen(ffi[i]);
-
-		if (strncmp(name, ffi[i], n) == 0 &&
-		    (name[n] == '\0' || name[n] == '.'))
-			return 1;
-	}
-	return 0;
+	return module_in(name, ffi);
 }
 
 static int check_native(const char *name, const char *path)

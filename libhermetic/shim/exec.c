@@ -17,6 +17,12 @@
  * layer exists: exec*, posix_spawn*, system and popen build an explicit
  * environment; wordexp and _IO_proc_open, which cannot be re-implemented
  * faithfully, run only while environ already is that environment.
+ *
+ * Size: about 1,700 lines, over the project's 1,000. Its concerns split
+ * cleanly (the exec gate and child environment, the exec family, the
+ * posix_spawn family with its file actions, system/popen/wordexp); the
+ * split is deferred to the next issue-7 step because this session's
+ * branches all edited this file in parallel.
  */
 #include <errno.h>
 #include <fcntl.h>

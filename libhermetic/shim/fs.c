@@ -15,6 +15,12 @@
  * "tmpfile" (tmpfile, tmpfile64), "mkstemp", "mkostemp", "mkstemps",
  * "mkostemps" (each with its *64 twin), "mkdtemp", "truncate" (truncate,
  * truncate64); every other call traces under its own name.
+ *
+ * Size: about 2,700 lines, over the project's 1,000. Its concerns split
+ * cleanly (path resolution and the gates, opens, mutations, descriptor
+ * metadata, glibc's side-door openers); the split is deferred to the next
+ * issue-7 step because this session's branches all edited this file in
+ * parallel and a move would have conflicted with each of them.
  */
 #include <dirent.h>
 #include <errno.h>

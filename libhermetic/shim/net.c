@@ -3,6 +3,11 @@
  * bind/listen, datagram sends, every public name-resolution entry point
  * and the legacy r* helpers; plus the resolution-provenance table that
  * lets connect()/sendto() admit addresses an allowed lookup returned.
+ *
+ * Size: about 1,800 lines, over the project's 1,000. It splits into
+ * sockets/destinations and the resolver family (names, reverse lookups,
+ * res_*, r-commands); deferred to the next issue-7 step because this
+ * session's branches all edited this file in parallel.
  */
 #include <arpa/inet.h>
 #include <errno.h>
