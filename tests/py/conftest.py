@@ -3,7 +3,9 @@
 Artefact paths come from the environment CTest sets (HERMETIC_TEST_BIN,
 HERMETIC_TEST_LIB, HERMETIC_TEST_PROBE, HERMETIC_TEST_PYTHONPATH,
 HERMETIC_TEST_PYTHON); when a suite is run by hand they default to the
-build/ tree next to the sources.
+build/ tree next to the sources. The C helpers of tests/fixtures/ are
+built by CMake into <dir of the probe>/fixtures (HERMETIC_TEST_FIXTURES
+overrides it).
 
 Helpers (plain functions, import them with ``from conftest import ...``):
   run(argv, ...)                   run any command (timeout 60 s, text mode)
@@ -12,6 +14,10 @@ Helpers (plain functions, import them with ``from conftest import ...``):
                                    a list (even empty), bare when None
   run_preloaded(argv, policy=...)  argv with LD_PRELOAD=libhermetic.so and
                                    an explicit HERMETIC_POLICY, no launcher
+  launcher_policy(flags)           the HERMETIC_POLICY the launcher hands a
+                                   target for @flags
+  fixture_path(name)               a C helper built from tests/fixtures/
+  rf_run(rf, args, flags=None)     the rf helper, like run_probe
   py_argv(code)                    [python3, -c, code] for the test Python
   trace_lines(stderr)              the "[hermetic] ..." lines
   hermetic_lines(stderr)           the "hermetic: ..." diagnostic lines
@@ -20,6 +26,7 @@ Helpers (plain functions, import them with ``from conftest import ...``):
 
 Fixtures:
   workdir          tmp_path with symlinks resolved (the cwd of most runs)
+  rf, early_so     paths of tests/fixtures/rf.c and early.c, built
   tcp_listener     factory: tcp_listener("127.0.0.1" | "::1" | ...) returns
                    a listener whose .accepted() counts accepted connections
   udp_receiver     factory: a loopback UDP socket; .received() drains it
@@ -61,6 +68,8 @@ LIB = _artefact("HERMETIC_TEST_LIB", _BUILD / "lib" / "libhermetic.so")
 PROBE = _artefact("HERMETIC_TEST_PROBE", _BUILD / "tests" / "probe")
 PYTHONPATH = _artefact("HERMETIC_TEST_PYTHONPATH", _BUILD / "python")
 PYTHON = _artefact("HERMETIC_TEST_PYTHON", "/usr/bin/python3")
+FIXTURES = _artefact("HERMETIC_TEST_FIXTURES",
+                     Path(PROBE).parent / "fixtures")
 
 TIMEOUT = 60
 
@@ -138,6 +147,32 @@ def run_preloaded(argv, policy=None, **kw):
     return run(argv, env_extra=extra, **kw)
 
 
+def launcher_policy(flags):
+    """The HERMETIC_POLICY value the launcher hands a target for @flags."""
+    r = run_hermetic(flags, ["/usr/bin/env"])
+    for line in r.out.splitlines():
+        if line.startswith("HERMETIC_POLICY="):
+            return line.split("=", 1)[1]
+    pytest.fail("no HERMETIC_POLICY in the target's environment\n" + str(r))
+
+
+def fixture_path(name):
+    """Path of a C helper that tests/fixtures/CMakeLists.txt builds (fails,
+    never skips, when it was not built)."""
+    path = os.path.join(FIXTURES, name)
+    if not os.path.exists(path):
+        pytest.fail(f"test fixture {path} is missing (build first, or set "
+                    "HERMETIC_TEST_FIXTURES)")
+    return path
+
+
+def rf_run(rf, args, flags=None, **kw):
+    """The rf helper with @args: under hermetic with @flags, bare when None."""
+    if flags is None:
+        return run([rf, *args], **kw)
+    return run_hermetic(flags, [rf, *args], **kw)
+
+
 def py_argv(code):
     """argv running @code with the test Python (never the pyenv one)."""
     return [PYTHON, "-c", code]
@@ -187,6 +222,19 @@ def _artefacts_present():
     if missing:
         pytest.fail("build artefacts missing: " + ", ".join(missing) +
                     " (build first, or set HERMETIC_TEST_*)")
+
+
+@pytest.fixture(scope="session")
+def rf():
+    """tests/fixtures/rf.c: the glibc entry points the probe lacks."""
+    return fixture_path("rf")
+
+
+@pytest.fixture(scope="session")
+def early_so():
+    """tests/fixtures/early.c: optional wrappers called before the shim's
+    init (preloaded after it)."""
+    return fixture_path("early.so")
 
 
 @pytest.fixture

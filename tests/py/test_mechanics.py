@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from conftest import LIB, PROBE, run, run_hermetic
+from conftest import LIB, PROBE, launcher_policy, run, run_hermetic
 
 MECHPROBE = os.path.join(os.path.dirname(PROBE), "mechprobe")
 
@@ -184,15 +184,6 @@ def test_invalid_pointer_control_without_shim(op, workdir):
 SHIM_O0 = os.path.join(os.path.dirname(LIB), "O0", "libhermetic.so")
 
 
-def _wire_policy(flags):
-    """The HERMETIC_POLICY value the launcher hands a child for @flags."""
-    r = run_hermetic(flags, ["/usr/bin/env"])
-    for line in r.out.splitlines():
-        if line.startswith("HERMETIC_POLICY="):
-            return line.split("=", 1)[1]
-    raise AssertionError(r)
-
-
 @pytest.mark.parametrize("lib", [LIB, SHIM_O0], ids=["default", "O0"])
 @pytest.mark.parametrize("flags", [[], ["--no-network", "--fs-readonly"],
                                    ["--no-network"]],
@@ -239,7 +230,7 @@ def test_runpath_plugin_loads_through_any_shim_build(lib, flags, tmp_path):
                    check=True)
     extra = {"LD_PRELOAD": lib}
     if flags:
-        extra["HERMETIC_POLICY"] = _wire_policy(flags)
+        extra["HERMETIC_POLICY"] = launcher_policy(flags)
     r = run([tmp_path / "main", tmp_path / "liblib.so"], env_extra=extra)
     assert r.rc == 0 and r.line == "42", r
     # The guard is live with this preload and policy (so the shim really
