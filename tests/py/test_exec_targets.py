@@ -8,7 +8,9 @@ Each attack is a program that connects to a loopback listener while
 * a dynamic ELF whose PT_INTERP is a static "loader" of its own;
 * Go programs, static and dynamically linked, and Debian's /usr/bin/go;
 * an execute-only (``chmod 111``) static binary, run as a user who cannot
-  read it (defect 1: the launcher ran it unguarded).
+  read it (defect 1: the launcher ran it unguarded);
+* a dynamic ELF of another architecture (its loader ignores the shim),
+  refused by the shim's exec wrappers (found in review).
 
 Each is refused both by the launcher and by the shim's exec wrappers
 (``sh -c TARGET`` under the launcher), with the message from the core's
@@ -24,7 +26,8 @@ import tempfile
 
 import pytest
 
-from conftest import BIN, hermetic_lines, run, run_hermetic
+from conftest import (BIN, PROBE, hermetic_lines, run, run_hermetic,
+                      trace_lines)
 
 NO_NET = ["--no-network"]
 OUTSIDE = ("run it without hermetic's libc guards (--no-network, "
@@ -356,3 +359,36 @@ def test_execute_only_static_refused(tdir, static_connect, tcp_listener):
     r = run([BIN, "--", xo, str(lst.port)], prefix=pre)
     assert r.rc == 0 and connected(r), r
     assert stat.S_IMODE(os.stat(xo).st_mode) == 0o111
+
+
+# --- exec of a foreign-architecture ELF (HM_EXEC_FOREIGN) ---------------------
+
+@pytest.fixture
+def foreign_elf(workdir):
+    """A copy of /bin/true whose e_machine says AArch64 (x86-64 hosts) or
+    x86-64 (elsewhere): a dynamic ELF this machine's loader would run
+    without the shim (or, here, not at all: ENOEXEC)."""
+    data = bytearray(open("/bin/true", "rb").read())
+    machine = int.from_bytes(data[18:20], "little")
+    other = 183 if machine != 183 else 62
+    data[18:20] = other.to_bytes(2, "little")
+    path = workdir / "foreign"
+    path.write_bytes(bytes(data))
+    path.chmod(0o755)
+    return str(path)
+
+
+@pytest.mark.parametrize("op", ["execv", "posix_spawn"])
+def test_exec_foreign_elf_refused(op, foreign_elf):
+    r = run_hermetic(["--no-network", "--trace"], [PROBE, op, foreign_elf])
+    assert r.line == "errno=EACCES", r
+    assert f"[hermetic] blocked {op} path={foreign_elf} " \
+        "reason=unguardable" in trace_lines(r.err), r
+    assert any("another architecture" in l for l in r.err.splitlines()), r
+
+
+@pytest.mark.parametrize("op", ["execv", "posix_spawn"])
+def test_exec_foreign_elf_control(op, foreign_elf):
+    """Without any layer the exec is attempted: the kernel says ENOEXEC."""
+    r = run([PROBE, op, foreign_elf])
+    assert r.line == "errno=ENOEXEC", r

@@ -9,8 +9,6 @@ shim (each with a negative test and a positive control next to it):
 4. a pathname AF_UNIX bind() creates a file under --fs-readonly;
 5. a symlink swapped in between the check and a write-intent open let
    O_TRUNC/O_CREAT act outside an --allow-write hole;
-6. (found on the way) the shim let a program exec a dynamic ELF of another
-   architecture (HM_EXEC_FOREIGN), whose loader ignores the shim.
 
 The generic probe lacks these entry points: tests/fixtures/rf.c and
 early.c (built by CMake) provide them.
@@ -576,36 +574,3 @@ def test_freopen_in_hole_parity(rf, rel, mode, workdir):
         r = rf_run(rf, ["freopen-check", str(hole / rel), mode], flags)
         results.append((r.line, _tree(hole)))
     assert results[0] == results[1]
-
-
-# --- 6. exec of a foreign-architecture ELF -------------------------------------
-
-@pytest.fixture
-def foreign_elf(workdir):
-    """A copy of /bin/true whose e_machine says AArch64 (x86-64 hosts) or
-    x86-64 (elsewhere): a dynamic ELF this machine's loader would run
-    without the shim (or, here, not at all: ENOEXEC)."""
-    data = bytearray(open("/bin/true", "rb").read())
-    machine = int.from_bytes(data[18:20], "little")
-    other = 183 if machine != 183 else 62
-    data[18:20] = other.to_bytes(2, "little")
-    path = workdir / "foreign"
-    path.write_bytes(bytes(data))
-    path.chmod(0o755)
-    return str(path)
-
-
-@pytest.mark.parametrize("op", ["execv", "posix_spawn"])
-def test_exec_foreign_elf_refused(op, foreign_elf):
-    r = run_hermetic(["--no-network", "--trace"], [PROBE, op, foreign_elf])
-    assert r.line == "errno=EACCES", r
-    assert f"[hermetic] blocked {op} path={foreign_elf} " \
-        "reason=unguardable" in trace_lines(r.err), r
-    assert any("another architecture" in l for l in r.err.splitlines()), r
-
-
-@pytest.mark.parametrize("op", ["execv", "posix_spawn"])
-def test_exec_foreign_elf_control(op, foreign_elf):
-    """Without any layer the exec is attempted: the kernel says ENOEXEC."""
-    r = run([PROBE, op, foreign_elf])
-    assert r.line == "errno=ENOEXEC", r
