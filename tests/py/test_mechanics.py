@@ -1,8 +1,10 @@
 """The shim's mechanics (issue 7): a call re-entered from a signal handler
 gets a verdict, syscall() routes every spelling of a guarded number,
 invalid pointers fail with EFAULT instead of crashing, and versioned
-lookups (dlvsym) find the shim. Every negative case has a positive control.
-The helper is tests/fixtures/mechprobe.c (built next to the probe)."""
+lookups (dlvsym) find the shim, and the optional wrappers work (and are
+checked) before the shim's own init. Every negative case has a positive
+control. The helpers are tests/fixtures/mechprobe.c (built next to the
+probe) and early.c."""
 import os
 import shutil
 import subprocess
@@ -431,3 +433,43 @@ def test_path_copy_stops_at_the_nul(length, workdir):
     r = mech(["--no-network"], "edge-open", path)
     assert r.rc == 0 and r.line == "ok", r
     assert os.path.exists(path)
+
+
+# --- optional wrappers called before the shim's init (review fix) ----------
+
+EARLY_OPS = ["mknod", "mknodat", "lchmod", "renameat2", "execveat"]
+
+
+def _early(early_so, workdir, flags):
+    """Run /bin/true with LD_PRELOAD=<shim>:<early.so> and the policy
+    hermetic would hand for @flags (no launcher: it would run early.so's
+    constructor itself). Returns ({op: result}, Result)."""
+    d = workdir / "e"
+    d.mkdir()
+    (d / "f").write_text("data\n")
+    (d / "f").chmod(0o644)
+    r = run(["/bin/true"], env_extra={
+        "LD_PRELOAD": f"{LIB}:{early_so}",
+        "HERMETIC_POLICY": launcher_policy(flags),
+        "RF_DIR": str(d)})
+    got = dict(line.split(" ", 1) for line in r.out.splitlines())
+    return got, r
+
+
+def test_optional_wrappers_before_init_control(early_so, workdir):
+    """Before the fix these failed with ENOSYS: the real pointer was
+    tested before hm_shim_enter() resolved the table."""
+    got, r = _early(early_so, workdir, [])
+    assert got == {"mknod": "ok", "mknodat": "ok", "lchmod": "ok",
+                   "renameat2": "ok", "execveat": "ENOENT"}, r
+    d = workdir / "e"
+    assert sorted(os.listdir(d)) == ["fifo", "fifo2", "g"], r
+
+
+def test_optional_wrappers_before_init_refused(early_so, workdir):
+    """...and they are checked, not only forwarded, that early."""
+    got, r = _early(early_so, workdir, ["--fs-readonly", "--no-subprocess"])
+    assert got == {op: "EACCES" for op in EARLY_OPS}, r
+    d = workdir / "e"
+    assert sorted(os.listdir(d)) == ["f"], r
+    assert (d / "f").stat().st_mode & 0o777 == 0o644

@@ -4,7 +4,6 @@ shim (each with a negative test and a positive control next to it):
 1. glibc's unwrapped aliases: __open, __open64, _IO_fopen, _IO_popen,
    _IO_proc_open, __libc_system, and wordexp's command substitution (which
    runs /bin/sh with environ);
-2. optional wrappers returned ENOSYS before init resolved the real table;
 3. posix_spawn_file_actions_addopen with a relative path;
 4. a pathname AF_UNIX bind() creates a file under --fs-readonly;
 5. a symlink swapped in between the check and a write-intent open let
@@ -237,46 +236,6 @@ def test_wordexp_shell_is_guarded(rf, workdir):
     r = rf_run(rf, ["wordexp", f"$(echo x > {target}; echo X)"], RO)
     assert r.rc == 0 and r.line == "ok X", r
     assert not target.exists(), r
-
-
-# --- 2. optional wrappers called before the shim's init ---------------------
-
-EARLY_OPS = ["mknod", "mknodat", "lchmod", "renameat2", "execveat"]
-
-
-def _early(early_so, workdir, flags):
-    """Run /bin/true with LD_PRELOAD=<shim>:<early.so> and the policy
-    hermetic would hand for @flags (no launcher: it would run early.so's
-    constructor itself). Returns ({op: result}, Result)."""
-    d = workdir / "e"
-    d.mkdir()
-    (d / "f").write_text("data\n")
-    (d / "f").chmod(0o644)
-    r = run(["/bin/true"], env_extra={
-        "LD_PRELOAD": f"{LIB}:{early_so}",
-        "HERMETIC_POLICY": launcher_policy(flags),
-        "RF_DIR": str(d)})
-    got = dict(line.split(" ", 1) for line in r.out.splitlines())
-    return got, r
-
-
-def test_optional_wrappers_before_init_control(early_so, workdir):
-    """Before the fix these failed with ENOSYS: the real pointer was
-    tested before hm_shim_enter() resolved the table."""
-    got, r = _early(early_so, workdir, [])
-    assert got == {"mknod": "ok", "mknodat": "ok", "lchmod": "ok",
-                   "renameat2": "ok", "execveat": "ENOENT"}, r
-    d = workdir / "e"
-    assert sorted(os.listdir(d)) == ["fifo", "fifo2", "g"], r
-
-
-def test_optional_wrappers_before_init_refused(early_so, workdir):
-    """...and they are checked, not only forwarded, that early."""
-    got, r = _early(early_so, workdir, RO + NOSUB)
-    assert got == {op: "EACCES" for op in EARLY_OPS}, r
-    d = workdir / "e"
-    assert sorted(os.listdir(d)) == ["f"], r
-    assert (d / "f").stat().st_mode & 0o777 == 0o644
 
 
 # --- 3. posix_spawn_file_actions_addopen with a relative path ----------------
