@@ -11,7 +11,7 @@ import tempfile
 
 import pytest
 
-from conftest import (PYTHON, py_argv, rf_run, run, run_hermetic, run_probe,
+from conftest import (PYTHON, py_argv, rf_run, run_hermetic, run_probe,
                       snapshot, trace_lines)
 
 RO = ["--fs-readonly"]
