@@ -279,6 +279,8 @@ def test_truncated_policy_fails_closed(cut, tcp_listener):
 
 # --- statically linked targets ------------------------------------------------
 
+# Compiled at test time: `gcc -static` needs libc.a, which the build must
+# not depend on (CMake builds the other C fixtures).
 STATIC_SRC = ('#include <stdio.h>\n'
               'int main(void) { puts("static-ran"); return 0; }\n')
 

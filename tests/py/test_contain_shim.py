@@ -9,37 +9,17 @@ these tests show what the libc layer alone stops.
 import ctypes.util
 import os
 import shutil
-import subprocess
 import textwrap
 
 import pytest
 
-from conftest import (BIN, LIB, PROBE, PYTHON, py_argv, run, run_hermetic,
-                      run_preloaded, trace_lines)
+from conftest import (BIN, LIB, PROBE, PYTHON, fixture_path, py_argv, run,
+                      run_hermetic, run_preloaded, trace_lines)
 from pyhelpers import policy_text
 
 # --------------------------------------------------------------------------
-# helpers
+# helpers (the C attackers are tests/fixtures/*.c, built by CMake)
 # --------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def gcc():
-    """Path of gcc, for the small C attackers; CI installs it."""
-    path = shutil.which("gcc")
-    if not path:
-        pytest.fail("gcc is needed to build the attack fixtures")
-    return path
-
-
-def build(gcc, tmp, name, src, *extra):
-    """Compile @src (C text) to tmp/name and return its path."""
-    c = tmp / (name + ".c")
-    c.write_text(textwrap.dedent(src))
-    exe = tmp / name
-    subprocess.run([gcc, "-O0", "-o", str(exe), str(c), *extra], check=True)
-    return exe
-
 
 _POLICIES = {}
 
@@ -163,31 +143,12 @@ def test_proc_mem_write_allowed_without_guard(workdir):
     assert lines["pyopen child"] == "ok"
 
 
-# A C attacker that really tampers: it flips a variable through
-# /proc/self/mem (the stand-in for the policy stack or a check's code).
-TAMPER_C = r"""
-#include <fcntl.h>
-#include <stdio.h>
-#include <unistd.h>
-#include <errno.h>
-static volatile int guard_on = 1;
-int main(void)
-{
-	int zero = 0;
-	int fd = open("/proc/self/mem", O_RDWR);
-	if (fd < 0) {
-		printf("open errno=%d guard_on=%d\n", errno, guard_on);
-		return 0;
-	}
-	pwrite(fd, &zero, sizeof(zero), (off_t)(unsigned long)&guard_on);
-	printf("tampered guard_on=%d\n", guard_on);
-	return 0;
-}
-"""
+# A C attacker that really tampers (tests/fixtures/tamper.c): it flips a
+# variable through /proc/self/mem (the stand-in for the policy stack or a
+# check's code).
 
-
-def test_proc_mem_tamper_from_c_under_launcher(tmp_path, gcc):
-    exe = build(gcc, tmp_path, "tamper", TAMPER_C)
+def test_proc_mem_tamper_from_c_under_launcher():
+    exe = fixture_path("tamper")
     r = run([exe])
     assert r.line == "tampered guard_on=0", str(r)  # the attack works bare
     r = run_hermetic(["--no-network", "--trace"], [exe])
@@ -196,81 +157,8 @@ def test_proc_mem_tamper_from_c_under_launcher(tmp_path, gcc):
                for l in trace_lines(r.err)), str(r)
 
 
-PROC_C = r"""
-#define _GNU_SOURCE
-#include <errno.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/pidfd.h>
-#include <sys/ptrace.h>
-#include <sys/syscall.h>
-#include <sys/uio.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-static volatile long target = 1;
-
-static void show(const char *what, long rc)
-{
-	if (rc < 0)
-		printf("%s errno=%d\n", what, errno);
-	else
-		printf("%s ok\n", what);
-}
-
-int main(void)
-{
-	int p[2];
-	char c;
-	long v = 7;
-	struct iovec l = {(void *)&v, sizeof(v)}, r = {(void *)&target, sizeof(v)};
-	pid_t child;
-	int pidfd;
-
-	if (pipe(p) < 0)
-		return 1;
-	child = fork();
-	if (child == 0) {
-		close(p[1]);
-		read(p[0], &c, 1);
-		_exit(0);
-	}
-	/* a sibling of the same user, like the parent shell would be */
-	show("process_vm_writev", process_vm_writev(child, &l, 1, &r, 1, 0));
-	show("syscall-process_vm_writev",
-	     syscall(SYS_process_vm_writev, child, &l, 1, &r, 1, 0));
-	show("process_vm_writev-self",
-	     process_vm_writev(getpid(), &l, 1, &r, 1, 0));
-	pidfd = (int)syscall(SYS_pidfd_open, child, 0);
-	show("pidfd_getfd", pidfd_getfd(pidfd, 0, 0));
-	show("syscall-pidfd_getfd", syscall(SYS_pidfd_getfd, pidfd, 0, 0));
-	show("process_madvise", process_madvise(pidfd, &l, 1, MADV_COLD, 0));
-	show("ptrace-seize", ptrace(PTRACE_SEIZE, child, 0, 0));
-	show("syscall-ptrace-attach", syscall(SYS_ptrace, PTRACE_ATTACH, child, 0, 0));
-	show("ptrace-attach", ptrace(PTRACE_ATTACH, child, 0, 0));
-	if (errno == 0 || 1) {
-		/* if attached, detach so the child can finish */
-		ptrace(PTRACE_DETACH, child, 0, 0);
-	}
-	show("ptrace-poke", ptrace(PTRACE_POKEDATA, child, (void *)&target, (void *)7));
-	/* controls: this process's own pidfd, and reading another process */
-	{
-		int self = (int)syscall(SYS_pidfd_open, getpid(), 0);
-		show("control-pidfd_getfd-self", pidfd_getfd(self, 0, 0));
-	}
-	show("control-process_vm_readv", process_vm_readv(child, &l, 1, &r, 1, 0));
-	write(p[1], "x", 1);
-	waitpid(child, NULL, 0);
-	return 0;
-}
-"""
-
-
-def test_other_process_doors_refused(tmp_path, gcc):
-    exe = build(gcc, tmp_path, "procdoors", PROC_C)
+def test_other_process_doors_refused():
+    exe = fixture_path("procdoors")
     bare = dict(l.rsplit(" ", 1) for l in run([exe]).out.splitlines())
     # Before the fix (and bare) these succeed: same user, a child.
     assert bare["process_vm_writev"] == "ok", bare
@@ -705,60 +593,10 @@ def test_dns_to_loopback_stub_refused(udp_receiver):
 # Class 10: posix_spawn file actions checked at spawn time
 # --------------------------------------------------------------------------
 
-SPAWN_SWAP_C = r"""
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <spawn.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
-extern char **environ;
-/* argv: HOLE OUTSIDE swap|noswap|proc */
-int main(int argc, char **argv)
-{
-	char sub[4096], old[4096], file[4096];
-	posix_spawn_file_actions_t fa;
-	char *av[] = {"/bin/echo", "pwned", NULL};
-	pid_t pid;
-	int rc, st;
-
-	snprintf(sub, sizeof(sub), "%s/sub", argv[1]);
-	snprintf(old, sizeof(old), "%s/sub_old", argv[1]);
-	snprintf(file, sizeof(file), "%s/sub/f", argv[1]);
-	posix_spawn_file_actions_init(&fa);
-	if (strcmp(argv[3], "proc") == 0)
-		rc = posix_spawn_file_actions_addopen(&fa, 5, "/proc/self/mem",
-						      O_RDWR, 0);
-	else
-		rc = posix_spawn_file_actions_addopen(
-		    &fa, 1, file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (rc) {
-		printf("addopen errno=%d\n", rc);
-		return 0;
-	}
-	if (strcmp(argv[3], "swap") == 0) {
-		if (rename(sub, old) || symlink(argv[2], sub)) {
-			printf("swap failed errno=%d\n", errno);
-			return 1;
-		}
-	}
-	rc = posix_spawn(&pid, av[0], &fa, NULL, av, environ);
-	if (rc) {
-		printf("spawn errno=%d\n", rc);
-		return 0;
-	}
-	waitpid(pid, &st, 0);
-	printf("spawned\n");
-	return 0;
-}
-"""
-
 
 @pytest.fixture
-def spawn_swap(tmp_path, gcc):
-    exe = build(gcc, tmp_path, "spawnswap", SPAWN_SWAP_C)
+def spawn_swap(tmp_path):
+    exe = fixture_path("spawnswap")  # tests/fixtures/spawnswap.c
     hole = tmp_path / "hole"
     outside = tmp_path / "outside"
     (hole / "sub").mkdir(parents=True)
@@ -929,76 +767,19 @@ def test_listing_outside_fs_root_refused(workdir):
 # Class 9: native code through glibc's plugin doors under --block-native
 # --------------------------------------------------------------------------
 
-# The attacker's module: its constructor writes a marker file.
-EVIL_MODULE_C = r"""
-#include <fcntl.h>
-#include <stdlib.h>
-#include <unistd.h>
-__attribute__((constructor)) static void evil(void)
-{
-	const char *m = getenv("HM_MARKER");
-	int fd = m ? open(m, O_WRONLY | O_CREAT, 0600) : -1;
-	if (fd >= 0)
-		close(fd);
-}
-int gconv(void) { return 0; }
-int gconv_init(void) { return 0; }
-int _nss_evil_getpwnam_r(void) { return 0; }
-"""
-
-DOORS_C = r"""
-#define _GNU_SOURCE
-#include <errno.h>
-#include <iconv.h>
-#include <locale.h>
-#include <pwd.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-int __nss_configure_lookup(const char *db, const char *line);
-int main(int argc, char **argv)
-{
-	if (strcmp(argv[1], "iconv") == 0) {
-		setenv("GCONV_PATH", argv[2], 1);
-		iconv_t cd = iconv_open("EVIL//", "UTF-8");
-		printf("iconv_open %s\n", cd == (iconv_t)-1 ?
-		       (errno == EACCES ? "EACCES" : "failed") : "ok");
-	} else if (strcmp(argv[1], "late") == 0) {
-		/* the configuration is read before GCONV_PATH is set */
-		setlocale(LC_ALL, "C");
-		setenv("GCONV_PATH", argv[2], 1);
-		unsetenv("GCONV_PATH_X");
-		iconv_t cd = iconv_open("EVIL//", "UTF-8");
-		printf("iconv_open %s\n", cd == (iconv_t)-1 ?
-		       (errno == EACCES ? "EACCES" : "failed") : "ok");
-	} else if (strcmp(argv[1], "nss") == 0) {
-		int rc = __nss_configure_lookup("passwd", "evil");
-		printf("nss %s\n", rc ? (errno == EACCES ? "EACCES" : "failed") : "ok");
-		getpwnam("nobody-hermetic-test");
-	} else {
-		/* control: a builtin conversion keeps working */
-		iconv_t cd = iconv_open("UTF-8", "ISO-8859-1");
-		printf("control %s\n", cd == (iconv_t)-1 ? "failed" : "ok");
-	}
-	return 0;
-}
-"""
-
 
 @pytest.fixture
-def plugin_doors(tmp_path, gcc):
+def plugin_doors(tmp_path):
+    """tests/fixtures/doors.c, and the attacker's module (evilmod.c: its
+    constructor writes a marker file) under the names glibc loads."""
     mod = tmp_path / "mods"
     mod.mkdir()
-    src = tmp_path / "evil.c"
-    src.write_text(EVIL_MODULE_C)
-    subprocess.run([gcc, "-shared", "-fPIC", "-o", str(mod / "EVILMOD.so"),
-                    str(src)], check=True)
-    subprocess.run([gcc, "-shared", "-fPIC", "-o",
-                    str(mod / "libnss_evil.so.2"), str(src)], check=True)
+    for name in ("EVILMOD.so", "libnss_evil.so.2"):
+        shutil.copy(fixture_path("evilmod.so"), mod / name)
     (mod / "gconv-modules").write_text(
         "module EVIL// INTERNAL EVILMOD 1\n"
         "module INTERNAL EVIL// EVILMOD 1\n")
-    exe = build(gcc, tmp_path, "doors", DOORS_C)
+    exe = fixture_path("doors")
     return exe, mod, tmp_path / "marker"
 
 
@@ -1046,34 +827,8 @@ def test_python_layer_alone_refuses_sock_packet_and_loopback_dns():
     assert o["control"].ok, r
 
 
-IO_FILE_FOPEN_C = r"""
-#include <errno.h>
-#include <stdio.h>
-FILE *_IO_file_fopen(FILE *, const char *, const char *, int);
-int _IO_file_close_it(FILE *);
-/* argv: PATH MODE. A FILE closed by _IO_file_close_it is re-opened by
- * libio's own fopen core, as fopen does internally. */
-int main(int argc, char **argv)
-{
-	FILE *fp = fopen("/dev/null", "r");
-	if (!fp || _IO_file_close_it(fp) != 0)
-		return 1;
-	errno = 0;
-	FILE *r = _IO_file_fopen(fp, argv[1], argv[2], 1);
-	if (!r) {
-		printf("errno=%d\n", errno);
-		return 0;
-	}
-	if (argv[2][0] == 'w')
-		fputs("written\n", r);
-	printf("ok\n");
-	return 0;
-}
-"""
-
-
-def test_io_file_fopen_judged_like_fopen(workdir, gcc):
-    exe = build(gcc, workdir, "iofopen", IO_FILE_FOPEN_C)
+def test_io_file_fopen_judged_like_fopen(workdir):
+    exe = fixture_path("iofopen")  # tests/fixtures/iofopen.c
     target = workdir / "victim"
     r = run([exe, target, "w"])
     assert r.line == "ok" and target.exists(), str(r)  # bare: it writes

@@ -120,6 +120,7 @@ def test_no_such_command_is_127_without_traceback():
 
 
 def test_no_seal_hint(workdir):
+    # Compiled at test time: `gcc -static` needs libc.a (not a build need).
     src = workdir / "s.c"
     src.write_text("int main(void){return 0;}\n")
     exe = workdir / "s"

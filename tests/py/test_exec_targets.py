@@ -26,35 +26,18 @@ import tempfile
 
 import pytest
 
-from conftest import (BIN, PROBE, hermetic_lines, run, run_hermetic,
-                      trace_lines)
+from conftest import (BIN, PROBE, REPO, fixture_path, hermetic_lines, run,
+                      run_hermetic, trace_lines)
 
 NO_NET = ["--no-network"]
 OUTSIDE = ("run it without hermetic's libc guards (--no-network, "
            "--no-subprocess, --fs-readonly, --block-native), for example in "
            "a container")
 
-CONNECT_SRC = r'''
-#include <arpa/inet.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <sys/socket.h>
-#include <unistd.h>
-int main(int argc, char **argv)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	int s = socket(AF_INET, SOCK_STREAM, 0);
 
-	/* argv[argc-1]: the port (a script chain adds its own arguments). */
-	sa.sin_port = htons((unsigned short)atoi(argv[argc - 1]));
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	puts(connect(s, (struct sockaddr *)&sa, sizeof(sa)) == 0
-		 ? "target-connected" : "target-refused");
-	return 0;
-}
-'''
-
-# A "loader" that never reads LD_PRELOAD: raw syscalls only.
+# A "loader" that never reads LD_PRELOAD: raw syscalls only. Compiled at
+# test time: the listener's port is a compile-time constant (-DPORT) of a
+# -nostdlib static-pie with no argv parsing.
 OWN_LOADER_SRC = r'''
 #include <sys/syscall.h>
 static long sc(long n, long a, long b, long c)
@@ -113,13 +96,14 @@ def tdir():
 
 @pytest.fixture(scope="module")
 def static_connect(tdir):
-    src = os.path.join(tdir, "connect.c")
-    with open(src, "w") as f:
-        f.write(CONNECT_SRC)
+    """(static, dynamic) builds of tests/fixtures/connect.c. The dynamic one
+    is CMake's; the static one is linked here: `gcc -static` needs libc.a,
+    which the build itself must not depend on (skipped without it)."""
+    src = os.path.join(REPO, "tests", "fixtures", "connect.c")
     out = os.path.join(tdir, "static-connect")
     _cc([_gcc(), "-static", "-O1", "-o", out, src], "a static binary")
     dyn = os.path.join(tdir, "dyn-connect")
-    _cc([_gcc(), "-O1", "-o", dyn, src], "a dynamic binary")
+    shutil.copy(fixture_path("connect"), dyn)
     return out, dyn
 
 
@@ -205,6 +189,7 @@ def own_loader_prog(tdir, tcp_listener):
     ld = os.path.join(d, "ld.so")
     _cc([_gcc(), "-nostdlib", "-static-pie", "-fPIE", "-O1",
          f"-DPORT={lst.port}", "-o", ld, src], "a static-pie loader")
+    # Linked here: its PT_INTERP is the per-test loader path above.
     msrc = os.path.join(d, "m.c")
     with open(msrc, "w") as f:
         f.write("int main(void) { return 0; }\n")

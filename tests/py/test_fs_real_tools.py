@@ -162,6 +162,7 @@ def test_api_allow_read(elsewhere):
 def _project(workdir):
     proj = workdir / "proj"
     proj.mkdir()
+    # Compiled at test time on purpose: the point is gcc under the guard.
     (proj / "m.c").write_text('#include <stdio.h>\n'
                               'int main(void){puts("c-ok");return 0;}\n')
     return proj

@@ -2,21 +2,7 @@
 guarded program, and dlsym through an explicit libc handle returns the
 shim's wrapper (the ctypes.CDLL("libc.so.6") hole)."""
 
-import shutil
-import subprocess
-
-import pytest
-
-from conftest import PROBE, PYTHON, run_hermetic
-
-
-@pytest.fixture
-def gcc():
-    """Path of gcc, for tests that build a small C client; CI installs it."""
-    path = shutil.which("gcc")
-    if path is None:
-        pytest.skip("no C compiler on PATH to build the test's C program")
-    return path
+from conftest import PROBE, PYTHON, fixture_path, run_hermetic
 
 
 def test_launcher_drops_ld_audit():
@@ -143,51 +129,9 @@ def test_container_door_found_through_symlink_and_fd(tmp_path):
             srv.close()
 
 
-SYSCALL_C = r"""
-#define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
-static void show(const char *what, long rc)
-{
-	printf("%s %ld %d\n", what, rc, rc < 0 ? errno : 0);
-}
-
-int main(int argc, char **argv)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	long params[16] = {0};
-	int s;
-
-	if (argc < 3)
-		return 2;
-	show("getpid", syscall(SYS_getpid) == getpid() ? 0 : -1);
-	show("openat-w", syscall(SYS_openat, AT_FDCWD, argv[1],
-				 O_WRONLY | O_CREAT, 0600));
-	sa.sin_port = htons((unsigned short)atoi(argv[2]));
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	s = socket(AF_INET, SOCK_STREAM, 0);
-	show("connect", syscall(SYS_connect, s, &sa, sizeof(sa)));
-	show("io_uring", syscall(SYS_io_uring_setup, 1, params));
-	return 0;
-}
-"""
-
-
-def test_syscall_function_is_routed_through_the_wrappers(tmp_path, gcc,
+def test_syscall_function_is_routed_through_the_wrappers(tmp_path,
                                                          tcp_listener):
-    src = tmp_path / "sc.c"
-    src.write_text(SYSCALL_C)
-    exe = tmp_path / "sc"
-    subprocess.run([gcc, "-O0", "-o", str(exe), str(src)], check=True)
+    exe = fixture_path("sysroute")  # tests/fixtures/sysroute.c
     port = str(tcp_listener().port)
     target = tmp_path / "created"
     r = run_hermetic(["--fs-readonly", "--no-network"],
@@ -205,40 +149,11 @@ def test_syscall_function_is_routed_through_the_wrappers(tmp_path, gcc,
     assert (tmp_path / "created2").exists()
 
 
-def test_dlopen_keeps_the_callers_runpath(tmp_path, gcc):
+def test_dlopen_keeps_the_callers_runpath():
     """A library whose RUNPATH is $ORIGIN/sub dlopens a plugin from there:
     that only works if the shim's dlopen hands glibc the caller's return
-    address (a tail call)."""
-    sub = tmp_path / "sub"
-    sub.mkdir()
-    (tmp_path / "plugin.c").write_text("int plugin_value(void) { return 42; }\n")
-    (tmp_path / "lib.c").write_text(
-        "#include <dlfcn.h>\n"
-        "int load_plugin(void) {\n"
-        "  void *h = dlopen(\"libplugin.so\", RTLD_NOW);\n"
-        "  int (*f)(void);\n"
-        "  if (!h) return -1;\n"
-        "  f = (int (*)(void))dlsym(h, \"plugin_value\");\n"
-        "  return f ? f() : -2;\n"
-        "}\n")
-    (tmp_path / "main.c").write_text(
-        "#include <dlfcn.h>\n#include <stdio.h>\n"
-        "int main(int c, char **v) {\n"
-        "  void *h = dlopen(v[1], RTLD_NOW);\n"
-        "  int (*f)(void);\n"
-        "  if (!h) { printf(\"lib %s\\n\", dlerror()); return 1; }\n"
-        "  f = (int (*)(void))dlsym(h, \"load_plugin\");\n"
-        "  printf(\"%d\\n\", f());\n"
-        "  return 0;\n"
-        "}\n")
-    subprocess.run([gcc, "-shared", "-fPIC", "-o", str(sub / "libplugin.so"),
-                    str(tmp_path / "plugin.c")], check=True)
-    subprocess.run([gcc, "-shared", "-fPIC", "-o", str(tmp_path / "liblib.so"),
-                    str(tmp_path / "lib.c"), "-Wl,-rpath,$ORIGIN/sub",
-                    "-Wl,--enable-new-dtags"], check=True)
-    subprocess.run([gcc, "-o", str(tmp_path / "main"), str(tmp_path / "main.c")],
-                   check=True)
-    argv = [tmp_path / "main", tmp_path / "liblib.so"]
+    address (a tail call). tests/fixtures/runpath_*.c."""
+    argv = [fixture_path("runpath_main"), fixture_path("runpath/liblib.so")]
     bare = run_hermetic([], argv)
     assert bare.line == "42", bare
     guarded = run_hermetic(["--no-network", "--fs-readonly"], argv)

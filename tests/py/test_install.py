@@ -129,6 +129,7 @@ def test_prefix_pkg_config(prefix, elsewhere):
     assert r.rc == 0 and r.line == cmake_version(), r
     r = run(["pkg-config", "--variable=shim", "hermetic"], env_extra=env)
     assert Path(r.line).resolve() == prefix / "lib/hermetic/libhermetic.so"
+    # Compiled at test time on purpose: a consumer of the installed headers.
     src = elsewhere / "use.c"
     src.write_text(textwrap.dedent("""\
         #include <stdio.h>
@@ -165,6 +166,7 @@ def test_prefix_find_package(prefix, elsewhere):
           "$<TARGET_FILE:hermetic::shim>\\n$<TARGET_FILE:hermetic::hermetic>\\n")
         message(STATUS "shim=${hermetic_SHIM}")
         """))
+    # A find_package consumer: compiling it at test time is the test.
     (elsewhere / "use.c").write_text(
         "#include <stdio.h>\n#include <hermetic/hermetic.h>\n"
         "int main(void){puts(HERMETIC_VERSION);return 0;}\n")

@@ -6,12 +6,12 @@ checked) before the shim's own init. Every negative case has a positive
 control. The helpers are tests/fixtures/mechprobe.c (built next to the
 probe) and early.c."""
 import os
-import shutil
 import subprocess
 
 import pytest
 
-from conftest import LIB, PROBE, launcher_policy, run, run_hermetic
+from conftest import (LIB, PROBE, fixture_path, launcher_policy, run,
+                      run_hermetic)
 
 MECHPROBE = os.path.join(os.path.dirname(PROBE), "mechprobe")
 
@@ -196,44 +196,13 @@ def test_runpath_plugin_loads_through_any_shim_build(lib, flags, tmp_path):
     intact: only works if the shim's dlopen reaches glibc with the
     caller's return address, which must not depend on the optimiser (the
     O0 shim is the Debug-build case)."""
-    gcc = shutil.which("gcc")
-    if gcc is None:
-        pytest.skip("no C compiler on PATH to build the test's C program")
     assert os.path.exists(lib), lib
-    sub = tmp_path / "sub"
-    sub.mkdir()
-    (tmp_path / "plugin.c").write_text("int plugin_value(void) { return 42; }\n")
-    (tmp_path / "lib.c").write_text(
-        "#define _GNU_SOURCE\n#include <dlfcn.h>\n"
-        "int load_plugin(void) {\n"
-        "  void *h = dlopen(\"libplugin.so\", RTLD_NOW);\n"
-        "  int (*f)(void);\n"
-        "  if (!h) return -1;\n"
-        "  if (!dlmopen(LM_ID_BASE, \"libplugin.so\", RTLD_NOW)) return -3;\n"
-        "  f = (int (*)(void))dlsym(h, \"plugin_value\");\n"
-        "  return f ? f() : -2;\n"
-        "}\n")
-    (tmp_path / "main.c").write_text(
-        "#include <dlfcn.h>\n#include <stdio.h>\n"
-        "int main(int c, char **v) {\n"
-        "  void *h = dlopen(v[1], RTLD_NOW);\n"
-        "  int (*f)(void);\n"
-        "  if (!h) { printf(\"lib %s\\n\", dlerror()); return 1; }\n"
-        "  f = (int (*)(void))dlsym(h, \"load_plugin\");\n"
-        "  printf(\"%d\\n\", f());\n"
-        "  return 0;\n"
-        "}\n")
-    subprocess.run([gcc, "-shared", "-fPIC", "-o", str(sub / "libplugin.so"),
-                    str(tmp_path / "plugin.c")], check=True)
-    subprocess.run([gcc, "-shared", "-fPIC", "-o", str(tmp_path / "liblib.so"),
-                    str(tmp_path / "lib.c"), "-Wl,-rpath,$ORIGIN/sub",
-                    "-Wl,--enable-new-dtags"], check=True)
-    subprocess.run([gcc, "-o", str(tmp_path / "main"), str(tmp_path / "main.c")],
-                   check=True)
     extra = {"LD_PRELOAD": lib}
     if flags:
         extra["HERMETIC_POLICY"] = launcher_policy(flags)
-    r = run([tmp_path / "main", tmp_path / "liblib.so"], env_extra=extra)
+    # tests/fixtures/runpath_*.c
+    r = run([fixture_path("runpath_main"), fixture_path("runpath/liblib.so")],
+            env_extra=extra)
     assert r.rc == 0 and r.line == "42", r
     # The guard is live with this preload and policy (so the shim really
     # was on the path): a write open is refused.

@@ -106,6 +106,7 @@ def test_make_writes_only_under_the_hole(workdir):
     out.mkdir()
     proj = workdir / "proj"
     proj.mkdir()
+    # Compiled at test time on purpose: the README's make+gcc example.
     (proj / "hello.c").write_text(
         '#include <stdio.h>\nint main(void){puts("hi");return 0;}\n')
     (proj / "Makefile").write_text(
