@@ -17,6 +17,8 @@ Helpers (plain functions, import them with ``from conftest import ...``):
   launcher_policy(flags)           the HERMETIC_POLICY the launcher hands a
                                    target for @flags
   fixture_path(name)               a C helper built from tests/fixtures/
+  static_fixture(name)             the same for a -static one (skips, saying
+                                   why, when the build had no libc.a)
   rf_run(rf, args, flags=None)     the rf helper, like run_probe
   py_argv(code)                    [python3, -c, code] for the test Python
   trace_lines(stderr)              the "[hermetic] ..." lines
@@ -163,6 +165,17 @@ def fixture_path(name):
     if not os.path.exists(path):
         pytest.fail(f"test fixture {path} is missing (build first, or set "
                     "HERMETIC_TEST_FIXTURES)")
+    return path
+
+
+def static_fixture(name):
+    """Path of a statically linked C helper (tests/fixtures/CMakeLists.txt
+    builds those only where libc.a is installed); skips with the reason."""
+    path = os.path.join(FIXTURES, name)
+    if not os.path.exists(path):
+        pytest.skip(f"{path} was not built: the build found no static libc "
+                    "(libc.a, Debian's libc6-dev), so it cannot link a "
+                    "static test program")
     return path
 
 

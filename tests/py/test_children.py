@@ -6,12 +6,11 @@ refused (DESIGN.md section 2, issue 2 items 4 and "Bad input")."""
 
 import shlex
 import shutil
-import subprocess
 
 import pytest
 
 from conftest import (BIN, LIB, PROBE, PYTHON, hermetic_lines, py_argv, run,
-                      run_hermetic, run_preloaded, run_probe)
+                      run_hermetic, run_preloaded, run_probe, static_fixture)
 
 NO_NET = ["--no-network"]
 
@@ -279,29 +278,10 @@ def test_truncated_policy_fails_closed(cut, tcp_listener):
 
 # --- statically linked targets ------------------------------------------------
 
-# Compiled at test time: `gcc -static` needs libc.a, which the build must
-# not depend on (CMake builds the other C fixtures).
-STATIC_SRC = ('#include <stdio.h>\n'
-              'int main(void) { puts("static-ran"); return 0; }\n')
-
-
 @pytest.fixture(scope="module")
-def static_binary(tmp_path_factory):
-    gcc = shutil.which("gcc") or shutil.which("cc")
-    if not gcc:
-        pytest.skip("no C compiler on PATH to build a static test binary")
-    d = tmp_path_factory.mktemp("static")
-    src = d / "static.c"
-    src.write_text(STATIC_SRC)
-    out = d / "static"
-    cp = subprocess.run([gcc, "-static", "-O1", "-o", str(out), str(src)],
-                        capture_output=True, text=True, timeout=120,
-                        check=False)
-    if cp.returncode != 0:
-        tail = (cp.stderr.strip().splitlines() or ["(no output)"])[-1]
-        pytest.skip("gcc -static is unavailable here (static libc "
-                    "missing?): " + tail)
-    return str(out)
+def static_binary():
+    """tests/fixtures/static_ran.c, linked -static by CMake."""
+    return static_fixture("static_ran")
 
 
 def static_message(path):

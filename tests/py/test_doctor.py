@@ -4,9 +4,7 @@ everything the flags ask for can be enforced."""
 
 import re
 
-import pytest
-
-from conftest import BIN, fixture_path, run
+from conftest import BIN, fixture_path, run, static_fixture
 
 ROUTES = ["named", "syscall()", "dlsym", "dlvsym"]
 FAMILIES = ["network", "subprocess", "filesystem", "native"]
@@ -25,21 +23,6 @@ def coverage(out):
         cells = m.group(1).split()[:4]
         table[fam] = dict(zip(ROUTES, cells))
     return table
-
-
-@pytest.fixture
-def cc(workdir):
-    """Compile C source into a program; skip without a C compiler. Only for
-    `-static` programs (libc.a is the test's need, not the build's); the
-    others are tests/fixtures/ programs."""
-    def build(name, src, *flags):
-        c = workdir / f"{name}.c"
-        c.write_text(src)
-        r = run(["cc", "-o", workdir / name, c, *flags])
-        if r.rc != 0:
-            pytest.skip(f"cannot build the fixture: {r.err[:200]}")
-        return workdir / name
-    return build
 
 
 def test_doctor_reports_layers_and_coverage():
@@ -76,8 +59,8 @@ def test_doctor_exit_follows_the_flags():
     assert r.rc == 1 and "kernel layer, which is not built" in r.out, r
 
 
-def test_doctor_static_program(cc):
-    prog = cc("static", "int main(void){return 0;}\n", "-static")
+def test_doctor_static_program():
+    prog = static_fixture("static_ran")  # tests/fixtures/static_ran.c
     r = doctor("--no-network", "--", prog)
     assert r.rc == 1, r
     assert f"{prog}: statically linked" in r.out, r
@@ -94,8 +77,8 @@ def test_doctor_go_program():
     assert f"{prog}: a Go program" in r.out, r
 
 
-def test_doctor_follows_shebang(workdir, cc):
-    prog = cc("static", "int main(void){return 0;}\n", "-static")
+def test_doctor_follows_shebang(workdir):
+    prog = static_fixture("static_ran")  # tests/fixtures/static_ran.c
     script = workdir / "script"
     script.write_text(f"#!{prog}\n")
     script.chmod(0o755)

@@ -26,8 +26,8 @@ import tempfile
 
 import pytest
 
-from conftest import (BIN, PROBE, REPO, fixture_path, hermetic_lines, run,
-                      run_hermetic, trace_lines)
+from conftest import (BIN, PROBE, fixture_path, hermetic_lines, run,
+                      run_hermetic, static_fixture, trace_lines)
 
 NO_NET = ["--no-network"]
 OUTSIDE = ("run it without hermetic's libc guards (--no-network, "
@@ -96,12 +96,10 @@ def tdir():
 
 @pytest.fixture(scope="module")
 def static_connect(tdir):
-    """(static, dynamic) builds of tests/fixtures/connect.c. The dynamic one
-    is CMake's; the static one is linked here: `gcc -static` needs libc.a,
-    which the build itself must not depend on (skipped without it)."""
-    src = os.path.join(REPO, "tests", "fixtures", "connect.c")
+    """(static, dynamic) builds of tests/fixtures/connect.c, copied into
+    tdir (traversable by the other user of the execute-only test)."""
     out = os.path.join(tdir, "static-connect")
-    _cc([_gcc(), "-static", "-O1", "-o", out, src], "a static binary")
+    shutil.copy(static_fixture("static_connect"), out)
     dyn = os.path.join(tdir, "dyn-connect")
     shutil.copy(fixture_path("connect"), dyn)
     return out, dyn
