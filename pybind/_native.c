@@ -642,6 +642,9 @@ static int native_traverse(PyObject *m, visitproc visit, void *arg)
 	Py_VISIT(st->native_import_blocked);
 	Py_VISIT(st->fs_blocked);
 	Py_VISIT(st->socket_blocked);
+	Py_VISIT(st->connect_blocked);
+	Py_VISIT(st->lookup_blocked);
+	Py_VISIT(st->addr_lookup_blocked);
 	/*
 	 * Not visited: the originals behind the wrappers and os.environ's
 	 * backing dict. Visiting them would hand them to
@@ -662,6 +665,9 @@ static int native_clear(PyObject *m)
 	Py_CLEAR(st->native_import_blocked);
 	Py_CLEAR(st->fs_blocked);
 	Py_CLEAR(st->socket_blocked);
+	Py_CLEAR(st->connect_blocked);
+	Py_CLEAR(st->lookup_blocked);
+	Py_CLEAR(st->addr_lookup_blocked);
 	Py_CLEAR(st->orig_import);
 	Py_CLEAR(st->orig_eval);
 	Py_CLEAR(st->orig_exec);
@@ -743,10 +749,15 @@ static int load_errors(struct mod_state *st)
 	    PyObject_GetAttrString(errors, "NativeImportBlocked");
 	st->fs_blocked = PyObject_GetAttrString(errors, "FilesystemBlocked");
 	st->socket_blocked = PyObject_GetAttrString(errors, "SocketBlocked");
+	st->connect_blocked = PyObject_GetAttrString(errors, "ConnectBlocked");
+	st->lookup_blocked = PyObject_GetAttrString(errors, "LookupBlocked");
+	st->addr_lookup_blocked =
+	    PyObject_GetAttrString(errors, "AddressLookupBlocked");
 	Py_DECREF(errors);
 	if (!st->policy_violation || !st->import_blocked ||
 	    !st->native_import_blocked || !st->fs_blocked ||
-	    !st->socket_blocked)
+	    !st->socket_blocked || !st->connect_blocked ||
+	    !st->lookup_blocked || !st->addr_lookup_blocked)
 		return -1;
 	return 0;
 }

@@ -94,6 +94,9 @@ struct mod_state {
 	PyObject *native_import_blocked;
 	PyObject *fs_blocked;
 	PyObject *socket_blocked;
+	PyObject *connect_blocked;
+	PyObject *lookup_blocked;
+	PyObject *addr_lookup_blocked;
 	PyObject *orig_import;
 	PyObject *orig_eval;
 	PyObject *orig_exec;
@@ -108,7 +111,17 @@ struct mod_state {
 
 extern struct PyModuleDef native_def;
 
-enum exc_kind { EXC_PLAIN, EXC_IMPORT, EXC_NATIVE_IMPORT, EXC_FS, EXC_SOCKET };
+/* Which hermetic.errors class a refusal raises (raise_violation). */
+enum exc_kind {
+	EXC_PLAIN,
+	EXC_IMPORT,
+	EXC_NATIVE_IMPORT,
+	EXC_FS,
+	EXC_SOCKET,
+	EXC_CONNECT,	 /* ConnectBlocked: OSError ENETUNREACH */
+	EXC_LOOKUP,	 /* LookupBlocked: socket.gaierror EAI_FAIL */
+	EXC_ADDR_LOOKUP, /* AddressLookupBlocked: socket.herror */
+};
 
 /* hermetic_blocker(audit=True) watches (native_state.c). */
 #define HM_PY_WATCH_MAX 16

@@ -94,6 +94,62 @@ struct net_ctx {
 	enum hm_op op;
 };
 
+/*
+ * Whether urllib3 (requests, pip's vendored copy, botocore) makes this
+ * call: one of the innermost Python frames runs a file of a urllib3
+ * package. Such clients catch OSError for their network-error path
+ * (NewConnectionError, a retry, one line) and show anything else as an
+ * internal error with a full traceback (pip: about 100 lines).
+ */
+static int from_urllib3(void)
+{
+	PyFrameObject *cur = PyEval_GetFrame(), *up;
+	PyCodeObject *co;
+	const char *fn;
+	int depth, hit = 0;
+
+	Py_XINCREF(cur);
+	for (depth = 0; cur && depth < 8 && !hit; depth++) {
+		co = PyFrame_GetCode(cur);
+		fn = utf8_or(co->co_filename, NULL);
+		hit = fn && strstr(fn, "/urllib3/") != NULL;
+		Py_DECREF(co);
+		up = PyFrame_GetBack(cur);
+		Py_DECREF(cur);
+		cur = up;
+	}
+	Py_XDECREF(cur);
+	return hit;
+}
+
+/*
+ * The exception a refused network call raises. Under urllib3 it is also
+ * the OSError the stdlib raises for that call on an offline machine
+ * (errors.py: ConnectBlocked, LookupBlocked, AddressLookupBlocked), so
+ * the client reports a network failure. Everywhere else it stays a plain
+ * PolicyViolation: urllib.request would wrap an OSError in URLError, and
+ * `except PolicyViolation` around urlopen() is the original's documented
+ * use (the seed examples). bind stays plain too.
+ */
+static enum exc_kind net_exc(const struct net_ctx *c)
+{
+	if (!from_urllib3())
+		return EXC_PLAIN;
+	switch (c->op) {
+	case HM_OP_CONNECT:
+	case HM_OP_SENDTO:
+		return EXC_CONNECT;
+	case HM_OP_REVERSE:
+		return strcmp(c->api, "socket.gethostbyaddr") == 0
+			   ? EXC_ADDR_LOOKUP
+			   : EXC_LOOKUP;
+	case HM_OP_RESOLVE:
+		return EXC_LOOKUP;
+	default:
+		return EXC_PLAIN;
+	}
+}
+
 static int deny_net(const struct net_ctx *c, const char *host,
 		    const char *shown, enum hm_reason r, int dns)
 {
@@ -101,7 +157,7 @@ static int deny_net(const struct net_ctx *c, const char *host,
 
 	trace(c->api, "host", shown, r);
 	raise_violation(
-	    EXC_PLAIN, "network", target,
+	    net_exc(c), "network", target,
 	    dns ? PyUnicode_FromFormat("network disabled: DNS(%s)", host)
 		: PyUnicode_FromFormat("network disabled: %s(%s)", c->verb,
 				       host));

@@ -320,6 +320,15 @@ int raise_violation(enum exc_kind kind, const char *guard, PyObject *target,
 		case EXC_SOCKET:
 			cls = st->socket_blocked;
 			break;
+		case EXC_CONNECT:
+			cls = st->connect_blocked;
+			break;
+		case EXC_LOOKUP:
+			cls = st->lookup_blocked;
+			break;
+		case EXC_ADDR_LOOKUP:
+			cls = st->addr_lookup_blocked;
+			break;
 		case EXC_PLAIN:
 		default:
 			cls = st->policy_violation;

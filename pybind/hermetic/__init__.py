@@ -20,7 +20,10 @@ import sys  # noqa: F401
 
 from . import errors
 from .errors import (
+    AddressLookupBlocked,
+    ConnectBlocked,
     FilesystemBlocked,
+    LookupBlocked,
     SocketBlocked,
     HermeticError,
     ImportBlocked,
@@ -46,6 +49,9 @@ __all__ = [
     "NativeImportBlocked",
     "FilesystemBlocked",
     "SocketBlocked",
+    "ConnectBlocked",
+    "LookupBlocked",
+    "AddressLookupBlocked",
     "layers",
     "counters",
     "profiles",
