@@ -819,7 +819,8 @@ static int native_exec(PyObject *m)
 		return -1;
 	}
 	if (!proc.hook) {
-		if (PySys_AddAuditHook(audit_hook, NULL) < 0)
+		if (hook_events_init() < 0 ||
+		    PySys_AddAuditHook(audit_hook, NULL) < 0)
 			return -1;
 		proc.hook = 1;
 	}

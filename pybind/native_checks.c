@@ -52,21 +52,6 @@ int on_ioctl(PyObject *args, uint32_t f)
 	    PyUnicode_FromString("terminal input injection disabled"));
 }
 
-int is_subprocess_event(const char *ev)
-{
-	static const char *const names[] = {
-	    "subprocess.Popen", "os.system",	"os.exec",
-	    "os.posix_spawn",	"os.spawn",	"os.fork",
-	    "os.forkpty",	"os.startfile", NULL,
-	};
-	int i;
-
-	for (i = 0; names[i]; i++)
-		if (strcmp(ev, names[i]) == 0)
-			return 1;
-	return 0;
-}
-
 int check_env(int write, PyObject *key, const char *api)
 {
 	struct hm_request rq = {.op = HM_OP_ENV};

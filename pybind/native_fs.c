@@ -301,35 +301,6 @@ int check_mutate_path(const char *api, PyObject *o, long dirfd, int follow)
 	return check_mutate_path_k(api, o, dirfd, follow, 0);
 }
 
-/* clang-format off */
-const struct mut_event mut_events[] = {
-	{ "os.remove",            { 0, -1 }, { 1, -1 }, 0 },
-	{ "os.rmdir",             { 0, -1 }, { 1, -1 }, 0 },
-	{ "os.mkdir",             { 0, -1 }, { 2, -1 }, 0 },
-	{ "os.rename",            { 0,  1 }, { 2,  3 }, 0 },
-	{ "os.link",              { 0,  1 }, { 2,  3 }, 0 },
-	{ "os.symlink",           { 1, -1 }, { 2, -1 }, 0 },
-	{ "os.chmod",             { 0, -1 }, { 2, -1 }, 1 },
-	{ "os.chown",             { 0, -1 }, { 3, -1 }, 1 },
-	{ "os.utime",             { 0, -1 }, { 3, -1 }, 1 },
-	{ "os.truncate",          { 0, -1 }, { -1, -1 }, 1 },
-	{ "os.chflags",           { 0, -1 }, { -1, -1 }, 1 },
-	{ "os.lchflags",          { 0, -1 }, { -1, -1 }, 0 },
-	{ "os.setxattr",          { 0, -1 }, { -1, -1 }, 1 },
-	{ "os.removexattr",       { 0, -1 }, { -1, -1 }, 1 },
-	{ "shutil.rmtree",        { 0, -1 }, { 1, -1 }, 0 },
-	{ "shutil.move",          { 0,  1 }, { -1, -1 }, 0 },
-	{ "shutil.copyfile",      { 1, -1 }, { -1, -1 }, 1 },
-	{ "shutil.copymode",      { 1, -1 }, { -1, -1 }, 1 },
-	{ "shutil.copystat",      { 1, -1 }, { -1, -1 }, 1 },
-	{ "shutil.copytree",      { 1, -1 }, { -1, -1 }, 0 },
-	{ "shutil.chown",         { 0, -1 }, { -1, -1 }, 1 },
-	{ "shutil.make_archive",  { 0, -1 }, { -1, -1 }, 0 },
-	{ "shutil.unpack_archive",{ 1, -1 }, { -1, -1 }, 0 },
-};
-/* clang-format on */
-const size_t n_mut_events = sizeof(mut_events) / sizeof(mut_events[0]);
-
 long arg_long(PyObject *args, int i, long dflt)
 {
 	PyObject *o;
@@ -355,7 +326,7 @@ PyObject *arg_at(PyObject *args, int i)
 	return PyTuple_GET_ITEM(args, i);
 }
 
-int on_mutation(const struct mut_event *m, PyObject *args)
+int on_mutation(const struct hook_event *m, PyObject *args)
 {
 	int k, rc;
 

@@ -9,6 +9,124 @@
 /* ------------------------------------------------------------------ */
 
 /*
+ * The audit events the hook looks at, one sorted table (bsearch): the
+ * handler kind, the flags under which the event matters (0: always; the
+ * handler decides) and, for a file-system mutation, which arguments are
+ * paths and their dir_fd slots. ctypes.* events are matched by prefix.
+ */
+enum ev_kind {
+	EV_OPEN,
+	EV_MUTATE,
+	EV_EXEC,
+	EV_CHDIR,
+	EV_ENV,
+	EV_SOCKET,
+	EV_NATIVE,
+	EV_IMPORT,
+	EV_CODE,
+	EV_IOCTL,
+};
+
+#define G_ALWAYS 0
+#define G_SUB (HM_F_BLOCK_SUBPROCESS | HM_F_INVALID)
+#define G_INTERP (HM_F_BLOCK_INTERP_MUTATION | HM_F_INVALID)
+#define G_ENV (HM_F_BLOCK_ENVIRONMENT | HM_F_INVALID)
+#define G_DOOR HM_GATE_DOOR /* daemon sockets under no-subprocess too */
+#define G_NATIVE (HM_F_BLOCK_NATIVE | HM_F_INVALID)
+#define G_CODE (HM_F_BLOCK_CODE_EXEC | HM_F_INVALID)
+#define G_IOCTL (HM_F_BLOCK_SUBPROCESS | HM_F_BLOCK_NETWORK | FS_FLAGS)
+/* clang-format off */
+#define EV(name, kind, gate) { name, kind, gate, { -1, -1 }, { -1, -1 }, 0 }
+#define MUT(name, p0, p1, d0, d1, follow) \
+	{ name, EV_MUTATE, FS_FLAGS, { p0, p1 }, { d0, d1 }, follow }
+
+static const struct hook_event events[] = {
+	EV("code.__new__", EV_CODE, G_CODE),
+	EV("compile", EV_CODE, G_CODE),
+	EV("exec", EV_CODE, G_CODE),
+	EV("fcntl.ioctl", EV_IOCTL, G_IOCTL),
+	EV("import", EV_IMPORT, G_ALWAYS),
+	EV("marshal.load", EV_CODE, G_CODE),
+	EV("marshal.loads", EV_CODE, G_CODE),
+	EV("open", EV_OPEN, G_ALWAYS),
+	EV("os.chdir", EV_CHDIR, G_INTERP),
+	MUT("os.chflags", 0, -1, -1, -1, 1),
+	MUT("os.chmod", 0, -1, 2, -1, 1),
+	MUT("os.chown", 0, -1, 3, -1, 1),
+	EV("os.exec", EV_EXEC, G_SUB),
+	EV("os.fork", EV_EXEC, G_SUB),
+	EV("os.forkpty", EV_EXEC, G_SUB),
+	MUT("os.lchflags", 0, -1, -1, -1, 0),
+	MUT("os.link", 0, 1, 2, 3, 0),
+	MUT("os.mkdir", 0, -1, 2, -1, 0),
+	EV("os.posix_spawn", EV_EXEC, G_SUB),
+	EV("os.putenv", EV_ENV, G_ENV),
+	MUT("os.remove", 0, -1, 1, -1, 0),
+	MUT("os.removexattr", 0, -1, -1, -1, 1),
+	MUT("os.rename", 0, 1, 2, 3, 0),
+	MUT("os.rmdir", 0, -1, 1, -1, 0),
+	MUT("os.setxattr", 0, -1, -1, -1, 1),
+	EV("os.spawn", EV_EXEC, G_SUB),
+	EV("os.startfile", EV_EXEC, G_SUB),
+	MUT("os.symlink", 1, -1, 2, -1, 0),
+	EV("os.system", EV_EXEC, G_SUB),
+	MUT("os.truncate", 0, -1, -1, -1, 1),
+	EV("os.unsetenv", EV_ENV, G_ENV),
+	MUT("os.utime", 0, -1, 3, -1, 1),
+	MUT("shutil.chown", 0, -1, -1, -1, 1),
+	MUT("shutil.copyfile", 1, -1, -1, -1, 1),
+	MUT("shutil.copymode", 1, -1, -1, -1, 1),
+	MUT("shutil.copystat", 1, -1, -1, -1, 1),
+	MUT("shutil.copytree", 1, -1, -1, -1, 0),
+	MUT("shutil.make_archive", 0, -1, -1, -1, 0),
+	MUT("shutil.move", 0, 1, -1, -1, 0),
+	MUT("shutil.rmtree", 0, -1, 1, -1, 0),
+	MUT("shutil.unpack_archive", 1, -1, -1, -1, 0),
+	EV("socket.__new__", EV_SOCKET, G_DOOR),
+	EV("socket.bind", EV_SOCKET, G_DOOR),
+	EV("socket.connect", EV_SOCKET, G_DOOR),
+	EV("socket.getaddrinfo", EV_SOCKET, G_DOOR),
+	EV("socket.gethostbyaddr", EV_SOCKET, G_DOOR),
+	EV("socket.gethostbyname", EV_SOCKET, G_DOOR),
+	EV("socket.getnameinfo", EV_SOCKET, G_DOOR),
+	EV("socket.sendmsg", EV_SOCKET, G_DOOR),
+	EV("socket.sendto", EV_SOCKET, G_DOOR),
+	EV("sqlite3.enable_load_extension", EV_NATIVE, G_NATIVE),
+	EV("sqlite3.load_extension", EV_NATIVE, G_NATIVE),
+	EV("subprocess.Popen", EV_EXEC, G_SUB),
+};
+/* clang-format on */
+
+#define N_EVENTS (sizeof(events) / sizeof(events[0]))
+
+/* First characters of the table's names: most events miss at once. */
+static uint64_t first_chars[4];
+
+int hook_events_init(void)
+{
+	size_t i;
+
+	for (i = 0; i < N_EVENTS; i++) {
+		unsigned char c = (unsigned char)events[i].name[0];
+
+		if (i && strcmp(events[i - 1].name, events[i].name) >= 0) {
+			PyErr_Format(PyExc_SystemError,
+				     "hermetic: audit event table not sorted "
+				     "at %s",
+				     events[i].name);
+			return -1;
+		}
+		first_chars[c >> 6] |= (uint64_t)1 << (c & 63);
+	}
+	return 0;
+}
+
+static int event_cmp(const void *key, const void *row)
+{
+	return strcmp(key, ((const struct hook_event *)row)->name);
+}
+
+/*
  * Event -> request map (decisions recorded in the lead's docs):
  *  open                     OPEN (an int fd is not a path: allowed)
  *  os.* / shutil.* mutators MUTATE on every path argument (dir_fd aware)
@@ -37,94 +155,44 @@
  */
 static int dispatch(const char *ev, PyObject *args, uint32_t f)
 {
-	size_t i;
+	unsigned char c = (unsigned char)ev[0];
+	const struct hook_event *e;
+	PyObject *p;
 
-	switch (ev[0]) {
-	case 'o':
-		if (ev[1] == 'p' && strcmp(ev, "open") == 0)
-			return on_open(args, f);
-		if (ev[1] != 's' || ev[2] != '.')
-			return 0;
-		if ((f & (HM_F_BLOCK_SUBPROCESS | HM_F_INVALID)) &&
-		    is_subprocess_event(ev))
-			return check_exec();
-		if (strcmp(ev, "os.chdir") == 0) {
-			PyObject *p = arg_at(args, 0);
-
-			if (!(f & (HM_F_BLOCK_INTERP_MUTATION | HM_F_INVALID)))
-				return 0;
-			return check_interp(
-			    p && PyLong_Check(p) ? "fchdir" : "chdir",
-			    "os.chdir", p && PyUnicode_Check(p) ? p : NULL);
-		}
-		if (strcmp(ev, "os.putenv") == 0 ||
-		    strcmp(ev, "os.unsetenv") == 0) {
-			if (!(f & (HM_F_BLOCK_ENVIRONMENT | HM_F_INVALID)))
-				return 0;
-			return check_env(1, arg_at(args, 0), ev);
-		}
-		break;
-	case 's':
-		if (strncmp(ev, "socket.", 7) == 0)
-			/* HM_GATE_DOOR: daemon sockets under no-subprocess */
-			return (f & HM_GATE_DOOR) ? on_socket(ev, args) : 0;
-		if (strcmp(ev, "subprocess.Popen") == 0)
-			return (f & (HM_F_BLOCK_SUBPROCESS | HM_F_INVALID))
-				   ? check_exec()
-				   : 0;
-		if (strncmp(ev, "sqlite3.", 8) == 0 &&
-		    (f & (HM_F_BLOCK_NATIVE | HM_F_INVALID)) &&
-		    (strcmp(ev, "sqlite3.load_extension") == 0 ||
-		     strcmp(ev, "sqlite3.enable_load_extension") == 0))
-			return on_native_interface(ev, args);
-		if (strncmp(ev, "shutil.", 7) != 0)
-			return 0;
-		break;
-	case 'i':
-		if (strcmp(ev, "import") == 0)
-			return on_import(args, f);
+	if (c == 'c' && strncmp(ev, "ctypes.", 7) == 0)
+		return (f & G_NATIVE) ? on_native_interface(ev, args) : 0;
+	if (!(first_chars[c >> 6] & ((uint64_t)1 << (c & 63))))
 		return 0;
-	case 'c':
-		if (strncmp(ev, "ctypes.", 7) == 0)
-			return (f & (HM_F_BLOCK_NATIVE | HM_F_INVALID))
-				   ? on_native_interface(ev, args)
-				   : 0;
-		if (strcmp(ev, "compile") == 0 ||
-		    strcmp(ev, "code.__new__") == 0)
-			return (f & (HM_F_BLOCK_CODE_EXEC | HM_F_INVALID))
-				   ? on_code(ev)
-				   : 0;
+	e = bsearch(ev, events, N_EVENTS, sizeof(events[0]), event_cmp);
+	if (!e || (e->gate && !(f & e->gate)))
 		return 0;
-	case 'e':
-		if (strcmp(ev, "exec") == 0)
-			return (f & (HM_F_BLOCK_CODE_EXEC | HM_F_INVALID))
-				   ? on_code(ev)
-				   : 0;
-		return 0;
-	case 'f':
-		if (strcmp(ev, "fcntl.ioctl") == 0)
-			return (f & (HM_F_BLOCK_SUBPROCESS |
-				     HM_F_BLOCK_NETWORK | FS_FLAGS))
-				   ? on_ioctl(args, f)
-				   : 0;
-		return 0;
-	case 'm':
-		if (strcmp(ev, "marshal.loads") == 0 ||
-		    strcmp(ev, "marshal.load") == 0)
-			return (f & (HM_F_BLOCK_CODE_EXEC | HM_F_INVALID))
-				   ? on_code(ev)
-				   : 0;
-		return 0;
+	switch (e->kind) {
+	case EV_OPEN:
+		return on_open(args, f);
+	case EV_MUTATE:
+		return on_mutation(e, args);
+	case EV_EXEC:
+		return check_exec();
+	case EV_CHDIR:
+		p = arg_at(args, 0);
+		return check_interp(p && PyLong_Check(p) ? "fchdir" : "chdir",
+				    "os.chdir",
+				    p && PyUnicode_Check(p) ? p : NULL);
+	case EV_ENV:
+		return check_env(1, arg_at(args, 0), ev);
+	case EV_SOCKET:
+		return on_socket(ev, args);
+	case EV_NATIVE:
+		return on_native_interface(ev, args);
+	case EV_IMPORT:
+		return on_import(args, f);
+	case EV_CODE:
+		return on_code(ev);
+	case EV_IOCTL:
+		return on_ioctl(args, f);
 	default:
 		return 0;
 	}
-	/* os.* and shutil.* mutations */
-	if (!(f & FS_FLAGS))
-		return 0;
-	for (i = 0; i < n_mut_events; i++)
-		if (strcmp(ev, mut_events[i].name) == 0)
-			return on_mutation(&mut_events[i], args);
-	return 0;
 }
 
 /*

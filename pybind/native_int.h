@@ -135,15 +135,19 @@ extern _Atomic uint32_t watch_flags; /* OR of the watches' flags */
 extern int n_watches;
 extern unsigned long next_watch_id;
 
-/* Mutation events: which arguments are paths, and their dir_fd slots. */
-struct mut_event {
+/*
+ * One row of the audit hook's event table (native_hook.c): the event,
+ * its handler kind, the flags under which it matters, and for a
+ * file-system mutation which arguments are paths and their dir_fd slots.
+ */
+struct hook_event {
 	const char *name;
+	unsigned char kind;
+	uint32_t gate;
 	signed char path[2];
 	signed char dirfd[2];
 	unsigned char follow;
 };
-extern const struct mut_event mut_events[];
-extern const size_t n_mut_events;
 
 extern __thread int nameinfo_numeric;
 
@@ -166,7 +170,7 @@ const char *utf8_or(PyObject *s, const char *dflt);
 int check_mutate_path(const char *api, PyObject *o, long dirfd, int follow);
 long arg_long(PyObject *args, int i, long dflt);
 PyObject *arg_at(PyObject *args, int i);
-int on_mutation(const struct mut_event *m, PyObject *args);
+int on_mutation(const struct hook_event *m, PyObject *args);
 int on_open(PyObject *args, uint32_t f);
 
 /* native_net.c */
@@ -179,7 +183,6 @@ int on_socket(const char *ev, PyObject *args);
 /* native_checks.c */
 int check_exec(void);
 int on_ioctl(PyObject *args, uint32_t f);
-int is_subprocess_event(const char *ev);
 int check_env(int write, PyObject *key, const char *api);
 int check_interp(const char *label, const char *api, PyObject *path);
 int on_code(const char *ev);
@@ -193,6 +196,7 @@ int on_native_interface(const char *ev, PyObject *args);
 PyObject *native_wrap_thread_start(PyObject *m, PyObject *noargs);
 PyObject *native_set_uncaught_hook(PyObject *m, PyObject *fn);
 int audit_hook(const char *event, PyObject *args, void *data);
+int hook_events_init(void);
 
 /* native_wrap.c */
 int install_wrappers(PyObject *m, struct mod_state *st);
