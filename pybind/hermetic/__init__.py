@@ -19,14 +19,7 @@ import os  # noqa: F401
 import sys  # noqa: F401
 
 from . import errors
-from .errors import (
-    FilesystemBlocked,
-    SocketBlocked,
-    HermeticError,
-    ImportBlocked,
-    NativeImportBlocked,
-    PolicyViolation,
-)
+from .errors import *  # noqa: F401,F403  (every exception, errors.__all__)
 from . import _guards  # noqa: E402  (imports _native)
 from . import _native  # noqa: E402
 
@@ -40,12 +33,7 @@ __all__ = [
     "hermetic_blocker",
     "with_hermetic",
     "HermeticBlocker",
-    "PolicyViolation",
-    "HermeticError",
-    "ImportBlocked",
-    "NativeImportBlocked",
-    "FilesystemBlocked",
-    "SocketBlocked",
+    *errors.__all__,
     "layers",
     "counters",
     "profiles",

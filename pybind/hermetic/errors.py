@@ -13,10 +13,19 @@ that tolerates a missing module or an unwritable file keeps working:
   the error the libc layer reports for the same action;
 * :class:`SocketBlocked` (a socket family or type refused at creation) is
   also ``PermissionError``, so ``except OSError`` feature probes see the
-  family as unavailable.
+  family as unavailable;
+* :class:`ConnectBlocked` (a connect, sendto or sendmsg to a refused peer)
+  is also an ``OSError`` with errno ENETUNREACH, what the libc layer and an
+  offline machine say, and :class:`LookupBlocked` (a refused name lookup)
+  is also a ``socket.gaierror`` (:class:`AddressLookupBlocked`, a refused
+  ``gethostbyaddr``, a ``socket.herror``), so HTTP clients (urllib3,
+  requests, pip, asyncio) take their normal network-error path instead of
+  dying with a traceback.
 """
 
 import errno as _errno
+
+import _socket
 
 __all__ = [
     "HermeticError",
@@ -25,7 +34,15 @@ __all__ = [
     "NativeImportBlocked",
     "FilesystemBlocked",
     "SocketBlocked",
+    "ConnectBlocked",
+    "LookupBlocked",
+    "AddressLookupBlocked",
 ]
+
+# netdb.h: EAI_FAIL ("non-recoverable failure in name resolution") and
+# NO_RECOVERY, the codes clients do not retry (the libc layer's h_errno).
+_EAI_FAIL = getattr(_socket, "EAI_FAIL", -4)
+_NO_RECOVERY = 3
 
 
 class HermeticError(RuntimeError):
@@ -96,6 +113,54 @@ class FilesystemBlocked(PolicyViolation, PermissionError):
     def __init__(self, message="", *, guard="filesystem", target=None):
         PolicyViolation.__init__(self, message, guard=guard, target=target)
         PermissionError.__init__(self, _errno.EACCES, message, target)
+
+    def __str__(self):
+        return self.message
+
+
+class ConnectBlocked(PolicyViolation, OSError):
+    """A connect, sendto or sendmsg to a peer refused by ``block_network``.
+
+    Also an ``OSError`` with errno ENETUNREACH ("Network is unreachable"),
+    what the libc layer returns for the same call and what an offline
+    machine says: clients give up at once (no ``ECONNREFUSED`` retry loop)
+    and report it as a network failure. ``str(exc)`` stays the message
+    (``network disabled: connect(127.0.0.2)``).
+    """
+
+    def __init__(self, message="", *, guard="network", target=None):
+        PolicyViolation.__init__(self, message, guard=guard, target=target)
+        OSError.__init__(self, _errno.ENETUNREACH, message)
+
+    def __str__(self):
+        return self.message
+
+
+class LookupBlocked(PolicyViolation, _socket.gaierror):
+    """A name lookup (``getaddrinfo``, ``gethostbyname``, ``getnameinfo``,
+    a connect to a name) refused by ``block_network``.
+
+    Also a ``socket.gaierror`` with errno ``EAI_FAIL`` (a non-recoverable
+    failure, not the retryable ``EAI_AGAIN``).
+    """
+
+    def __init__(self, message="", *, guard="network", target=None):
+        PolicyViolation.__init__(self, message, guard=guard, target=target)
+        _socket.gaierror.__init__(self, _EAI_FAIL, message)
+
+    def __str__(self):
+        return self.message
+
+
+class AddressLookupBlocked(PolicyViolation, _socket.herror):
+    """A reverse lookup (``gethostbyaddr`` of an address) refused by
+    ``block_network``. Also a ``socket.herror`` with ``NO_RECOVERY``, the
+    libc layer's ``h_errno`` for the same call.
+    """
+
+    def __init__(self, message="", *, guard="network", target=None):
+        PolicyViolation.__init__(self, message, guard=guard, target=target)
+        _socket.herror.__init__(self, _NO_RECOVERY, message)
 
     def __str__(self):
         return self.message
