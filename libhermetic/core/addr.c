@@ -87,12 +87,6 @@ static int casecmp_n(const char *a, const char *b, size_t n)
 	return 0;
 }
 
-/* @s (NUL-terminated) if it ends inside its array of @cap bytes, else NULL. */
-static const char *field(const char *s, size_t cap)
-{
-	return memchr(s, '\0', cap) ? s : NULL;
-}
-
 /* --- normalisation and classification ------------------------------ */
 
 static void normalize_v6(struct naddr *n)
@@ -569,38 +563,48 @@ int hm_addr_domain_valid(const char *s)
 
 /* --- verdicts ------------------------------------------------------ */
 
+/*
+ * True if @d could be an IP literal: inet_pton accepts only digits and
+ * dots (IPv4) or a string with a ':' (IPv6). Lets a long allow_domains
+ * list skip inet_pton for every host-name entry.
+ */
+static int maybe_literal(const char *d)
+{
+	const char *c;
+
+	for (c = d; *c; c++)
+		if (*c == ':')
+			return 1;
+	return d[strspn(d, "0123456789.")] == '\0';
+}
+
 /* True if some IP-literal entry of @p's allow_domains equals @n. */
 static int allowed_literal(const struct hm_policy *p, const struct naddr *n)
 {
-	uint32_t i, cnt = p->n_domains;
+	struct hm_list_iter it;
+	const char *d;
 	struct naddr e;
 
-	if (cnt > HM_MAX_DOMAINS)
-		cnt = HM_MAX_DOMAINS;
-	for (i = 0; i < cnt; i++) {
-		const char *d = field(p->domains[i], HM_DOMAIN_MAX);
-
-		if (d && entry_to_naddr(d, &e) && e.v4 == n->v4 &&
-		    memcmp(e.a, n->a, 16) == 0)
+	for (d = hm_policy_list_first(p, HM_LIST_DOMAINS, &it); d;
+	     d = hm_policy_list_next(&it))
+		if (maybe_literal(d) && entry_to_naddr(d, &e) &&
+		    e.v4 == n->v4 && memcmp(e.a, n->a, 16) == 0)
 			return 1;
-	}
 	return 0;
 }
 
 /* True if @name matches a host-name entry (IP literals never match names). */
 static int allowed_name(const struct hm_policy *p, const char *name)
 {
-	uint32_t i, cnt = p->n_domains;
+	struct hm_list_iter it;
+	const char *d;
 	struct naddr e;
 
-	if (cnt > HM_MAX_DOMAINS)
-		cnt = HM_MAX_DOMAINS;
-	for (i = 0; i < cnt; i++) {
-		const char *d = field(p->domains[i], HM_DOMAIN_MAX);
-
-		if (d && !entry_to_naddr(d, &e) && hm_domain_match(name, d))
+	for (d = hm_policy_list_first(p, HM_LIST_DOMAINS, &it); d;
+	     d = hm_policy_list_next(&it))
+		if (!(maybe_literal(d) && entry_to_naddr(d, &e)) &&
+		    hm_domain_match(name, d))
 			return 1;
-	}
 	return 0;
 }
 

@@ -271,7 +271,9 @@ static void load_policy(void)
 		hm_policy_env_cloexec(text);
 		if (rc < 0) {
 			hm_shim_msg("invalid " HM_ENV_POLICY " (",
-				    strerror(-rc), "); failing closed");
+				    rc == -EPROTO ? hm_wire_error(rc)
+						  : strerror(-rc),
+				    "); failing closed");
 			hm_policy_make_invalid(&layers[0]);
 			n = 1;
 		}

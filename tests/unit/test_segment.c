@@ -199,6 +199,15 @@ static void test_create_attach(void)
 	test_attach_edges(&s);
 }
 
+/* The first entry of @p's list @l, or "". */
+static const char *first(const struct hm_policy *p, enum hm_list l)
+{
+	struct hm_list_iter it;
+	const char *e = hm_policy_list_first(p, l, &it);
+
+	return e ? e : "";
+}
+
 static void test_create_errors(void)
 {
 	static struct hm_policy many[HM_MAX_BASE + 1];
@@ -206,7 +215,12 @@ static void test_create_errors(void)
 	struct hm_segment s;
 	size_t i;
 
-	strcpy(bad.fs_root, "relative");
+	/* A relative root, stored raw: "relative\0" as the root list. */
+	memcpy(bad.pool, "relative", 9);
+	bad.n_root = 1;
+	bad.used = 9;
+	for (i = 0; i < HM_LIST_N; i++)
+		bad.end[i] = 9;
 	CHECK_INT(hm_segment_create(&s, &bad, 1), -EINVAL,
 		  "create: invalid layer refused");
 	OK(s.base == NULL && s.dyn == NULL, "create: zeroed on failure");
@@ -320,7 +334,7 @@ static void test_nesting(void)
 	CHECK_INT(hm_segment_pop(&s, 0), -ENOENT, "pop: id 0 is ENOENT");
 	CHECK_INT(hm_segment_push(&s, NULL, 0, &id_a), -EINVAL,
 		  "push: NULL policy");
-	ra.n_domains = HM_MAX_DOMAINS + 1;
+	ra.n_domains = 7; /* a count the pool does not hold */
 	CHECK_INT(hm_segment_push(&s, &ra, 0, &id_a), -EINVAL,
 		  "push: invalid policy refused");
 	CHECK_INT(hm_segment_dyn_count(&s), 0, "push: refused push left none");
@@ -461,9 +475,9 @@ static void test_snapshot(void)
 		  "snap: decodes");
 	CHECK_INT(n, 4, "snap: base + dyn = 4 layers");
 	OK(n == 4 && out[0].flags == HM_F_BLOCK_SUBPROCESS &&
-	       strcmp(out[1].domains[0], "example.org") == 0 &&
+	       strcmp(first(&out[1], HM_LIST_DOMAINS), "example.org") == 0 &&
 	       out[2].flags == HM_F_BLOCK_NETWORK &&
-	       strcmp(out[3].fs_root, "/srv") == 0,
+	       strcmp(hm_policy_root(&out[3]), "/srv") == 0,
 	   "snap: base layers first, then dynamic entries in order");
 	free(text);
 
