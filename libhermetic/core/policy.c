@@ -134,10 +134,14 @@ const char *hm_policy_list_first(const struct hm_policy *p, enum hm_list l,
 
 const char *hm_policy_root(const struct hm_policy *p)
 {
-	struct hm_list_iter it;
-	const char *r = hm_policy_list_first(p, HM_LIST_ROOT, &it);
+	/* The root list is the pool's first section: at most one entry. */
+	uint32_t end = p->end[HM_LIST_ROOT];
 
-	return r ? r : "";
+	if (end > HM_POOL_MAX)
+		end = HM_POOL_MAX;
+	if (end && p->pool[0] && memchr(p->pool, '\0', end))
+		return p->pool;
+	return "";
 }
 
 size_t hm_policy_size(const struct hm_policy *p)
@@ -521,8 +525,8 @@ static int root_allows(const struct hm_policy *p, const char *path)
 	       in_list(p, HM_LIST_READABLE, path);
 }
 
-static enum hm_reason check_open(const struct hm_policy *p,
-				 const struct hm_request *rq)
+__attribute__((noinline)) static enum hm_reason
+check_open(const struct hm_policy *p, const struct hm_request *rq)
 {
 	/* FS_ROOT implies FS_READONLY; honour it even if the pair is broken. */
 	int ro = !!(p->flags & (HM_F_FS_READONLY | HM_F_FS_ROOT));
@@ -545,7 +549,8 @@ static enum hm_reason check_open(const struct hm_policy *p,
 	return root_allows(p, rq->path) ? HM_R_NONE : HM_R_FS_ROOT;
 }
 
-static enum hm_reason check_import(const struct hm_policy *p, const char *name)
+__attribute__((noinline)) static enum hm_reason
+check_import(const struct hm_policy *p, const char *name)
 {
 	struct hm_list_iter it;
 	const char *d;
