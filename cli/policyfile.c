@@ -205,7 +205,8 @@ int hm_cli_print_policy(const struct hm_cli_options *o)
 		return HM_EXIT_USAGE;
 	}
 	if (old && *old) {
-		r = hm_wire_decode(old, layers, HM_MAX_BASE - 1, &n);
+		/* Inline text or a sealed memfd (a policy over 64 KiB). */
+		r = hm_policy_env_decode(old, layers, HM_MAX_BASE - 1, &n);
 		if (r) {
 			fprintf(stderr, "hermetic: the inherited " HM_ENV_POLICY
 					" is invalid; refusing to print it\n");

@@ -367,3 +367,19 @@ def test_limits_read_from_native():
         print(hasattr(n, "MAX_DOMAINS"), hasattr(n, "MAX_WRITABLE"))
     """)
     assert r.out.splitlines() == ["131072 256 1024 128", "False False"], r
+
+
+def test_print_policy_inside_a_large_policy():
+    """--print-policy under an inherited policy held in a memfd (over
+    64 KiB of text) reads it like every other reader."""
+    code = ("import os, subprocess, sys\n"
+            "print(os.environ['HERMETIC_POLICY'].startswith('fd:'))\n"
+            "sys.stdout.flush()\n"
+            f"subprocess.run([{BIN!r}, '--print-policy'])\n")
+    r = run_hermetic(domain_flags(), [PYTHON, "-c", code])
+    first, _, rest = r.out.partition("\n")
+    assert first == "True", r
+    layers = json.loads(rest)["layers"]
+    assert layers[0]["source"] == "inherited", r
+    assert len(layers[0]["policy"]["allow_domains"]) == 2000, r
+    assert layers[0]["policy"]["allow_domains"][-1] == ALLOWED_IP, r
