@@ -564,22 +564,24 @@ int hm_addr_domain_valid(const char *s)
 /* --- verdicts ------------------------------------------------------ */
 
 /*
- * True if @d could be an IP literal: inet_pton accepts only digits and
- * dots (IPv4) or a string with a ':' (IPv6). Lets a long allow_domains
- * list skip inet_pton for every host-name entry.
+ * True if @d (@len bytes) could be an IP literal: inet_pton accepts only
+ * digits and dots (IPv4) or a string with a ':' (IPv6). Lets a long
+ * allow_domains list skip inet_pton for every host-name entry; a name
+ * usually fails the first loop at its first character.
  */
-static int maybe_literal(const char *d)
+static int maybe_literal(const char *d, size_t len)
 {
-	const char *c;
+	size_t i;
 
-	for (c = d; *c; c++)
-		if (*c == ':')
-			return 1;
-	return d[strspn(d, "0123456789.")] == '\0';
+	for (i = 0; i < len && ((d[i] >= '0' && d[i] <= '9') || d[i] == '.');
+	     i++)
+		;
+	return i == len || memchr(d, ':', len) != NULL;
 }
 
 /* True if some IP-literal entry of @p's allow_domains equals @n. */
-static int allowed_literal(const struct hm_policy *p, const struct naddr *n)
+__attribute__((noinline)) static int allowed_literal(const struct hm_policy *p,
+						     const struct naddr *n)
 {
 	struct hm_list_iter it;
 	const char *d;
@@ -587,24 +589,47 @@ static int allowed_literal(const struct hm_policy *p, const struct naddr *n)
 
 	for (d = hm_policy_list_first(p, HM_LIST_DOMAINS, &it); d;
 	     d = hm_policy_list_next(&it))
-		if (maybe_literal(d) && entry_to_naddr(d, &e) &&
+		if (maybe_literal(d, it.len) && entry_to_naddr(d, &e) &&
 		    e.v4 == n->v4 && memcmp(e.a, n->a, 16) == 0)
 			return 1;
 	return 0;
 }
 
-/* True if @name matches a host-name entry (IP literals never match names). */
-static int allowed_name(const struct hm_policy *p, const char *name)
+/*
+ * True if @name matches a host-name entry (IP literals never match
+ * names): hm_domain_match against every entry, with @name measured once
+ * and the cheap tests first (stored entries are lower-case, without a
+ * trailing dot, and the cursor knows their length), so a list of
+ * thousands costs a few compares per entry.
+ */
+__attribute__((noinline)) static int allowed_name(const struct hm_policy *p,
+						  const char *name)
 {
 	struct hm_list_iter it;
 	const char *d;
 	struct naddr e;
+	size_t nl;
 
+	if (!name)
+		return 0;
+	nl = strlen(name);
+	if (nl && name[nl - 1] == '.')
+		nl--;
+	if (nl == 0)
+		return 0;
 	for (d = hm_policy_list_first(p, HM_LIST_DOMAINS, &it); d;
-	     d = hm_policy_list_next(&it))
-		if (!(maybe_literal(d) && entry_to_naddr(d, &e)) &&
-		    hm_domain_match(name, d))
-			return 1;
+	     d = hm_policy_list_next(&it)) {
+		size_t dl = it.len;
+
+		/* Equal, or a '.' right before the suffix: "a.example.com". */
+		if (dl > nl || (dl < nl && name[nl - dl - 1] != '.'))
+			continue;
+		if (casecmp_n(name + nl - dl, d, dl) != 0)
+			continue;
+		if (maybe_literal(d, dl) && entry_to_naddr(d, &e))
+			continue;
+		return 1;
+	}
 	return 0;
 }
 

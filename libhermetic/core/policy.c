@@ -112,6 +112,7 @@ const char *hm_policy_list_next(struct hm_list_iter *it)
 			return NULL;
 		}
 		it->cur = nul + 1;
+		it->len = (size_t)(nul - s);
 		if (nul != s)
 			return s;
 	}
@@ -486,7 +487,8 @@ enum hm_family hm_op_family(enum hm_op op)
 /* --- verdicts ------------------------------------------------------ */
 
 /* True if @path is under an entry of @p's list @l (writable, readable). */
-static int in_list(const struct hm_policy *p, enum hm_list l, const char *path)
+__attribute__((noinline)) static int in_list(const struct hm_policy *p,
+					     enum hm_list l, const char *path)
 {
 	struct hm_list_iter it;
 	const char *w;

@@ -834,6 +834,34 @@ static void test_add_domain(void)
 	CHECK_INT(p.n_domains, 5000, "5000 domains counted");
 	CHECK_STR(nth(&p, HM_LIST_DOMAINS, 4999), "h4999.example",
 		  "the 5000th domain is stored");
+	p.flags = HM_F_BLOCK_NETWORK;
+	{
+		/* clang-format off */
+		static const struct { const char *name; int allowed; } m[] = {
+			{ "h4999.example", 1 },
+			{ "API.H4999.Example.", 1 },
+			{ "x.h0.example", 1 },
+			{ "xh4999.example", 0 },
+			{ "h4999.example.org", 0 },
+			{ "example", 0 },
+			{ "h5000.example", 0 },
+		};
+		/* clang-format on */
+		struct hm_request r = {.op = HM_OP_RESOLVE};
+		char what[96];
+		size_t k;
+
+		for (k = 0; k < ARRAY_LEN(m); k++) {
+			r.name = m[k].name;
+			snprintf(what, sizeof(what),
+				 "5000 domains: resolve %s %s", m[k].name,
+				 m[k].allowed ? "allowed" : "refused");
+			CHECK_INT(hm_policy_check(&p, &r),
+				  m[k].allowed ? HM_R_NONE : HM_R_NO_NETWORK,
+				  what);
+		}
+	}
+	p.flags = 0;
 	for (; rc == 0; i++) {
 		snprintf(buf, sizeof(buf), "h%zu.example", i);
 		rc = hm_policy_add_domain(&p, buf);

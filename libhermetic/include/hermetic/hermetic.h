@@ -131,6 +131,7 @@ struct hm_policy {
 struct hm_list_iter {
 	const char *cur;
 	const char *end;
+	size_t len; /* strlen of the entry last returned */
 };
 const char *hm_policy_list_first(const struct hm_policy *p, enum hm_list l,
 				 struct hm_list_iter *it);
