@@ -235,6 +235,8 @@ static int merge_theirs(struct child_env *ce, int len, const char *theirs)
 	a = map_anon(2 * HM_MAX_BASE * one);
 	if (!a)
 		return -ENOMEM;
+	/* Full layers of address space, touched only where used. */
+	madvise(a, 2 * HM_MAX_BASE * one, MADV_NOHUGEPAGE);
 	b = a + HM_MAX_BASE;
 	rc = len ? hm_wire_decode(ce->pol, a, HM_MAX_BASE, &na) : 0;
 	if (rc == 0 && hm_policy_env_decode(theirs, b, HM_MAX_BASE, &nb) < 0)

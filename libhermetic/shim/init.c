@@ -266,6 +266,11 @@ static void load_policy(void)
 		hm_shim_msg("cannot map policy scratch space; failing closed");
 		return;
 	}
+	/*
+	 * 32 full layers of address space, of which the decoder touches only
+	 * the used bytes: no huge page for the first touch (THP "always").
+	 */
+	madvise(layers, size, MADV_NOHUGEPAGE);
 	if (text && *text) {
 		rc = hm_policy_env_decode(text, layers, HM_MAX_BASE, &n);
 		hm_policy_env_cloexec(text);
