@@ -764,6 +764,87 @@ static void test_concurrent(void)
 	CHECK_INT(hm_segment_dyn_count(&conc), 1, "conc: writer left one");
 }
 
+/*
+ * Torn reads of the string pool: the writer keeps replacing a 2,000-domain
+ * layer with a one-domain layer (and back), so slots are refilled with a
+ * different layout while readers walk the domain lists. Both layers block
+ * the network and neither names "x.other.example": every read must deny
+ * it, and a name only the big layer holds may go either way.
+ */
+static struct hm_segment pconc;
+static atomic_int pwriter_done;
+static uint32_t pconc_first; /* pushed before the threads start */
+
+static void *pool_writer(void *arg)
+{
+	static struct hm_policy big, small;
+	uint32_t keep = pconc_first, next;
+	char name[64];
+	int i;
+
+	(void)arg;
+	hm_policy_init(&big);
+	hm_policy_init(&small);
+	big.flags = small.flags = HM_F_BLOCK_NETWORK;
+	for (i = 0; i < 2000; i++) {
+		snprintf(name, sizeof(name), "host%04d.mirror.example", i);
+		hm_policy_add_domain(&big, name);
+	}
+	hm_policy_add_domain(&small, "a.example");
+	for (i = 0; i < 4000; i++) {
+		hm_segment_push(&pconc, i % 2 ? &small : &big, 0, &next);
+		hm_segment_pop(&pconc, keep);
+		keep = next;
+	}
+	atomic_store(&pwriter_done, 1);
+	return NULL;
+}
+
+static void *pool_reader(void *arg)
+{
+	struct hm_request out = {.op = HM_OP_RESOLVE,
+				 .name = "x.other.example"};
+	struct hm_request in = {.op = HM_OP_RESOLVE,
+				.name = "api.host1999.mirror.example"};
+	long *bad = arg;
+	enum hm_reason r;
+
+	while (!atomic_load(&pwriter_done)) {
+		r = hm_segment_check(&pconc, &out);
+		if (r != HM_R_NO_NETWORK && r != HM_R_INVALID_POLICY)
+			bad[0]++;
+		r = hm_segment_check(&pconc, &in);
+		if (r != HM_R_NONE && r != HM_R_NO_NETWORK &&
+		    r != HM_R_INVALID_POLICY)
+			bad[0]++;
+		bad[1]++;
+	}
+	return NULL;
+}
+
+static void test_concurrent_pool(void)
+{
+	pthread_t w, rd;
+	long res[2] = {0, 0};
+
+	static struct hm_policy first;
+
+	hm_policy_init(&first);
+	first.flags = HM_F_BLOCK_NETWORK;
+	CHECK_INT(hm_segment_create(&pconc, NULL, 0), 0, "pconc: create");
+	CHECK_INT(hm_segment_push(&pconc, &first, 0, &pconc_first), 0,
+		  "pconc: a denying entry before the threads start");
+	pthread_create(&w, NULL, pool_writer, NULL);
+	pthread_create(&rd, NULL, pool_reader, res);
+	pthread_join(w, NULL);
+	pthread_join(rd, NULL);
+	printf("# pconc: %ld read pairs\n", res[1]);
+	OK(res[1] > 0, "pconc: the reader ran");
+	CHECK_INT(res[0], 0,
+		  "pconc: never an allow of an unlisted name, never a wrong "
+		  "reason, while slots change layout");
+}
+
 /* ---- exec targets ---------------------------------------------------------
  */
 
@@ -1032,6 +1113,7 @@ int main(void)
 	test_matches_conjunction();
 	test_fork();
 	test_concurrent();
+	test_concurrent_pool();
 	test_exec_targets();
 	return tap_done();
 }
