@@ -253,8 +253,10 @@ static void add_domain(struct state *st, struct hm_policy *p, const char *d)
 	case 0:
 		break;
 	case -ENOSPC:
-		fail(st, "too many --allow-domain values (at most %d)",
-		     HM_MAX_DOMAINS);
+		fail(st,
+		     "too many --allow-domain values: the lists of one policy "
+		     "hold at most %u bytes",
+		     HM_POOL_MAX);
 		break;
 	case -ENAMETOOLONG:
 		fail(st,
@@ -278,8 +280,10 @@ static void add_import(struct state *st, struct hm_policy *p, const char *n)
 	case 0:
 		break;
 	case -ENOSPC:
-		fail(st, "too many --deny-import values (at most %d)",
-		     HM_MAX_IMPORTS);
+		fail(st,
+		     "too many --deny-import values: the lists of one policy "
+		     "hold at most %u bytes",
+		     HM_POOL_MAX);
 		break;
 	case -ENAMETOOLONG:
 		fail(st,
@@ -365,19 +369,19 @@ static void take_option(struct state *st, int c, int argc, char **argv,
 	case OPT_ALLOW_WRITE:
 		if (!value_given(st, argv, c))
 			break;
-		if (o->n_writable >= HM_MAX_WRITABLE)
+		if (o->n_writable >= HM_CLI_MAX_PATHS)
 			fail(st,
 			     "too many --allow-write directories (at most %d)",
-			     HM_MAX_WRITABLE);
+			     HM_CLI_MAX_PATHS);
 		else
 			o->writable[o->n_writable++] = optarg;
 		break;
 	case OPT_ALLOW_READ:
 		if (!value_given(st, argv, c))
 			break;
-		if (o->n_readable >= HM_MAX_READABLE)
+		if (o->n_readable >= HM_CLI_MAX_PATHS)
 			fail(st, "too many --allow-read paths (at most %d)",
-			     HM_MAX_READABLE);
+			     HM_CLI_MAX_PATHS);
 		else
 			o->readable[o->n_readable++] = optarg;
 		break;

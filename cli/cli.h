@@ -14,6 +14,13 @@
 #define HM_CLI_MAX_PROFILES 16
 /* --policy FILE (and --profile FILE) at most this many times. */
 #define HM_CLI_MAX_POLICY_FILES 8
+/*
+ * --allow-write and --allow-read paths (each list, command line and
+ * policy files together). Not the policy's limit (its pool bytes are,
+ * HM_POOL_MAX): only the launcher's table of raw names before they are
+ * resolved.
+ */
+#define HM_CLI_MAX_PATHS 16384
 
 /* What hm_cli_parse found the command line asks for. */
 enum hm_cli_result {
@@ -36,9 +43,9 @@ struct hm_cli_options {
 	 */
 	struct hm_policy policy;
 	const char *fs_root; /* raw --fs-readonly ROOT, or NULL */
-	const char *writable[HM_MAX_WRITABLE]; /* raw --allow-write DIRs */
+	const char *writable[HM_CLI_MAX_PATHS]; /* raw --allow-write DIRs */
 	size_t n_writable;
-	const char *readable[HM_MAX_READABLE]; /* raw --allow-read PATHs */
+	const char *readable[HM_CLI_MAX_PATHS]; /* raw --allow-read PATHs */
 	size_t n_readable;
 	int no_private_tmp;			   /* --no-private-tmp */
 	const char *profiles[HM_CLI_MAX_PROFILES]; /* in the order given */

@@ -192,13 +192,13 @@ static int set_policy(const struct hm_policy *own, uint32_t *all_flags,
 			fprintf(stderr,
 				"hermetic: the inherited " HM_ENV_POLICY
 				" is invalid (%s); refusing to run\n",
-				r == -E2BIG    ? "too many layers"
-				: r == -EPROTO ? "unknown version"
-					       : "corrupt");
+				r == -EPROTO  ? hm_wire_error(r)
+				: r == -E2BIG ? "too many layers"
+					      : "corrupt");
 			goto out;
 		}
 	}
-	layers[n++] = *own;
+	hm_policy_copy(&layers[n++], own);
 	*all_flags = 0;
 	for (i = 0; i < n; i++)
 		*all_flags |= layers[i].flags;
@@ -616,12 +616,16 @@ static void add_read(struct hm_policy *pol, const char *path)
 	char real[PATH_MAX];
 	struct stat st;
 
+	struct hm_list_iter it;
+	const char *e;
+
 	if (!path || !realpath(path, real) || stat(real, &st) < 0)
 		return;
-	for (uint32_t i = 0; i < pol->n_readable; i++)
-		if (!strcmp(pol->readable[i], real))
+	for (e = hm_policy_list_first(pol, HM_LIST_READABLE, &it); e;
+	     e = hm_policy_list_next(&it))
+		if (!strcmp(e, real))
 			return;
-	/* Best effort: a full table only leaves the file unreadable. */
+	/* Best effort: a full pool only leaves the file unreadable. */
 	(void)hm_policy_add_readable(pol, real);
 }
 
@@ -1025,7 +1029,7 @@ int hm_cli_launch(const struct hm_cli_options *o)
 {
 	char exe[PATH_MAX], dir[PATH_MAX], shim[PATH_MAX], pysite[PATH_MAX];
 	char target[PATH_MAX], *policy = NULL;
-	/* ~60 KiB: static rather than on the stack. */
+	/* 128 KiB: static rather than on the stack. */
 	static struct hm_policy own;
 	uint32_t flags = 0;
 	int r, have_pysite;
@@ -1048,7 +1052,7 @@ int hm_cli_launch(const struct hm_cli_options *o)
 	/* The Python bootstrap is optional: a build without Python. */
 	have_pysite =
 	    !find_near(dir, pysite_paths, S_IFDIR, pysite) && canonical(pysite);
-	own = o->policy;
+	hm_policy_copy(&own, &o->policy);
 	if (o->audit) {
 		if (audit_setup(o, o->target_argv))
 			return HM_EXIT_USAGE;

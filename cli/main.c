@@ -33,6 +33,15 @@ static int resolve_dir(const char *flag, const char *what, const char *raw,
 	return -1;
 }
 
+/* What a failed hm_policy_add_* means, for the user. */
+static const char *pool_error(int r)
+{
+	if (r == -ENOSPC)
+		return "too many entries: the lists of one policy hold at most "
+		       "128 KiB (HM_POOL_MAX)";
+	return strerror(-r);
+}
+
 /* Resolve the raw paths of @o into its policy. Returns 0 or -1 (printed). */
 static int finish_policy(struct hm_cli_options *o)
 {
@@ -59,7 +68,7 @@ static int finish_policy(struct hm_cli_options *o)
 		if (r) {
 			fprintf(stderr,
 				"hermetic: --allow-write directory '%s': %s\n",
-				o->writable[i], strerror(-r));
+				o->writable[i], pool_error(r));
 			return -1;
 		}
 	}
@@ -77,7 +86,7 @@ static int finish_policy(struct hm_cli_options *o)
 		if (r) {
 			fprintf(stderr,
 				"hermetic: --allow-read path '%s': %s\n",
-				o->readable[i], strerror(-r));
+				o->readable[i], pool_error(r));
 			return -1;
 		}
 	}

@@ -15,10 +15,8 @@
 #include "cli.h"
 #include "policyfile.h"
 
-/* Storage for the raw paths a file contributes (o-> keeps pointers). */
+/* Storage for the raw root a file contributes (o-> keeps a pointer). */
 static char file_root[HM_PATH_MAX];
-static char file_writable[HM_MAX_WRITABLE][HM_PATH_MAX];
-static size_t n_file_writable;
 
 /* True if @a and @b name the same directory (or are the same string). */
 static int same_dir(const char *a, const char *b)
@@ -30,17 +28,50 @@ static int same_dir(const char *a, const char *b)
 	return realpath(a, ra) && realpath(b, rb) && !strcmp(ra, rb);
 }
 
+/*
+ * Append the raw paths of @l to @list (@n entries so far); the launcher
+ * keeps them until it execs (copies: @l is reused for the next file).
+ */
+static int merge_paths(const char *path, const char *key,
+		       const struct hm_pf_paths *l, const char **list,
+		       size_t *n)
+{
+	size_t off = 0;
+	const char *e;
+	char *copy;
+
+	while ((e = hm_pf_paths_next(l, &off))) {
+		if (*n >= HM_CLI_MAX_PATHS) {
+			fprintf(stderr,
+				"hermetic: policy file %s: too many %s "
+				"entries (at most %d in all)\n",
+				path, key, HM_CLI_MAX_PATHS);
+			return -1;
+		}
+		copy = strdup(e);
+		if (!copy) {
+			fprintf(stderr, "hermetic: out of memory\n");
+			return -1;
+		}
+		list[(*n)++] = copy;
+	}
+	return 0;
+}
+
 static int merge_one(struct hm_cli_options *o, const char *path,
 		     const struct hm_policy_file *pf)
 {
-	size_t i;
+	struct hm_list_iter it;
+	const char *e;
 
 	o->policy.flags |= pf->policy.flags;
-	for (i = 0; i < pf->policy.n_domains; i++)
-		if (hm_policy_add_domain(&o->policy, pf->policy.domains[i]))
+	for (e = hm_policy_list_first(&pf->policy, HM_LIST_DOMAINS, &it); e;
+	     e = hm_policy_list_next(&it))
+		if (hm_policy_add_domain(&o->policy, e))
 			goto err_full;
-	for (i = 0; i < pf->policy.n_imports; i++)
-		if (hm_policy_add_import(&o->policy, pf->policy.imports[i]))
+	for (e = hm_policy_list_first(&pf->policy, HM_LIST_IMPORTS, &it); e;
+	     e = hm_policy_list_next(&it))
+		if (hm_policy_add_import(&o->policy, e))
 			goto err_full;
 	if (pf->fs_root[0]) {
 		if (o->fs_root && !same_dir(o->fs_root, pf->fs_root)) {
@@ -55,26 +86,19 @@ static int merge_one(struct hm_cli_options *o, const char *path,
 			o->fs_root = file_root;
 		}
 	}
-	for (i = 0; i < pf->n_writable; i++) {
-		if (o->n_writable >= HM_MAX_WRITABLE ||
-		    n_file_writable >= HM_MAX_WRITABLE) {
-			fprintf(stderr,
-				"hermetic: policy file %s: too many "
-				"allow_write directories (at most %d in all)\n",
-				path, HM_MAX_WRITABLE);
-			return -1;
-		}
-		memcpy(file_writable[n_file_writable], pf->writable[i],
-		       HM_PATH_MAX);
-		o->writable[o->n_writable++] = file_writable[n_file_writable++];
-	}
+	if (merge_paths(path, "allow_write", &pf->writable, o->writable,
+			&o->n_writable) ||
+	    merge_paths(path, "allow_read", &pf->readable, o->readable,
+			&o->n_readable))
+		return -1;
 	return 0;
 
 err_full:
 	fprintf(stderr,
 		"hermetic: policy file %s: too many allow_domains or "
-		"deny_imports with the flags (at most %d each)\n",
-		path, HM_MAX_DOMAINS);
+		"deny_imports with the command line's: the lists of one "
+		"policy hold at most %u bytes\n",
+		path, HM_POOL_MAX);
 	return -1;
 }
 
@@ -105,6 +129,12 @@ int hm_cli_load_policy_files(struct hm_cli_options *o)
 	if (o->n_writable && !(o->policy.flags & HM_F_FS_READONLY)) {
 		fprintf(stderr, "hermetic: --allow-write needs --fs-readonly "
 				"(or a profile or policy file that sets it)\n");
+		return 1;
+	}
+	if (o->n_readable && !o->fs_root) {
+		fprintf(stderr, "hermetic: allow_read / --allow-read needs "
+				"an fs_root (--fs-readonly=ROOT): without a "
+				"root every read is allowed\n");
 		return 1;
 	}
 	return 0;
@@ -175,7 +205,8 @@ int hm_cli_print_policy(const struct hm_cli_options *o)
 		return HM_EXIT_USAGE;
 	}
 	if (old && *old) {
-		r = hm_wire_decode(old, layers, HM_MAX_BASE - 1, &n);
+		/* Inline text or a sealed memfd (a policy over 64 KiB). */
+		r = hm_policy_env_decode(old, layers, HM_MAX_BASE - 1, &n);
 		if (r) {
 			fprintf(stderr, "hermetic: the inherited " HM_ENV_POLICY
 					" is invalid; refusing to print it\n");
@@ -183,7 +214,7 @@ int hm_cli_print_policy(const struct hm_cli_options *o)
 			return HM_EXIT_USAGE;
 		}
 	}
-	layers[n++] = o->policy;
+	hm_policy_copy(&layers[n++], &o->policy);
 	root = json_object_new_object();
 	list = json_object_new_array();
 	for (i = 0; i + 1 < n; i++)

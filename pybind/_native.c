@@ -67,7 +67,10 @@ static int add_strings(struct hm_policy *p, PyObject *seq, const char *what,
 		rc = add(p, s);
 		if (rc == -ENOSPC) {
 			PyErr_Format(PyExc_ValueError,
-				     "too many %s entries for one block", what);
+				     "too many %s entries for one block: the "
+				     "lists of a block hold at most %u bytes "
+				     "(hermetic._native.POOL_MAX)",
+				     what, HM_POOL_MAX);
 		} else if (rc == -ENAMETOOLONG) {
 			PyErr_Format(PyExc_ValueError, "%s entry too long: %R",
 				     what, o);
@@ -100,13 +103,8 @@ struct hm_policy *build_policy(unsigned long flags, PyObject *root,
 		PyErr_NoMemory();
 		return NULL;
 	}
-	/*
-	 * Not hm_policy_init (a 21.5 KiB memset on every block entry): the
-	 * builders write each string they add NUL-terminated, and validation
-	 * and hm_segment_push read only the fs_root and the first n_* slots.
-	 */
-	p->n_domains = p->n_writable = p->n_imports = p->n_readable = 0;
-	p->fs_root[0] = '\0';
+	/* The header only: the pool is read up to its used bytes. */
+	hm_policy_init(p);
 	p->flags = (uint32_t)flags;
 	if (root && root != Py_None) {
 		PyObject *b;
@@ -141,6 +139,28 @@ struct hm_policy *build_policy(unsigned long flags, PyObject *root,
 fail:
 	PyMem_Free(p);
 	return NULL;
+}
+
+/*
+ * check_policy(flags, fs_root, writable, domains, imports, readable):
+ * build the policy as push would and drop it, so hermetic_blocker()
+ * reports a policy that does not fit (ValueError) when it is created.
+ */
+static PyObject *native_check_policy(PyObject *m, PyObject *args)
+{
+	unsigned long flags;
+	PyObject *root, *writable, *domains, *imports, *readable;
+	struct hm_policy *p;
+
+	(void)m;
+	if (!PyArg_ParseTuple(args, "kOOOOO:check_policy", &flags, &root,
+			      &writable, &domains, &imports, &readable))
+		return NULL;
+	p = build_policy(flags, root, writable, domains, imports, readable);
+	if (!p)
+		return NULL;
+	PyMem_Free(p);
+	Py_RETURN_NONE;
 }
 
 static void watch_flags_update(void)
@@ -361,6 +381,7 @@ static PyObject *normalize_one(PyObject *arg, const char *what,
 {
 	struct hm_policy *p;
 	PyObject *tuple, *res = NULL;
+	struct hm_list_iter it;
 
 	p = PyMem_Malloc(sizeof(*p));
 	if (!p)
@@ -368,8 +389,8 @@ static PyObject *normalize_one(PyObject *arg, const char *what,
 	hm_policy_init(p);
 	tuple = PyTuple_Pack(1, arg);
 	if (tuple && add_strings(p, tuple, what, add) == 0)
-		res = PyUnicode_FromString(domains ? p->domains[0]
-						   : p->imports[0]);
+		res = PyUnicode_FromString(hm_policy_list_first(
+		    p, domains ? HM_LIST_DOMAINS : HM_LIST_IMPORTS, &it));
 	Py_XDECREF(tuple);
 	PyMem_Free(p);
 	return res;
@@ -572,6 +593,9 @@ static PyMethodDef native_methods[] = {
 	 "to sink."},
 	{"audit_remove", native_audit_remove, METH_O,
 	 "audit_remove(id): stop that watch."},
+	{"check_policy", native_check_policy, METH_VARARGS,
+	 "check_policy(flags, fs_root, writable, domains, imports, readable)\n"
+	 "Raise ValueError if push would refuse this policy."},
 	{"push", native_push, METH_VARARGS,
 	 "push(flags, fs_root, writable, domains, imports, sealed, owner) -> id\n"
 	 "Push a validated entry on the dynamic policy stack."},
@@ -779,10 +803,10 @@ static int add_constants(PyObject *m)
 		{ "F_SEALED",                HM_F_SEALED },
 		{ "F_INVALID",               HM_F_INVALID },
 		{ "MAX_DYN",                 HM_MAX_DYN },
-		{ "MAX_DOMAINS",             HM_MAX_DOMAINS },
-		{ "MAX_WRITABLE",            HM_MAX_WRITABLE },
-		{ "MAX_READABLE",            HM_MAX_READABLE },
-		{ "MAX_IMPORTS",             HM_MAX_IMPORTS },
+		{ "POOL_MAX",                HM_POOL_MAX },
+		{ "DOMAIN_MAX",              HM_DOMAIN_MAX },
+		{ "PATH_MAX",                HM_PATH_MAX },
+		{ "IMPORT_MAX",              HM_IMPORT_MAX },
 	};
 	/* clang-format on */
 	size_t i;

@@ -57,7 +57,8 @@ static size_t load_env_policy(struct hm_policy *layers)
 		if (rc == 0)
 			return n;
 		hm_log_msg(2, "warning: invalid " HM_ENV_POLICY " (",
-			   strerror(-rc), "); failing closed", (char *)0);
+			   rc == -EPROTO ? hm_wire_error(rc) : strerror(-rc),
+			   "); failing closed", (char *)0);
 	} else {
 		hm_log_msg(2,
 			   "warning: empty " HM_ENV_POLICY "; failing closed",

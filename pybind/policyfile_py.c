@@ -13,27 +13,55 @@
 
 PyObject *hm_py_load_policy_file(PyObject *self, PyObject *arg);
 
-static int set_list(PyObject *d, const char *key, size_t n, size_t stride,
-		    const char *first)
+/* @d[@key] = @l (a new reference, or NULL after an error). */
+static int set_list(PyObject *d, const char *key, PyObject *l)
 {
-	PyObject *l = PyList_New((Py_ssize_t)n);
-	size_t i;
 	int r;
 
 	if (!l)
 		return -1;
-	for (i = 0; i < n; i++) {
-		PyObject *s = PyUnicode_DecodeFSDefault(first + i * stride);
-
-		if (!s) {
-			Py_DECREF(l);
-			return -1;
-		}
-		PyList_SET_ITEM(l, (Py_ssize_t)i, s);
-	}
 	r = PyDict_SetItemString(d, key, l);
 	Py_DECREF(l);
 	return r;
+}
+
+static int append_str(PyObject *l, const char *s)
+{
+	PyObject *o = PyUnicode_DecodeFSDefault(s);
+	int r;
+
+	if (!o)
+		return -1;
+	r = PyList_Append(l, o);
+	Py_DECREF(o);
+	return r;
+}
+
+/* A list of the entries of @p's list @which. */
+static PyObject *policy_list(const struct hm_policy *p, enum hm_list which)
+{
+	struct hm_list_iter it;
+	PyObject *l = PyList_New(0);
+	const char *e;
+
+	for (e = hm_policy_list_first(p, which, &it); l && e;
+	     e = hm_policy_list_next(&it))
+		if (append_str(l, e) < 0)
+			Py_CLEAR(l);
+	return l;
+}
+
+/* A list of the raw paths in @paths. */
+static PyObject *paths_list(const struct hm_pf_paths *paths)
+{
+	PyObject *l = PyList_New(0);
+	size_t off = 0;
+	const char *e;
+
+	while (l && (e = hm_pf_paths_next(paths, &off)))
+		if (append_str(l, e) < 0)
+			Py_CLEAR(l);
+	return l;
 }
 
 static PyObject *to_dict(const struct hm_policy_file *pf)
@@ -59,12 +87,12 @@ static PyObject *to_dict(const struct hm_policy_file *pf)
 		goto err;
 	}
 	Py_DECREF(root);
-	if (set_list(d, "allow_write", pf->n_writable, HM_PATH_MAX,
-		     pf->writable[0]) ||
-	    set_list(d, "allow_domains", pf->policy.n_domains, HM_DOMAIN_MAX,
-		     pf->policy.domains[0]) ||
-	    set_list(d, "deny_imports", pf->policy.n_imports, HM_IMPORT_MAX,
-		     pf->policy.imports[0]))
+	if (set_list(d, "allow_write", paths_list(&pf->writable)) ||
+	    set_list(d, "allow_read", paths_list(&pf->readable)) ||
+	    set_list(d, "allow_domains",
+		     policy_list(&pf->policy, HM_LIST_DOMAINS)) ||
+	    set_list(d, "deny_imports",
+		     policy_list(&pf->policy, HM_LIST_IMPORTS)))
 		goto err;
 	return d;
 err:

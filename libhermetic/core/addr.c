@@ -87,12 +87,6 @@ static int casecmp_n(const char *a, const char *b, size_t n)
 	return 0;
 }
 
-/* @s (NUL-terminated) if it ends inside its array of @cap bytes, else NULL. */
-static const char *field(const char *s, size_t cap)
-{
-	return memchr(s, '\0', cap) ? s : NULL;
-}
-
 /* --- normalisation and classification ------------------------------ */
 
 static void normalize_v6(struct naddr *n)
@@ -569,37 +563,72 @@ int hm_addr_domain_valid(const char *s)
 
 /* --- verdicts ------------------------------------------------------ */
 
-/* True if some IP-literal entry of @p's allow_domains equals @n. */
-static int allowed_literal(const struct hm_policy *p, const struct naddr *n)
+/*
+ * True if @d (@len bytes) could be an IP literal: inet_pton accepts only
+ * digits and dots (IPv4) or a string with a ':' (IPv6). Lets a long
+ * allow_domains list skip inet_pton for every host-name entry; a name
+ * usually fails the first loop at its first character.
+ */
+static int maybe_literal(const char *d, size_t len)
 {
-	uint32_t i, cnt = p->n_domains;
+	size_t i;
+
+	for (i = 0; i < len && ((d[i] >= '0' && d[i] <= '9') || d[i] == '.');
+	     i++)
+		;
+	return i == len || memchr(d, ':', len) != NULL;
+}
+
+/* True if some IP-literal entry of @p's allow_domains equals @n. */
+__attribute__((noinline)) static int allowed_literal(const struct hm_policy *p,
+						     const struct naddr *n)
+{
+	struct hm_list_iter it;
+	const char *d;
 	struct naddr e;
 
-	if (cnt > HM_MAX_DOMAINS)
-		cnt = HM_MAX_DOMAINS;
-	for (i = 0; i < cnt; i++) {
-		const char *d = field(p->domains[i], HM_DOMAIN_MAX);
-
-		if (d && entry_to_naddr(d, &e) && e.v4 == n->v4 &&
-		    memcmp(e.a, n->a, 16) == 0)
+	for (d = hm_policy_list_first(p, HM_LIST_DOMAINS, &it); d;
+	     d = hm_policy_list_next(&it))
+		if (maybe_literal(d, it.len) && entry_to_naddr(d, &e) &&
+		    e.v4 == n->v4 && memcmp(e.a, n->a, 16) == 0)
 			return 1;
-	}
 	return 0;
 }
 
-/* True if @name matches a host-name entry (IP literals never match names). */
-static int allowed_name(const struct hm_policy *p, const char *name)
+/*
+ * True if @name matches a host-name entry (IP literals never match
+ * names): hm_domain_match against every entry, with @name measured once
+ * and the cheap tests first (stored entries are lower-case, without a
+ * trailing dot, and the cursor knows their length), so a list of
+ * thousands costs a few compares per entry.
+ */
+__attribute__((noinline)) static int allowed_name(const struct hm_policy *p,
+						  const char *name)
 {
-	uint32_t i, cnt = p->n_domains;
+	struct hm_list_iter it;
+	const char *d;
 	struct naddr e;
+	size_t nl;
 
-	if (cnt > HM_MAX_DOMAINS)
-		cnt = HM_MAX_DOMAINS;
-	for (i = 0; i < cnt; i++) {
-		const char *d = field(p->domains[i], HM_DOMAIN_MAX);
+	if (!name)
+		return 0;
+	nl = strlen(name);
+	if (nl && name[nl - 1] == '.')
+		nl--;
+	if (nl == 0)
+		return 0;
+	for (d = hm_policy_list_first(p, HM_LIST_DOMAINS, &it); d;
+	     d = hm_policy_list_next(&it)) {
+		size_t dl = it.len;
 
-		if (d && !entry_to_naddr(d, &e) && hm_domain_match(name, d))
-			return 1;
+		/* Equal, or a '.' right before the suffix: "a.example.com". */
+		if (dl > nl || (dl < nl && name[nl - dl - 1] != '.'))
+			continue;
+		if (casecmp_n(name + nl - dl, d, dl) != 0)
+			continue;
+		if (maybe_literal(d, dl) && entry_to_naddr(d, &e))
+			continue;
+		return 1;
 	}
 	return 0;
 }

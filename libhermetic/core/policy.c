@@ -56,12 +56,6 @@ static const char *const reason_names[HM_R_COUNT] = {
 };
 /* clang-format on */
 
-/* @s (NUL-terminated) if it ends inside its array of @cap bytes, else NULL. */
-static const char *field(const char *s, size_t cap)
-{
-	return memchr(s, '\0', cap) ? s : NULL;
-}
-
 static int is_blank(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' ||
@@ -90,12 +84,127 @@ static int is_ip_literal(const char *s)
 	return inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1;
 }
 
+/* --- the pool ------------------------------------------------------ */
+
+/* The section of list @l, clamped to the pool whatever the header says. */
+static void section(const struct hm_policy *p, enum hm_list l, uint32_t *lo,
+		    uint32_t *hi)
+{
+	uint32_t a = l ? p->end[l - 1] : 0, b = p->end[l];
+
+	if (b > HM_POOL_MAX)
+		b = HM_POOL_MAX;
+	if (a > b)
+		a = b;
+	*lo = a;
+	*hi = b;
+}
+
+const char *hm_policy_list_next(struct hm_list_iter *it)
+{
+	const char *s, *nul;
+
+	while (it->cur && it->cur < it->end) {
+		s = it->cur;
+		nul = memchr(s, '\0', (size_t)(it->end - s));
+		if (!nul) {
+			it->cur = it->end; /* unterminated tail: not an entry */
+			return NULL;
+		}
+		it->cur = nul + 1;
+		it->len = (size_t)(nul - s);
+		if (nul != s)
+			return s;
+	}
+	return NULL;
+}
+
+const char *hm_policy_list_first(const struct hm_policy *p, enum hm_list l,
+				 struct hm_list_iter *it)
+{
+	uint32_t lo, hi;
+
+	it->cur = it->end = NULL;
+	if (!p || (unsigned)l >= HM_LIST_N)
+		return NULL;
+	section(p, l, &lo, &hi);
+	it->cur = p->pool + lo;
+	it->end = p->pool + hi;
+	return hm_policy_list_next(it);
+}
+
+const char *hm_policy_root(const struct hm_policy *p)
+{
+	/* The root list is the pool's first section: at most one entry. */
+	uint32_t end = p->end[HM_LIST_ROOT];
+
+	if (end > HM_POOL_MAX)
+		end = HM_POOL_MAX;
+	if (end && p->pool[0] && memchr(p->pool, '\0', end))
+		return p->pool;
+	return "";
+}
+
+size_t hm_policy_size(const struct hm_policy *p)
+{
+	uint32_t used = p->used;
+
+	return HM_POLICY_HEAD + (used > HM_POOL_MAX ? HM_POOL_MAX : used);
+}
+
+void hm_policy_copy(struct hm_policy *dst, const struct hm_policy *src)
+{
+	if (dst != src)
+		memcpy(dst, src, hm_policy_size(src));
+}
+
+int hm_policy_equal(const struct hm_policy *a, const struct hm_policy *b)
+{
+	size_t n = hm_policy_size(a);
+
+	return n == hm_policy_size(b) && memcmp(a, b, n) == 0;
+}
+
+/*
+ * Append @s (@len bytes, no NUL inside) to list @l: the later sections
+ * move up by len + 1. -ENOSPC when the pool cannot hold it.
+ */
+static int list_add(struct hm_policy *p, enum hm_list l, const char *s,
+		    size_t len)
+{
+	uint32_t at = p->end[l], k;
+
+	if (p->used > HM_POOL_MAX || len + 1 > HM_POOL_MAX - p->used)
+		return -ENOSPC;
+	memmove(p->pool + at + len + 1, p->pool + at, p->used - at);
+	memcpy(p->pool + at, s, len);
+	p->pool[at + len] = '\0';
+	for (k = l; k < HM_LIST_N; k++)
+		p->end[k] += (uint32_t)(len + 1);
+	p->used += (uint32_t)(len + 1);
+	p->n[l]++;
+	return 0;
+}
+
+/* Empty list @l (the later sections move down). */
+static void list_clear(struct hm_policy *p, enum hm_list l)
+{
+	uint32_t lo = l ? p->end[l - 1] : 0, gap = p->end[l] - lo, k;
+
+	memmove(p->pool + lo, p->pool + p->end[l], p->used - p->end[l]);
+	for (k = l; k < HM_LIST_N; k++)
+		p->end[k] -= gap;
+	p->used -= gap;
+	p->n[l] = 0;
+}
+
 /* --- builders ------------------------------------------------------ */
 
 void hm_policy_init(struct hm_policy *p)
 {
+	/* The header only: pool bytes past used are never read. */
 	if (p)
-		memset(p, 0, sizeof(*p));
+		memset(p, 0, HM_POLICY_HEAD);
 }
 
 int hm_policy_add_domain(struct hm_policy *p, const char *domain)
@@ -125,76 +234,66 @@ int hm_policy_add_domain(struct hm_policy *p, const char *domain)
 	/* "*.1.2.3.4" is not a wildcard anyone can mean. */
 	if (skip && is_ip_literal(buf))
 		return -EINVAL;
-	if (p->n_domains >= HM_MAX_DOMAINS)
-		return -ENOSPC;
-	memcpy(p->domains[p->n_domains], buf, strlen(buf) + 1);
-	p->n_domains++;
-	return 0;
+	return list_add(p, HM_LIST_DOMAINS, buf, strlen(buf));
 }
 
-/* Normalise an absolute path into @dst (HM_PATH_MAX bytes) or fail. */
-static int set_path(char *dst, const char *path)
+/* Normalise an absolute path and add it to list @l, or fail. */
+static int add_path(struct hm_policy *p, enum hm_list l, const char *path)
 {
 	char buf[HM_PATH_MAX];
 	int n;
 
+	if (!p)
+		return -EINVAL;
 	if (!path || path[0] != '/')
 		return -EINVAL;
 	n = hm_path_normalize(NULL, path, buf, sizeof(buf));
 	if (n < 0)
 		return n;
-	memcpy(dst, buf, (size_t)n + 1);
-	return 0;
+	return list_add(p, l, buf, (size_t)n);
 }
 
 int hm_policy_set_root(struct hm_policy *p, const char *path)
 {
+	uint32_t old_flags;
 	int rc;
 
 	if (!p)
 		return -EINVAL;
-	rc = set_path(p->fs_root, path);
-	if (rc < 0)
-		return rc;
+	if (!path || path[0] != '/')
+		return -EINVAL;
+	/* Replace: keep the old root if the new one cannot be stored. */
+	if (p->n[HM_LIST_ROOT]) {
+		char old[HM_PATH_MAX];
+		size_t len = strnlen(hm_policy_root(p), sizeof(old) - 1);
+
+		memcpy(old, hm_policy_root(p), len);
+		old[len] = '\0';
+		old_flags = p->flags;
+		list_clear(p, HM_LIST_ROOT);
+		rc = add_path(p, HM_LIST_ROOT, path);
+		if (rc < 0) {
+			list_add(p, HM_LIST_ROOT, old, len);
+			p->flags = old_flags;
+			return rc;
+		}
+	} else {
+		rc = add_path(p, HM_LIST_ROOT, path);
+		if (rc < 0)
+			return rc;
+	}
 	p->flags |= HM_F_FS_ROOT | HM_F_FS_READONLY;
 	return 0;
 }
 
 int hm_policy_add_writable(struct hm_policy *p, const char *path)
 {
-	int rc;
-
-	if (!p)
-		return -EINVAL;
-	if (p->n_writable >= HM_MAX_WRITABLE) {
-		/* Still report a bad path as such. */
-		if (!path || path[0] != '/')
-			return -EINVAL;
-		return -ENOSPC;
-	}
-	rc = set_path(p->writable[p->n_writable], path);
-	if (rc < 0)
-		return rc;
-	p->n_writable++;
-	return 0;
+	return add_path(p, HM_LIST_WRITABLE, path);
 }
 
 int hm_policy_add_readable(struct hm_policy *p, const char *path)
 {
-	int rc;
-
-	if (!p)
-		return -EINVAL;
-	if (p->n_readable >= HM_MAX_READABLE) {
-		if (!path || path[0] != '/')
-			return -EINVAL;
-		return -ENOSPC;
-	}
-	rc = set_path(p->readable[p->n_readable], path);
-	if (rc < 0)
-		return rc;
-	p->n_readable++;
-	return 0;
+	return add_path(p, HM_LIST_READABLE, path);
 }
 
 static int is_ident_start(unsigned char c)
@@ -241,50 +340,73 @@ int hm_policy_add_import(struct hm_policy *p, const char *name)
 		return -EINVAL;
 	if (n >= HM_IMPORT_MAX)
 		return -ENAMETOOLONG;
-	if (p->n_imports >= HM_MAX_IMPORTS)
-		return -ENOSPC;
-	memcpy(p->imports[p->n_imports], s, n);
-	p->imports[p->n_imports][n] = '\0';
-	p->n_imports++;
-	return 0;
+	return list_add(p, HM_LIST_IMPORTS, s, n);
+}
+
+/* The per-entry maximum (NUL included) of each list. */
+static const uint32_t list_cap[HM_LIST_N] = {
+    [HM_LIST_ROOT] = HM_PATH_MAX,     [HM_LIST_DOMAINS] = HM_DOMAIN_MAX,
+    [HM_LIST_WRITABLE] = HM_PATH_MAX, [HM_LIST_IMPORTS] = HM_IMPORT_MAX,
+    [HM_LIST_READABLE] = HM_PATH_MAX,
+};
+
+static int entry_valid(enum hm_list l, const char *s, size_t len)
+{
+	if (len == 0 || len >= list_cap[l])
+		return 0;
+	switch (l) {
+	case HM_LIST_DOMAINS:
+		return hm_addr_domain_valid(s);
+	case HM_LIST_IMPORTS:
+		return import_valid(s, len);
+	case HM_LIST_ROOT:
+	case HM_LIST_WRITABLE:
+	case HM_LIST_READABLE:
+		return hm_path_is_normal(s);
+	default:
+		return 0;
+	}
 }
 
 int hm_policy_validate(const struct hm_policy *p)
 {
-	uint32_t i;
+	uint32_t l, lo, hi, count;
 	int has_root;
 
 	if (!p)
 		return -EINVAL;
 	if (p->flags & ~(uint32_t)HM_F_ALL_KNOWN)
 		return -EINVAL;
-	if (p->n_domains > HM_MAX_DOMAINS || p->n_writable > HM_MAX_WRITABLE ||
-	    p->n_imports > HM_MAX_IMPORTS || p->n_readable > HM_MAX_READABLE)
+	if (p->used > HM_POOL_MAX || p->end[HM_LIST_N - 1] != p->used)
 		return -EINVAL;
-	if (!field(p->fs_root, HM_PATH_MAX))
+	for (l = 1; l < HM_LIST_N; l++)
+		if (p->end[l - 1] > p->end[l])
+			return -EINVAL;
+	for (l = 0; l < HM_LIST_N; l++) {
+		const char *s = p->pool + (l ? p->end[l - 1] : 0);
+		const char *end;
+
+		section(p, (enum hm_list)l, &lo, &hi);
+		end = p->pool + hi;
+		if (hi > lo && p->pool[hi - 1] != '\0')
+			return -EINVAL;
+		for (count = 0; s < end; count++) {
+			size_t len = strlen(s); /* the section ends in a NUL */
+
+			if (!entry_valid((enum hm_list)l, s, len))
+				return -EINVAL;
+			s += len + 1;
+		}
+		if (count != p->n[l])
+			return -EINVAL;
+	}
+	if (p->n[HM_LIST_ROOT] > 1)
 		return -EINVAL;
-	has_root = p->fs_root[0] != '\0';
+	has_root = p->n[HM_LIST_ROOT] == 1;
 	if (has_root != !!(p->flags & HM_F_FS_ROOT))
 		return -EINVAL;
-	if (has_root &&
-	    (!(p->flags & HM_F_FS_READONLY) || !hm_path_is_normal(p->fs_root)))
+	if (has_root && !(p->flags & HM_F_FS_READONLY))
 		return -EINVAL;
-	for (i = 0; i < p->n_writable; i++)
-		if (!field(p->writable[i], HM_PATH_MAX) ||
-		    !hm_path_is_normal(p->writable[i]))
-			return -EINVAL;
-	for (i = 0; i < p->n_readable; i++)
-		if (!field(p->readable[i], HM_PATH_MAX) ||
-		    !hm_path_is_normal(p->readable[i]))
-			return -EINVAL;
-	for (i = 0; i < p->n_domains; i++)
-		if (!field(p->domains[i], HM_DOMAIN_MAX) ||
-		    !hm_addr_domain_valid(p->domains[i]))
-			return -EINVAL;
-	for (i = 0; i < p->n_imports; i++)
-		if (!field(p->imports[i], HM_IMPORT_MAX) ||
-		    !import_valid(p->imports[i], strlen(p->imports[i])))
-			return -EINVAL;
 	return 0;
 }
 
@@ -314,7 +436,7 @@ void hm_policy_make_invalid(struct hm_policy *p)
 {
 	if (!p)
 		return;
-	memset(p, 0, sizeof(*p));
+	hm_policy_init(p);
 	/*
 	 * The block flags too, so flag-only fast paths ("is any fs policy
 	 * active?") see a restricted process; the check itself looks at
@@ -364,38 +486,26 @@ enum hm_family hm_op_family(enum hm_op op)
 
 /* --- verdicts ------------------------------------------------------ */
 
-/* True if @path is under one of @p's writable holes. */
-static int in_hole(const struct hm_policy *p, const char *path)
+/* True if @path is under an entry of @p's list @l (writable, readable). */
+__attribute__((noinline)) static int in_list(const struct hm_policy *p,
+					     enum hm_list l, const char *path)
 {
-	uint32_t i, n = p->n_writable;
+	struct hm_list_iter it;
+	const char *w;
 
 	if (!path)
 		return 0;
-	if (n > HM_MAX_WRITABLE)
-		n = HM_MAX_WRITABLE;
-	for (i = 0; i < n; i++) {
-		const char *w = field(p->writable[i], HM_PATH_MAX);
-
-		if (w && hm_path_under(path, w))
+	for (w = hm_policy_list_first(p, l, &it); w;
+	     w = hm_policy_list_next(&it))
+		if (hm_path_under(path, w))
 			return 1;
-	}
 	return 0;
 }
 
-/* True if @path is under one of @p's --allow-read paths. */
-static int in_readable(const struct hm_policy *p, const char *path)
+/* True if @path is under one of @p's writable holes. */
+static int in_hole(const struct hm_policy *p, const char *path)
 {
-	uint32_t i, n = p->n_readable;
-
-	if (n > HM_MAX_READABLE)
-		n = HM_MAX_READABLE;
-	for (i = 0; i < n; i++) {
-		const char *w = field(p->readable[i], HM_PATH_MAX);
-
-		if (w && hm_path_under(path, w))
-			return 1;
-	}
-	return 0;
+	return in_list(p, HM_LIST_WRITABLE, path);
 }
 
 /*
@@ -410,15 +520,15 @@ static int root_allows(const struct hm_policy *p, const char *path)
 		return 1;
 	if (!path)
 		return 0;
-	root = field(p->fs_root, HM_PATH_MAX);
-	if (root && root[0] && hm_path_under(path, root))
+	root = hm_policy_root(p);
+	if (root[0] && hm_path_under(path, root))
 		return 1;
 	return hm_runtime_readable(path) || in_hole(p, path) ||
-	       in_readable(p, path);
+	       in_list(p, HM_LIST_READABLE, path);
 }
 
-static enum hm_reason check_open(const struct hm_policy *p,
-				 const struct hm_request *rq)
+__attribute__((noinline)) static enum hm_reason
+check_open(const struct hm_policy *p, const struct hm_request *rq)
 {
 	/* FS_ROOT implies FS_READONLY; honour it even if the pair is broken. */
 	int ro = !!(p->flags & (HM_F_FS_READONLY | HM_F_FS_ROOT));
@@ -441,18 +551,16 @@ static enum hm_reason check_open(const struct hm_policy *p,
 	return root_allows(p, rq->path) ? HM_R_NONE : HM_R_FS_ROOT;
 }
 
-static enum hm_reason check_import(const struct hm_policy *p, const char *name)
+__attribute__((noinline)) static enum hm_reason
+check_import(const struct hm_policy *p, const char *name)
 {
-	uint32_t i, n = p->n_imports;
+	struct hm_list_iter it;
+	const char *d;
 
-	if (n > HM_MAX_IMPORTS)
-		n = HM_MAX_IMPORTS;
-	for (i = 0; i < n; i++) {
-		const char *d = field(p->imports[i], HM_IMPORT_MAX);
+	for (d = hm_policy_list_first(p, HM_LIST_IMPORTS, &it); d;
+	     d = hm_policy_list_next(&it)) {
 		size_t len;
 
-		if (!d || !d[0])
-			continue;
 		if (!name)
 			return HM_R_DENY_IMPORT; /* fail closed */
 		len = strlen(d);

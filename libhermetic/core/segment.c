@@ -11,13 +11,18 @@
  *
  * Torn reads: a stale reader (one whose seqlock read will fail) may
  * evaluate a slot while a writer refills it; the verdict is discarded.
- * Such a read stays memory-safe because writers only ever store entries
- * in canonical form (every count within its maximum, every string array
- * zero-filled after its NUL, so the last byte of each array is always 0):
- * any byte-wise mix of two canonical entries is again NUL-terminated
- * inside every array with counts within the maxima, and slot numbers are
- * reduced modulo HM_MAX_DYN. hm_policy_check therefore never reads
- * outside an entry, whatever it sees (it also bounds its own reads).
+ * Such a read stays memory-safe because every slot holds a full struct
+ * hm_policy (HM_POOL_MAX pool bytes) and the core reads a layer's lists
+ * only through hm_policy_list_first/next, which clamp every section to
+ * the pool and return only strings NUL-terminated inside it, whatever the
+ * header and the bytes say; slot numbers are reduced modulo HM_MAX_DYN.
+ * So a push writes only the header and the used pool bytes (a slot's
+ * untouched pages cost nothing), never a whole slot.
+ *
+ * The base area is written once and validated (hm_policy_validate) before
+ * anyone reads it, so its layers are stored compactly: each layer takes
+ * hm_policy_size() bytes (header + used pool bytes, 8-aligned) at the
+ * offset off[i] records; readers never look past a layer's used bytes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,7 +39,7 @@
 
 #define BASE_MAGIC 0x45534248u /* "HBSE" */
 #define DYN_MAGIC 0x4e594448u  /* "HDYN" */
-#define SEG_VERSION 1u
+#define SEG_VERSION 2u
 
 #define BASE_NAME "hermetic-base"
 #define DYN_NAME "hermetic-dyn"
@@ -58,7 +63,8 @@ struct hm_base_area {
 	uint32_t n;	/* layers */
 	uint32_t flags; /* OR of the layers' flags */
 	uint64_t reserved;
-	struct hm_policy layers[];
+	uint32_t off[HM_MAX_BASE]; /* layer i at (char *)area + off[i] */
+	/* the layers follow, each hm_policy_size() bytes rounded up to 8 */
 };
 
 struct hm_dyn_entry {
@@ -162,15 +168,46 @@ static int backoff(unsigned tries)
 
 /* ---- validity ----------------------------------------------------------- */
 
-static size_t base_size(size_t n)
+/* A layer's footprint in the base area (8-aligned). */
+static size_t rec_size(const struct hm_policy *p)
 {
-	return sizeof(struct hm_base_area) + n * sizeof(struct hm_policy);
+	return (hm_policy_size(p) + 7) & ~(size_t)7;
+}
+
+static size_t base_size(const struct hm_policy *layers, size_t n)
+{
+	size_t size = sizeof(struct hm_base_area), i;
+
+	for (i = 0; i < n; i++)
+		size += rec_size(&layers[i]);
+	return size;
+}
+
+static const struct hm_policy *layer_at(const struct hm_base_area *b, size_t i)
+{
+	return (const struct hm_policy *)((const char *)b + b->off[i]);
 }
 
 static int base_ok(const struct hm_base_area *b)
 {
 	return b && b->magic == BASE_MAGIC && b->version == SEG_VERSION &&
-	       b->n <= HM_MAX_BASE && b->size == base_size(b->n);
+	       b->n <= HM_MAX_BASE && b->size >= sizeof(*b);
+}
+
+/* Every layer record lies inside the area (attach: not our own bytes). */
+static int base_layout_ok(const struct hm_base_area *b)
+{
+	uint32_t i;
+
+	for (i = 0; i < b->n; i++) {
+		uint64_t off = b->off[i];
+
+		if (off % 8 || off < sizeof(*b) || off > b->size ||
+		    b->size - off < HM_POLICY_HEAD ||
+		    b->size - off < hm_policy_size(layer_at(b, i)))
+			return 0;
+	}
+	return 1;
 }
 
 static int dyn_ok(const struct hm_dyn_area *d)
@@ -233,7 +270,7 @@ static int create_base(const struct hm_policy *layers, size_t n,
 		       const struct hm_base_area **out)
 {
 	struct hm_base_area hdr;
-	size_t size = base_size(n), i;
+	size_t size = base_size(layers, n), i, off;
 	void *p;
 	int fd, rc;
 
@@ -242,17 +279,22 @@ static int create_base(const struct hm_policy *layers, size_t n,
 	hdr.version = SEG_VERSION;
 	hdr.size = size;
 	hdr.n = (uint32_t)n;
-	for (i = 0; i < n; i++)
+	off = sizeof(hdr);
+	for (i = 0; i < n; i++) {
 		hdr.flags |= layers[i].flags;
+		hdr.off[i] = (uint32_t)off;
+		off += rec_size(&layers[i]);
+	}
 
 	fd = make_memfd(BASE_NAME, size);
 	if (fd < 0)
 		return fd;
 	/* Filled with pwrite: the base never has a writable mapping. */
 	rc = pwrite_all(fd, &hdr, sizeof(hdr), 0);
+	/* Only the used bytes of each layer (the memfd is zero elsewhere). */
 	for (i = 0; rc == 0 && i < n; i++)
-		rc = pwrite_all(fd, &layers[i], sizeof(layers[i]),
-				(off_t)base_size(i));
+		rc = pwrite_all(fd, &layers[i], hm_policy_size(&layers[i]),
+				(off_t)hdr.off[i]);
 	if (rc == 0)
 		rc = add_seals(fd, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
 				       F_SEAL_SEAL);
@@ -338,7 +380,7 @@ int hm_segment_create(struct hm_segment *s, const struct hm_policy *base,
 		return rc;
 	rc = create_dyn(&d);
 	if (rc < 0) {
-		munmap((void *)b, base_size(n));
+		munmap((void *)b, b->size);
 		return rc;
 	}
 	s->base = b;
@@ -370,13 +412,13 @@ int hm_segment_attach(struct hm_segment *s, const struct hm_handshake *h)
 		return -EINVAL;
 	b = h->seg->base;
 	d = h->seg->dyn;
-	if (!base_ok(b) || !dyn_ok(d) ||
+	if (!base_ok(b) || !base_layout_ok(b) || !dyn_ok(d) ||
 	    atomic_load_explicit(&d->n, memory_order_relaxed) > HM_MAX_DYN)
 		return -EINVAL;
 	for (i = 0; i < b->n; i++) {
-		if (hm_policy_validate(&b->layers[i]) < 0)
+		if (hm_policy_validate(layer_at(b, i)) < 0)
 			return -EINVAL;
-		flags |= b->layers[i].flags;
+		flags |= layer_at(b, i)->flags;
 	}
 	if (flags != b->flags)
 		return -EINVAL;
@@ -462,9 +504,11 @@ enum hm_reason hm_segment_check(struct hm_segment *s,
 	/* Base layers are immutable: no seqlock needed. */
 	if (may_deny(b->flags, mask)) {
 		for (i = 0; i < b->n && i < HM_MAX_BASE; i++) {
-			if (!may_deny(b->layers[i].flags, mask))
+			const struct hm_policy *p = layer_at(b, i);
+
+			if (!may_deny(p->flags, mask))
 				continue;
-			r = hm_policy_check(&b->layers[i], rq);
+			r = hm_policy_check(p, rq);
 			if (r != HM_R_NONE)
 				goto deny;
 		}
@@ -509,7 +553,7 @@ const struct hm_policy *hm_segment_base_layer(const struct hm_segment *s,
 {
 	if (i >= hm_segment_base_count(s))
 		return NULL;
-	return &s->base->layers[i];
+	return layer_at(s->base, i);
 }
 
 uint64_t hm_segment_count(const struct hm_segment *s, enum hm_family fam)
@@ -547,7 +591,7 @@ static int snap_once(const struct hm_segment *s, struct snap_args *a, int *rc)
 		return 0;
 	nd = clamp_dyn(atomic_load_explicit(&d->n, memory_order_relaxed));
 	for (i = 0; i < nb; i++)
-		ptrs[k++] = &s->base->layers[i];
+		ptrs[k++] = layer_at(s->base, i);
 	for (i = 0; i < nd; i++)
 		ptrs[k++] = &entry_at(d, i)->pol;
 	if (!a->out) {
@@ -622,53 +666,17 @@ static void write_end(struct hm_dyn_area *d, uint32_t seq)
 	atomic_store_explicit(&d->seq, seq + 2, memory_order_release);
 }
 
-/* Copy a string and zero the rest of its array (canonical form). */
 /*
- * Store @src in a slot string of @cap bytes in canonical form (zero from
- * the NUL to the end). Slot strings are always canonical (the memfd
- * starts zeroed and only this function writes them), so only the bytes
- * the old value used past the new one's end need clearing: a push writes
- * what it uses, not the whole 21.5 KiB entry.
+ * Fill a slot: the header and the used pool bytes only (a push writes
+ * what the policy uses, not the whole slot; see the torn-read note at
+ * the top).
  */
-static void put_str(char *dst, const char *src, size_t cap)
-{
-	size_t len = 0, old = strnlen(dst, cap);
-
-	while (len + 1 < cap && src[len])
-		len++;
-	memcpy(dst, src, len);
-	if (old >= cap) /* not canonical (never written by us): clear it all */
-		memset(dst + len, 0, cap - len);
-	else if (old > len) /* [old, cap) is zero already */
-		memset(dst + len, 0, old - len);
-}
-
 static void put_entry(struct hm_dyn_entry *e, uint32_t id, uint32_t sealed,
 		      const struct hm_policy *p)
 {
-	struct hm_policy *q = &e->pol;
-	uint32_t i;
-
 	e->id = id;
 	e->sealed = sealed;
-	q->flags = p->flags;
-	q->n_domains = p->n_domains;
-	q->n_writable = p->n_writable;
-	q->n_imports = p->n_imports;
-	q->n_readable = p->n_readable;
-	put_str(q->fs_root, p->fs_root, sizeof(q->fs_root));
-	for (i = 0; i < HM_MAX_DOMAINS; i++)
-		put_str(q->domains[i], i < p->n_domains ? p->domains[i] : "",
-			HM_DOMAIN_MAX);
-	for (i = 0; i < HM_MAX_WRITABLE; i++)
-		put_str(q->writable[i], i < p->n_writable ? p->writable[i] : "",
-			HM_PATH_MAX);
-	for (i = 0; i < HM_MAX_IMPORTS; i++)
-		put_str(q->imports[i], i < p->n_imports ? p->imports[i] : "",
-			HM_IMPORT_MAX);
-	for (i = 0; i < HM_MAX_READABLE; i++)
-		put_str(q->readable[i], i < p->n_readable ? p->readable[i] : "",
-			HM_PATH_MAX);
+	hm_policy_copy(&e->pol, p);
 }
 
 static int id_in_use(const struct hm_dyn_area *d, uint32_t n, uint32_t id)

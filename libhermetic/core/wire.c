@@ -4,30 +4,31 @@
  * Pure, allocation-free and async-signal-safe: it runs in the shim's
  * constructor and inside exec wrappers (possibly in a vfork child).
  *
- * Binary form, version 1 (all integers little-endian, no padding):
+ * Binary form, version 2 (all integers little-endian, no padding):
  *
  *   magic      4 bytes  "HMPW" (0x48 0x4d 0x50 0x57)
- *   version    u16      1
+ *   version    u16      2
  *   n_layers   u16      number of layers that follow
  *   n_layers times:
  *     flags      u32    struct hm_policy.flags
- *     fs_root    str    "" when unset
- *     n_domains  u16    then n_domains  x str
- *     n_writable u16    then n_writable x str
- *     n_imports  u16    then n_imports  x str
- *     n_readable u16    then n_readable x str
+ *     HM_LIST_N times, in enum hm_list order (root, domains, writable,
+ *     imports, readable):
+ *       count    u32    then count x str
  *   checksum   u64      FNV-1a 64 of every byte before it
  *
  * where str = u16 byte length followed by that many bytes (no NUL). The
  * text form is two lower-case hex digits per byte, NUL-terminated.
+ * Version 1 (fixed tables: fs_root as one str, then u16 counts) is not
+ * read: a parent from another hermetic build is refused (-EPROTO).
  *
  * Decoding: odd length, a non-hex (or upper-case) digit, a record shorter
  * than magic + version + checksum, a wrong magic, a wrong checksum, a
  * record that ends early or has bytes left over, a string holding a NUL
  * and a layer failing hm_policy_validate are -EINVAL; a version other than
- * 1 is -EPROTO (checked before the checksum, so a later format may change
- * it); more layers than the caller's maximum, more entries than a table
- * holds, or a string longer than its array are -E2BIG.
+ * 2 is -EPROTO (checked before the checksum, so a later format may change
+ * it); more layers than the caller's maximum, more bytes than a layer's
+ * pool holds, or a string longer than its list's maximum are -E2BIG. The
+ * decoder writes each layer's header and used pool bytes only.
  */
 #include <errno.h>
 #include <string.h>
@@ -39,7 +40,7 @@
 #define WIRE_MAGIC1 0x4d /* 'M' */
 #define WIRE_MAGIC2 0x50 /* 'P' */
 #define WIRE_MAGIC3 0x57 /* 'W' */
-#define WIRE_VERSION 1
+#define WIRE_VERSION 2
 #define WIRE_HEAD 8 /* magic + version + n_layers */
 #define WIRE_SUM 8  /* trailing checksum */
 #define WIRE_U16_MAX 0xffffu
@@ -49,42 +50,33 @@
 
 static const char hexdig[] = "0123456789abcdef";
 
-static size_t bounded_len(const char *s, size_t cap)
-{
-	size_t i = 0;
-
-	/* Never look at the last byte: a valid string ends before it. */
-	while (i + 1 < cap && s[i])
-		i++;
-	return i;
-}
-
-static uint32_t clamp_count(uint32_t n, uint32_t max)
-{
-	return n > max ? max : n;
-}
+/* Per-entry maxima (NUL included), as hm_policy_validate checks them. */
+static const uint32_t list_cap[HM_LIST_N] = {
+    [HM_LIST_ROOT] = HM_PATH_MAX,     [HM_LIST_DOMAINS] = HM_DOMAIN_MAX,
+    [HM_LIST_WRITABLE] = HM_PATH_MAX, [HM_LIST_IMPORTS] = HM_IMPORT_MAX,
+    [HM_LIST_READABLE] = HM_PATH_MAX,
+};
 
 /* ---- encoding --------------------------------------------------------- */
 
-static size_t str_size(const char *s, size_t cap)
-{
-	return 2 + bounded_len(s, cap);
-}
-
+/*
+ * A layer's encoded size. The lists are read through the core's bounded
+ * cursor, so a torn snapshot read stays inside the layer; the writer
+ * catches a layer that grew between measuring and writing.
+ */
 static size_t layer_size(const struct hm_policy *p)
 {
-	size_t sz =
-	    4 + str_size(p->fs_root, sizeof(p->fs_root)) + 2 + 2 + 2 + 2;
-	uint32_t i;
+	struct hm_list_iter it;
+	const char *e;
+	size_t sz = 4;
+	int l;
 
-	for (i = 0; i < clamp_count(p->n_domains, HM_MAX_DOMAINS); i++)
-		sz += str_size(p->domains[i], HM_DOMAIN_MAX);
-	for (i = 0; i < clamp_count(p->n_writable, HM_MAX_WRITABLE); i++)
-		sz += str_size(p->writable[i], HM_PATH_MAX);
-	for (i = 0; i < clamp_count(p->n_imports, HM_MAX_IMPORTS); i++)
-		sz += str_size(p->imports[i], HM_IMPORT_MAX);
-	for (i = 0; i < clamp_count(p->n_readable, HM_MAX_READABLE); i++)
-		sz += str_size(p->readable[i], HM_PATH_MAX);
+	for (l = 0; l < HM_LIST_N; l++) {
+		sz += 4;
+		for (e = hm_policy_list_first(p, (enum hm_list)l, &it); e;
+		     e = hm_policy_list_next(&it))
+			sz += 2 + strnlen(e, list_cap[l] - 1);
+	}
 	return sz;
 }
 
@@ -149,36 +141,28 @@ static void put_u64(struct wr *w, uint64_t v)
 	put_bytes(w, b, 8);
 }
 
-static void put_str(struct wr *w, const char *s, size_t cap)
-{
-	size_t len = bounded_len(s, cap);
-
-	put_u16(w, (uint32_t)len);
-	put_bytes(w, s, len);
-}
-
 static void put_layer(struct wr *w, const struct hm_policy *p)
 {
-	uint32_t i, n;
+	struct hm_list_iter it;
+	const char *e;
+	uint32_t count;
+	size_t len;
+	int l;
 
 	put_u32(w, p->flags);
-	put_str(w, p->fs_root, sizeof(p->fs_root));
-	n = clamp_count(p->n_domains, HM_MAX_DOMAINS);
-	put_u16(w, n);
-	for (i = 0; i < n; i++)
-		put_str(w, p->domains[i], HM_DOMAIN_MAX);
-	n = clamp_count(p->n_writable, HM_MAX_WRITABLE);
-	put_u16(w, n);
-	for (i = 0; i < n; i++)
-		put_str(w, p->writable[i], HM_PATH_MAX);
-	n = clamp_count(p->n_imports, HM_MAX_IMPORTS);
-	put_u16(w, n);
-	for (i = 0; i < n; i++)
-		put_str(w, p->imports[i], HM_IMPORT_MAX);
-	n = clamp_count(p->n_readable, HM_MAX_READABLE);
-	put_u16(w, n);
-	for (i = 0; i < n; i++)
-		put_str(w, p->readable[i], HM_PATH_MAX);
+	for (l = 0; l < HM_LIST_N; l++) {
+		count = 0;
+		for (e = hm_policy_list_first(p, (enum hm_list)l, &it); e;
+		     e = hm_policy_list_next(&it))
+			count++;
+		put_u32(w, count);
+		for (e = hm_policy_list_first(p, (enum hm_list)l, &it); e;
+		     e = hm_policy_list_next(&it)) {
+			len = strnlen(e, list_cap[l] - 1);
+			put_u16(w, (uint32_t)len);
+			put_bytes(w, e, len);
+		}
+	}
 }
 
 int hm_wire_encode_ptrs(const struct hm_policy *const *layers, size_t n,
@@ -311,61 +295,44 @@ static uint32_t take_u32(struct rd *r)
 	       (uint32_t)b[3] << 24;
 }
 
-/* Read one str into @dst (cap bytes, zero-filled by the caller). */
-static int take_str(struct rd *r, char *dst, size_t cap)
+/*
+ * Read list @l's entries into @p's pool, appended after what is there:
+ * the lists arrive in section order, so each becomes the next section.
+ */
+static int take_list(struct rd *r, struct hm_policy *p, int l)
 {
-	uint32_t len = take_u16(r);
+	uint32_t count = take_u32(r), i, len;
 
 	if (r->err)
 		return -EINVAL;
-	if (len >= cap)
-		return -E2BIG;
-	if (take(r, dst, len) < 0)
-		return -EINVAL;
-	if (memchr(dst, '\0', len))
-		return -EINVAL;
-	dst[len] = '\0';
-	return 0;
-}
-
-static int take_table(struct rd *r, uint32_t *count, char *rows, size_t rowsz,
-		      uint32_t max)
-{
-	uint32_t n = take_u16(r), i;
-	int rc;
-
-	if (r->err)
-		return -EINVAL;
-	if (n > max)
-		return -E2BIG;
-	for (i = 0; i < n; i++) {
-		rc = take_str(r, rows + (size_t)i * rowsz, rowsz);
-		if (rc < 0)
-			return rc;
+	for (i = 0; i < count; i++) {
+		len = take_u16(r);
+		if (r->err)
+			return -EINVAL;
+		if (len >= list_cap[l])
+			return -E2BIG;
+		if (len + 1 > HM_POOL_MAX - p->used)
+			return -E2BIG;
+		if (take(r, p->pool + p->used, len) < 0)
+			return -EINVAL;
+		if (memchr(p->pool + p->used, '\0', len))
+			return -EINVAL;
+		p->pool[p->used + len] = '\0';
+		p->used += len + 1;
 	}
-	*count = n;
+	p->n[l] = count;
+	p->end[l] = p->used;
 	return 0;
 }
 
 static int take_layer(struct rd *r, struct hm_policy *p)
 {
-	int rc;
+	int l, rc = 0;
 
 	hm_policy_init(p);
 	p->flags = take_u32(r);
-	rc = take_str(r, p->fs_root, sizeof(p->fs_root));
-	if (rc == 0)
-		rc = take_table(r, &p->n_domains, &p->domains[0][0],
-				HM_DOMAIN_MAX, HM_MAX_DOMAINS);
-	if (rc == 0)
-		rc = take_table(r, &p->n_writable, &p->writable[0][0],
-				HM_PATH_MAX, HM_MAX_WRITABLE);
-	if (rc == 0)
-		rc = take_table(r, &p->n_imports, &p->imports[0][0],
-				HM_IMPORT_MAX, HM_MAX_IMPORTS);
-	if (rc == 0)
-		rc = take_table(r, &p->n_readable, &p->readable[0][0],
-				HM_PATH_MAX, HM_MAX_READABLE);
+	for (l = 0; rc == 0 && l < HM_LIST_N; l++)
+		rc = take_list(r, p, l);
 	return rc;
 }
 
@@ -438,4 +405,20 @@ int hm_wire_decode(const char *text, struct hm_policy *layers, size_t max,
 	}
 	*n = count;
 	return 0;
+}
+
+const char *hm_wire_error(int rc)
+{
+	switch (rc) {
+	case -EPROTO:
+		return "written by a hermetic with another policy format "
+		       "(this one reads version 2)";
+	case -E2BIG:
+		return "too many layers, or a list longer than this hermetic "
+		       "holds";
+	case -EINVAL:
+		return "malformed or unreadable";
+	default:
+		return "unreadable";
+	}
 }

@@ -173,12 +173,15 @@ static int add_domain(struct ctx *c, const char *key, const char *s)
 	if (r == 0)
 		return 0;
 	if (r == -ENOSPC)
-		fail(c->err, c->errlen, c->path, "too many \"%s\" (at most %d)",
-		     key, HM_MAX_DOMAINS);
+		fail(c->err, c->errlen, c->path,
+		     "too many \"%s\": the lists of one policy hold at most "
+		     "%u bytes",
+		     key, HM_POOL_MAX);
 	else
 		fail(c->err, c->errlen, c->path,
-		     "invalid \"%s\" entry '%.300s': need a host name of two "
-		     "or more labels (example.com) or an IP address",
+		     "invalid \"%s\" entry '%.300s': need a host name "
+		     "(example.com, or a single label such as db) or an IP "
+		     "address",
 		     key, s);
 	return -1;
 }
@@ -190,8 +193,10 @@ static int add_import(struct ctx *c, const char *key, const char *s)
 	if (r == 0)
 		return 0;
 	if (r == -ENOSPC)
-		fail(c->err, c->errlen, c->path, "too many \"%s\" (at most %d)",
-		     key, HM_MAX_IMPORTS);
+		fail(c->err, c->errlen, c->path,
+		     "too many \"%s\": the lists of one policy hold at most "
+		     "%u bytes",
+		     key, HM_POOL_MAX);
 	else
 		fail(c->err, c->errlen, c->path,
 		     "invalid \"%s\" entry '%.300s': need a module name such "
@@ -200,26 +205,56 @@ static int add_import(struct ctx *c, const char *key, const char *s)
 	return -1;
 }
 
-static int add_writable(struct ctx *c, const char *key, const char *s)
+const char *hm_pf_paths_next(const struct hm_pf_paths *l, size_t *off)
 {
-	struct hm_policy_file *o = c->out;
+	const char *s;
+
+	if (*off >= l->used)
+		return NULL;
+	s = l->buf + *off;
+	*off += strlen(s) + 1;
+	return s;
+}
+
+/* Append @s joined to the file's directory to @l. */
+static int add_path(struct ctx *c, const char *key, const char *s,
+		    struct hm_pf_paths *l)
+{
+	char path[HM_PATH_MAX];
+	size_t len;
 
 	if (!*s) {
 		fail(c->err, c->errlen, c->path, "\"%s\" entry is empty", key);
 		return -1;
 	}
-	if (o->n_writable >= HM_MAX_WRITABLE) {
-		fail(c->err, c->errlen, c->path, "too many \"%s\" (at most %d)",
-		     key, HM_MAX_WRITABLE);
-		return -1;
-	}
-	if (join_path(c->path, s, o->writable[o->n_writable], HM_PATH_MAX)) {
+	if (join_path(c->path, s, path, sizeof(path))) {
 		fail(c->err, c->errlen, c->path, "\"%s\" entry is too long",
 		     key);
 		return -1;
 	}
-	o->n_writable++;
+	len = strlen(path);
+	/* Both path lists and the layer share one pool when applied. */
+	if (len + 1 > sizeof(l->buf) - l->used) {
+		fail(c->err, c->errlen, c->path,
+		     "too many \"%s\": the lists of one policy hold at most "
+		     "%u bytes",
+		     key, HM_POOL_MAX);
+		return -1;
+	}
+	memcpy(l->buf + l->used, path, len + 1);
+	l->used += len + 1;
+	l->n++;
 	return 0;
+}
+
+static int add_writable(struct ctx *c, const char *key, const char *s)
+{
+	return add_path(c, key, s, &c->out->writable);
+}
+
+static int add_readable(struct ctx *c, const char *key, const char *s)
+{
+	return add_path(c, key, s, &c->out->readable);
 }
 
 static int add_profile(struct ctx *c, const char *key, const char *s)
@@ -266,6 +301,8 @@ static int take_key(struct ctx *c, const char *key, json_object *v)
 		return take_list(c, key, v, add_import);
 	if (!strcmp(key, "allow_write"))
 		return take_list(c, key, v, add_writable);
+	if (!strcmp(key, "allow_read"))
+		return take_list(c, key, v, add_readable);
 	if (!strcmp(key, "profile")) {
 		if (json_object_is_type(v, json_type_string))
 			return add_profile(c, key, json_object_get_string(v));
@@ -310,8 +347,11 @@ int hm_policy_file_load(const char *path, struct hm_policy_file *out, char *err,
 	char *text;
 	int too_big, ret = -1;
 
-	memset(out, 0, sizeof(*out));
+	/* Not the whole struct: the pools are read only up to their used. */
 	hm_policy_init(&out->policy);
+	out->fs_root[0] = '\0';
+	out->writable.n = out->writable.used = 0;
+	out->readable.n = out->readable.used = 0;
 	*errnum = 0;
 	if (err && errlen)
 		err[0] = '\0';
@@ -375,7 +415,7 @@ int hm_policy_file_load(const char *path, struct hm_policy_file *out, char *err,
 		     "\"fs_root\" needs \"fs_readonly\": true");
 		goto out;
 	}
-	if (out->n_writable && !(out->policy.flags & HM_F_FS_READONLY)) {
+	if (out->writable.n && !(out->policy.flags & HM_F_FS_READONLY)) {
 		fail(err, errlen, path,
 		     "\"allow_write\" needs \"fs_readonly\": true (or a "
 		     "profile that sets it)");
@@ -389,20 +429,21 @@ out:
 	return ret;
 }
 
-static int put_list(json_object *o, const char *key, size_t n, size_t stride,
-		    const char *first)
+static int put_list(json_object *o, const char *key, const struct hm_policy *p,
+		    enum hm_list l)
 {
+	struct hm_list_iter it;
+	const char *e;
 	json_object *a;
-	size_t i;
 
-	if (!n)
+	if (!hm_policy_list_first(p, l, &it))
 		return 0;
 	a = json_object_new_array();
 	if (!a)
 		return -1;
-	for (i = 0; i < n; i++)
-		json_object_array_add(
-		    a, json_object_new_string(first + i * stride));
+	for (e = hm_policy_list_first(p, l, &it); e;
+	     e = hm_policy_list_next(&it))
+		json_object_array_add(a, json_object_new_string(e));
 	return json_object_object_add(o, key, a);
 }
 
@@ -419,14 +460,12 @@ char *hm_policy_to_json(const struct hm_policy *p, int pretty)
 			json_object_object_add(o, k->key,
 					       json_object_new_boolean(1));
 	if (p->flags & HM_F_FS_ROOT)
-		json_object_object_add(o, "fs_root",
-				       json_object_new_string(p->fs_root));
-	if (put_list(o, "allow_write", p->n_writable, HM_PATH_MAX,
-		     p->writable[0]) ||
-	    put_list(o, "allow_domains", p->n_domains, HM_DOMAIN_MAX,
-		     p->domains[0]) ||
-	    put_list(o, "deny_imports", p->n_imports, HM_IMPORT_MAX,
-		     p->imports[0]))
+		json_object_object_add(
+		    o, "fs_root", json_object_new_string(hm_policy_root(p)));
+	if (put_list(o, "allow_write", p, HM_LIST_WRITABLE) ||
+	    put_list(o, "allow_read", p, HM_LIST_READABLE) ||
+	    put_list(o, "allow_domains", p, HM_LIST_DOMAINS) ||
+	    put_list(o, "deny_imports", p, HM_LIST_IMPORTS))
 		goto out;
 	text = strdup(json_object_to_json_string_ext(
 	    o, pretty

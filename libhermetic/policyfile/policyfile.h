@@ -19,16 +19,31 @@
 #define HM_POLICY_FILE_MAX (1u << 20)
 
 /*
+ * Raw paths of one list key: NUL-terminated strings back to back in
+ * buf[0, used). Walk them with hm_pf_paths_next. Bounded by the same
+ * pool size as a policy layer, so what a file lists fits a layer.
+ */
+struct hm_pf_paths {
+	size_t n;
+	size_t used;
+	char buf[HM_POOL_MAX];
+};
+
+/* The path after *@off in @l (start with *@off = 0), or NULL at the end. */
+const char *hm_pf_paths_next(const struct hm_pf_paths *l, size_t *off);
+
+/*
  * What a file says. @policy holds the flags (profiles OR-ed in), the
- * allow_domains and deny_imports, but NOT fs_root or the writable holes:
- * those are given raw (relative paths joined to the file's directory) for
- * the caller to resolve (realpath) when the policy is applied.
+ * allow_domains and deny_imports, but NOT fs_root, the writable holes or
+ * the readable paths: those are given raw (relative paths joined to the
+ * file's directory) for the caller to resolve (realpath) when the policy
+ * is applied.
  */
 struct hm_policy_file {
 	struct hm_policy policy;
-	char fs_root[HM_PATH_MAX]; /* "" when the file sets none */
-	char writable[HM_MAX_WRITABLE][HM_PATH_MAX];
-	size_t n_writable;
+	char fs_root[HM_PATH_MAX];   /* "" when the file sets none */
+	struct hm_pf_paths writable; /* "allow_write" */
+	struct hm_pf_paths readable; /* "allow_read" */
 };
 
 /*

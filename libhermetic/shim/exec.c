@@ -235,19 +235,21 @@ static int merge_theirs(struct child_env *ce, int len, const char *theirs)
 	a = map_anon(2 * HM_MAX_BASE * one);
 	if (!a)
 		return -ENOMEM;
+	/* Full layers of address space, touched only where used. */
+	madvise(a, 2 * HM_MAX_BASE * one, MADV_NOHUGEPAGE);
 	b = a + HM_MAX_BASE;
 	rc = len ? hm_wire_decode(ce->pol, a, HM_MAX_BASE, &na) : 0;
 	if (rc == 0 && hm_policy_env_decode(theirs, b, HM_MAX_BASE, &nb) < 0)
 		nb = 0;
 	for (j = 0; rc == 0 && j < nb; j++) {
-		for (i = 0; i < na && memcmp(&a[i], &b[j], one) != 0; i++)
+		for (i = 0; i < na && !hm_policy_equal(&a[i], &b[j]); i++)
 			;
 		if (i < na)
 			continue; /* conjunction is idempotent */
 		if (na == HM_MAX_BASE) {
 			rc = -E2BIG;
 		} else {
-			memcpy(&a[na++], &b[j], one);
+			hm_policy_copy(&a[na++], &b[j]);
 			added++;
 		}
 	}

@@ -266,12 +266,19 @@ static void load_policy(void)
 		hm_shim_msg("cannot map policy scratch space; failing closed");
 		return;
 	}
+	/*
+	 * 32 full layers of address space, of which the decoder touches only
+	 * the used bytes: no huge page for the first touch (THP "always").
+	 */
+	madvise(layers, size, MADV_NOHUGEPAGE);
 	if (text && *text) {
 		rc = hm_policy_env_decode(text, layers, HM_MAX_BASE, &n);
 		hm_policy_env_cloexec(text);
 		if (rc < 0) {
 			hm_shim_msg("invalid " HM_ENV_POLICY " (",
-				    strerror(-rc), "); failing closed");
+				    rc == -EPROTO ? hm_wire_error(rc)
+						  : strerror(-rc),
+				    "); failing closed");
 			hm_policy_make_invalid(&layers[0]);
 			n = 1;
 		}

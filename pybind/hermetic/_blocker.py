@@ -361,6 +361,8 @@ def _merge_policy_file(args, policy):
                             + spec["deny_imports"])
     args["allow_write"] = (_path_list("allow_write", args["allow_write"])
                            + spec["allow_write"])
+    args["allow_read"] = (_path_list("allow_read", args["allow_read"])
+                          + spec["allow_read"])
     root = spec["fs_root"]
     if root is not None:
         mine = args["fs_root"]
@@ -400,6 +402,7 @@ def hermetic_blocker(
     if policy is not None:
         _merge_policy_file(args, policy)
         fs_root, allow_write = args["fs_root"], args["allow_write"]
+        allow_read = args["allow_read"]
         allow_domains, deny_imports = args["allow_domains"], args["deny_imports"]
         sealed = args["sealed"]
     for name in _BOOL_ARGS:
@@ -434,27 +437,26 @@ def hermetic_blocker(
     writable = _path_list("allow_write", allow_write)
     if writable and not flags & _native.F_FS_READONLY:
         raise ValueError("allow_write requires fs_readonly=True")
-    # The limits are the core's (hermetic.h), read from _native.
-    if len(writable) > _native.MAX_WRITABLE:
-        raise ValueError(f"allow_write: at most {_native.MAX_WRITABLE} "
-                         "entries per block")
+    # The launcher's rule (--allow-write): each hole is an existing
+    # directory, checked now by the core's validation; resolved again at
+    # every entry.
+    holes = tuple(_native.resolve_dir("allow_write", w) for w in writable)
     readable = _path_list("allow_read", allow_read)
     if readable and fs_root is None:
         raise ValueError("allow_read requires fs_root (without a root "
                          "every read is allowed)")
-    if len(readable) > _native.MAX_READABLE:
-        raise ValueError(f"allow_read: at most {_native.MAX_READABLE} "
-                         "entries per block")
     domains = [_native.normalize_domain(d)
                for d in _string_list("allow_domains", allow_domains)]
     imports = [_native.normalize_import(n)
                for n in _string_list("deny_imports", deny_imports)]
-    if len(domains) > _native.MAX_DOMAINS:
-        raise ValueError(f"allow_domains: at most {_native.MAX_DOMAINS} "
-                         "entries per block")
-    if len(imports) > _native.MAX_IMPORTS:
-        raise ValueError(f"deny_imports: at most {_native.MAX_IMPORTS} "
-                         "entries per block")
+    # The lists share one pool per block (the core's HM_POOL_MAX bytes):
+    # build the policy once now, so one that does not fit is a ValueError
+    # here rather than at entry.
+    _native.check_policy(
+        flags,
+        None if fs_root is None else _native.resolve_dir("fs_root", fs_root),
+        holes, domains, imports,
+        tuple(os.path.realpath(r) for r in readable))
     if not isinstance(audit, bool):
         raise TypeError(f"audit must be a bool, not {type(audit).__name__}")
     if audit and sealed:

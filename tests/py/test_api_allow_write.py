@@ -55,7 +55,9 @@ for label, kw in [("str", {"allow_write": "x"}),
                   ("int", {"allow_write": [1]}),
                   ("empty", {"allow_write": [""]}),
                   ("no-readonly", {"allow_write": ["/tmp"]}),
-                  ("too-many", {"allow_write": ["/tmp"] * 9})]:
+                  # beyond the block's pool (POOL_MAX bytes): 5 bytes each
+                  ("too-many", {"allow_write": ["/tmp"] * 30000}),
+                  ("missing", {"allow_write": ["/nonexistent-hermetic-x"]})]:
     kw.setdefault("fs_readonly", label != "no-readonly")
     attempt(label, hermetic_blocker, **kw)
 attempt("pathlike", hermetic_blocker, fs_readonly=True,
@@ -67,7 +69,7 @@ def test_allow_write_bad_input():
     got, r = check(BAD)
     for label, cls in [("str", "TypeError"), ("int", "TypeError"),
                        ("empty", "ValueError"), ("no-readonly", "ValueError"),
-                       ("too-many", "ValueError")]:
+                       ("too-many", "ValueError"), ("missing", "ValueError")]:
         assert got[label].kind == "error" and got[label].fields[0] == cls, \
             (label, got[label])
     assert got["pathlike"].ok, r

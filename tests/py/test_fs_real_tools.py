@@ -145,8 +145,10 @@ def test_api_allow_read(elsewhere):
         except ValueError:
             print("rejected no-root")
         try:
+            # beyond the block's pool (hermetic._native.POOL_MAX bytes)
             hermetic_blocker(fs_readonly=True, fs_root="/",
-                             allow_read=["/a%d" % i for i in range(17)])
+                             allow_read=["/" + ("a" * 200 + "/") * 4 +
+                                         str(i) for i in range(170)])
         except ValueError:
             print("rejected too-many")
     """)

@@ -24,19 +24,24 @@ def test_one_version():
 
 
 def test_limits_come_from_the_core():
+    # One pool of POOL_MAX bytes per block: names of 250 bytes (each plus
+    # its NUL) until they no longer fit.
     r = py("import hermetic\n"
-           "n = hermetic._native.MAX_DOMAINS\n"
+           "pool = hermetic._native.POOL_MAX\n"
+           "name = lambda i: ('a' * 59 + '.') * 4 + f'x{i:05d}.io'\n"
+           "n = pool // (len(name(0)) + 1)\n"
            "try:\n"
            "    hermetic.hermetic_blocker(block_network=True, allow_domains="
-           "[f'd{i}.example.com' for i in range(n + 1)])\n"
+           "[name(i) for i in range(n + 1)])\n"
            "except ValueError as e:\n"
-           "    print(n, e)\n"
+           "    print(pool, e)\n"
            "hermetic.hermetic_blocker(block_network=True, allow_domains="
-           "[f'd{i}.example.com' for i in range(n)])\n"
+           "[name(i) for i in range(n)])\n"
            "print('ok at the limit')\n")
-    n = r.out.split()[0]
+    pool = r.out.split()[0]
     assert r.out.splitlines() == [
-        f"{n} allow_domains: at most {n} entries per block",
+        f"{pool} too many allow_domains entries for one block: the lists "
+        f"of a block hold at most {pool} bytes (hermetic._native.POOL_MAX)",
         "ok at the limit"], r
 
 

@@ -40,7 +40,7 @@ static const char *nm(const char *name, const char *what)
  */
 static int parse(char **argv)
 {
-	static char *vec[256];
+	static char *vec[2 * HM_CLI_MAX_PATHS + 16];
 	int argc = argc_of(argv);
 
 	memcpy(vec, argv, ((size_t)argc + 1) * sizeof(*vec));
@@ -154,6 +154,17 @@ static void test_prefix_errors(void)
 		  "stray empty word before --");
 }
 
+/* Entry @i of @p's list @l, or "". */
+static const char *nth(const struct hm_policy *p, enum hm_list l, size_t i)
+{
+	struct hm_list_iter it;
+	const char *e = hm_policy_list_first(p, l, &it);
+
+	while (e && i--)
+		e = hm_policy_list_next(&it);
+	return e ? e : "";
+}
+
 static void test_domains(void)
 {
 	CHECK_RUN(ARGV("--no-network", "--allow-domain", "Example.COM.",
@@ -161,10 +172,12 @@ static void test_domains(void)
 		       "--", "cmd"),
 		  "--allow-domain x3");
 	CHECK_INT(o.policy.n_domains, 3, "--allow-domain x3: three entries");
-	CHECK_STR(o.policy.domains[0], "example.com",
+	CHECK_STR(nth(&o.policy, HM_LIST_DOMAINS, 0), "example.com",
 		  "--allow-domain: normalised by the core");
-	CHECK_STR(o.policy.domains[1], "pypi.org", "--allow-domain=: value");
-	CHECK_STR(o.policy.domains[2], "10.0.0.1", "--allow-domain: IP");
+	CHECK_STR(nth(&o.policy, HM_LIST_DOMAINS, 1), "pypi.org",
+		  "--allow-domain=: value");
+	CHECK_STR(nth(&o.policy, HM_LIST_DOMAINS, 2), "10.0.0.1",
+		  "--allow-domain: IP");
 
 	CHECK_ERR(ARGV("--allow-domain", "db-", "--", "cmd"),
 		  "invalid --allow-domain value 'db-': ", "db- refused");
@@ -186,14 +199,14 @@ static void test_domains(void)
 		  "*.example.com accepted (control)");
 	CHECK_INT(o.policy.n_domains, 1, "*.example.com: one entry");
 
-	/* Table full: HM_MAX_DOMAINS fit, one more is refused. */
+	/* 2,000 domains fit; names beyond the pool's bytes are refused. */
 	{
-		static char names[HM_MAX_DOMAINS + 1][32];
-		static char *argv[2 * (HM_MAX_DOMAINS + 1) + 4];
+		static char names[2000][32], longs[600][256];
+		static char *argv[2 * 2600 + 4];
 		int i, n = 0;
 
 		argv[n++] = "hermetic";
-		for (i = 0; i < HM_MAX_DOMAINS; i++) {
+		for (i = 0; i < 2000; i++) {
 			snprintf(names[i], sizeof(names[i]), "h%d.example", i);
 			argv[n++] = "--allow-domain";
 			argv[n++] = names[i];
@@ -201,18 +214,26 @@ static void test_domains(void)
 		argv[n++] = "--";
 		argv[n++] = "cmd";
 		argv[n] = NULL;
-		CHECK_RUN(argv, "HM_MAX_DOMAINS domains");
-		CHECK_INT(o.policy.n_domains, HM_MAX_DOMAINS,
-			  "HM_MAX_DOMAINS domains: all kept");
+		CHECK_RUN(argv, "2000 domains");
+		CHECK_INT(o.policy.n_domains, 2000, "2000 domains: all kept");
+		CHECK_STR(nth(&o.policy, HM_LIST_DOMAINS, 1999),
+			  "h1999.example", "2000 domains: the last one");
 		n -= 2;
-		snprintf(names[i], sizeof(names[i]), "h%d.example", i);
-		argv[n++] = "--allow-domain";
-		argv[n++] = names[i];
+		for (i = 0; i < 600; i++) {
+			/* Four labels of 59 bytes: a 250-byte name. */
+			memset(longs[i], 'a', 240);
+			longs[i][59] = longs[i][119] = longs[i][179] = '.';
+			snprintf(longs[i] + 239, 16, ".x%d.io", i);
+			argv[n++] = "--allow-domain";
+			argv[n++] = longs[i];
+		}
 		argv[n++] = "--";
 		argv[n++] = "cmd";
 		argv[n] = NULL;
-		CHECK_ERR(argv, "too many --allow-domain",
-			  "one domain too many");
+		CHECK_ERR(argv,
+			  "too many --allow-domain values: the lists of "
+			  "one policy hold at most 131072 bytes",
+			  "domains beyond the pool's bytes");
 	}
 }
 
@@ -222,8 +243,10 @@ static void test_imports_profiles(void)
 		       "--", "cmd"),
 		  "--deny-import x2");
 	CHECK_INT(o.policy.n_imports, 2, "--deny-import x2: two entries");
-	CHECK_STR(o.policy.imports[0], "socket", "--deny-import: first");
-	CHECK_STR(o.policy.imports[1], "xml.etree", "--deny-import: second");
+	CHECK_STR(nth(&o.policy, HM_LIST_IMPORTS, 0), "socket",
+		  "--deny-import: first");
+	CHECK_STR(nth(&o.policy, HM_LIST_IMPORTS, 1), "xml.etree",
+		  "--deny-import: second");
 	CHECK_ERR(ARGV("--deny-import", "1abc", "--", "cmd"),
 		  "invalid --deny-import value '1abc': ", "bad import name");
 	CHECK_ERR(ARGV("--deny-import", "", "--", "cmd"),
@@ -302,12 +325,12 @@ static void test_fs(void)
 		  "--allow-write needs --fs-readonly",
 		  "--allow-write with a profile without fs-readonly");
 	{
-		char *argv[2 * HM_MAX_WRITABLE + 8];
+		static char *argv[2 * HM_CLI_MAX_PATHS + 8];
 		int i, n = 0;
 
 		argv[n++] = "hermetic";
 		argv[n++] = "--fs-readonly";
-		for (i = 0; i <= HM_MAX_WRITABLE; i++) {
+		for (i = 0; i <= HM_CLI_MAX_PATHS; i++) {
 			argv[n++] = "--allow-write";
 			argv[n++] = "/tmp";
 		}

@@ -80,6 +80,56 @@ static const struct setup setups[P_COUNT] = {
 
 static struct hm_policy policies[P_COUNT];
 
+/* Entry @i of @p's list @l, or "" (never NULL). */
+static const char *nth(const struct hm_policy *p, enum hm_list l, size_t i)
+{
+	struct hm_list_iter it;
+	const char *e = hm_policy_list_first(p, l, &it);
+
+	while (e && i--)
+		e = hm_policy_list_next(&it);
+	return e ? e : "";
+}
+
+/*
+ * Store @s raw (no normalisation, no checks) as entry @i of @p's list @l
+ * (i == count appends), rebuilding the pool: for validation tests.
+ */
+static void raw_put(struct hm_policy *p, enum hm_list l, size_t i,
+		    const char *s)
+{
+	static char lists[HM_LIST_N][HM_POOL_MAX];
+	size_t len[HM_LIST_N] = {0}, k, n;
+	uint32_t c;
+	int m;
+
+	for (m = 0; m < HM_LIST_N; m++) {
+		struct hm_list_iter it;
+		const char *e;
+
+		for (k = 0, e = hm_policy_list_first(p, (enum hm_list)m, &it);
+		     e || (m == (int)l && k == i);
+		     k++, e = e ? hm_policy_list_next(&it) : NULL) {
+			const char *v = (m == (int)l && k == i) ? s : e;
+
+			if (!v)
+				break;
+			n = strlen(v) + 1;
+			memcpy(lists[m] + len[m], v, n);
+			len[m] += n;
+		}
+	}
+	p->used = 0;
+	for (m = 0; m < HM_LIST_N; m++) {
+		memcpy(p->pool + p->used, lists[m], len[m]);
+		p->used += (uint32_t)len[m];
+		p->end[m] = p->used;
+		for (c = 0, k = 0; k < len[m]; k++)
+			c += lists[m][k] == '\0';
+		p->n[m] = c;
+	}
+}
+
 static void build_policies(void)
 {
 	size_t i, j;
@@ -591,18 +641,22 @@ static void test_check_edges(void)
 	CHECK_INT(hm_policy_check(&p, &rq), ALLOW,
 		  "check: same request, clean flags (control)");
 
-	/* Counts beyond the maxima are clamped, never trusted. */
+	/* Section ends beyond the pool are clamped, never trusted. */
 	p.flags = HM_F_BLOCK_NETWORK;
 	p.n_domains = 0xffffffffu;
-	memset(p.domains, 'a', sizeof(p.domains));
+	memset(p.pool, 'a', sizeof(p.pool));
+	p.end[HM_LIST_ROOT] = 0;
+	p.end[HM_LIST_DOMAINS] = 0xffffffffu;
 	rq = (struct hm_request){.op = HM_OP_RESOLVE, .name = "aaa.example"};
 	CHECK_INT(hm_policy_check(&p, &rq), NONET,
-		  "check: garbage domain table, huge count: denied");
+		  "check: unterminated pool, huge section end: denied");
 	hm_policy_init(&p);
 	p.flags = HM_F_FS_ROOT | HM_F_FS_READONLY;
-	memset(p.fs_root, '/', sizeof(p.fs_root));
+	memset(p.pool, '/', sizeof(p.pool));
 	p.n_writable = 0xffffffffu;
-	memset(p.writable, '/', sizeof(p.writable));
+	p.end[HM_LIST_ROOT] = 0xfffffff0u;
+	p.end[HM_LIST_DOMAINS] = 7;
+	p.end[HM_LIST_WRITABLE] = 0xffffffffu;
 	rq = (struct hm_request){.op = HM_OP_OPEN, .path = "/etc/passwd"};
 	CHECK_INT(hm_policy_check(&p, &rq), ROOT,
 		  "check: unterminated root and holes: read denied");
@@ -731,7 +785,7 @@ static void test_add_domain(void)
 			 t[i].rc);
 		CHECK_INT(rc, t[i].rc, d);
 		if (t[i].stored) {
-			CHECK_STR(p.domains[0], t[i].stored,
+			CHECK_STR(nth(&p, HM_LIST_DOMAINS, 0), t[i].stored,
 				  "add_domain stores the normalised form");
 			CHECK_INT(hm_policy_validate(&p), 0,
 				  "add_domain output validates");
@@ -768,16 +822,54 @@ static void test_add_domain(void)
 	CHECK_INT(hm_policy_add_domain(&p, buf), -ENAMETOOLONG,
 		  "add_domain 300 chars");
 
+	/* Thousands of domains: bounded by the pool's bytes only. */
 	hm_policy_init(&p);
-	for (i = 0; i < HM_MAX_DOMAINS; i++) {
+	for (i = 0; i < 5000; i++) {
 		snprintf(buf, sizeof(buf), "h%zu.example", i);
 		rc = hm_policy_add_domain(&p, buf);
 		if (rc)
 			break;
 	}
-	CHECK_INT(rc, 0, "add_domain fills the table");
-	CHECK_INT(hm_policy_add_domain(&p, "one.more"), -ENOSPC,
-		  "add_domain beyond HM_MAX_DOMAINS");
+	CHECK_INT(rc, 0, "add_domain takes 5000 domains");
+	CHECK_INT(p.n_domains, 5000, "5000 domains counted");
+	CHECK_STR(nth(&p, HM_LIST_DOMAINS, 4999), "h4999.example",
+		  "the 5000th domain is stored");
+	p.flags = HM_F_BLOCK_NETWORK;
+	{
+		/* clang-format off */
+		static const struct { const char *name; int allowed; } m[] = {
+			{ "h4999.example", 1 },
+			{ "API.H4999.Example.", 1 },
+			{ "x.h0.example", 1 },
+			{ "xh4999.example", 0 },
+			{ "h4999.example.org", 0 },
+			{ "example", 0 },
+			{ "h5000.example", 0 },
+		};
+		/* clang-format on */
+		struct hm_request r = {.op = HM_OP_RESOLVE};
+		char what[96];
+		size_t k;
+
+		for (k = 0; k < ARRAY_LEN(m); k++) {
+			r.name = m[k].name;
+			snprintf(what, sizeof(what),
+				 "5000 domains: resolve %s %s", m[k].name,
+				 m[k].allowed ? "allowed" : "refused");
+			CHECK_INT(hm_policy_check(&p, &r),
+				  m[k].allowed ? HM_R_NONE : HM_R_NO_NETWORK,
+				  what);
+		}
+	}
+	p.flags = 0;
+	for (; rc == 0; i++) {
+		snprintf(buf, sizeof(buf), "h%zu.example", i);
+		rc = hm_policy_add_domain(&p, buf);
+	}
+	CHECK_INT(rc, -ENOSPC, "add_domain beyond the pool is ENOSPC");
+	OK(p.used <= HM_POOL_MAX && HM_POOL_MAX - p.used < strlen(buf) + 1,
+	   "ENOSPC only when the name does not fit the bytes left");
+	CHECK_INT(hm_policy_validate(&p), 0, "a full pool validates");
 	CHECK_INT(hm_policy_add_domain(&p, "a..b"), -EINVAL,
 		  "add_domain invalid on a full table is still EINVAL");
 	CHECK_INT(hm_policy_validate(&p), 0, "full domain table validates");
@@ -1568,14 +1660,15 @@ static void test_paths_builders(void)
 	hm_policy_init(&p);
 	CHECK_INT(hm_policy_set_root(&p, "/tmp//root/./x/../"), 0,
 		  "set_root normalises");
-	CHECK_STR(p.fs_root, "/tmp/root", "set_root stored form");
+	CHECK_STR(hm_policy_root(&p), "/tmp/root", "set_root stored form");
 	CHECK_INT(p.flags, HM_F_FS_ROOT | HM_F_FS_READONLY,
 		  "set_root sets FS_ROOT and FS_READONLY");
 	CHECK_INT(hm_policy_validate(&p), 0, "set_root output validates");
 	CHECK_INT(hm_policy_set_root(&p, "/"), 0, "set_root /");
-	CHECK_STR(p.fs_root, "/", "set_root / stored");
+	CHECK_STR(hm_policy_root(&p), "/", "set_root / stored");
+	CHECK_INT(p.n_root, 1, "set_root replaces: still one root");
 	CHECK_INT(hm_policy_set_root(&p, "/.."), 0, "set_root /..");
-	CHECK_STR(p.fs_root, "/", "set_root /.. stored as /");
+	CHECK_STR(hm_policy_root(&p), "/", "set_root /.. stored as /");
 
 	hm_policy_init(&p);
 	CHECK_INT(hm_policy_set_root(&p, "relative"), -EINVAL,
@@ -1590,22 +1683,37 @@ static void test_paths_builders(void)
 	CHECK_INT(hm_policy_set_root(&p, big), -ENAMETOOLONG,
 		  "set_root too long");
 	CHECK_INT(p.flags, 0, "failed set_root leaves flags alone");
-	CHECK_STR(p.fs_root, "", "failed set_root leaves fs_root empty");
+	CHECK_STR(hm_policy_root(&p), "",
+		  "failed set_root leaves fs_root empty");
 
 	CHECK_INT(hm_policy_add_writable(&p, "/tmp/out/"), 0, "add_writable");
-	CHECK_STR(p.writable[0], "/tmp/out", "add_writable stored form");
+	CHECK_STR(nth(&p, HM_LIST_WRITABLE, 0), "/tmp/out",
+		  "add_writable stored form");
 	CHECK_INT(p.flags, 0, "add_writable sets no flag");
 	CHECK_INT(hm_policy_add_writable(&p, "out"), -EINVAL,
 		  "add_writable relative");
 	CHECK_INT(hm_policy_add_writable(&p, big), -ENAMETOOLONG,
 		  "add_writable too long");
-	for (i = 1; i < HM_MAX_WRITABLE && !rc; i++)
-		rc = hm_policy_add_writable(&p, "/tmp/more");
-	CHECK_INT(rc, 0, "add_writable fills the table");
-	CHECK_INT(hm_policy_add_writable(&p, "/tmp/one-more"), -ENOSPC,
-		  "add_writable beyond HM_MAX_WRITABLE");
-	CHECK_INT(p.n_writable, HM_MAX_WRITABLE, "writable count at max");
-	CHECK_INT(hm_policy_validate(&p), 0, "full writable table validates");
+	for (i = 1; i < 200 && !rc; i++) {
+		snprintf(big, sizeof(big), "/tmp/hole%d", i);
+		rc = hm_policy_add_writable(&p, big);
+	}
+	CHECK_INT(rc, 0, "add_writable takes 200 holes");
+	CHECK_INT(p.n_writable, 200, "200 holes counted");
+	CHECK_INT(hm_policy_validate(&p), 0, "200 holes validate");
+	/* A replaced root keeps the later lists intact. */
+	CHECK_INT(hm_policy_set_root(&p, "/srv/a/much/longer/root"), 0,
+		  "set_root after 200 holes");
+	CHECK_STR(nth(&p, HM_LIST_WRITABLE, 199), "/tmp/hole199",
+		  "the holes moved with the longer root");
+	CHECK_INT(hm_policy_validate(&p), 0, "replaced root validates");
+	memset(big, 'a', sizeof(big) - 1);
+	big[0] = '/';
+	big[HM_PATH_MAX - 1] = '\0';
+	while ((rc = hm_policy_add_writable(&p, big)) == 0)
+		;
+	CHECK_INT(rc, -ENOSPC, "add_writable beyond the pool is ENOSPC");
+	CHECK_INT(hm_policy_validate(&p), 0, "a pool full of holes validates");
 }
 
 /* --allow-read / allow_read= (issue 10 item 6): builder, validation, verdict.
@@ -1619,7 +1727,8 @@ static void test_add_readable(void)
 	hm_policy_init(&p);
 	CHECK_INT(hm_policy_set_root(&p, "/srv/proj"), 0, "readable: root");
 	CHECK_INT(hm_policy_add_readable(&p, "/opt/data/"), 0, "add_readable");
-	CHECK_STR(p.readable[0], "/opt/data", "add_readable stored form");
+	CHECK_STR(nth(&p, HM_LIST_READABLE, 0), "/opt/data",
+		  "add_readable stored form");
 	CHECK_INT(hm_policy_add_readable(&p, "/etc/app.conf"), 0,
 		  "add_readable file");
 	CHECK_INT(hm_policy_add_readable(&p, "rel"), -EINVAL,
@@ -1648,16 +1757,15 @@ static void test_add_readable(void)
 	CHECK_INT(hm_policy_check(&p, &rq), HM_R_FS_READONLY,
 		  "readable opens no mutation");
 
-	for (i = 2; i < HM_MAX_READABLE && !rc; i++)
+	for (i = 2; i < 100 && !rc; i++)
 		rc = hm_policy_add_readable(&p, "/opt/more");
-	CHECK_INT(rc, 0, "add_readable fills the table");
-	CHECK_INT(hm_policy_add_readable(&p, "/opt/one-more"), -ENOSPC,
-		  "add_readable beyond HM_MAX_READABLE");
-	CHECK_INT(hm_policy_validate(&p), 0, "full readable table validates");
-	p.n_readable = HM_MAX_READABLE + 1;
-	CHECK_INT(hm_policy_validate(&p), -EINVAL, "readable count too big");
-	p.n_readable = 1;
-	memcpy(p.readable[0], "rel/x", 6);
+	CHECK_INT(rc, 0, "add_readable takes 100 paths");
+	CHECK_INT(hm_policy_validate(&p), 0, "100 readable paths validate");
+	p.n_readable = 101;
+	CHECK_INT(hm_policy_validate(&p), -EINVAL,
+		  "readable count not matching the section");
+	p.n_readable = 100;
+	raw_put(&p, HM_LIST_READABLE, 0, "rel/x");
 	CHECK_INT(hm_policy_validate(&p), -EINVAL, "relative readable invalid");
 }
 
@@ -1695,7 +1803,7 @@ static void test_add_import(void)
 			 t[i].rc);
 		CHECK_INT(hm_policy_add_import(&p, t[i].in), t[i].rc, d);
 		if (t[i].stored) {
-			CHECK_STR(p.imports[0], t[i].stored, d);
+			CHECK_STR(nth(&p, HM_LIST_IMPORTS, 0), t[i].stored, d);
 			CHECK_INT(hm_policy_validate(&p), 0,
 				  "add_import output validates");
 		} else {
@@ -1711,12 +1819,10 @@ static void test_add_import(void)
 	big[HM_IMPORT_MAX - 1] = '\0';
 	CHECK_INT(hm_policy_add_import(&p, big), 0,
 		  "add_import of HM_IMPORT_MAX-1 bytes");
-	for (i = 1; i < HM_MAX_IMPORTS && !rc; i++)
+	for (i = 1; i < 1000 && !rc; i++)
 		rc = hm_policy_add_import(&p, "m");
-	CHECK_INT(rc, 0, "add_import fills the table");
-	CHECK_INT(hm_policy_add_import(&p, "one_more"), -ENOSPC,
-		  "add_import beyond HM_MAX_IMPORTS");
-	CHECK_INT(hm_policy_validate(&p), 0, "full import table validates");
+	CHECK_INT(rc, 0, "add_import takes 1000 names");
+	CHECK_INT(hm_policy_validate(&p), 0, "1000 imports validate");
 }
 
 static void test_profiles(void)
@@ -1796,93 +1902,109 @@ static void test_validate(void)
 	p.flags |= 1u << 31;
 	CHECK_INT(hm_policy_validate(&p), -EINVAL, "validate: flag bit 31");
 	p = policies[P_NET_DOM];
-	p.n_domains = HM_MAX_DOMAINS + 1;
+	p.n_domains++;
 	CHECK_INT(hm_policy_validate(&p), -EINVAL,
-		  "validate: domain count over max");
+		  "validate: domain count over the section's");
 	p.n_domains = 0xffffffffu;
 	CHECK_INT(hm_policy_validate(&p), -EINVAL,
 		  "validate: domain count 2^32-1");
 	p = policies[P_RO_HOLE];
-	p.n_writable = HM_MAX_WRITABLE + 1;
+	p.n_writable = 0;
 	CHECK_INT(hm_policy_validate(&p), -EINVAL,
-		  "validate: writable count over max");
+		  "validate: writable count under the section's");
 	p = policies[P_IMPORTS];
-	p.n_imports = HM_MAX_IMPORTS + 1;
+	p.n_imports++;
 	CHECK_INT(hm_policy_validate(&p), -EINVAL,
-		  "validate: import count over max");
+		  "validate: import count over the section's");
 	p = policies[P_NET_DOM];
-	memset(p.domains[1], 'a', HM_DOMAIN_MAX);
+	p.used++;
 	CHECK_INT(hm_policy_validate(&p), -EINVAL,
-		  "validate: domain not NUL-terminated");
+		  "validate: used past the last section");
 	p = policies[P_NET_DOM];
-	memset(p.domains[p.n_domains], 'a', HM_DOMAIN_MAX);
+	p.used = p.end[HM_LIST_N - 1] = HM_POOL_MAX + 1;
+	CHECK_INT(hm_policy_validate(&p), -EINVAL,
+		  "validate: used past the pool");
+	p = policies[P_NET_DOM];
+	p.end[HM_LIST_ROOT] = p.end[HM_LIST_DOMAINS] + 1;
+	CHECK_INT(hm_policy_validate(&p), -EINVAL,
+		  "validate: section ends out of order");
+	p = policies[P_NET_DOM];
+	p.pool[p.end[HM_LIST_DOMAINS] - 1] = 'a';
+	CHECK_INT(hm_policy_validate(&p), -EINVAL,
+		  "validate: last domain not NUL-terminated");
+	p = policies[P_NET_DOM];
+	memset(p.pool + p.used, 'a', 64);
 	CHECK_INT(hm_policy_validate(&p), 0,
-		  "validate: garbage in an unused slot is ignored");
+		  "validate: garbage past used is ignored");
 	p = policies[P_ROOT];
-	memset(p.fs_root, 'a', HM_PATH_MAX);
-	CHECK_INT(hm_policy_validate(&p), -EINVAL,
-		  "validate: fs_root not NUL-terminated");
+	raw_put(&p, HM_LIST_ROOT, 1, "/second");
+	CHECK_INT(hm_policy_validate(&p), -EINVAL, "validate: two roots");
 	p = policies[P_NONE];
-	memset(p.fs_root, '/', HM_PATH_MAX);
+	raw_put(&p, HM_LIST_ROOT, 0, "/srv");
 	CHECK_INT(hm_policy_validate(&p), -EINVAL,
-		  "validate: unterminated fs_root without FS_ROOT");
+		  "validate: a root without FS_ROOT");
 	p = policies[P_RO_HOLE];
-	memset(p.writable[0], '/', HM_PATH_MAX);
+	raw_put(&p, HM_LIST_WRITABLE, 0, "");
 	CHECK_INT(hm_policy_validate(&p), -EINVAL,
-		  "validate: writable not NUL-terminated");
-	p = policies[P_IMPORTS];
-	memset(p.imports[0], 'a', HM_IMPORT_MAX);
-	CHECK_INT(hm_policy_validate(&p), -EINVAL,
-		  "validate: import not NUL-terminated");
+		  "validate: empty writable entry");
 	hm_policy_init(&p);
 	p.flags = HM_F_FS_ROOT | HM_F_FS_READONLY;
 	CHECK_INT(hm_policy_validate(&p), -EINVAL,
 		  "validate: FS_ROOT without a root");
 	hm_policy_init(&p);
-	strcpy(p.fs_root, "/srv");
+	raw_put(&p, HM_LIST_ROOT, 0, "/srv");
 	p.flags = HM_F_FS_READONLY;
 	CHECK_INT(hm_policy_validate(&p), -EINVAL,
-		  "validate: a root without FS_ROOT");
+		  "validate: a root without FS_ROOT (2)");
 	p.flags = HM_F_FS_ROOT;
 	CHECK_INT(hm_policy_validate(&p), -EINVAL,
 		  "validate: FS_ROOT without FS_READONLY");
 	p.flags = HM_F_FS_ROOT | HM_F_FS_READONLY;
 	CHECK_INT(hm_policy_validate(&p), 0, "validate: /srv root (control)");
-	strcpy(p.fs_root, "/srv/../etc");
+	raw_put(&p, HM_LIST_ROOT, 0, "/srv/../etc");
 	CHECK_INT(hm_policy_validate(&p), -EINVAL,
 		  "validate: unnormalised root");
-	strcpy(p.fs_root, "srv");
+	raw_put(&p, HM_LIST_ROOT, 0, "srv");
 	CHECK_INT(hm_policy_validate(&p), -EINVAL, "validate: relative root");
 	p = policies[P_RO_HOLE];
-	strcpy(p.writable[0], "tmp/out");
+	raw_put(&p, HM_LIST_WRITABLE, 0, "tmp/out");
 	CHECK_INT(hm_policy_validate(&p), -EINVAL,
 		  "validate: relative writable");
-	strcpy(p.writable[0], "/tmp/out/");
+	raw_put(&p, HM_LIST_WRITABLE, 0, "/tmp/out/");
 	CHECK_INT(hm_policy_validate(&p), -EINVAL,
 		  "validate: writable with trailing slash");
 	p = policies[P_NET_DOM];
-	strcpy(p.domains[0], "Example.com");
+	raw_put(&p, HM_LIST_DOMAINS, 0, "Example.com");
 	CHECK_INT(hm_policy_validate(&p), -EINVAL,
 		  "validate: upper-case domain");
-	strcpy(p.domains[0], "a..b");
+	raw_put(&p, HM_LIST_DOMAINS, 0, "a..b");
 	CHECK_INT(hm_policy_validate(&p), -EINVAL,
 		  "validate: empty label in a domain");
-	strcpy(p.domains[0], "db");
+	raw_put(&p, HM_LIST_DOMAINS, 0, "db");
 	CHECK_INT(hm_policy_validate(&p), 0, "validate: single-label domain");
-	strcpy(p.domains[0], "*.example.com");
+	raw_put(&p, HM_LIST_DOMAINS, 0, "*.example.com");
 	CHECK_INT(hm_policy_validate(&p), -EINVAL,
 		  "validate: wildcard left in a stored domain");
-	strcpy(p.domains[0], "example.com.");
+	raw_put(&p, HM_LIST_DOMAINS, 0, "example.com.");
 	CHECK_INT(hm_policy_validate(&p), -EINVAL,
 		  "validate: trailing dot left in a stored domain");
-	strcpy(p.domains[0], "");
+	raw_put(&p, HM_LIST_DOMAINS, 0, "");
 	CHECK_INT(hm_policy_validate(&p), -EINVAL, "validate: empty domain");
-	strcpy(p.domains[0], "example.net");
+	raw_put(&p, HM_LIST_DOMAINS, 0, "example.net");
 	CHECK_INT(hm_policy_validate(&p), 0, "validate: example.net (control)");
+	{
+		char longd[HM_DOMAIN_MAX + 2];
+
+		memset(longd, 'a', HM_DOMAIN_MAX);
+		longd[HM_DOMAIN_MAX] = '\0';
+		raw_put(&p, HM_LIST_DOMAINS, 0, longd);
+		CHECK_INT(hm_policy_validate(&p), -EINVAL,
+			  "validate: a domain beyond HM_DOMAIN_MAX");
+	}
 	p = policies[P_IMPORTS];
-	strcpy(p.imports[0], "a..b");
+	raw_put(&p, HM_LIST_IMPORTS, 0, "a..b");
 	CHECK_INT(hm_policy_validate(&p), -EINVAL, "validate: bad import");
-	strcpy(p.imports[0], " os");
+	raw_put(&p, HM_LIST_IMPORTS, 0, " os");
 	CHECK_INT(hm_policy_validate(&p), -EINVAL,
 		  "validate: untrimmed import");
 
@@ -1895,7 +2017,8 @@ static void test_validate(void)
 		struct hm_request rq = {.op = HM_OP_OPEN,
 					.path = "/etc/passwd"};
 
-		for (j = 0; j < sizeof(p); j++) {
+		/* The header and the first 1 KiB; the rest stays random too. */
+		for (j = 0; j < HM_POLICY_HEAD + 1024; j++) {
 			x ^= x << 13;
 			x ^= x >> 7;
 			x ^= x << 17;
@@ -1905,9 +2028,16 @@ static void test_validate(void)
 		if (i % 3 == 0)
 			p.flags &= HM_F_ALL_KNOWN;
 		if (i % 2 == 0) {
-			p.n_domains %= HM_MAX_DOMAINS + 2;
-			p.n_writable %= HM_MAX_WRITABLE + 2;
-			p.n_imports %= HM_MAX_IMPORTS + 2;
+			/* Section ends mostly inside the randomised bytes. */
+			uint32_t e = 0;
+			int m;
+
+			for (m = 0; m < HM_LIST_N; m++) {
+				e += p.end[m] % 256;
+				p.end[m] = i % 4 ? e : p.end[m] % 1100;
+				p.n[m] %= 8;
+			}
+			p.used = p.end[HM_LIST_N - 1];
 		}
 		if (hm_policy_validate(&p) == 0)
 			passed++;

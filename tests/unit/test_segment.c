@@ -199,6 +199,15 @@ static void test_create_attach(void)
 	test_attach_edges(&s);
 }
 
+/* The first entry of @p's list @l, or "". */
+static const char *first(const struct hm_policy *p, enum hm_list l)
+{
+	struct hm_list_iter it;
+	const char *e = hm_policy_list_first(p, l, &it);
+
+	return e ? e : "";
+}
+
 static void test_create_errors(void)
 {
 	static struct hm_policy many[HM_MAX_BASE + 1];
@@ -206,7 +215,12 @@ static void test_create_errors(void)
 	struct hm_segment s;
 	size_t i;
 
-	strcpy(bad.fs_root, "relative");
+	/* A relative root, stored raw: "relative\0" as the root list. */
+	memcpy(bad.pool, "relative", 9);
+	bad.n_root = 1;
+	bad.used = 9;
+	for (i = 0; i < HM_LIST_N; i++)
+		bad.end[i] = 9;
 	CHECK_INT(hm_segment_create(&s, &bad, 1), -EINVAL,
 		  "create: invalid layer refused");
 	OK(s.base == NULL && s.dyn == NULL, "create: zeroed on failure");
@@ -320,7 +334,7 @@ static void test_nesting(void)
 	CHECK_INT(hm_segment_pop(&s, 0), -ENOENT, "pop: id 0 is ENOENT");
 	CHECK_INT(hm_segment_push(&s, NULL, 0, &id_a), -EINVAL,
 		  "push: NULL policy");
-	ra.n_domains = HM_MAX_DOMAINS + 1;
+	ra.n_domains = 7; /* a count the pool does not hold */
 	CHECK_INT(hm_segment_push(&s, &ra, 0, &id_a), -EINVAL,
 		  "push: invalid policy refused");
 	CHECK_INT(hm_segment_dyn_count(&s), 0, "push: refused push left none");
@@ -461,9 +475,9 @@ static void test_snapshot(void)
 		  "snap: decodes");
 	CHECK_INT(n, 4, "snap: base + dyn = 4 layers");
 	OK(n == 4 && out[0].flags == HM_F_BLOCK_SUBPROCESS &&
-	       strcmp(out[1].domains[0], "example.org") == 0 &&
+	       strcmp(first(&out[1], HM_LIST_DOMAINS), "example.org") == 0 &&
 	       out[2].flags == HM_F_BLOCK_NETWORK &&
-	       strcmp(out[3].fs_root, "/srv") == 0,
+	       strcmp(hm_policy_root(&out[3]), "/srv") == 0,
 	   "snap: base layers first, then dynamic entries in order");
 	free(text);
 
@@ -750,6 +764,87 @@ static void test_concurrent(void)
 	CHECK_INT(hm_segment_dyn_count(&conc), 1, "conc: writer left one");
 }
 
+/*
+ * Torn reads of the string pool: the writer keeps replacing a 2,000-domain
+ * layer with a one-domain layer (and back), so slots are refilled with a
+ * different layout while readers walk the domain lists. Both layers block
+ * the network and neither names "x.other.example": every read must deny
+ * it, and a name only the big layer holds may go either way.
+ */
+static struct hm_segment pconc;
+static atomic_int pwriter_done;
+static uint32_t pconc_first; /* pushed before the threads start */
+
+static void *pool_writer(void *arg)
+{
+	static struct hm_policy big, small;
+	uint32_t keep = pconc_first, next;
+	char name[64];
+	int i;
+
+	(void)arg;
+	hm_policy_init(&big);
+	hm_policy_init(&small);
+	big.flags = small.flags = HM_F_BLOCK_NETWORK;
+	for (i = 0; i < 2000; i++) {
+		snprintf(name, sizeof(name), "host%04d.mirror.example", i);
+		hm_policy_add_domain(&big, name);
+	}
+	hm_policy_add_domain(&small, "a.example");
+	for (i = 0; i < 4000; i++) {
+		hm_segment_push(&pconc, i % 2 ? &small : &big, 0, &next);
+		hm_segment_pop(&pconc, keep);
+		keep = next;
+	}
+	atomic_store(&pwriter_done, 1);
+	return NULL;
+}
+
+static void *pool_reader(void *arg)
+{
+	struct hm_request out = {.op = HM_OP_RESOLVE,
+				 .name = "x.other.example"};
+	struct hm_request in = {.op = HM_OP_RESOLVE,
+				.name = "api.host1999.mirror.example"};
+	long *bad = arg;
+	enum hm_reason r;
+
+	while (!atomic_load(&pwriter_done)) {
+		r = hm_segment_check(&pconc, &out);
+		if (r != HM_R_NO_NETWORK && r != HM_R_INVALID_POLICY)
+			bad[0]++;
+		r = hm_segment_check(&pconc, &in);
+		if (r != HM_R_NONE && r != HM_R_NO_NETWORK &&
+		    r != HM_R_INVALID_POLICY)
+			bad[0]++;
+		bad[1]++;
+	}
+	return NULL;
+}
+
+static void test_concurrent_pool(void)
+{
+	pthread_t w, rd;
+	long res[2] = {0, 0};
+
+	static struct hm_policy first;
+
+	hm_policy_init(&first);
+	first.flags = HM_F_BLOCK_NETWORK;
+	CHECK_INT(hm_segment_create(&pconc, NULL, 0), 0, "pconc: create");
+	CHECK_INT(hm_segment_push(&pconc, &first, 0, &pconc_first), 0,
+		  "pconc: a denying entry before the threads start");
+	pthread_create(&w, NULL, pool_writer, NULL);
+	pthread_create(&rd, NULL, pool_reader, res);
+	pthread_join(w, NULL);
+	pthread_join(rd, NULL);
+	printf("# pconc: %ld read pairs\n", res[1]);
+	OK(res[1] > 0, "pconc: the reader ran");
+	CHECK_INT(res[0], 0,
+		  "pconc: never an allow of an unlisted name, never a wrong "
+		  "reason, while slots change layout");
+}
+
 /* ---- exec targets ---------------------------------------------------------
  */
 
@@ -1018,6 +1113,7 @@ int main(void)
 	test_matches_conjunction();
 	test_fork();
 	test_concurrent();
+	test_concurrent_pool();
 	test_exec_targets();
 	return tap_done();
 }

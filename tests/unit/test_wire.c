@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,29 +15,25 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
+/* Same flags and the same entries in every list, compared as strings. */
 static int policy_eq(const struct hm_policy *a, const struct hm_policy *b)
 {
-	uint32_t i;
+	struct hm_list_iter ia, ib;
+	const char *x, *y;
+	int l;
 
-	if (a->flags != b->flags || a->n_domains != b->n_domains ||
-	    a->n_writable != b->n_writable || a->n_imports != b->n_imports ||
-	    a->n_readable != b->n_readable ||
-	    strcmp(a->fs_root, b->fs_root) != 0)
+	if (a->flags != b->flags)
 		return 0;
-	for (i = 0; i < a->n_readable; i++) {
-		if (strcmp(a->readable[i], b->readable[i]) != 0)
+	for (l = 0; l < HM_LIST_N; l++) {
+		if (a->n[l] != b->n[l])
 			return 0;
-	}
-	for (i = 0; i < a->n_domains; i++) {
-		if (strcmp(a->domains[i], b->domains[i]) != 0)
-			return 0;
-	}
-	for (i = 0; i < a->n_writable; i++) {
-		if (strcmp(a->writable[i], b->writable[i]) != 0)
-			return 0;
-	}
-	for (i = 0; i < a->n_imports; i++) {
-		if (strcmp(a->imports[i], b->imports[i]) != 0)
+		x = hm_policy_list_first(a, (enum hm_list)l, &ia);
+		y = hm_policy_list_first(b, (enum hm_list)l, &ib);
+		for (; x && y;
+		     x = hm_policy_list_next(&ia), y = hm_policy_list_next(&ib))
+			if (strcmp(x, y) != 0)
+				return 0;
+		if (x || y)
 			return 0;
 	}
 	return 1;
@@ -54,7 +51,7 @@ static char *encode(const struct hm_policy *layers, size_t n, int *rc)
 
 /* A hand-built binary record, hex-encoded by finish(). */
 struct rec {
-	unsigned char b[8192];
+	unsigned char b[HM_POOL_MAX + 65536];
 	size_t len;
 };
 
@@ -95,15 +92,17 @@ static void r_head(struct rec *r, unsigned version, unsigned n_layers)
 	r_u16(r, n_layers);
 }
 
-/* A layer with no tables: flags and fs_root only. */
+/* A layer with no lists but the root (none when @root is ""). */
 static void r_plain_layer(struct rec *r, uint32_t flags, const char *root)
 {
 	r_u32(r, flags);
-	r_str(r, root);
-	r_u16(r, 0);
-	r_u16(r, 0);
-	r_u16(r, 0);
-	r_u16(r, 0);
+	r_u32(r, root[0] ? 1 : 0);
+	if (root[0])
+		r_str(r, root);
+	r_u32(r, 0);
+	r_u32(r, 0);
+	r_u32(r, 0);
+	r_u32(r, 0);
 }
 
 static char *finish(struct rec *r)
@@ -170,11 +169,14 @@ static void make_import(char *buf, size_t len, char c)
 	buf[len] = '\0';
 }
 
-/* Every table full, every string as long as the builders accept. */
+/*
+ * Every list used, every string as long as the builders accept, and the
+ * pool filled to its last byte (a final domain of exactly the bytes left).
+ */
 static int make_max_layer(struct hm_policy *p, char tag)
 {
 	char buf[HM_PATH_MAX + 8];
-	size_t len;
+	size_t len, left;
 	int i, rc = 0;
 
 	hm_policy_init(p);
@@ -184,29 +186,35 @@ static int make_max_layer(struct hm_policy *p, char tag)
 		   HM_F_BLOCK_INTERP_MUTATION | HM_F_TRACE | HM_F_SEALED;
 	make_path(buf, HM_PATH_MAX - 1, tag);
 	rc |= hm_policy_set_root(p, buf);
-	for (i = 0; i < HM_MAX_DOMAINS; i++) {
-		/* DNS caps names below the array size; take the longest. */
-		for (len = HM_DOMAIN_MAX - 1; len > 3; len--) {
-			make_domain(buf, len, (char)('a' + i % 26));
-			buf[1] = (char)('a' + i / 26);
-			if (hm_policy_add_domain(p, buf) == 0)
-				break;
-		}
-		rc |= len <= 3;
-	}
-	for (i = 0; i < HM_MAX_WRITABLE; i++) {
+	for (i = 0; i < 8; i++) {
 		make_path(buf, HM_PATH_MAX - 1, (char)('a' + i));
 		rc |= hm_policy_add_writable(p, buf);
 	}
-	for (i = 0; i < HM_MAX_IMPORTS; i++) {
+	for (i = 0; i < 32; i++) {
 		make_import(buf, HM_IMPORT_MAX - 1, (char)('a' + i % 26));
 		buf[1] = (char)('a' + i / 26);
 		rc |= hm_policy_add_import(p, buf);
 	}
-	for (i = 0; i < HM_MAX_READABLE; i++) {
+	for (i = 0; i < 16; i++) {
 		make_path(buf, HM_PATH_MAX - 1, (char)('a' + i));
 		rc |= hm_policy_add_readable(p, buf);
 	}
+	/* Domains of 250 bytes (DNS caps names at 253) while they fit. */
+	for (i = 0; HM_POOL_MAX - p->used > 2 * 251; i++) {
+		make_domain(buf, 250, (char)('a' + i % 26));
+		buf[1] = (char)('a' + (i / 26) % 26);
+		buf[2] = (char)('a' + (i / 676) % 26);
+		rc |= hm_policy_add_domain(p, buf);
+	}
+	/* The rest in two names, the last one ending the pool exactly. */
+	left = HM_POOL_MAX - p->used;
+	len = left / 2 - 1;
+	make_domain(buf, len, 'y');
+	rc |= hm_policy_add_domain(p, buf);
+	len = HM_POOL_MAX - p->used - 1;
+	make_domain(buf, len, 'z');
+	rc |= hm_policy_add_domain(p, buf);
+	rc |= p->used != HM_POOL_MAX;
 	return rc;
 }
 
@@ -234,7 +242,7 @@ static void test_empty(void)
 
 static void test_one(void)
 {
-	struct hm_policy p;
+	static struct hm_policy p;
 	size_t n = 0;
 	char *text;
 	int rc;
@@ -270,7 +278,7 @@ static void test_one(void)
 
 static void test_many_and_max(void)
 {
-	static struct hm_policy layers[HM_MAX_BASE];
+	static struct hm_policy layers[HM_MAX_BASE + 1];
 	size_t n = 0, i, size;
 	char *text;
 	int rc, eq = 1;
@@ -298,9 +306,16 @@ static void test_many_and_max(void)
 		  "many: more layers than any process holds is refused");
 
 	OK(make_max_layer(&layers[0], 'm') == 0, "max: builders accept it");
-	OK(strlen(layers[0].fs_root) == HM_PATH_MAX - 1, "max: 1023-byte root");
+	OK(strlen(hm_policy_root(&layers[0])) == HM_PATH_MAX - 1,
+	   "max: 1023-byte root");
+	OK(layers[0].used == HM_POOL_MAX, "max: the pool is full to its last "
+					  "byte");
+	OK(hm_policy_add_domain(&layers[0], "a") == -ENOSPC,
+	   "max: one more entry is ENOSPC");
+	OK(layers[0].used == HM_POOL_MAX && hm_policy_validate(&layers[0]) == 0,
+	   "max: a refused add leaves the layer as it was");
 	for (i = 1; i < HM_MAX_BASE; i++)
-		layers[i] = layers[0];
+		hm_policy_copy(&layers[i], &layers[0]);
 	size = hm_wire_encoded_size(layers, HM_MAX_BASE);
 	text = malloc(size);
 	CHECK_INT(hm_wire_encode(layers, HM_MAX_BASE, text, size - 1), -ENOSPC,
@@ -312,12 +327,14 @@ static void test_many_and_max(void)
 	for (i = 0; i < n; i++)
 		eq &= policy_eq(&layers[0], &scratch[i]);
 	OK(eq, "max: 32 full layers equal after round trip");
+	OK(hm_policy_equal(&layers[0], &scratch[HM_MAX_BASE - 1]),
+	   "max: decoded bytes equal the built ones (hm_policy_equal)");
 	free(text);
 }
 
 static void test_nospc(void)
 {
-	struct hm_policy p;
+	static struct hm_policy p;
 	char buf[256];
 	size_t size;
 
@@ -337,7 +354,7 @@ static void test_nospc(void)
 
 static char *small_text(void)
 {
-	struct hm_policy p;
+	static struct hm_policy p;
 	char *text;
 	int rc;
 
@@ -382,7 +399,7 @@ static void test_shape(void)
 
 	memcpy(t, text, len + 1);
 	t[8] = '0';
-	t[9] = '2'; /* version 2 (checksum now wrong too: version wins) */
+	t[9] = '3'; /* version 3 (checksum now wrong too: version wins) */
 	CHECK_INT(decode(t, 1, &n), -EPROTO, "shape: unknown version");
 	free(t);
 	free(text);
@@ -434,90 +451,149 @@ static void test_truncation(void)
 
 static void test_crafted(void)
 {
-	struct rec r;
+	static struct rec r;
 	char *t;
 	char big[HM_PATH_MAX + 2];
 	size_t n;
 	int i;
 
 	/* Positive control: the hand-built form matches the codec. */
-	r_head(&r, 1, 1);
+	r_head(&r, 2, 1);
 	r_plain_layer(&r, HM_F_FS_READONLY | HM_F_FS_ROOT, "/srv");
 	t = finish(&r);
 	CHECK_INT(decode(t, 1, &n), 0, "crafted: hand-built record decodes");
-	OK(n == 1 && strcmp(scratch[0].fs_root, "/srv") == 0,
+	OK(n == 1 && strcmp(hm_policy_root(&scratch[0]), "/srv") == 0,
 	   "crafted: fields land where documented");
 	free(t);
 
-	r_head(&r, 2, 0);
+	/* A version-1 record (the fixed tables), as an older parent wrote. */
+	r_head(&r, 1, 1);
+	r_u32(&r, HM_F_FS_READONLY | HM_F_FS_ROOT);
+	r_str(&r, "/srv");
+	r_u16(&r, 0);
+	r_u16(&r, 0);
+	r_u16(&r, 0);
+	r_u16(&r, 0);
 	t = finish(&r);
-	CHECK_INT(decode(t, 1, &n), -EPROTO, "crafted: version 2");
+	CHECK_INT(decode(t, 1, &n), -EPROTO, "crafted: version 1 is refused");
+	OK(strstr(hm_wire_error(-EPROTO), "another policy format") != NULL,
+	   "crafted: the version message names the format");
+	free(t);
+	r_head(&r, 3, 0);
+	t = finish(&r);
+	CHECK_INT(decode(t, 1, &n), -EPROTO, "crafted: version 3");
 	free(t);
 	r_head(&r, 0, 0);
 	t = finish(&r);
 	CHECK_INT(decode(t, 1, &n), -EPROTO, "crafted: version 0");
 	free(t);
 
-	r_head(&r, 1, HM_MAX_BASE + 1);
+	r_head(&r, 2, HM_MAX_BASE + 1);
 	for (i = 0; i < HM_MAX_BASE + 1; i++)
 		r_plain_layer(&r, HM_F_BLOCK_NETWORK, "");
 	t = finish(&r);
 	CHECK_INT(decode(t, HM_MAX_BASE, &n), -E2BIG, "crafted: 33 layers");
 	free(t);
 
-	r_head(&r, 1, 1);
-	r_u32(&r, HM_F_BLOCK_NETWORK);
-	r_str(&r, "");
-	r_u16(&r, HM_MAX_DOMAINS + 1);
-	for (i = 0; i < HM_MAX_DOMAINS + 1; i++)
-		r_str(&r, "a.io");
-	r_u16(&r, 0);
-	r_u16(&r, 0);
-	t = finish(&r);
-	CHECK_INT(decode(t, 1, &n), -E2BIG, "crafted: 33 domains");
-	free(t);
-
-	r_head(&r, 1, 1);
-	r_u32(&r, HM_F_FS_READONLY);
-	r_str(&r, "");
-	r_u16(&r, 0);
-	r_u16(&r, HM_MAX_WRITABLE + 1);
-	for (i = 0; i < HM_MAX_WRITABLE + 1; i++)
-		r_str(&r, "/tmp");
-	r_u16(&r, 0);
-	t = finish(&r);
-	CHECK_INT(decode(t, 1, &n), -E2BIG, "crafted: 9 writable holes");
-	free(t);
-
-	r_head(&r, 1, 1);
+	/* 2,000 domains and 200 holes: far beyond the old tables. */
+	r_head(&r, 2, 1);
+	r_u32(&r, HM_F_BLOCK_NETWORK | HM_F_FS_READONLY);
 	r_u32(&r, 0);
-	r_str(&r, "");
-	r_u16(&r, 0);
-	r_u16(&r, 0);
-	r_u16(&r, 0xffff);
+	r_u32(&r, 2000);
+	for (i = 0; i < 2000; i++) {
+		char d[32];
+
+		snprintf(d, sizeof(d), "host%d.example.com", i);
+		r_str(&r, d);
+	}
+	r_u32(&r, 200);
+	for (i = 0; i < 200; i++) {
+		char d[32];
+
+		snprintf(d, sizeof(d), "/tmp/hole%d", i);
+		r_str(&r, d);
+	}
+	r_u32(&r, 0);
+	r_u32(&r, 0);
 	t = finish(&r);
-	CHECK_INT(decode(t, 1, &n), -E2BIG, "crafted: 65535 imports");
+	CHECK_INT(decode(t, 1, &n), 0, "crafted: 2000 domains, 200 holes");
+	OK(scratch[0].n_domains == 2000 && scratch[0].n_writable == 200,
+	   "crafted: every entry kept");
+	free(t);
+
+	/* The entries' bytes overflow the pool by one. */
+	r_head(&r, 2, 1);
+	r_u32(&r, HM_F_BLOCK_NETWORK);
+	r_u32(&r, 0);
+	r_u32(&r, HM_POOL_MAX / 128);
+	for (i = 0; i < (int)(HM_POOL_MAX / 128); i++) {
+		char d[200];
+
+		make_domain(d, 127, (char)('a' + i % 26));
+		d[1] = (char)('a' + (i / 26) % 26);
+		d[2] = (char)('a' + (i / 676) % 26);
+		if (i == 0)
+			d[126] = '\0', d[125] = 'q'; /* 126 bytes + NUL */
+		r_str(&r, d);
+	}
+	r_u32(&r, 1);
+	r_str(&r, "/"); /* 2 more bytes: one past the pool */
+	r_u32(&r, 0);
+	r_u32(&r, 0);
+	t = finish(&r);
+	CHECK_INT(decode(t, 1, &n), -E2BIG, "crafted: one byte past the pool");
+	free(t);
+
+	r_head(&r, 2, 1);
+	r_u32(&r, 0);
+	r_u32(&r, 0);
+	r_u32(&r, 0);
+	r_u32(&r, 0);
+	r_u32(&r, 0xffffffffu);
+	t = finish(&r);
+	CHECK_INT(decode(t, 1, &n), -EINVAL,
+		  "crafted: 2^32-1 imports in an empty record");
+	free(t);
+
+	r_head(&r, 2, 1);
+	r_u32(&r, HM_F_BLOCK_NETWORK);
+	r_u32(&r, 0);
+	r_u32(&r, 1);
+	{
+		char d[HM_DOMAIN_MAX + 1];
+
+		make_domain(d, HM_DOMAIN_MAX, 'a');
+		r_str(&r, d);
+	}
+	r_u32(&r, 0);
+	r_u32(&r, 0);
+	r_u32(&r, 0);
+	t = finish(&r);
+	CHECK_INT(decode(t, 1, &n), -E2BIG,
+		  "crafted: a domain beyond HM_DOMAIN_MAX");
 	free(t);
 
 	make_path(big, HM_PATH_MAX, 'x');
-	r_head(&r, 1, 1);
+	r_head(&r, 2, 1);
 	r_plain_layer(&r, HM_F_FS_READONLY | HM_F_FS_ROOT, big);
 	t = finish(&r);
 	CHECK_INT(decode(t, 1, &n), -E2BIG, "crafted: 1024-byte root");
 	free(t);
 
-	r_head(&r, 1, 1);
+	r_head(&r, 2, 1);
 	r_u32(&r, HM_F_FS_READONLY | HM_F_FS_ROOT);
+	r_u32(&r, 1);
 	r_u16(&r, 5);
 	r_bytes(&r, "/a\0bc", 5);
-	r_u16(&r, 0);
-	r_u16(&r, 0);
-	r_u16(&r, 0);
+	r_u32(&r, 0);
+	r_u32(&r, 0);
+	r_u32(&r, 0);
+	r_u32(&r, 0);
 	t = finish(&r);
 	CHECK_INT(decode(t, 1, &n), -EINVAL, "crafted: NUL inside a string");
 	free(t);
 
-	r_head(&r, 1, 1);
+	r_head(&r, 2, 1);
 	r_plain_layer(&r, HM_F_BLOCK_NETWORK, "");
 	r_u8(&r, 0);
 	t = finish(&r);
@@ -525,15 +601,16 @@ static void test_crafted(void)
 		  "crafted: trailing byte under a good checksum");
 	free(t);
 
-	r_head(&r, 1, 2);
+	r_head(&r, 2, 2);
 	r_plain_layer(&r, HM_F_BLOCK_NETWORK, "");
 	t = finish(&r);
 	CHECK_INT(decode(t, 2, &n), -EINVAL,
 		  "crafted: layer count larger than the record");
 	free(t);
 
-	r_head(&r, 1, 1);
+	r_head(&r, 2, 1);
 	r_u32(&r, 0);
+	r_u32(&r, 1);
 	r_u16(&r, 200); /* string longer than the record */
 	r_bytes(&r, "/x", 2);
 	t = finish(&r);
@@ -541,32 +618,33 @@ static void test_crafted(void)
 		  "crafted: string length past the end");
 	free(t);
 
-	r_head(&r, 1, 1);
+	r_head(&r, 2, 1);
 	r_plain_layer(&r, HM_F_FS_READONLY | HM_F_FS_ROOT, "relative/root");
 	t = finish(&r);
 	CHECK_INT(decode(t, 1, &n), -EINVAL, "crafted: relative fs_root");
 	free(t);
 
-	r_head(&r, 1, 1);
+	r_head(&r, 2, 1);
 	r_plain_layer(&r, HM_F_FS_ROOT, "/srv");
 	t = finish(&r);
 	CHECK_INT(decode(t, 1, &n), -EINVAL,
 		  "crafted: fs_root without fs_readonly");
 	free(t);
 
-	r_head(&r, 1, 1);
+	r_head(&r, 2, 1);
 	r_plain_layer(&r, 1u << 30, "");
 	t = finish(&r);
 	CHECK_INT(decode(t, 1, &n), -EINVAL, "crafted: unknown flag bit");
 	free(t);
 
-	r_head(&r, 1, 1);
+	r_head(&r, 2, 1);
 	r_u32(&r, HM_F_BLOCK_NETWORK);
-	r_str(&r, "");
-	r_u16(&r, 1);
+	r_u32(&r, 0);
+	r_u32(&r, 1);
 	r_str(&r, "a..b");
-	r_u16(&r, 0);
-	r_u16(&r, 0);
+	r_u32(&r, 0);
+	r_u32(&r, 0);
+	r_u32(&r, 0);
 	t = finish(&r);
 	CHECK_INT(decode(t, 1, &n), -EINVAL, "crafted: empty label in domain");
 	free(t);
@@ -574,19 +652,27 @@ static void test_crafted(void)
 
 static void test_encode_invalid(void)
 {
-	struct hm_policy p;
+	static struct hm_policy p;
 	char buf[512];
 	int rc;
 
 	hm_policy_init(&p);
 	p.flags = HM_F_FS_READONLY | HM_F_FS_ROOT;
-	strcpy(p.fs_root, "relative");
+	strcpy(p.pool, "relative");
+	p.n_root = 1;
+	p.used = 9;
+	for (int l = 0; l < HM_LIST_N; l++)
+		p.end[l] = 9;
 	CHECK_INT(hm_wire_encode(&p, 1, buf, sizeof(buf)), -EINVAL,
 		  "encode: relative root refused");
 	hm_policy_init(&p);
-	p.n_domains = HM_MAX_DOMAINS + 1;
+	p.n_domains = 5;
 	CHECK_INT(hm_wire_encode(&p, 1, buf, sizeof(buf)), -EINVAL,
-		  "encode: oversized count refused");
+		  "encode: a count the pool does not hold is refused");
+	hm_policy_init(&p);
+	p.used = HM_POOL_MAX + 1;
+	CHECK_INT(hm_wire_encode(&p, 1, buf, sizeof(buf)), -EINVAL,
+		  "encode: used beyond the pool is refused");
 	OK(hm_wire_encoded_size(&p, 1) > 0,
 	   "encode: size of an invalid layer is still computed safely");
 	hm_policy_init(&p);
@@ -601,7 +687,7 @@ static void test_encode_invalid(void)
  */
 static void test_audit_outermost_only(void)
 {
-	struct hm_policy in[2], out[HM_MAX_BASE];
+	static struct hm_policy in[2], out[HM_MAX_BASE];
 	size_t n = 9;
 	char *text;
 	int rc;

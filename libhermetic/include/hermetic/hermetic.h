@@ -60,42 +60,97 @@ enum hm_flag {
 };
 #define HM_F_ALL_KNOWN ((1u << 13) - 1)
 
-#define HM_MAX_DOMAINS  32    /* allow_domains entries per layer */
+#define HM_POOL_MAX     (128u * 1024u) /* string bytes per layer, all lists */
 #define HM_DOMAIN_MAX   256   /* bytes per domain, NUL included */
-#define HM_MAX_WRITABLE 8     /* --allow-write holes per layer */
 #define HM_PATH_MAX     1024  /* bytes per fs_root / writable path, NUL included */
-#define HM_MAX_IMPORTS  32    /* deny_imports entries per layer */
-#define HM_MAX_READABLE 16    /* --allow-read paths per layer */
 #define HM_IMPORT_MAX   128   /* bytes per import name, NUL included */
 /* clang-format on */
+
+/*
+ * The string lists of a layer. Each is one section of the layer's pool:
+ * list l holds pool[start(l), end[l]) with start(0) = 0 and start(l) =
+ * end[l - 1], its entries packed back to back, each NUL-terminated.
+ */
+enum hm_list {
+	HM_LIST_ROOT = 0, /* fs_root: 0 or 1 entry */
+	HM_LIST_DOMAINS,  /* allow_domains */
+	HM_LIST_WRITABLE, /* --allow-write holes */
+	HM_LIST_IMPORTS,  /* deny_imports */
+	HM_LIST_READABLE, /* --allow-read paths */
+	HM_LIST_N
+};
 
 /*
  * One policy layer. A process is governed by a list of layers (inherited
  * base layers plus the dynamic stack of active hermetic_blocker entries);
  * an action is allowed only if EVERY layer allows it (conjunction).
  *
+ * The lists share one bounded string pool: a layer may hold any number of
+ * entries as long as their bytes (each plus its NUL) fit in HM_POOL_MAX;
+ * each entry is also bounded by its list's per-entry maximum. Only the
+ * header and pool[0, used) carry meaning: a layer may be stored or copied
+ * truncated to hm_policy_size() bytes (the segment's base area does), so
+ * never copy or compare sizeof(struct hm_policy) bytes: use
+ * hm_policy_copy / hm_policy_equal. Read the lists only through
+ * hm_policy_list_first/next, which stay inside the pool on any bytes.
+ *
  * Invariants (checked by hm_policy_validate, kept by the builders):
- * every string is NUL-terminated inside its array; counts are within the
- * maxima; fs_root and writable[] are absolute, lexically normalised paths
- * ("/" allowed); domains are lower-case, without trailing dot, valid
- * hostnames of at least two labels or a literal IP; HM_F_FS_ROOT is set
- * iff fs_root[0] != 0, and then HM_F_FS_READONLY is set too.
+ * used <= HM_POOL_MAX; end[] ascends to end[HM_LIST_N - 1] == used; every
+ * non-empty section ends in a NUL and holds n[l] non-empty strings, each
+ * shorter than its list's maximum; fs_root and writable/readable paths are
+ * absolute, lexically normalised paths ("/" allowed); domains are
+ * lower-case, without trailing dot, valid hostnames or IP literals;
+ * HM_F_FS_ROOT is set iff the root list has its one entry, and then
+ * HM_F_FS_READONLY is set too.
  */
 struct hm_policy {
 	uint32_t flags;
-	uint32_t n_domains;
-	uint32_t n_writable;
-	uint32_t n_imports;
-	char fs_root[HM_PATH_MAX];
-	char domains[HM_MAX_DOMAINS][HM_DOMAIN_MAX];
-	char writable[HM_MAX_WRITABLE][HM_PATH_MAX];
-	char imports[HM_MAX_IMPORTS][HM_IMPORT_MAX];
-	/* --allow-read / allow_read=: readable outside fs_root (same rules) */
-	uint32_t n_readable;
-	char readable[HM_MAX_READABLE][HM_PATH_MAX];
+	uint32_t used; /* pool bytes in use */
+	union {
+		uint32_t n[HM_LIST_N]; /* entries per list */
+		struct {
+			uint32_t n_root, n_domains, n_writable, n_imports,
+			    n_readable;
+		};
+	};
+	uint32_t end[HM_LIST_N]; /* section ends (see enum hm_list) */
+	char pool[HM_POOL_MAX];
 };
 
-/* Zero the policy: everything allowed. */
+/* Bytes of a layer before its pool (the part always stored). */
+#define HM_POLICY_HEAD offsetof(struct hm_policy, pool)
+
+/*
+ * A cursor over one list. hm_policy_list_first returns the first entry
+ * (or NULL); hm_policy_list_next the next one, or NULL at the end. Every
+ * returned string is NUL-terminated inside the list's section, and the
+ * cursor never reads outside pool[0, HM_POOL_MAX) whatever the header
+ * says, so a torn read of a dynamic slot stays memory-safe. Empty strings
+ * (only in invalid bytes) are skipped.
+ */
+struct hm_list_iter {
+	const char *cur;
+	const char *end;
+	size_t len; /* strlen of the entry last returned */
+};
+const char *hm_policy_list_first(const struct hm_policy *p, enum hm_list l,
+				 struct hm_list_iter *it);
+const char *hm_policy_list_next(struct hm_list_iter *it);
+
+/* fs_root, or "" when the layer has none. */
+const char *hm_policy_root(const struct hm_policy *p);
+
+/* Bytes of @p that carry meaning: HM_POLICY_HEAD + used (bounded). */
+size_t hm_policy_size(const struct hm_policy *p);
+
+/* Copy hm_policy_size(@src) bytes of @src into @dst (a full layer). */
+void hm_policy_copy(struct hm_policy *dst, const struct hm_policy *src);
+
+/* True if @a and @b hold the same layer (header and used pool bytes). */
+int hm_policy_equal(const struct hm_policy *a, const struct hm_policy *b);
+
+/* Empty the policy (header only; the pool is not touched): everything
+ * allowed. */
 void hm_policy_init(struct hm_policy *p);
 
 /*
@@ -103,8 +158,8 @@ void hm_policy_init(struct hm_policy *p);
  * strip one trailing dot; a leading "*." or "." is accepted and stripped).
  * Returns 0, -EINVAL for an empty string, "*", a single label such as "com"
  * or ".com", or any character outside [a-z0-9._-] (IP literals pass), -ENOSPC
- * when the table is full, -ENAMETOOLONG when it does not fit. Duplicates
- * are accepted silently.
+ * when the pool is full, -ENAMETOOLONG when it is longer than HM_DOMAIN_MAX.
+ * Duplicates are accepted silently.
  */
 int hm_policy_add_domain(struct hm_policy *p, const char *domain);
 
@@ -130,24 +185,25 @@ int hm_resolve_dir(const char *raw, char *out, size_t cap);
 const char *hm_resolve_dir_error(int rc);
 
 /* Add a writable hole (same path rules as hm_policy_set_root). -ENOSPC when
- * full. */
+ * the pool is full. */
 int hm_policy_add_writable(struct hm_policy *p, const char *path);
 
 /*
  * Add a readable path (a file or a directory tree readable even outside
- * fs_root; same path rules as hm_policy_set_root). -ENOSPC when full.
+ * fs_root; same path rules as hm_policy_set_root). -ENOSPC when the pool
+ * is full.
  */
 int hm_policy_add_readable(struct hm_policy *p, const char *path);
 
 /*
  * Add a deny_imports entry (trimmed; must be a dotted Python identifier
- * path). Returns 0, -EINVAL, -ENOSPC, -ENAMETOOLONG.
+ * path). Returns 0, -EINVAL, -ENOSPC (pool full), -ENAMETOOLONG.
  */
 int hm_policy_add_import(struct hm_policy *p, const char *name);
 
 /*
- * Check every invariant above. Returns 0 or -EINVAL. Never trusts counts:
- * safe to call on arbitrary bytes of the right size.
+ * Check every invariant above. Returns 0 or -EINVAL. Never trusts the
+ * header: safe to call on arbitrary bytes of sizeof(struct hm_policy).
  */
 int hm_policy_validate(const struct hm_policy *p);
 
@@ -583,13 +639,24 @@ int hm_wire_encode(const struct hm_policy *layers, size_t n, char *out,
 
 /*
  * Decode @text into at most @max layers; *@n receives the count. Every
- * read is bounds-checked; every decoded layer is validated. Returns 0,
- * -EINVAL (not hex, bad magic, bad checksum, truncated, invalid layer),
- * -EPROTO (unknown version), -E2BIG (more layers or entries than fit).
+ * read is bounds-checked; every decoded layer is validated. Only each
+ * layer's header and used pool bytes are written (a caller's scratch of
+ * @max full layers stays untouched beyond them). Returns 0, -EINVAL (not
+ * hex, bad magic, bad checksum, truncated, invalid layer), -EPROTO
+ * (another format version), -E2BIG (more layers than @max, a layer's
+ * strings beyond HM_POOL_MAX, an entry beyond its list's maximum).
  * On error *@n is 0 and @layers is unspecified.
  */
 int hm_wire_decode(const char *text, struct hm_policy *layers, size_t max,
 		   size_t *n);
+
+/*
+ * A diagnostic for a failed hm_wire_decode / hm_policy_env_decode (@rc <
+ * 0), for "invalid HERMETIC_POLICY (<this>)". The front-ends use it for
+ * -EPROTO (a parent from another hermetic build: another format version)
+ * and keep strerror() for the rest.
+ */
+const char *hm_wire_error(int rc);
 
 /*
  * The one builder of a child's environment (core/childenv.c), used by the
