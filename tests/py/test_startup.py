@@ -1,0 +1,136 @@
+"""Process start-up under the shim (issue 8, the bench/run rows fork-exec,
+spawn, launch-true): what was made cheaper must behave as before.
+
+- The real symbols are found by one walk over the link map (shim/resolve.c)
+  instead of two dlsym calls per symbols.def row. Under HERMETIC_DEBUG the
+  shim asks dlsym as well and prints "resolve mismatch" for any row where
+  the two differ; these tests fail on such a line, and check that the walk
+  (not the dlsym fallback) answered.
+- A preload library named after the shim that defines a wrapped name is
+  what the shim forwards to (dlsym(RTLD_NEXT) semantics), and the shim's
+  guard still runs first; one named before the shim is what the program
+  calls, and the shim still guards what it forwards.
+- The resolver snapshot no longer clears its whole table (core/hosts.c):
+  names in /etc/hosts still resolve as local lookups under --no-network.
+"""
+import os
+
+import pytest
+
+from conftest import BIN, LIB, PROBE, PYTHON, run, run_hermetic
+
+NEXTLIB = os.path.join(os.path.dirname(PROBE), "libnextunlink.so")
+MARK = "nextunlink: unlink"
+
+
+def policy_of(flags):
+    """The HERMETIC_POLICY text the launcher hands a target for @flags."""
+    r = run([BIN, *flags, "--", "/usr/bin/env"])
+    assert r.rc == 0, str(r)
+    for line in r.out.splitlines():
+        if line.startswith("HERMETIC_POLICY="):
+            return line[len("HERMETIC_POLICY="):]
+    raise AssertionError(str(r))
+
+
+def preloaded(argv, preload, policy=None, debug=True):
+    extra = {"LD_PRELOAD": preload, "HERMETIC_POLICY": policy}
+    if debug:
+        extra["HERMETIC_DEBUG"] = "1"
+    return run(argv, env_extra=extra)
+
+
+def assert_walk_exact(r):
+    assert "debug: resolve walk" in r.err, str(r)
+    assert "resolve mismatch" not in r.err, str(r)
+
+
+@pytest.mark.parametrize("argv", [
+    [PROBE, "getaddrinfo", "localhost"],
+    [PYTHON, "-c", "pass"],          # an executable exporting many names
+    ["/bin/true"],
+], ids=["probe", "python", "true"])
+def test_walk_matches_dlsym(argv):
+    r = preloaded(argv, LIB, policy_of(["--no-network"]))
+    assert r.rc == 0, str(r)
+    assert_walk_exact(r)
+
+
+def test_walk_matches_dlsym_without_policy():
+    r = preloaded(["/bin/true"], LIB)
+    assert r.rc == 0, str(r)
+    assert_walk_exact(r)
+
+
+def test_preload_after_shim_gets_the_forwarded_call(workdir):
+    victim = workdir / "victim"
+    victim.write_text("x")
+    r = preloaded([PROBE, "unlink", victim], f"{LIB}:{NEXTLIB}")
+    assert r.rc == 0 and r.line == "ok", str(r)
+    assert MARK in r.err, str(r)          # the shim forwarded to it
+    assert not victim.exists()
+    assert_walk_exact(r)
+
+
+def test_preload_after_shim_is_still_guarded(workdir):
+    victim = workdir / "victim"
+    victim.write_text("x")
+    r = preloaded([PROBE, "unlink", victim], f"{LIB}:{NEXTLIB}",
+                  policy_of(["--fs-readonly"]))
+    assert r.line == "errno=EACCES", str(r)
+    assert MARK not in r.err, str(r)      # refused before forwarding
+    assert victim.exists()
+    assert_walk_exact(r)
+
+
+def test_preload_before_shim(workdir):
+    victim = workdir / "victim"
+    victim.write_text("x")
+    # Allowed: the program's unlink is the library's, which reaches the
+    # shim's wrapper through its own RTLD_NEXT, then libc.
+    r = preloaded([PROBE, "unlink", victim], f"{NEXTLIB}:{LIB}")
+    assert r.rc == 0 and r.line == "ok", str(r)
+    assert MARK in r.err and not victim.exists(), str(r)
+    assert_walk_exact(r)
+    # Refused: the library runs, the shim's wrapper behind it refuses.
+    victim.write_text("x")
+    r = preloaded([PROBE, "unlink", victim], f"{NEXTLIB}:{LIB}",
+                  policy_of(["--fs-readonly"]))
+    assert r.line == "errno=EACCES", str(r)
+    assert MARK in r.err and victim.exists(), str(r)
+    assert_walk_exact(r)
+
+
+def test_ld_audit_in_environment_uses_dlsym():
+    # An auditor may rebind what dlsym returns: the walk steps aside.
+    r = run(["/bin/true"], env_extra={
+        "LD_PRELOAD": LIB, "HERMETIC_DEBUG": "1", "LD_AUDIT": ""})
+    assert r.rc == 0, str(r)
+    assert "debug: resolve dlsym" in r.err, str(r)
+    assert "resolve mismatch" not in r.err, str(r)
+
+
+def _hosts_names():
+    """Names /etc/hosts lists for an IPv4 loopback address."""
+    names = []
+    try:
+        with open("/etc/hosts") as fh:
+            for line in fh:
+                f = line.split("#", 1)[0].split()
+                if len(f) >= 2 and f[0].startswith("127."):
+                    names += f[1:]
+    except OSError:
+        pass
+    return names
+
+
+def test_hosts_names_still_local_under_no_network():
+    names = _hosts_names()
+    if "localhost" not in names:
+        pytest.skip("/etc/hosts lists no 127.x localhost line here")
+    r = run_hermetic(["--no-network"], [PROBE, "getaddrinfo", "localhost"])
+    assert r.rc == 0 and r.line.startswith("ok"), str(r)
+    # Control: a name /etc/hosts does not list is still a refused query.
+    r = run_hermetic(["--no-network"],
+                     [PROBE, "getaddrinfo", "not-in-hosts.invalid"])
+    assert r.rc != 0 and "EACCES" in r.line, str(r)
