@@ -389,22 +389,36 @@ static int go_by_sections(const struct head *h, const native_ehdr *e)
 	}
 }
 
-/* Whether the native-class ELF at @fd is a Go program (notes, sections). */
+/*
+ * Whether the note segment at @off (@len bytes) holds a Go note. Out of
+ * line: its buffer is only on the stack while it runs (a note outside the
+ * head buffer is rare), not under go_by_sections' buffers.
+ */
+static __attribute__((noinline)) int
+notes_go_at(const struct head *h, uint64_t off, uint64_t len, uint64_t align)
+{
+	unsigned char buf[NOTE_BYTES];
+	size_t n = len < sizeof(buf) ? (size_t)len : sizeof(buf);
+
+	if (n < 12)
+		return 0;
+	if (off <= h->len && n <= h->len - off)
+		return hm_exec_notes_go(h->buf + off, n, (size_t)align);
+	if (head_read(h, buf, n, off) < 0)
+		return 0;
+	return hm_exec_notes_go(buf, n, (size_t)align);
+}
+
+/* Whether the native-class ELF at @h is a Go program (notes, sections). */
 static int is_go(const struct head *h, const struct elf_facts *ef,
 		 const native_ehdr *e)
 {
-	unsigned char buf[NOTE_BYTES];
-	size_t len;
 	unsigned int i;
 
-	for (i = 0; i < ef->n_notes; i++) {
-		len = ef->note_len[i] < sizeof(buf) ? (size_t)ef->note_len[i]
-						    : sizeof(buf);
-		if (len < 12 || head_read(h, buf, len, ef->note_off[i]) < 0)
-			continue;
-		if (hm_exec_notes_go(buf, len, (size_t)ef->note_align[i]))
+	for (i = 0; i < ef->n_notes; i++)
+		if (notes_go_at(h, ef->note_off[i], ef->note_len[i],
+				ef->note_align[i]))
 			return 1;
-	}
 	return go_by_sections(h, e);
 }
 
