@@ -10,6 +10,8 @@ spawn, launch-true): what was made cheaper must behave as before.
   what the shim forwards to (dlsym(RTLD_NEXT) semantics), and the shim's
   guard still runs first; one named before the shim is what the program
   calls, and the shim still guards what it forwards.
+- syscall() routing reaches the shim's own wrapper even when the program
+  exports the same name (the shim is linked with -Bsymbolic-functions).
 - The resolver snapshot no longer clears its whole table (core/hosts.c):
   names in /etc/hosts still resolve as local lookups under --no-network.
 """
@@ -134,3 +136,24 @@ def test_hosts_names_still_local_under_no_network():
     r = run_hermetic(["--no-network"],
                      [PROBE, "getaddrinfo", "not-in-hosts.invalid"])
     assert r.rc != 0 and "EACCES" in r.line, str(r)
+
+
+OWNCONNECT = os.path.join(os.path.dirname(PROBE), "ownconnect")
+OWN_MARK = "ownconnect: own connect called"
+
+
+def test_syscall_routing_reaches_the_shims_wrapper_not_the_programs():
+    # The shim is linked with -Bsymbolic-functions: syscall(SYS_connect)
+    # is routed to its own connect wrapper even when the program exports a
+    # connect of its own (before, the routing table's GOT entry bound to
+    # the program's function, and the call went past the guard).
+    policy = policy_of(["--no-network"])
+    r = preloaded([OWNCONNECT, "syscall", "9"], LIB, policy, debug=False)
+    assert r.rc == 0 and r.line.startswith("rc=-1 "), str(r)
+    assert OWN_MARK not in r.err, str(r)
+    assert "blocked connect" in r.err, str(r)
+    # Control: calling connect() by name is the program's own function,
+    # as its link says (no system call is made).
+    r = preloaded([OWNCONNECT, "direct", "9"], LIB, policy, debug=False)
+    assert r.rc == 0 and r.line == "rc=0 errno=0", str(r)
+    assert OWN_MARK in r.err, str(r)
