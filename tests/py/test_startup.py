@@ -58,6 +58,16 @@ def test_walk_matches_dlsym(argv):
     assert_walk_exact(r)
 
 
+def test_walk_matches_dlsym_canonical_plt():
+    # A non-PIE program that takes open's address exports "open" as an
+    # undefined symbol with a value (its PLT entry): dlsym(RTLD_DEFAULT)
+    # returns that entry, so the remap table must not hold the shim's open.
+    canon = os.path.join(os.path.dirname(PROBE), "canonplt")
+    r = preloaded([canon], LIB, policy_of(["--no-network"]))
+    assert r.rc == 0 and r.line.startswith("0x"), str(r)
+    assert_walk_exact(r)
+
+
 def test_walk_matches_dlsym_without_policy():
     r = preloaded(["/bin/true"], LIB)
     assert r.rc == 0, str(r)
