@@ -484,17 +484,19 @@ static int exec_python(const struct hm_cli_options *o, const char *pysite,
  * "module:attr" (call attr() in-process), a non-executable "*.py" script,
  * and a bare module name that is not a command (run as "python -m").
  * Returns an exit status if it handled the target (exec failed or bad
- * input), or -1 to let the plain command path run.
+ * input), or -1 to let the plain command path run; then @path holds the
+ * resolved command if it is one (resolve_target's answer), or "".
  */
 static int resolve_python_target(const struct hm_cli_options *o,
-				 const char *pysite, uint32_t flags)
+				 const char *pysite, uint32_t flags,
+				 char path[PATH_MAX])
 {
 	const char *t = o->target_argv[0];
 	const char *colon = strchr(t, ':');
-	char path[PATH_MAX];
 	size_t len = strlen(t);
 	int r;
 
+	path[0] = '\0';
 	if (colon && !strchr(t, '/')) {
 		if (!is_module_name(t, (size_t)(colon - t)) ||
 		    !is_module_name(colon + 1, strlen(colon + 1)) ||
@@ -514,6 +516,7 @@ static int resolve_python_target(const struct hm_cli_options *o,
 	r = resolve_target(t, path, 1);
 	if (r == 0)
 		return -1;
+	path[0] = '\0';
 	/* "script.py" that is not executable (or not on PATH, but here). */
 	if (pysite && len > 3 && !strcmp(t + len - 3, ".py") &&
 	    access(t, R_OK) == 0)
@@ -1074,12 +1077,16 @@ int hm_cli_launch(const struct hm_cli_options *o)
 	}
 
 	fork_if_private_tmp();
-	r = resolve_python_target(o, have_pysite ? pysite : NULL, flags);
+	r = resolve_python_target(o, have_pysite ? pysite : NULL, flags,
+				  target);
 	if (r >= 0)
 		return r;
-	r = resolve_target(o->target_argv[0], target, 0);
-	if (r)
-		return r;
+	/* Not a command: resolve again, now saying why it is not one. */
+	if (!target[0]) {
+		r = resolve_target(o->target_argv[0], target, 0);
+		if (r)
+			return r;
+	}
 	if (check_guardable(target, flags))
 		return HM_EXIT_USAGE;
 	/*

@@ -29,6 +29,13 @@
 #define MAX_DEPTH 5
 /* Bytes of a "#!" line the kernel looks at (BINPRM_BUF_SIZE). */
 #define SHEBANG_MAX 256
+/*
+ * Bytes read from the start of the file at once: the "#!" line, or the
+ * ELF header, the program headers, the notes and the PT_INTERP string of
+ * an ordinary program (/bin/true: 924 bytes), served from this buffer
+ * instead of a pread each.
+ */
+#define HEAD_BYTES 1024
 /* Program headers read per pread. */
 #define PH_BATCH 16
 /* More program headers than this is not an ELF we trust to classify. */
@@ -39,7 +46,7 @@
 /* Section headers searched for a Go section (more: not looked at), read
  * this many at a time; bytes of the section-name table read at once. */
 #define SH_MAX 1024
-#define SH_BATCH 16
+#define SH_BATCH 32
 #define STRTAB_BYTES 1024
 /* Longest PT_INTERP string compared with the loader table. */
 #define INTERP_MAX 128
@@ -51,6 +58,13 @@
 #endif
 
 static enum hm_exec_kind inspect(int fd, int depth);
+
+/* An open target and the first bytes of it (struct head). */
+struct head {
+	int fd;
+	size_t len; /* bytes of buf read from offset 0 */
+	unsigned char buf[HEAD_BYTES];
+};
 
 static int sys_open_ro(const char *path)
 {
@@ -81,6 +95,21 @@ static int pread_full(int fd, void *buf, size_t len, off_t off)
 		len -= (size_t)rc;
 	}
 	return 0;
+}
+
+/*
+ * Exactly @len bytes at @off of the target: from the head buffer when it
+ * holds them, else pread; 0 on success.
+ */
+static int head_read(const struct head *h, void *buf, size_t len, uint64_t off)
+{
+	if (off <= h->len && len <= h->len - off) {
+		memcpy(buf, h->buf + off, len);
+		return 0;
+	}
+	if (off > (uint64_t)INT64_MAX)
+		return -1;
+	return pread_full(h->fd, buf, len, (off_t)off);
 }
 
 /* What the verdict needs from the program headers. */
@@ -115,8 +144,8 @@ static void phdr_at(const unsigned char *p, int is64, uint32_t *type,
 }
 
 /* Walk @phnum program headers of @entsize bytes at @phoff; 0 or -1. */
-static int walk_phdrs(int fd, uint64_t phoff, size_t phnum, size_t entsize,
-		      int is64, struct elf_facts *ef)
+static int walk_phdrs(const struct head *h, uint64_t phoff, size_t phnum,
+		      size_t entsize, int is64, struct elf_facts *ef)
 {
 	unsigned char buf[PH_BATCH * sizeof(Elf64_Phdr)];
 	size_t need = is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
@@ -132,8 +161,7 @@ static int walk_phdrs(int fd, uint64_t phoff, size_t phnum, size_t entsize,
 		if (k > PH_BATCH)
 			k = PH_BATCH;
 		if (phoff > (uint64_t)INT64_MAX - done * entsize ||
-		    pread_full(fd, buf, k * entsize,
-			       (off_t)(phoff + done * entsize)) < 0)
+		    head_read(h, buf, k * entsize, phoff + done * entsize) < 0)
 			return -1;
 		for (i = 0; i < k; i++) {
 			phdr_at(buf + i * entsize, is64, &type, &off, &filesz,
@@ -236,12 +264,12 @@ int hm_exec_loader_trusted(const char *interp, size_t len)
 }
 
 /* Whether PT_INTERP at @off (@len bytes) names a system loader. */
-static int interp_trusted(int fd, uint64_t off, uint64_t len)
+static int interp_trusted(const struct head *h, uint64_t off, uint64_t len)
 {
 	char buf[INTERP_MAX];
 
-	if (len == 0 || len > sizeof(buf) || off > (uint64_t)INT64_MAX ||
-	    pread_full(fd, buf, (size_t)len, (off_t)off) < 0)
+	if (len == 0 || len > sizeof(buf) ||
+	    head_read(h, buf, (size_t)len, off) < 0)
 		return 0;
 	return hm_exec_loader_trusted(buf, (size_t)len);
 }
@@ -300,11 +328,12 @@ static int go_section_name(const char *name, size_t len)
 
 /*
  * Whether the section headers of the native-class ELF @e name a Go one.
- * Headers are read SH_BATCH at a time and the section-name table once
- * (names past STRTAB_BYTES are read one by one), so an ordinary binary
- * costs a handful of preads.
+ * Headers are read SH_BATCH at a time (the first batch usually holds the
+ * section-name table's header too) and the section-name table once (names
+ * past STRTAB_BYTES are read one by one), so an ordinary binary costs two
+ * preads.
  */
-static int go_by_sections(int fd, const native_ehdr *e)
+static int go_by_sections(const struct head *h, const native_ehdr *e)
 {
 	native_shdr sh[SH_BATCH], strtab;
 	char names[STRTAB_BYTES], one[20];
@@ -315,22 +344,24 @@ static int go_by_sections(int fd, const native_ehdr *e)
 	    e->e_shnum == 0 || e->e_shstrndx >= e->e_shnum ||
 	    e->e_shoff > (uint64_t)INT64_MAX / 2)
 		return 0;
-	if (pread_full(fd, &strtab, sizeof(strtab),
-		       (off_t)(e->e_shoff +
-			       (uint64_t)e->e_shstrndx * sizeof(strtab))) < 0 ||
-	    strtab.sh_offset > (uint64_t)INT64_MAX / 2)
+	n = e->e_shnum < SH_MAX ? e->e_shnum : SH_MAX;
+	k = n < SH_BATCH ? n : SH_BATCH;
+	if (head_read(h, sh, k * sizeof(sh[0]), e->e_shoff) < 0)
 		return 0;
-	n = strtab.sh_size < sizeof(names) ? (size_t)strtab.sh_size
+	if (e->e_shstrndx < k)
+		strtab = sh[e->e_shstrndx];
+	else if (head_read(h, &strtab, sizeof(strtab),
+			   e->e_shoff +
+			       (uint64_t)e->e_shstrndx * sizeof(strtab)) < 0)
+		return 0;
+	if (strtab.sh_offset > (uint64_t)INT64_MAX / 2)
+		return 0;
+	i = strtab.sh_size < sizeof(names) ? (size_t)strtab.sh_size
 					   : sizeof(names);
-	got = pread(fd, names, n, (off_t)strtab.sh_offset);
+	got = pread(h->fd, names, i, (off_t)strtab.sh_offset);
 	if (got > 0)
 		have = (size_t)got;
-	n = e->e_shnum < SH_MAX ? e->e_shnum : SH_MAX;
-	while (done < n) {
-		k = n - done < SH_BATCH ? n - done : SH_BATCH;
-		if (pread_full(fd, sh, k * sizeof(sh[0]),
-			       (off_t)(e->e_shoff + done * sizeof(sh[0]))) < 0)
-			return 0;
+	for (;;) {
 		for (i = 0; i < k; i++) {
 			if (sh[i].sh_name >= strtab.sh_size)
 				continue;
@@ -342,34 +373,53 @@ static int go_by_sections(int fd, const native_ehdr *e)
 			}
 			/* Past the buffer: read this name on its own. */
 			memset(one, 0, sizeof(one));
-			if (pread(fd, one, sizeof(one) - 1,
+			if (pread(h->fd, one, sizeof(one) - 1,
 				  (off_t)(strtab.sh_offset + sh[i].sh_name)) >
 				0 &&
 			    go_section_name(one, sizeof(one)))
 				return 1;
 		}
 		done += k;
+		if (done >= n)
+			return 0;
+		k = n - done < SH_BATCH ? n - done : SH_BATCH;
+		if (head_read(h, sh, k * sizeof(sh[0]),
+			      e->e_shoff + done * sizeof(sh[0])) < 0)
+			return 0;
 	}
-	return 0;
 }
 
-/* Whether the native-class ELF at @fd is a Go program (notes, sections). */
-static int is_go(int fd, const struct elf_facts *ef, const native_ehdr *e)
+/*
+ * Whether the note segment at @off (@len bytes) holds a Go note. Out of
+ * line: its buffer is only on the stack while it runs (a note outside the
+ * head buffer is rare), not under go_by_sections' buffers.
+ */
+static __attribute__((noinline)) int
+notes_go_at(const struct head *h, uint64_t off, uint64_t len, uint64_t align)
 {
 	unsigned char buf[NOTE_BYTES];
-	size_t len;
+	size_t n = len < sizeof(buf) ? (size_t)len : sizeof(buf);
+
+	if (n < 12)
+		return 0;
+	if (off <= h->len && n <= h->len - off)
+		return hm_exec_notes_go(h->buf + off, n, (size_t)align);
+	if (head_read(h, buf, n, off) < 0)
+		return 0;
+	return hm_exec_notes_go(buf, n, (size_t)align);
+}
+
+/* Whether the native-class ELF at @h is a Go program (notes, sections). */
+static int is_go(const struct head *h, const struct elf_facts *ef,
+		 const native_ehdr *e)
+{
 	unsigned int i;
 
-	for (i = 0; i < ef->n_notes; i++) {
-		len = ef->note_len[i] < sizeof(buf) ? (size_t)ef->note_len[i]
-						    : sizeof(buf);
-		if (len < 12 || ef->note_off[i] > (uint64_t)INT64_MAX ||
-		    pread_full(fd, buf, len, (off_t)ef->note_off[i]) < 0)
-			continue;
-		if (hm_exec_notes_go(buf, len, (size_t)ef->note_align[i]))
+	for (i = 0; i < ef->n_notes; i++)
+		if (notes_go_at(h, ef->note_off[i], ef->note_len[i],
+				ef->note_align[i]))
 			return 1;
-	}
-	return go_by_sections(fd, e);
+	return go_by_sections(h, e);
 }
 
 /*
@@ -377,23 +427,25 @@ static int is_go(int fd, const struct elf_facts *ef, const native_ehdr *e)
  * a dynamic program of another class or machine; for a native one, GO,
  * then STATIC (no PT_INTERP), then INTERP (not a system loader).
  */
-static enum hm_exec_kind classify(int fd, const struct elf_facts *ef, int cls,
+static enum hm_exec_kind classify(const struct head *h,
+				  const struct elf_facts *ef, int cls,
 				  unsigned machine, const native_ehdr *e)
 {
 	if (cls != NATIVE_CLASS ||
 	    (NATIVE_MACHINE != 0 && machine != NATIVE_MACHINE))
 		return ef->has_interp ? HM_EXEC_FOREIGN : HM_EXEC_STATIC;
-	if (is_go(fd, ef, e))
+	if (is_go(h, ef, e))
 		return HM_EXEC_GO;
 	if (!ef->has_interp)
 		return HM_EXEC_STATIC;
-	if (!interp_trusted(fd, ef->interp_off, ef->interp_len))
+	if (!interp_trusted(h, ef->interp_off, ef->interp_len))
 		return HM_EXEC_INTERP;
 	return HM_EXEC_DYNAMIC;
 }
 
-static enum hm_exec_kind inspect_elf(int fd, const unsigned char *id)
+static enum hm_exec_kind inspect_elf(const struct head *h)
 {
+	const unsigned char *id = h->buf;
 	struct elf_facts ef;
 	Elf64_Ehdr e64;
 	Elf32_Ehdr e32;
@@ -401,23 +453,23 @@ static enum hm_exec_kind inspect_elf(int fd, const unsigned char *id)
 	if (id[EI_DATA] != NATIVE_DATA)
 		return HM_EXEC_UNKNOWN;
 	if (id[EI_CLASS] == ELFCLASS64) {
-		if (pread_full(fd, &e64, sizeof(e64), 0) < 0 ||
+		if (head_read(h, &e64, sizeof(e64), 0) < 0 ||
 		    (e64.e_type != ET_EXEC && e64.e_type != ET_DYN) ||
 		    e64.e_phnum == PN_XNUM ||
-		    walk_phdrs(fd, e64.e_phoff, e64.e_phnum, e64.e_phentsize, 1,
+		    walk_phdrs(h, e64.e_phoff, e64.e_phnum, e64.e_phentsize, 1,
 			       &ef) < 0)
 			return HM_EXEC_UNKNOWN;
-		return classify(fd, &ef, ELFCLASS64, e64.e_machine,
+		return classify(h, &ef, ELFCLASS64, e64.e_machine,
 				(const native_ehdr *)(const void *)&e64);
 	}
 	if (id[EI_CLASS] == ELFCLASS32) {
-		if (pread_full(fd, &e32, sizeof(e32), 0) < 0 ||
+		if (head_read(h, &e32, sizeof(e32), 0) < 0 ||
 		    (e32.e_type != ET_EXEC && e32.e_type != ET_DYN) ||
 		    e32.e_phnum == PN_XNUM ||
-		    walk_phdrs(fd, e32.e_phoff, e32.e_phnum, e32.e_phentsize, 0,
+		    walk_phdrs(h, e32.e_phoff, e32.e_phnum, e32.e_phentsize, 0,
 			       &ef) < 0)
 			return HM_EXEC_UNKNOWN;
-		return classify(fd, &ef, ELFCLASS32, e32.e_machine,
+		return classify(h, &ef, ELFCLASS32, e32.e_machine,
 				(const native_ehdr *)(const void *)&e32);
 	}
 	return HM_EXEC_UNKNOWN;
@@ -504,22 +556,29 @@ static int has_file_caps(int fd)
 
 static enum hm_exec_kind inspect(int fd, int depth)
 {
-	char buf[SHEBANG_MAX];
+	struct head h;
 	struct stat st;
 	ssize_t got;
 
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return HM_EXEC_UNKNOWN;
+	h.fd = fd;
 	do {
-		got = pread(fd, buf, sizeof(buf), 0);
+		got = pread(fd, h.buf, sizeof(h.buf), 0);
 	} while (got < 0 && errno == EINTR);
-	/* Linux ignores set-id bits on scripts: the interpreter decides. */
-	if (got >= 2 && buf[0] == '#' && buf[1] == '!')
-		return inspect_script(buf, (size_t)got, depth);
+	h.len = got > 0 ? (size_t)got : 0;
+	/*
+	 * Linux ignores set-id bits on scripts: the interpreter decides. The
+	 * kernel sees the first SHEBANG_MAX bytes of the "#!" line only.
+	 */
+	if (h.len >= 2 && h.buf[0] == '#' && h.buf[1] == '!')
+		return inspect_script((const char *)h.buf,
+				      h.len < SHEBANG_MAX ? h.len : SHEBANG_MAX,
+				      depth);
 	if (is_setid(&st) || has_file_caps(fd))
 		return HM_EXEC_SETID;
-	if (got >= EI_NIDENT && memcmp(buf, ELFMAG, SELFMAG) == 0)
-		return inspect_elf(fd, (const unsigned char *)buf);
+	if (h.len >= EI_NIDENT && memcmp(h.buf, ELFMAG, SELFMAG) == 0)
+		return inspect_elf(&h);
 	return HM_EXEC_UNKNOWN;
 }
 

@@ -204,7 +204,15 @@ static void parse_hosts_line(struct hm_hosts *t, const char *p, const char *end)
 void hm_hosts_parse(struct hm_hosts *t, const char *ns, size_t ns_len,
 		    const char *hosts, size_t hosts_len)
 {
-	memset(t, 0, sizeof(*t));
+	/*
+	 * Only the counts are reset: every entry is written whole when it
+	 * is added and readers look at [0, n) only, so the 22 KiB table is
+	 * not cleared (in the shim it is fresh .bss, and pages never written
+	 * are never faulted in at process start).
+	 */
+	t->n_names = 0;
+	t->n_addrs = 0;
+	t->pool_len = 0;
 	t->local = parse_nsswitch(ns, ns_len);
 	if ((t->local & HM_HOSTS_FILES) && hosts) {
 		const char *p = hosts, *end = hosts + hosts_len;

@@ -26,7 +26,7 @@ struct hm_real_compat_table hm_real_compat;
  * close_range, Python's close_fds) and a recycled private fd would send
  * trace lines into an unrelated file. See docs/hacking.md.
  */
-struct hm_shim_state hm_shim = {.log_fd = 2};
+struct hm_shim_state hm_shim; /* .bss: log_fd is set first thing in init */
 
 /*
  * The handshake _native looks up with dlsym(RTLD_DEFAULT,
@@ -58,194 +58,6 @@ static const char *env_lookup(const char *name)
 			return *e + len + 1;
 	}
 	return NULL;
-}
-
-/*
- * libc's dlsym. The shim exports dlsym and dlvsym itself, under glibc's
- * own versions, so neither a plain nor a versioned reference from here
- * can reach libc's: it is looked up in libc.so.6's dynamic symbol table
- * directly (libc_vsym).
- */
-static void *(*real_dlsym)(void *, const char *);
-
-struct vsym_query {
-	const char *name;
-	const char *version;
-	void *addr;
-};
-
-/* An address field of a dynamic entry; ld.so relocated some, not all. */
-static uintptr_t dyn_ptr(const ElfW(Dyn) * d, uintptr_t base)
-{
-	return d->d_un.d_ptr < base ? d->d_un.d_ptr + base : d->d_un.d_ptr;
-}
-
-static uint32_t gnu_hash(const char *s)
-{
-	uint32_t h = 5381;
-
-	for (; *s; s++)
-		h = h * 33 + (unsigned char)*s;
-	return h;
-}
-
-/* The version name of symbol index @ndx's version, or NULL. */
-static const char *verdef_name(const ElfW(Verdef) * vd, const char *strtab,
-			       unsigned int ndx)
-{
-	for (; vd; vd = vd->vd_next ? (const ElfW(Verdef) *)((const char *)vd +
-							     vd->vd_next)
-				    : NULL) {
-		if (vd->vd_ndx == ndx) {
-			const ElfW(Verdaux) *aux = (const ElfW(
-			    Verdaux) *)((const char *)vd + vd->vd_aux);
-			return strtab + aux->vda_name;
-		}
-	}
-	return NULL;
-}
-
-/* dl_iterate_phdr callback: find q->name@q->version in libc.so.6. */
-static int vsym_cb(struct dl_phdr_info *info, size_t size, void *data)
-{
-	struct vsym_query *q = data;
-	const char *n = info->dlpi_name, *slash = n ? strrchr(n, '/') : NULL;
-	uintptr_t base = info->dlpi_addr;
-	const ElfW(Dyn) *dyn = NULL;
-	const ElfW(Sym) *symtab = NULL;
-	const char *strtab = NULL;
-	const uint32_t *gh = NULL;
-	const ElfW(Half) *versym = NULL;
-	const ElfW(Verdef) *verdef = NULL;
-	const uint32_t *buckets, *chain;
-	uint32_t h, i;
-
-	(void)size;
-	if (!slash || strcmp(slash, "/libc.so.6") != 0)
-		return 0;
-	for (int k = 0; k < info->dlpi_phnum; k++)
-		if (info->dlpi_phdr[k].p_type == PT_DYNAMIC)
-			dyn = (const ElfW(Dyn) *)(base +
-						  info->dlpi_phdr[k].p_vaddr);
-	for (; dyn && dyn->d_tag != DT_NULL; dyn++) {
-		if (dyn->d_tag == DT_SYMTAB)
-			symtab = (const ElfW(Sym) *)dyn_ptr(dyn, base);
-		else if (dyn->d_tag == DT_STRTAB)
-			strtab = (const char *)dyn_ptr(dyn, base);
-		else if (dyn->d_tag == DT_GNU_HASH)
-			gh = (const uint32_t *)dyn_ptr(dyn, base);
-		else if (dyn->d_tag == DT_VERSYM)
-			versym = (const ElfW(Half) *)dyn_ptr(dyn, base);
-		else if (dyn->d_tag == DT_VERDEF)
-			verdef = (const ElfW(Verdef) *)dyn_ptr(dyn, base);
-	}
-	if (!symtab || !strtab || !gh || !versym || !verdef || gh[0] == 0)
-		return 1;
-	/* GNU hash: nbuckets, symoffset, bloom words (64-bit), shift. */
-	buckets = gh + 4 + gh[2] * (sizeof(ElfW(Addr)) / 4);
-	chain = buckets + gh[0];
-	h = gnu_hash(q->name);
-	for (i = buckets[h % gh[0]]; i >= gh[1]; i++) {
-		uint32_t ch = chain[i - gh[1]];
-		const ElfW(Sym) *sym = &symtab[i];
-		const char *v;
-
-		if ((ch | 1) == (h | 1) && sym->st_shndx != SHN_UNDEF &&
-		    strcmp(strtab + sym->st_name, q->name) == 0) {
-			v = verdef_name(verdef, strtab, versym[i] & 0x7fff);
-			if (v && strcmp(v, q->version) == 0) {
-				q->addr = (void *)(base + sym->st_value);
-				return 1;
-			}
-		}
-		if (ch & 1)
-			break;
-	}
-	return 1; /* libc.so.6 seen: stop either way */
-}
-
-/* libc.so.6's own definition of @name@@/@@version, or NULL. */
-static void *libc_vsym(const char *name, const char *version)
-{
-	struct vsym_query q = {name, version, NULL};
-
-	dl_iterate_phdr(vsym_cb, &q);
-	return q.addr;
-}
-
-/* One {real, wrapper} pair per HM_SYM row, for hm_shim_wrapper_for(). */
-#define HM_SYM(family, req, ret, name, params) +1
-#define HM_REAL_ONLY(req, ret, name, params)
-enum {
-	HM_N_EXPORTS = 0
-#include "symbols.def"
-};
-#undef HM_SYM
-#undef HM_REAL_ONLY
-static struct {
-	void *real;
-	void *wrap;
-} wraps[HM_N_EXPORTS];
-
-/*
- * The shim's own image, from the linker-defined symbols around it: an
- * address test that costs two compares, where dladdr() scans a whole
- * symbol table (about 150 calls of it made every process start ~2 ms
- * slower; see docs/performance.md).
- */
-static int in_self(const void *p)
-{
-	return hm_shim_is_self(p);
-}
-
-static void resolve_one(void **slot, const char *name, int required)
-{
-	void *p = real_dlsym(RTLD_NEXT, name);
-
-	if (p && in_self(p)) {
-		/* A circular reference would make every call recurse. */
-		hm_log_msg(2, "libhermetic: ", name,
-			   " resolves to the shim itself; aborting", (char *)0);
-		_exit(1);
-	}
-	if (!p && required) {
-		hm_log_msg(2, "libhermetic: required libc symbol ", name,
-			   " not found; aborting", (char *)0);
-		_exit(1);
-	}
-	*slot = p;
-}
-
-static void resolve_all(void)
-{
-	real_dlsym =
-	    (void *(*)(void *, const char *))libc_vsym("dlsym", "GLIBC_2.34");
-	if (!real_dlsym)
-		real_dlsym = (void *(*)(void *, const char *))libc_vsym(
-		    "dlsym", "GLIBC_2.2.5");
-	if (!real_dlsym) {
-		hm_log_msg(2, "libhermetic: cannot find libc's dlsym; aborting",
-			   (char *)0);
-		_exit(1);
-	}
-#define HM_SYM(family, req, ret, name, params)                                 \
-	resolve_one((void **)&hm_real.name, #name, req);
-#define HM_REAL_ONLY(req, ret, name, params)                                   \
-	resolve_one((void **)&hm_real.name, #name, req);
-#include "symbols.def"
-#undef HM_SYM
-#undef HM_REAL_ONLY
-	/* Called from the shim, RTLD_NEXT means "after libhermetic.so". */
-	hm_real_compat.posix_spawn =
-	    (__typeof__(hm_real_compat.posix_spawn))HM_REAL(dlvsym)(
-		RTLD_NEXT, "posix_spawn", "GLIBC_2.2.5");
-	hm_real_compat.posix_spawnp =
-	    (__typeof__(hm_real_compat.posix_spawnp))HM_REAL(dlvsym)(
-		RTLD_NEXT, "posix_spawnp", "GLIBC_2.2.5");
-	hm_real_compat.glob = (__typeof__(hm_real_compat.glob))HM_REAL(dlvsym)(
-	    RTLD_NEXT, "glob", "GLIBC_2.2.5");
-	hm_real_compat.glob64 = (__typeof__(hm_real_compat.glob64))HM_REAL(
-	    dlvsym)(RTLD_NEXT, "glob64", "GLIBC_2.2.5");
 }
 
 /*
@@ -319,13 +131,16 @@ static void load_pysite(void)
 	const char *v = env_lookup(HM_ENV_PYSITE);
 	char *slash;
 
-	if (!v || v[0] != '/' ||
-	    hm_path_normalize(NULL, v, hm_shim.pysite, sizeof(hm_shim.pysite)) <
-		0) {
+	/* Unset: pysite and pkgdir stay "" (zero since load, pages untouched).
+	 */
+	if (!v || v[0] != '/')
+		return;
+	if (hm_path_normalize(NULL, v, hm_shim.pysite, sizeof(hm_shim.pysite)) <
+	    0) {
 		hm_shim.pysite[0] = '\0';
 		return;
 	}
-	memcpy(hm_shim.pkgdir, hm_shim.pysite, sizeof(hm_shim.pkgdir));
+	memcpy(hm_shim.pkgdir, hm_shim.pysite, strlen(hm_shim.pysite) + 1);
 	slash = strrchr(hm_shim.pkgdir, '/');
 	if (slash && slash != hm_shim.pkgdir)
 		*slash = '\0';
@@ -333,68 +148,39 @@ static void load_pysite(void)
 		hm_shim.pkgdir[0] = '\0';
 }
 
-/*
- * Pair every real libc entry point with the shim's exported wrapper of
- * the same name, so dlsym through an explicit libc handle can be remapped
- * to the wrapper. The wrapper is found in the global scope (where the
- * preloaded shim comes first) and kept only if it really lies in the
- * shim. Not dlopen(self, RTLD_NOLOAD): when another library's constructor
- * triggers this init before the shim's own constructor ran, that dlopen
- * would run the shim's constructor re-entrantly and deadlock in
- * pthread_once.
- */
-static void build_wraps(void)
-{
-	void *w;
-	size_t i = 0;
-
-#define HM_SYM(family, req, ret, name, params)                                 \
-	w = real_dlsym(RTLD_DEFAULT, #name);                                   \
-	wraps[i].real = (void *)hm_real.name;                                  \
-	wraps[i].wrap = w && in_self(w) ? w : NULL;                            \
-	i++;
-#define HM_REAL_ONLY(req, ret, name, params)
-#include "symbols.def"
-#undef HM_SYM
-#undef HM_REAL_ONLY
-}
-
-void *hm_shim_wrapper_for(void *real)
-{
-	if (!real)
-		return real;
-	for (size_t i = 0; i < HM_N_EXPORTS; i++)
-		if (wraps[i].real == real && wraps[i].wrap)
-			return wraps[i].wrap;
-	return real;
-}
-
 static void init_once_fn(void)
 {
+	const char *self;
 	Dl_info di;
 
 	HM_SHIM_GUARD();
+	hm_shim.log_fd = 2;
+	hm_shim.debug = env_lookup(HM_ENV_DEBUG) != NULL &&
+			*env_lookup(HM_ENV_DEBUG) != '\0';
+	/* The real symbols and the wrapper table (resolve.c). */
+	self = hm_shim_resolve(hm_shim.debug);
+	if (!self && dladdr((void *)hm_shim_init, &di))
+		self = di.dli_fname;
 	/*
 	 * The path children get in LD_PRELOAD. The launcher and the exec
 	 * wrappers always preload an absolute path, which only needs a
 	 * lexical clean-up; realpath() (a readlink per component, on every
 	 * process start) is kept for a relative name.
 	 */
-	if (!dladdr((void *)hm_shim_init, &di) || !di.dli_fname ||
-	    (di.dli_fname[0] == '/'
-		 ? hm_path_normalize(NULL, di.dli_fname, hm_shim.self_path,
-				     sizeof(hm_shim.self_path)) < 0
-		 : !realpath(di.dli_fname, hm_shim.self_path)))
+	if (!self ||
+	    (self[0] == '/' ? hm_path_normalize(NULL, self, hm_shim.self_path,
+						sizeof(hm_shim.self_path)) < 0
+			    : !realpath(self, hm_shim.self_path)))
 		hm_shim.self_path[0] = '\0';
-	resolve_all();
-	build_wraps();
-	hm_shim.debug = env_lookup(HM_ENV_DEBUG) != NULL &&
-			*env_lookup(HM_ENV_DEBUG) != '\0';
 	hm_shim.quiet = env_lookup("HERMETIC_QUIET") != NULL &&
 			*env_lookup("HERMETIC_QUIET") != '\0';
 	load_pysite();
-	/* tmpfile() under fs_readonly uses it (fs.c, tmpfile_in_tmpdir). */
-	if (!env_lookup("TMPDIR") || env_lookup("TMPDIR")[0] != '/' ||
+	/*
+	 * tmpfile() under fs_readonly uses it (fs.c, tmpfile_in_tmpdir).
+	 * Without one the field stays "" (zero since load): not writing it
+	 * keeps its page untouched.
+	 */
+	if (env_lookup("TMPDIR") && env_lookup("TMPDIR")[0] == '/' &&
 	    hm_path_normalize(NULL, env_lookup("TMPDIR"), hm_shim.tmpdir,
 			      sizeof(hm_shim.tmpdir)) < 0)
 		hm_shim.tmpdir[0] = '\0';

@@ -217,6 +217,13 @@ int hm_fs_tamper_fd(int fd) HM_HIDDEN;
 void *hm_shim_wrapper_for(void *real) HM_HIDDEN;
 
 /*
+ * resolve.c: fill hm_real, hm_real_compat and the wrapper table (init
+ * only; @debug: check against dlsym and say so). Returns the shim's own
+ * file name as the loader has it, or NULL if the link map did not say.
+ */
+const char *hm_shim_resolve(int debug) HM_HIDDEN;
+
+/*
  * Copy @len bytes of caller memory at @src into @dst without ever
  * faulting: an address the caller cannot read fails with -1 and errno
  * EFAULT, as the kernel would have said, instead of a SIGSEGV inside the

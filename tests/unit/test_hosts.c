@@ -128,6 +128,48 @@ static void test_names(void)
 	OK(!hm_hosts_name(&t, "localhost", AF_UNSPEC), "hosts: no hosts file");
 }
 
+static socklen_t sa_of(const char *text, struct sockaddr_storage *ss);
+
+/*
+ * hm_hosts_parse resets only the counts (the shim's table is fresh .bss
+ * and is not cleared): a table parsed before answers only from the new
+ * text, and one filled with garbage answers like a zeroed one.
+ */
+static void test_reparse(void)
+{
+	static const char ns[] = "hosts: files dns\n";
+	static const char first[] = "10.1.1.1 first.test\n"
+				    "fd00::1 v6first.test\n";
+	static const char second[] = "10.2.2.2 second.test\n";
+	static struct hm_hosts t, fresh;
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	hm_hosts_parse(&t, ns, strlen(ns), first, strlen(first));
+	OK(hm_hosts_name(&t, "first.test", AF_UNSPEC), "reparse: first listed");
+	hm_hosts_parse(&t, ns, strlen(ns), second, strlen(second));
+	OK(!hm_hosts_name(&t, "first.test", AF_UNSPEC),
+	   "reparse: old name gone");
+	OK(!hm_hosts_name(&t, "v6first.test", AF_UNSPEC),
+	   "reparse: old v6 name gone");
+	OK(hm_hosts_name(&t, "second.test", AF_INET), "reparse: new name");
+	len = sa_of("10.1.1.1", &ss);
+	OK(!hm_hosts_addr(&t, (struct sockaddr *)&ss, len),
+	   "reparse: old address gone");
+	len = sa_of("10.2.2.2", &ss);
+	OK(hm_hosts_addr(&t, (struct sockaddr *)&ss, len),
+	   "reparse: new address");
+	memset(&t, 0xa5, sizeof(t));
+	hm_hosts_parse(&t, ns, strlen(ns), second, strlen(second));
+	hm_hosts_parse(&fresh, ns, strlen(ns), second, strlen(second));
+	CHECK_INT(t.n_names, fresh.n_names, "garbage table: names");
+	CHECK_INT(t.n_addrs, fresh.n_addrs, "garbage table: addresses");
+	CHECK_INT(t.local, fresh.local, "garbage table: services");
+	OK(hm_hosts_name(&t, "second.test", AF_INET) &&
+	       !hm_hosts_name(&t, "first.test", AF_UNSPEC),
+	   "garbage table: answers from the new text only");
+}
+
 static socklen_t sa_of(const char *text, struct sockaddr_storage *ss)
 {
 	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
@@ -575,6 +617,7 @@ int main(void)
 	test_prov();
 	test_nsswitch();
 	test_names();
+	test_reparse();
 	test_addrs();
 	test_limits();
 	test_verdicts();

@@ -589,7 +589,8 @@ struct hm_hosts {
  * when the file is missing: glibc's default "dns [!UNAVAIL=return] files"
  * queries first, so nothing is local) and of /etc/hosts (@hosts; NULL =
  * empty). Pure; never fails: anything it does not understand leaves the
- * name non-local.
+ * name non-local. Writes the counts and the used entries only (entries
+ * past the counts keep whatever they held; nothing reads them).
  */
 void hm_hosts_parse(struct hm_hosts *t, const char *ns, size_t ns_len,
 		    const char *hosts, size_t hosts_len);
