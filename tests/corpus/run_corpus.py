@@ -40,6 +40,7 @@ import http.server
 import io
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -310,6 +311,11 @@ def available(case):
 
 
 def main_inside(args):
+    # A corpus started in the background of a non-interactive shell
+    # inherits SIGINT ignored, and so would every program it runs
+    # (CPython's test_threading.InterruptMainTests then fail bare). A
+    # handled signal is reset to the default at exec: install one.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     subprocess.run(["ip", "link", "set", "lo", "up"], check=False)
     expected = load_expected(Path(args.expected))
     root = Path(tempfile.mkdtemp(prefix="hermetic-corpus-"))
