@@ -40,6 +40,7 @@ import http.server
 import io
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -72,8 +73,22 @@ CPY_FULL = ["test_json", "test_os", "test_posix", "test_socket",
 # Extra regrtest arguments per module, for tests that fail or hang the
 # same way bare, for reasons of this machine, not of hermetic.
 CPY_ARGS = {
-    # vsock is present in the kernel but has no peer: accept() hangs bare.
-    "test_socket": ["-i", "*VSOCK*"],
+    # vsock is present in the kernel (/dev/vsock) but the stream test has
+    # no peer: it hangs bare. BasicVSOCKTest stays in and is compared.
+    "test_socket": ["-i", "*ThreadedVSOCKSocketStreamTest*"],
+}
+
+# Tests left out of the GUARDED run only, per module and policy. The
+# missing result then shows as "ok -> <absent>" and must be listed in
+# expected.txt with its reason like any other difference. Only for a
+# difference whose failure takes the rest of the module down with it.
+CPY_GUARDED_EXCLUDE = {
+    # item 9 (by design): a dual-stack "::" server is bound to ::1, so the
+    # IPv4 client's connect to 127.0.0.1 is refused. Its server thread then
+    # fails in accept(), and regrtest's thread excepthook swaps sys.stderr
+    # while the buffered result (--junit-xml) reads sys.stderr.getvalue():
+    # AttributeError, and all 713 results of the module are lost.
+    ("test_socket", "net"): ["test_dual_stack_client_v4"],
 }
 
 # name -> (tier, policies)
@@ -168,6 +183,15 @@ def parse_junit(path):
             key = f"{base}#{n}"
             n += 1
         res[key] = out
+    # A failing subTest leaves its test case "ok" in the JUnit file and is
+    # counted only in the suite's errors/failures: compare that hidden
+    # count too, or a policy that breaks one subtest would pass unseen.
+    root = tree.getroot()
+    suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+    total = sum(int(ts.get("errors", 0)) + int(ts.get("failures", 0))
+                for ts in suites)
+    shown = sum(1 for v in res.values() if v in ("fail", "error"))
+    res["<subtest-failures>"] = str(total - shown)
     return res
 
 
@@ -212,8 +236,10 @@ class Runner:
         w = self.workdir(case.replace(":", "_") + "-" + (policy or "bare"))
         env = clean_env(w, {"PORT": str(self.port), "WHEEL": str(self.wheel)})
         if kind == "cpython":
-            cmd = [PY, "-m", "test", name, *CPY_ARGS.get(name, []),
-                   "--junit-xml", str(w / "junit.xml")]
+            cmd = [PY, "-m", "test", name, *CPY_ARGS.get(name, [])]
+            for pat in CPY_GUARDED_EXCLUDE.get((name, policy), []):
+                cmd += ["-i", pat]
+            cmd += ["--junit-xml", str(w / "junit.xml")]
             timeout = self.args.timeout_cpython
         else:
             cmd = ["/bin/bash", str(HERE / "cases" / f"{case}.sh")]
@@ -294,6 +320,11 @@ def available(case):
 
 
 def main_inside(args):
+    # A corpus started in the background of a non-interactive shell
+    # inherits SIGINT ignored, and so would every program it runs
+    # (CPython's test_threading.InterruptMainTests then fail bare). A
+    # handled signal is reset to the default at exec: install one.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     subprocess.run(["ip", "link", "set", "lo", "up"], check=False)
     expected = load_expected(Path(args.expected))
     root = Path(tempfile.mkdtemp(prefix="hermetic-corpus-"))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, PROBE, PYTHON, REPO, run
+from conftest import BIN, PROBE, PYTHON, REPO, netns_prefix, run
 
 BUILD = Path(BIN).resolve().parents[1]
 
@@ -204,22 +204,41 @@ def _copy_sources(dest):
     shutil.copytree(REPO, dest, ignore=ignore, symlinks=True)
 
 
+def _readme_install():
+    """README.md's own install commands, as written: the venv line (in the
+    prose) and the pip line (first ```sh block)."""
+    text = (REPO / "README.md").read_text()
+    venv = re.search(r"`(/usr/bin/python3 -m venv --system-site-packages "
+                     r"\.venv && \. \.venv/bin/activate)`", text)
+    pip = re.search(r"^(pip install --no-build-isolation \.) ", text, re.M)
+    assert venv and pip, "README's install commands changed: update here"
+    return venv.group(1), pip.group(1)
+
+
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory):
+    """The venv README.md makes, with README.md's commands run as written
+    in a copy of the source tree (issue 10: README's examples work as
+    written). The pip step runs in an empty network namespace, so it is
+    shown to need no index; where none can be made, --no-index keeps it
+    offline instead."""
     base = tmp_path_factory.mktemp("pip").resolve()
     src = base / "src"
     _copy_sources(src)
-    env = base / "venv"
-    r = run(["/usr/bin/python3", "-m", "venv", "--system-site-packages", env])
+    make_venv, pip_install = _readme_install()
+    r = run(["bash", "-c", make_venv], cwd=src)
     if r.rc != 0 and "ensurepip" in r.err + r.out:
         pytest.skip("python3-venv is not installed")
     assert r.rc == 0, r
+    env = src / ".venv"
     r = run([env / "bin/python", "-m", "pip", "--version"])
     if r.rc != 0:
         pytest.skip("python3-pip is not installed")
-    r = run([env / "bin/python", "-m", "pip", "install", "--no-index",
-             "--no-deps", "--no-build-isolation", src],
-            cwd=base, timeout=900,
+    netns = netns_prefix()
+    if netns is None:
+        pip_install = pip_install.replace("install", "install --no-index")
+    r = run(["bash", "-c", f"{make_venv} && {pip_install}"], cwd=src,
+            timeout=900, prefix=netns,
             env_extra={"PIP_DISABLE_PIP_VERSION_CHECK": "1"})
     assert r.rc == 0, r
     return env

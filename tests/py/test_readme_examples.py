@@ -44,6 +44,57 @@ def test_the_examples_are_the_ones_checked_here():
         "curl", "curl", "make", "cat", "python3", "python3"], COMMANDS
 
 
+def _sh_lines():
+    """Every command line of every ```sh block, comments stripped."""
+    out = []
+    for block in re.findall(r"```sh\n(.*?)```", README, re.S):
+        for line in block.replace("\\\n", " ").splitlines():
+            line = line.split("  #")[0].strip()
+            if line:
+                out.append(line)
+    return out
+
+
+# Lines of README's ```sh blocks that are not launcher examples, and where
+# each is checked as written.
+ELSEWHERE = {
+    # test_install.py's venv fixture runs it, with README's venv line, in
+    # a copy of the tree inside an empty network namespace
+    "pip install --no-build-isolation .": "test_install.py",
+    # CI's own entry point: the suite cannot run itself; .ci/run is what
+    # CI executes on every change
+    ".ci/run": "CI",
+}
+
+
+def test_every_sh_line_is_checked():
+    lines = _sh_lines()
+    for line in lines:
+        if line in COMMANDS:
+            continue
+        assert line in ELSEWHERE, f"README example not checked: {line!r}"
+    assert set(ELSEWHERE) <= set(lines), "stale ELSEWHERE entry"
+
+
+def test_cmake_alternative_as_written(tmp_path):
+    """README: `cmake -S . -B build && cmake --build build -j2 && cmake
+    --install build`. The build is this suite's own build tree; the
+    install runs as written, with DESTDIR so that it does not write into
+    /usr/local here, and the installed launcher runs."""
+    first = re.search(r"```sh\n(.*?)```", README, re.S).group(1)
+    line = "cmake -S . -B build && cmake --build build -j2 && " \
+        "cmake --install build"
+    assert line in first, first
+    build = Path(BIN).resolve().parents[1]
+    r = run(["cmake", "--install", str(build)], timeout=300,
+            env_extra={"DESTDIR": str(tmp_path)})
+    assert r.rc == 0, r
+    installed = list(tmp_path.glob("**/bin/hermetic"))
+    assert len(installed) == 1, list(tmp_path.rglob("*"))[:20]
+    v = run([str(installed[0]), "--version"])
+    assert v.rc == 0 and v.out.startswith("hermetic"), v
+
+
 def _argv(cmd, subst=()):
     for old, new in subst:
         assert old in cmd, (old, cmd)
