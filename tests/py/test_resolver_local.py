@@ -362,3 +362,37 @@ def test_getnameinfo_numeric_is_no_query(ns):
     shim = ns(hermetic(NO_NET, PYTHON, "-I", "-c", NAMEINFO))
     assert outcomes(shim) == {"numeric": "192.0.2.99",
                               "name": "192.0.2.99"}, shim
+
+
+NAMEINFO_NAME = r'''
+import socket
+for host, label in (("mail.example.invalid", "name"), ("x" * 300, "long"),
+                    ("192.0.2.99", "addr")):
+    try:
+        print(label, socket.getnameinfo((host, 80), 0)[0])
+    except Exception as e:
+        print(label, "refused", type(e).__name__)
+'''
+
+
+def test_getnameinfo_of_a_name_fails_by_itself(ns):
+    """CPython parses getnameinfo's host with AI_NUMERICHOST, so a name
+    fails there (gaierror) before any query: neither layer may turn that
+    into a block (CPython's test_socket test_getnameinfo and
+    testInterpreterCrash). Control: the reverse lookup of an address
+    /etc/hosts does not list is still refused."""
+    bare = ns([PYTHON, "-I", "-c", NAMEINFO_NAME])
+    api = ("from hermetic import hermetic_blocker\n"
+           "with hermetic_blocker(block_network=True):\n"
+           + "".join("    " + line + "\n"
+                     for line in NAMEINFO_NAME.splitlines()))
+    py = ns([PYTHON, "-c", api], env_extra={"PYTHONPATH": PYTHONPATH})
+    both = ns(hermetic(NO_NET, PYTHON, "-c", NAMEINFO_NAME))
+    shim = ns(hermetic(NO_NET, PYTHON, "-I", "-c", NAMEINFO_NAME))
+    assert outcomes(bare)["name"] == "refused gaierror", bare
+    for r in (py, both, shim):
+        o = outcomes(r)
+        assert o["name"] == "refused gaierror", r
+        assert o["long"] == "refused gaierror", r
+    for r in (py, both):
+        assert outcomes(r)["addr"] == "refused PolicyViolation", r
