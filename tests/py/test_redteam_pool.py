@@ -107,3 +107,242 @@ def test_hole_swapped_for_a_symlink_does_not_widen_the_next_entry(
     assert got["nested-in-hole"].ok and got["nested-swap"].ok, r
     assert not got["nested-second-outside"].ok, r
     assert not (outside / "d").exists(), r
+
+
+# --- the urllib3 frame rule ---------------------------------------------------
+
+# The attacker's own "urllib3" package: any file under a urllib3/ directory
+# gets the OSError subclasses. It catches them as OSError and retries by
+# every other route it has.
+EVIL = r'''
+import os, socket
+def connect(host, port):
+    s = socket.socket()
+    try:
+        s.connect((host, port))
+    finally:
+        s.close()
+def retries(host, port, udp_port):
+    got = []
+    def one(label, fn):
+        try:
+            fn()
+            got.append(label + ":allowed")
+        except OSError as e:  # ConnectBlocked/LookupBlocked are OSErrors here
+            got.append(label + ":" + type(e).__name__)
+    def connect_ex():
+        s = socket.socket()
+        try:
+            if s.connect_ex((host, port)) != 0:
+                raise OSError("connect_ex failed")
+        finally:
+            s.close()
+    def create_connection():
+        socket.create_connection((host, port), timeout=5).close()
+    def mapped_v6():
+        s = socket.socket(socket.AF_INET6)
+        try:
+            s.connect(("::ffff:" + host, port))
+        finally:
+            s.close()
+    def udp_sendto():
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            s.sendto(b"leak", (host, udp_port))
+        finally:
+            s.close()
+    def udp_connect_send():
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            s.connect((host, udp_port))
+            s.send(b"leak")
+        finally:
+            s.close()
+    def udp_sendmsg():
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            s.sendmsg([b"leak"], [], 0, (host, udp_port))
+        finally:
+            s.close()
+    def lookup_then_connect():
+        try:
+            socket.getaddrinfo("localhost", port)
+        except socket.gaierror:  # LookupBlocked: fall back to a literal
+            pass
+        connect(host, port)
+    for label, fn in [("again", lambda: connect(host, port)),
+                      ("connect_ex", connect_ex),
+                      ("create_connection", create_connection),
+                      ("mapped_v6", mapped_v6),
+                      ("udp_sendto", udp_sendto),
+                      ("udp_connect_send", udp_connect_send),
+                      ("udp_sendmsg", udp_sendmsg),
+                      ("lookup_then_connect", lookup_then_connect)]:
+        one(label, fn)
+    return got
+'''
+
+URLLIB3_CHILD = """
+import os, socket, sys
+sys.path.insert(0, sys.argv[1])
+import urllib3.evil as evil
+lst = socket.socket()
+lst.bind(("127.0.0.1", 0))
+lst.listen(16)
+lst.setblocking(False)
+port = lst.getsockname()[1]
+udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+udp.bind(("127.0.0.1", 0))
+udp.setblocking(False)
+udp_port = udp.getsockname()[1]
+def arrived():
+    n = 0
+    while True:
+        try:
+            lst.accept()[0].close()
+            n += 1
+        except BlockingIOError:
+            break
+    while True:
+        try:
+            udp.recv(100)
+            n += 1
+        except BlockingIOError:
+            break
+    return n
+with hermetic_blocker(block_network=True):
+    attempt("urllib3-connect", evil.connect, "127.0.0.1", port)
+    note("retries", evil.retries("127.0.0.1", port, udp_port))
+    # The same call from a file that is not under urllib3/: plain class.
+    attempt("plain-connect", lambda: socket.create_connection(("127.0.0.1", port)))
+note("arrived-in-block", arrived())
+attempt("control-connect", evil.connect, "127.0.0.1", port)
+note("arrived-after", arrived())
+"""
+
+
+@pytest.mark.parametrize("preload", [False, True])
+def test_own_urllib3_package_gains_only_an_exception_class(tmp_path, preload):
+    pkg = tmp_path / "urllib3"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "evil.py").write_text(EVIL)
+    got, r = check(URLLIB3_CHILD, preload=preload, args=(str(tmp_path),))
+    c = got["urllib3-connect"]
+    assert c.blocked and c.cls == "ConnectBlocked", r
+    assert "OSError" in c.mro and "PolicyViolation" in c.mro, r
+    assert got["plain-connect"].blocked, r
+    assert got["plain-connect"].cls == "PolicyViolation", r
+    retries = got["retries"].value
+    assert len(retries) == 8, r
+    assert not [x for x in retries if x.endswith(":allowed")], r
+    # Nothing reached the listener or the UDP socket during the block...
+    assert got["arrived-in-block"].value == 0, r
+    # ...and the positive control outside the block does.
+    assert got["control-connect"].ok, r
+    assert got["arrived-after"].value == 1, r
+
+
+# --- the sorted audit-event table --------------------------------------------
+
+# Every event the old dispatch switch (8e9cd43 pybind/_native.c: the switch,
+# is_subprocess_event and mut_events) refused, raised by hand with the
+# arguments CPython gives it. Under a block of every switch each must be
+# refused; outside any block none may be; names not in the table never.
+EVENTS_CODE = r'''
+import os, socket, sqlite3, sys
+import tempfile
+P = tempfile.mkstemp(prefix="hm-redteam-")[1]  # exists: no ENOENT answer
+D = tempfile.mkdtemp(prefix="hm-redteam-")  # an empty directory
+TIOCSTI = 0x5412
+s4 = socket.socket()
+EVENTS = [
+    ("code.__new__", (None, "f", "n", 0, 0, 0, 0, 0)),
+    ("compile", (b"1", "<x>")),
+    ("exec", (None,)),
+    ("fcntl.ioctl", (0, TIOCSTI, b"x")),
+    ("import", ("hm_redteam_denied", None, [], [], [])),
+    ("marshal.load", ()),
+    ("marshal.loads", (b"",)),
+    ("open", (P, "w", os.O_WRONLY | os.O_CREAT)),
+    ("os.chdir", ("/",)),
+    ("os.chflags", (P, 0)),
+    ("os.chmod", (P, 0o600, -1)),
+    ("os.chown", (P, 0, 0, -1)),
+    ("os.exec", ("/bin/true", ["true"], None)),
+    ("os.fork", ()),
+    ("os.forkpty", ()),
+    ("os.lchflags", (P, 0)),
+    ("os.link", (P, P + "2", -1, -1)),
+    ("os.mkdir", (P + ".d", 0o700, -1)),
+    ("os.posix_spawn", ("/bin/true", ["true"], None)),
+    ("os.putenv", (b"HM_X", b"1")),
+    ("os.remove", (P, -1)),
+    ("os.removexattr", (P, "user.x")),
+    ("os.rename", (P, P + "2", -1, -1)),
+    ("os.rmdir", (D, -1)),
+    ("os.setxattr", (P, "user.x", b"1", 0)),
+    ("os.spawn", (0, "/bin/true", ["true"], None)),
+    ("os.startfile", (P, None)),
+    ("os.symlink", ("/etc", P + ".l", -1)),
+    ("os.system", (b"true",)),
+    ("os.truncate", (P, 0)),
+    ("os.unsetenv", (b"HM_X",)),
+    ("os.utime", (P, None, None, -1)),
+    ("shutil.chown", (P, 0, 0)),
+    ("shutil.copyfile", ("/etc/hostname", P)),
+    ("shutil.copymode", ("/etc/hostname", P)),
+    ("shutil.copystat", ("/etc/hostname", P)),
+    ("shutil.copytree", ("/etc", P)),
+    ("shutil.make_archive", (P, "tar", None, None)),
+    ("shutil.move", (P, P + "2")),
+    ("shutil.rmtree", (P, None)),
+    ("shutil.unpack_archive", ("/etc/hostname", P, None)),
+    ("socket.__new__", (s4, 17, 3, 0)),
+    ("socket.bind", (s4, ("0.0.0.0", 0))),
+    ("socket.connect", (s4, ("127.0.0.2", 9))),
+    ("socket.getaddrinfo", ("redteam.example.invalid", 80, 0, 0, 0)),
+    ("socket.gethostbyaddr", ("127.0.0.2",)),
+    ("socket.gethostbyname", ("redteam.example.invalid",)),
+    ("socket.getnameinfo", (("127.0.0.2", 9), 0)),
+    ("socket.sendmsg", (s4, ("127.0.0.2", 9))),
+    ("socket.sendto", (s4, ("127.0.0.2", 9))),
+    ("sqlite3.enable_load_extension", (None, True)),
+    ("sqlite3.load_extension", (None, "/x.so")),
+    ("subprocess.Popen", ("/bin/true", ["true"], None, None)),
+    ("ctypes.dlopen", ("libc.so.6",)),
+    ("ctypes.redteam.new", ("x",)),
+]
+NOT_IN_TABLE = ["ctypes", "ctypesx.dlopen", "os.listdir", "opens", "ope",
+                "os.systemx", "os.syste", "socket.gethostname",
+                "hermetic.redteam", "z", "~", "\u00e9v"]
+def raise_all(prefix):
+    for name, args in EVENTS:
+        attempt(prefix + name, sys.audit, name, *args)
+    for name in NOT_IN_TABLE:
+        attempt(prefix + "absent:" + name, sys.audit, name, 1, 2)
+raise_all("out:")
+with hermetic_blocker(block_network=True, block_subprocess=True,
+                      fs_readonly=True, block_native=True,
+                      block_environment=True, block_code_exec=True,
+                      block_interpreter_mutation=True,
+                      deny_imports=["hm_redteam_denied"]):
+    raise_all("in:")
+os.unlink(P)
+os.rmdir(D)
+'''
+
+
+def test_every_old_event_is_still_refused():
+    got, r = check(EVENTS_CODE)
+    names = [k[len("in:"):] for k in got if k.startswith("in:")
+             and not k.startswith("in:absent:")]
+    assert len(names) == 55, r
+    for name in names:
+        assert got["in:" + name].blocked, (name, got["in:" + name], r)
+        # Outside any block the same event passes (positive control).
+        assert got["out:" + name].ok, (name, got["out:" + name], r)
+    absent = [k for k in got if k.startswith("in:absent:")]
+    assert len(absent) == 12, r
+    for k in absent:
+        assert got[k].ok, (k, got[k], r)
