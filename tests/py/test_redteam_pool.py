@@ -346,3 +346,86 @@ def test_every_old_event_is_still_refused():
     assert len(absent) == 12, r
     for k in absent:
         assert got[k].ok, (k, got[k], r)
+
+
+# --- HERMETIC_POLICY through the shim: crafted values fail closed ------------
+
+def _probe_with_policy(policy, path, pass_fds=()):
+    from conftest import LIB, PROBE, base_env
+    import subprocess
+    env = base_env()
+    env["LD_PRELOAD"] = LIB
+    env["HERMETIC_POLICY"] = policy
+    cp = subprocess.run([PROBE, "open", str(path), "w"], env=env,
+                        pass_fds=pass_fds, capture_output=True, text=True,
+                        timeout=60, check=False)
+    return cp.stdout.strip(), cp.stderr
+
+
+def _memfd_policy(text, seals):
+    import fcntl
+    fd = os.memfd_create("hm-redteam", os.MFD_ALLOW_SEALING)
+    os.write(fd, text.encode())
+    if seals:
+        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, seals)
+    st = os.fstat(fd)
+    return fd, f"fd:{fd}:{st.st_ino}:{st.st_dev}"
+
+
+def test_memfd_policy_must_be_sealed(tmp_path):
+    import fcntl
+    from conftest import launcher_policy
+    # --no-network only: a write is allowed unless the shim fails closed.
+    text = launcher_policy(["--no-network"])
+    all_seals = (fcntl.F_SEAL_SEAL | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW
+                 | fcntl.F_SEAL_WRITE)
+    fd, ref = _memfd_policy(text, all_seals)
+    try:
+        out, err = _probe_with_policy(ref, tmp_path / "ok", (fd,))
+    finally:
+        os.close(fd)
+    assert out == "ok", err  # positive control: a sealed memfd is read
+    for label, seals in [("unsealed", 0),
+                         ("no-write-seal", fcntl.F_SEAL_SEAL
+                          | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW)]:
+        fd, ref = _memfd_policy(text, seals)
+        try:
+            out, err = _probe_with_policy(ref, tmp_path / label, (fd,))
+        finally:
+            os.close(fd)
+        assert out.startswith("errno="), (label, out, err)
+        assert "invalid HERMETIC_POLICY" in err, (label, err)
+        assert not (tmp_path / label).exists()
+
+
+def test_rechecksummed_mutants_fail_closed(tmp_path):
+    """A parent's text with a lying count or length, re-checksummed so only
+    the structure check can catch it: the shim refuses it and fails closed
+    (every write refused), with the launcher-style message."""
+    from conftest import launcher_policy
+    text = launcher_policy(["--no-network", "--allow-domain", "example.com"])
+    raw = bytearray(bytes.fromhex(text))[:-8]
+
+    def fnv(b):
+        h = 0xcbf29ce484222325
+        for x in b:
+            h = ((h ^ x) * 0x100000001b3) & 0xffffffffffffffff
+        return h.to_bytes(8, "little")
+
+    # Layer 0 starts at byte 8: flags u32, then the root list's count u32,
+    # then the domains' count u32 at 16 and the first length u16 at 20.
+    mutants = {"count-2^32-1": (16, b"\xff\xff\xff\xff"),
+               "count-2^31": (16, b"\x00\x00\x00\x80"),
+               "length-65535": (20, b"\xff\xff"),
+               "length-0": (20, b"\x00\x00")}
+    assert raw[20:22] == len("example.com").to_bytes(2, "little")
+    out, err = _probe_with_policy(text, tmp_path / "control")
+    assert out == "ok", err  # positive control: the unmutated text
+    for label, (at, val) in mutants.items():
+        b = bytearray(raw)
+        b[at:at + len(val)] = val
+        b += fnv(b)
+        out, err = _probe_with_policy(b.hex(), tmp_path / label)
+        assert out.startswith("errno="), (label, out, err)
+        assert "invalid HERMETIC_POLICY" in err, (label, err)
+        assert not (tmp_path / label).exists()
