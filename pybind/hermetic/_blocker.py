@@ -128,7 +128,7 @@ class HermeticBlocker(contextlib.ContextDecorator,
     """
 
     def __init__(self, *, flags, fs_root, domains, imports, sealed,
-                 writable=(), readable=(), audit=False):
+                 writable=(), readable=(), audit=False, resolved=None):
         self._audit = audit
         self._audit_lines = []  # JSON texts from _native (audit=True)
         self._flags = flags
@@ -146,7 +146,8 @@ class HermeticBlocker(contextlib.ContextDecorator,
         # resolved to now, when the policy was checked: a later entry must
         # not follow a symlink the blocked code put in its place (it may
         # replace a hole, or a hole inside another hole, and re-enter).
-        self._pins = {p: os.path.realpath(p)
+        resolved = resolved or {}
+        self._pins = {p: resolved.get(p) or os.path.realpath(p)
                       for p in (fs_root, *self._writable, *self._readable)
                       if p is not None and os.path.isabs(p)}
 
@@ -458,8 +459,8 @@ def hermetic_blocker(
     if writable and not flags & _native.F_FS_READONLY:
         raise ValueError("allow_write requires fs_readonly=True")
     # The launcher's rule (--allow-write): each hole is an existing
-    # directory, checked now by the core's validation; resolved again at
-    # every entry.
+    # directory, checked now by the core's validation; an absolute one is
+    # pinned to this resolution, a relative one resolved again at entry.
     holes = tuple(_native.resolve_dir("allow_write", w) for w in writable)
     readable = _path_list("allow_read", allow_read)
     if readable and fs_root is None:
@@ -472,18 +473,21 @@ def hermetic_blocker(
     # The lists share one pool per block (the core's HM_POOL_MAX bytes):
     # build the policy once now, so one that does not fit is a ValueError
     # here rather than at entry.
-    _native.check_policy(
-        flags,
-        None if fs_root is None else _native.resolve_dir("fs_root", fs_root),
-        holes, domains, imports,
-        tuple(os.path.realpath(r) for r in readable))
+    root = None if fs_root is None else _native.resolve_dir("fs_root", fs_root)
+    reads = tuple(os.path.realpath(r) for r in readable)
+    _native.check_policy(flags, root, holes, domains, imports, reads)
+    # What was checked is what later entries use (absolute paths: pinned).
+    resolved = dict(zip(writable, holes))
+    resolved.update(zip(readable, reads))
+    if fs_root is not None:
+        resolved[fs_root] = root
     if not isinstance(audit, bool):
         raise TypeError(f"audit must be a bool, not {type(audit).__name__}")
     if audit and sealed:
         raise ValueError("audit=True cannot be sealed (it enforces nothing)")
     return HermeticBlocker(flags=flags, fs_root=fs_root, domains=domains,
                            imports=imports, sealed=sealed, writable=writable,
-                           readable=readable, audit=audit)
+                           readable=readable, audit=audit, resolved=resolved)
 
 
 def with_hermetic(**kwargs):
