@@ -429,3 +429,35 @@ def test_rechecksummed_mutants_fail_closed(tmp_path):
         assert out.startswith("errno="), (label, out, err)
         assert "invalid HERMETIC_POLICY" in err, (label, err)
         assert not (tmp_path / label).exists()
+
+
+def test_rechecksummed_mutant_fails_closed_in_the_python_layer(tmp_path):
+    """The same lie read by _native alone (no shim): one fail-closed layer."""
+    from conftest import launcher_policy
+    from pyhelpers import run_py, outcomes
+    text = launcher_policy(["--no-network", "--allow-domain", "example.com"])
+    raw = bytearray(bytes.fromhex(text))[:-8]
+    raw[16:20] = b"\xff\xff\xff\xff"  # the domains' count
+    h = 0xcbf29ce484222325
+    for x in raw:
+        h = ((h ^ x) * 0x100000001b3) & 0xffffffffffffffff
+    raw += h.to_bytes(8, "little")
+    code = """
+import sys
+def write(p):
+    with open(p, "w") as f:
+        f.write("x")
+attempt("write", write, sys.argv[1])
+"""
+    for label, policy in [("control", text), ("mutant", raw.hex())]:
+        r = run_py(code, policy=policy, args=(str(tmp_path / label),))
+        got = outcomes(r)
+        if label == "control":
+            assert got["write"].ok, r
+        else:
+            # Fail closed: even the import of the package's own modules is
+            # refused, so the child may stop before attempt() runs.
+            w = got.get("write")
+            assert (w is None and r.rc != 0) or (w is not None and w.blocked), r
+            assert "invalid HERMETIC_POLICY" in r.err, r
+            assert not (tmp_path / label).exists(), r
