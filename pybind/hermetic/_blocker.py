@@ -122,11 +122,13 @@ class HermeticBlocker(contextlib.ContextDecorator,
     """A validated policy that can be entered, awaited and used as a decorator.
 
     Create it with :func:`hermetic_blocker`. The policy is validated once,
-    at creation; ``fs_root`` is resolved (realpath) at each entry.
+    at creation; ``fs_root`` is resolved (realpath) at each entry (an
+    absolute fs_root, hole or readable path: pinned to its creation-time
+    realpath, see _resolved).
     """
 
     def __init__(self, *, flags, fs_root, domains, imports, sealed,
-                 writable=(), readable=(), audit=False):
+                 writable=(), readable=(), audit=False, resolved=None):
         self._audit = audit
         self._audit_lines = []  # JSON texts from _native (audit=True)
         self._flags = flags
@@ -140,6 +142,28 @@ class HermeticBlocker(contextlib.ContextDecorator,
         self._lock = _thread.allocate_lock()
         self._pushed = []  # every id this instance pushed, in order
         self._sealed_id = None
+        # An absolute fs_root, hole or readable path is pinned to what it
+        # resolved to now, when the policy was checked: a later entry must
+        # not follow a symlink the blocked code put in its place (it may
+        # replace a hole, or a hole inside another hole, and re-enter).
+        resolved = resolved or {}
+        self._pins = {p: resolved.get(p) or os.path.realpath(p)
+                      for p in (fs_root, *self._writable, *self._readable)
+                      if p is not None and os.path.isabs(p)}
+
+    def _resolved(self, path):
+        """@path as this entry uses it: pinned if absolute, else realpath
+        against the current directory."""
+        pin = self._pins.get(path)
+        return pin if pin is not None else os.path.realpath(path)
+
+    def _root(self):
+        if self._fs_root is None:
+            return None
+        # Still an existing directory (ValueError otherwise), then the pin.
+        root = _native.resolve_dir("fs_root", self._fs_root)
+        pin = self._pins.get(self._fs_root)
+        return pin if pin is not None else root
 
     # --- the policy ------------------------------------------------------
 
@@ -192,26 +216,23 @@ class HermeticBlocker(contextlib.ContextDecorator,
             f.write("\n")
 
     def _push(self):
-        root = None
-        if self._fs_root is not None:
-            root = _native.resolve_dir("fs_root", self._fs_root)
+        root = self._root()
         if self._imports or self._flags & (_native.F_BLOCK_INTERP_MUTATION
                                            | _native.F_BLOCK_NATIVE):
             _guards.reguard(self._flags)
-        # Writable holes, like the root, are resolved once per entry.
-        holes = tuple(os.path.realpath(w) for w in self._writable)
-        reads = tuple(os.path.realpath(r) for r in self._readable)
+        # Writable holes, like the root, are resolved once per entry
+        # (absolute ones: pinned at creation).
+        holes = tuple(self._resolved(w) for w in self._writable)
+        reads = tuple(self._resolved(r) for r in self._readable)
         return _native.push(self._flags, root, holes, self._domains,
                             self._imports, self._sealed, reads, self)
 
     # --- sync protocol -----------------------------------------------------
 
     def _audit_add(self):
-        root = None
-        if self._fs_root is not None:
-            root = _native.resolve_dir("fs_root", self._fs_root)
-        holes = tuple(os.path.realpath(w) for w in self._writable)
-        reads = tuple(os.path.realpath(r) for r in self._readable)
+        root = self._root()
+        holes = tuple(self._resolved(w) for w in self._writable)
+        reads = tuple(self._resolved(r) for r in self._readable)
         return _native.audit_add(self._flags, root, holes, self._domains,
                                  self._imports, reads, self._audit_lines)
 
@@ -438,8 +459,8 @@ def hermetic_blocker(
     if writable and not flags & _native.F_FS_READONLY:
         raise ValueError("allow_write requires fs_readonly=True")
     # The launcher's rule (--allow-write): each hole is an existing
-    # directory, checked now by the core's validation; resolved again at
-    # every entry.
+    # directory, checked now by the core's validation; an absolute one is
+    # pinned to this resolution, a relative one resolved again at entry.
     holes = tuple(_native.resolve_dir("allow_write", w) for w in writable)
     readable = _path_list("allow_read", allow_read)
     if readable and fs_root is None:
@@ -452,18 +473,21 @@ def hermetic_blocker(
     # The lists share one pool per block (the core's HM_POOL_MAX bytes):
     # build the policy once now, so one that does not fit is a ValueError
     # here rather than at entry.
-    _native.check_policy(
-        flags,
-        None if fs_root is None else _native.resolve_dir("fs_root", fs_root),
-        holes, domains, imports,
-        tuple(os.path.realpath(r) for r in readable))
+    root = None if fs_root is None else _native.resolve_dir("fs_root", fs_root)
+    reads = tuple(os.path.realpath(r) for r in readable)
+    _native.check_policy(flags, root, holes, domains, imports, reads)
+    # What was checked is what later entries use (absolute paths: pinned).
+    resolved = dict(zip(writable, holes))
+    resolved.update(zip(readable, reads))
+    if fs_root is not None:
+        resolved[fs_root] = root
     if not isinstance(audit, bool):
         raise TypeError(f"audit must be a bool, not {type(audit).__name__}")
     if audit and sealed:
         raise ValueError("audit=True cannot be sealed (it enforces nothing)")
     return HermeticBlocker(flags=flags, fs_root=fs_root, domains=domains,
                            imports=imports, sealed=sealed, writable=writable,
-                           readable=readable, audit=audit)
+                           readable=readable, audit=audit, resolved=resolved)
 
 
 def with_hermetic(**kwargs):

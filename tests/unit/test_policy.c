@@ -4,6 +4,7 @@
  * the address, domain and path helpers behind them (TAP output).
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/netlink.h>
@@ -12,8 +13,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include "hermetic/hermetic.h"
 #include "internal.h"
@@ -2100,6 +2104,384 @@ static void test_names(void)
 	   "unknown op maps to a valid family");
 }
 
+/* ---- red team (appended) ------------------------------------------- */
+
+static uint32_t rt_state = 0x2545f491u;
+
+static uint32_t rt_rand(void)
+{
+	rt_state ^= rt_state << 13;
+	rt_state ^= rt_state >> 17;
+	rt_state ^= rt_state << 5;
+	return rt_state;
+}
+
+/*
+ * The old matcher (8e9cd43 allowed_name): any non-literal entry with
+ * hm_domain_match(name, entry). hm_domain_match is unchanged since.
+ */
+static int rt_old_allowed(const char *const *entries, size_t n,
+			  const char *name)
+{
+	unsigned char a[16];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (inet_pton(AF_INET, entries[i], a) == 1 ||
+		    inet_pton(AF_INET6, entries[i], a) == 1)
+			continue;
+		if (hm_domain_match(name, entries[i]))
+			return 1;
+	}
+	return 0;
+}
+
+/* RESOLVE and CONNECT (198.18.0.5, provenance @name) verdicts of @p. */
+static int rt_resolve_allowed(const struct hm_policy *p, const char *name)
+{
+	struct hm_request rq = {.op = HM_OP_RESOLVE, .name = name};
+
+	return hm_policy_check(p, &rq) == HM_R_NONE;
+}
+
+static int rt_connect_allowed(const struct hm_policy *p, const char *name)
+{
+	struct sockaddr_in in = {.sin_family = AF_INET, .sin_port = htons(443)};
+	struct hm_request rq = {.op = HM_OP_CONNECT,
+				.sa = (const struct sockaddr *)&in,
+				.salen = sizeof(in),
+				.resolved_name = name};
+
+	in.sin_addr.s_addr = htonl(0xc6120005u);
+	return hm_policy_check(p, &rq) == HM_R_NONE;
+}
+
+/* Names whose RESOLVE verdict does not come from the domain list. */
+static int rt_name_special(const char *name)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	return hm_addr_parse_numeric(name, AF_UNSPEC, &ss, &len) ||
+	       hm_host_is_metadata(name) ||
+	       strncasecmp(name, "localhost", 9) == 0;
+}
+
+/*
+ * The rewritten allow_domains matcher (length and dot-boundary filter)
+ * against the old one on suffix tricks, case, trailing and doubled dots,
+ * xn-- names, IP literals as entries and names, entries longer than the
+ * name and empty labels; then a random differential.
+ */
+static void test_redteam_domains(void)
+{
+	static const char *const entries[] = {
+	    "example.com",   "xn--bcher-kva.example", "a-b.example.org",
+	    "10.1.2.3",	     "2001:db8::7",	      "::ffff:10.9.9.9",
+	    "e.co",	     "deep.sub.example.net",  "b",
+	    "x_y.example.io"};
+	static const char *const pre[] = {"",	"a.",	 "evil", "evil.", ".",
+					  "A.", "x..",	 "xn--", "-.",	  "..",
+					  "1.", "10.1.", "com.", "WWW."};
+	static const char *const post[] = {"", ".", "..", ".evil", "x", ".com"};
+	static struct hm_policy p;
+	size_t i, j, k, n_ent = sizeof(entries) / sizeof(entries[0]);
+	size_t stored = 0, diffs = 0, tried = 0, allowed = 0;
+	const char *stored_e[16];
+	char name[600], up[300];
+	int old, r1, r2;
+
+	hm_policy_init(&p);
+	p.flags = HM_F_BLOCK_NETWORK;
+	for (i = 0; i < n_ent; i++)
+		if (hm_policy_add_domain(&p, entries[i]) == 0)
+			stored_e[stored++] = entries[i];
+	OK(stored == n_ent, "redteam domains: the list is built (\"b\", a "
+			    "single label, included)");
+
+	for (i = 0; i < sizeof(pre) / sizeof(pre[0]); i++) {
+		for (j = 0; j < n_ent; j++) {
+			for (k = 0; k < sizeof(post) / sizeof(post[0]); k++) {
+				size_t u;
+
+				snprintf(up, sizeof(up), "%s", entries[j]);
+				if ((i + k) % 2)
+					for (u = 0; up[u]; u++)
+						up[u] = (char)toupper(
+						    (unsigned char)up[u]);
+				snprintf(name, sizeof(name), "%s%s%s", pre[i],
+					 up, post[k]);
+				old = rt_old_allowed(stored_e, stored, name);
+				r2 = rt_connect_allowed(&p, name);
+				tried++;
+				allowed += (size_t)old;
+				if (!hm_host_is_metadata(name) && r2 != old) {
+					diffs++;
+					printf("#   connect \"%s\": old %d new "
+					       "%d\n",
+					       name, old, r2);
+				}
+				if (rt_name_special(name))
+					continue;
+				r1 = rt_resolve_allowed(&p, name);
+				if (r1 != old) {
+					diffs++;
+					printf("#   resolve \"%s\": old %d new "
+					       "%d\n",
+					       name, old, r1);
+				}
+			}
+		}
+	}
+	printf("# redteam domains: %zu names, %zu allowed\n", tried, allowed);
+	CHECK_INT(diffs, 0,
+		  "redteam domains: the new matcher answers as the old one on "
+		  "every crafted name");
+	OK(allowed > 0 && allowed < tried,
+	   "redteam domains: crafted names reach both verdicts");
+	OK(!rt_resolve_allowed(&p, "evilexample.com") &&
+	       !rt_resolve_allowed(&p, "example.com.evil") &&
+	       !rt_resolve_allowed(&p, "example.com..") &&
+	       !rt_resolve_allowed(&p, "co") &&
+	       !rt_resolve_allowed(&p, "sub.example.net") &&
+	       !rt_connect_allowed(&p, "10.1.2.3") &&
+	       !rt_connect_allowed(&p, "x.10.1.2.3"),
+	   "redteam domains: suffix tricks, a longer entry and a literal as "
+	   "a name are refused");
+	OK(rt_resolve_allowed(&p, "EXAMPLE.COM.") &&
+	       rt_resolve_allowed(&p, "a..example.com") &&
+	       rt_resolve_allowed(&p, "www.XN--BCHER-KVA.example"),
+	   "redteam domains: case, one trailing dot, xn-- (control)");
+
+	/* Random differential over a small alphabet. */
+	diffs = 0;
+	for (i = 0; i < 20000; i++) {
+		static const char alpha[] = "ab.-1:Xx";
+		static struct hm_policy q;
+		char ent[4][24];
+		const char *ok_e[4];
+		size_t ne = 0, len, e;
+
+		hm_policy_init(&q);
+		q.flags = HM_F_BLOCK_NETWORK;
+		for (e = 0; e < 4; e++) {
+			len = 1 + rt_rand() % 10;
+			for (k = 0; k < len; k++)
+				ent[e][k] = alpha[rt_rand() % 8];
+			ent[e][len] = '\0';
+			if (hm_policy_add_domain(&q, ent[e]) == 0) {
+				/* the stored (normalised) form */
+				struct hm_list_iter it;
+				const char *d = hm_policy_list_first(
+				    &q, HM_LIST_DOMAINS, &it);
+
+				for (k = 0; k < ne && d; k++)
+					d = hm_policy_list_next(&it);
+				if (d)
+					ok_e[ne++] = d;
+			}
+		}
+		len = rt_rand() % 14;
+		for (k = 0; k < len; k++)
+			name[k] = alpha[rt_rand() % 8];
+		name[len] = '\0';
+		if (rt_name_special(name))
+			continue;
+		if (rt_resolve_allowed(&q, name) !=
+		    rt_old_allowed(ok_e, ne, name)) {
+			diffs++;
+			printf("#   random \"%s\" differs\n", name);
+		}
+	}
+	CHECK_INT(diffs, 0,
+		  "redteam domains: 20000 random lists and names "
+		  "answer as the old matcher");
+}
+
+/* A region of @size bytes that ends right before a PROT_NONE page. */
+static char *rt_guarded(size_t size, void **map, size_t *map_len)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	size_t len = ((size + pg - 1) / pg + 1) * pg;
+	char *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (m == MAP_FAILED)
+		return NULL;
+	mprotect(m + len - pg, pg, PROT_NONE);
+	*map = m;
+	*map_len = len;
+	return m + len - pg - size;
+}
+
+/* A request set covering every list and the flag-only ops. */
+static void rt_requests(const struct hm_policy *p, enum hm_reason *out,
+			size_t *n)
+{
+	static const char *const names[] = {"example.com",     "a.example.com",
+					    "evilexample.com", "10.1.2.3",
+					    "zz.last.example", "nope.invalid"};
+	static const char *const paths[] = {"/srv/root/f", "/etc/passwd",
+					    "/tmp/out/x", "/usr/share/r/x",
+					    "/srv/rootx"};
+	static const char *const mods[] = {"pickle", "pickletools",
+					   "xml.etree.x", "os"};
+	struct sockaddr_in in = {.sin_family = AF_INET, .sin_port = htons(443)};
+	struct hm_request rq;
+	size_t i, k = 0;
+	int op;
+
+	in.sin_addr.s_addr = htonl(0x0a010203u);
+	for (i = 0; i < ARRAY_LEN(names); i++) {
+		memset(&rq, 0, sizeof(rq));
+		rq.op = HM_OP_RESOLVE;
+		rq.name = names[i];
+		out[k++] = hm_policy_check(p, &rq);
+		rq.op = HM_OP_CONNECT;
+		rq.sa = (const struct sockaddr *)&in;
+		rq.salen = sizeof(in);
+		rq.resolved_name = names[i];
+		out[k++] = hm_policy_check(p, &rq);
+	}
+	for (i = 0; i < ARRAY_LEN(paths); i++) {
+		memset(&rq, 0, sizeof(rq));
+		rq.op = HM_OP_OPEN;
+		rq.path = paths[i];
+		out[k++] = hm_policy_check(p, &rq);
+		rq.flags = O_WRONLY | O_CREAT;
+		out[k++] = hm_policy_check(p, &rq);
+		rq.op = HM_OP_MUTATE;
+		out[k++] = hm_policy_check(p, &rq);
+	}
+	for (i = 0; i < ARRAY_LEN(mods); i++) {
+		memset(&rq, 0, sizeof(rq));
+		rq.op = HM_OP_IMPORT;
+		rq.name = mods[i];
+		out[k++] = hm_policy_check(p, &rq);
+	}
+	for (op = HM_OP_EXEC; op <= HM_OP_INTERP; op++) {
+		memset(&rq, 0, sizeof(rq));
+		rq.op = (enum hm_op)op;
+		rq.path = "/bin/true";
+		out[k++] = hm_policy_check(p, &rq);
+	}
+	*n = k;
+}
+
+/*
+ * The segment stores base layers compactly (header + used bytes): every
+ * reader must stay inside pool[0, used). Such a layer is placed right
+ * before a PROT_NONE page and asked every request of the full layer: a
+ * read past used faults, and the verdicts must be the full layer's.
+ */
+static void test_redteam_compact_guard(void)
+{
+	static struct hm_policy full;
+	enum hm_reason want[64], got[64];
+	size_t nw, ng, map_len, size, i;
+	struct hm_policy *c;
+	char buf[64];
+	void *map;
+	int rc = 0;
+
+	hm_policy_init(&full);
+	full.flags = HM_F_BLOCK_NETWORK | HM_F_BLOCK_SUBPROCESS;
+	rc |= hm_policy_set_root(&full, "/srv/root");
+	rc |= hm_policy_add_writable(&full, "/tmp/out");
+	rc |= hm_policy_add_import(&full, "pickle");
+	rc |= hm_policy_add_import(&full, "xml.etree");
+	for (i = 0; i < 50; i++) {
+		snprintf(buf, sizeof(buf), "h%zu.example.org", i);
+		rc |= hm_policy_add_domain(&full, buf);
+	}
+	rc |= hm_policy_add_domain(&full, "10.1.2.3");
+	rc |= hm_policy_add_domain(&full, "example.com");
+	rc |= hm_policy_add_readable(&full, "/usr/share/r");
+	/* the last list's last entry ends the used bytes */
+	rc |= hm_policy_add_readable(&full, "/zz/last");
+	CHECK_INT(rc, 0, "redteam compact: layer built");
+	size = hm_policy_size(&full);
+	c = (struct hm_policy *)rt_guarded((size + 7) & ~(size_t)7, &map,
+					   &map_len);
+	if (!c) {
+		OK(0, "redteam compact: mmap");
+		return;
+	}
+	memcpy(c, &full, size);
+	CHECK_INT(hm_policy_validate(c), 0, "redteam compact: validates");
+	rt_requests(&full, want, &nw);
+	rt_requests(c, got, &ng);
+	OK(nw == ng && memcmp(want, got, nw * sizeof(want[0])) == 0,
+	   "redteam compact: every verdict of the truncated layer equals the "
+	   "full layer's, no read past used");
+	OK(want[0] == HM_R_NONE && want[2 * 2] == HM_R_NO_NETWORK,
+	   "redteam compact: the set holds an allow and a refusal");
+	OK(hm_policy_equal(c, &full), "redteam compact: equal");
+	{
+		size_t sz = hm_wire_encoded_size(c, 1);
+		char *t = malloc(sz);
+
+		OK(hm_wire_encode(c, 1, t, sz) > 0, "redteam compact: encodes");
+		free(t);
+	}
+	munmap(map, map_len);
+}
+
+/*
+ * Arbitrary bytes (a torn read of a dynamic slot, the worst case): a
+ * whole struct hm_policy whose pool ends right before a PROT_NONE page,
+ * pool bytes without any NUL (or with a few, never the last), headers
+ * with random and extreme section ends. Nothing may read past the pool.
+ */
+static void test_redteam_garbage_guard(void)
+{
+	static const char alpha[] = "a./-:1Zp";
+	static const uint32_t extreme[] = {
+	    0, 1, HM_POOL_MAX - 1, HM_POOL_MAX, HM_POOL_MAX + 1, 0xffffffffu};
+	enum hm_reason got[64];
+	static struct hm_policy copy;
+	struct hm_list_iter itr;
+	size_t map_len, n, i, k;
+	struct hm_policy *g;
+	void *map;
+	int l, it;
+
+	g = (struct hm_policy *)rt_guarded(sizeof(*g), &map, &map_len);
+	if (!g) {
+		OK(0, "redteam garbage: mmap");
+		return;
+	}
+	for (it = 0; it < 300; it++) {
+		for (i = 0; i < HM_POOL_MAX; i++)
+			g->pool[i] = alpha[(i * 7 + (size_t)it) % 8];
+		if (it % 2)
+			for (k = 0; k < 40; k++)
+				g->pool[rt_rand() % (HM_POOL_MAX - 1)] = '\0';
+		g->flags = rt_rand() & (it % 3 ? HM_F_ALL_KNOWN : ~0u);
+		g->flags |= HM_F_BLOCK_NETWORK | HM_F_FS_ROOT;
+		g->used = it % 4 ? extreme[rt_rand() % 6] : rt_rand();
+		for (l = 0; l < HM_LIST_N; l++) {
+			g->n[l] = rt_rand();
+			g->end[l] = it % 2 ? extreme[rt_rand() % 6]
+					   : rt_rand() % (HM_POOL_MAX + 2);
+		}
+		rt_requests(g, got, &n);
+		(void)hm_policy_validate(g);
+		(void)hm_policy_root(g);
+		for (l = 0; l < HM_LIST_N; l++)
+			for (const char *e =
+				 hm_policy_list_first(g, (enum hm_list)l, &itr);
+			     e; e = hm_policy_list_next(&itr))
+				(void)strlen(e);
+		hm_policy_copy(&copy, g);
+		(void)hm_policy_equal(&copy, g);
+		(void)hm_wire_encoded_size(g, 1);
+	}
+	OK(1, "redteam garbage: 300 arbitrary layers ending at a guard page: "
+	      "no read past the pool");
+	munmap(map, map_len);
+}
+
 int main(void)
 {
 	build_policies();
@@ -2126,5 +2508,8 @@ int main(void)
 	test_profiles();
 	test_validate();
 	test_names();
+	test_redteam_domains();
+	test_redteam_compact_guard();
+	test_redteam_garbage_guard();
 	return tap_done();
 }

@@ -4,11 +4,19 @@
  * are also hand-built here from the format description in wire.c, with
  * an independent FNV-1a 64, so counts and lengths can lie convincingly).
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "hermetic/hermetic.h"
 #include "tap.h"
@@ -712,6 +720,447 @@ static void test_audit_outermost_only(void)
 	free(text);
 }
 
+/* ---- red team: hostile input (appended) ---------------------------------- */
+
+/* A deterministic xorshift32: the fuzz loop below is the same every run. */
+static uint32_t rt_state = 0x9e3779b9u;
+
+static uint32_t rt_rand(void)
+{
+	rt_state ^= rt_state << 13;
+	rt_state ^= rt_state >> 17;
+	rt_state ^= rt_state << 5;
+	return rt_state;
+}
+
+/* Every op against @p with a few fixed arguments: must not crash. */
+static void rt_exercise(const struct hm_policy *p)
+{
+	struct sockaddr_in in;
+	struct hm_request rq;
+	int op;
+
+	memset(&in, 0, sizeof(in));
+	in.sin_family = AF_INET;
+	in.sin_port = htons(80);
+	in.sin_addr.s_addr = htonl(0xc6120005u); /* 198.18.0.5 */
+	for (op = HM_OP_CONNECT; op <= HM_OP_RCMD; op++) {
+		memset(&rq, 0, sizeof(rq));
+		rq.op = (enum hm_op)op;
+		rq.sa = (const struct sockaddr *)&in;
+		rq.salen = sizeof(in);
+		rq.resolved_name = "a.b.example.com";
+		rq.name = op == HM_OP_IMPORT ? "pkg.sub" : "host.example.com";
+		rq.path = "/srv/data/x";
+		rq.flags = op == HM_OP_OPEN ? O_RDWR : 0;
+		rq.domain = AF_INET;
+		rq.type = SOCK_STREAM;
+		(void)hm_policy_check(p, &rq);
+	}
+	(void)hm_policy_root(p);
+}
+
+/* The binary record of @text (hex) into @r, checksum dropped. */
+static void rt_unhex(struct rec *r, const char *text)
+{
+	size_t len = strlen(text) / 2, i;
+	unsigned hi, lo;
+
+	for (i = 0; i < len; i++) {
+		hi = (unsigned)(strchr("0123456789abcdef", text[2 * i]) -
+				"0123456789abcdef");
+		lo = (unsigned)(strchr("0123456789abcdef", text[2 * i + 1]) -
+				"0123456789abcdef");
+		r->b[i] = (unsigned char)(hi << 4 | lo);
+	}
+	r->len = len - 8;
+}
+
+/*
+ * Structure fuzz: a checksum only catches accidents, so every mutant is
+ * re-checksummed (finish) and reaches the structure parser. Whatever
+ * the bytes, decoding must not crash, must leave *n = 0 when it fails,
+ * and every layer it accepts must pass hm_policy_validate, survive every
+ * check and round-trip through the encoder unchanged.
+ */
+static void test_redteam_fuzz(void)
+{
+	static struct hm_policy in[2];
+	static struct rec base, r;
+	size_t n, k, i, accepted = 0, bad = 0;
+	char *text, *t, *again;
+	int it, rc;
+
+	hm_policy_init(&in[0]);
+	in[0].flags = HM_F_BLOCK_NETWORK | HM_F_TRACE;
+	hm_policy_set_root(&in[0], "/srv");
+	hm_policy_add_domain(&in[0], "example.com");
+	hm_policy_add_domain(&in[0], "10.1.2.3");
+	hm_policy_add_writable(&in[0], "/srv/data");
+	hm_policy_add_import(&in[0], "pkg.sub");
+	hm_policy_add_readable(&in[0], "/etc/ssl");
+	hm_policy_init(&in[1]);
+	in[1].flags = HM_F_BLOCK_SUBPROCESS;
+	hm_policy_add_domain(&in[1], "a.example.com");
+	text = encode(in, 2, &rc);
+	rt_unhex(&base, text);
+	free(text);
+
+	for (it = 0; it < 20000; it++) {
+		memcpy(r.b, base.b, base.len);
+		r.len = base.len;
+		switch (rt_rand() % 6) {
+		case 0: /* a few random bytes after the magic and version */
+			for (k = 1 + rt_rand() % 3; k; k--)
+				r.b[6 + rt_rand() % (r.len - 6)] =
+				    (unsigned char)rt_rand();
+			break;
+		case 1: /* one byte to a boundary value */
+			r.b[6 + rt_rand() % (r.len - 6)] = (unsigned char[]){
+			    0, 0xff, 0x7f, 0x80, '.', '/', 'A'}[rt_rand() % 7];
+			break;
+		case 2: /* a u16 length or a u32 count to an extreme */
+			i = 6 + rt_rand() % (r.len - 10);
+			k = rt_rand() % 4;
+			r.b[i] = k & 1 ? 0xff : 0x00;
+			r.b[i + 1] = k & 2 ? 0xff : 0x00;
+			if (rt_rand() & 1) {
+				r.b[i + 2] = 0xff;
+				r.b[i + 3] = rt_rand() & 1 ? 0xff : 0x7f;
+			}
+			break;
+		case 3: /* cut the body short */
+			r.len = 6 + rt_rand() % (r.len - 6);
+			break;
+		case 4: /* insert a byte */
+			i = 6 + rt_rand() % (r.len - 6);
+			memmove(r.b + i + 1, r.b + i, r.len - i);
+			r.b[i] = (unsigned char)rt_rand();
+			r.len++;
+			break;
+		default: /* drop a byte */
+			i = 6 + rt_rand() % (r.len - 6);
+			memmove(r.b + i, r.b + i + 1, r.len - i - 1);
+			r.len--;
+			break;
+		}
+		t = finish(&r);
+		n = 99;
+		rc = decode(t, HM_MAX_BASE, &n);
+		free(t);
+		if (rc < 0) {
+			if (n != 0)
+				bad++;
+			continue;
+		}
+		accepted++;
+		for (i = 0; i < n; i++) {
+			if (hm_policy_validate(&scratch[i]) < 0)
+				bad++;
+			rt_exercise(&scratch[i]);
+		}
+		again = encode(scratch, n, &rc);
+		if (rc < 0) {
+			bad++;
+		} else {
+			static struct hm_policy back[HM_MAX_BASE];
+			size_t m = 0;
+
+			if (hm_wire_decode(again, back, HM_MAX_BASE, &m) < 0 ||
+			    m != n)
+				bad++;
+			for (i = 0; i < m && i < n; i++)
+				if (!hm_policy_equal(&back[i], &scratch[i]))
+					bad++;
+		}
+		free(again);
+	}
+	printf("# redteam fuzz: %zu of 20000 mutants accepted\n", accepted);
+	CHECK_INT(bad, 0,
+		  "redteam fuzz: 20000 re-checksummed mutants: refusals leave "
+		  "n = 0, every accepted layer validates and round-trips");
+	OK(accepted > 0 && accepted < 20000,
+	   "redteam fuzz: the mutants reach both outcomes (the loop can fail)");
+}
+
+/* A record with one entry of @len bytes in list @l (others empty). */
+static char *rt_one_entry(struct rec *r, int l, size_t len, char c)
+{
+	char buf[HM_PATH_MAX + 8];
+	uint32_t flags = HM_F_BLOCK_NETWORK;
+	int k;
+
+	if (l == HM_LIST_DOMAINS)
+		make_domain(buf, len, c);
+	else if (l == HM_LIST_IMPORTS)
+		make_import(buf, len, c);
+	else
+		make_path(buf, len, c);
+	if (l == HM_LIST_ROOT)
+		flags |= HM_F_FS_ROOT | HM_F_FS_READONLY;
+	r_head(r, 2, 1);
+	r_u32(r, flags);
+	for (k = 0; k < HM_LIST_N; k++) {
+		r_u32(r, k == l ? 1 : 0);
+		if (k == l)
+			r_str(r, buf);
+	}
+	return finish(r);
+}
+
+static void test_redteam_crafted(void)
+{
+	static struct rec r;
+	static const struct {
+		int l;
+		size_t len;
+		int want;
+		const char *name;
+	} edge[] = {
+	    {HM_LIST_DOMAINS, 253, 0, "redteam: a 253-byte domain (DNS max)"},
+	    {HM_LIST_DOMAINS, 254, -EINVAL, "redteam: a 254-byte domain"},
+	    {HM_LIST_DOMAINS, HM_DOMAIN_MAX - 1, -EINVAL,
+	     "redteam: a domain of exactly HM_DOMAIN_MAX - 1 bytes"},
+	    {HM_LIST_DOMAINS, HM_DOMAIN_MAX, -E2BIG,
+	     "redteam: a domain of exactly HM_DOMAIN_MAX bytes"},
+	    {HM_LIST_ROOT, HM_PATH_MAX - 1, 0,
+	     "redteam: a root of exactly HM_PATH_MAX - 1 bytes"},
+	    {HM_LIST_WRITABLE, HM_PATH_MAX - 1, 0,
+	     "redteam: a hole of exactly HM_PATH_MAX - 1 bytes"},
+	    {HM_LIST_READABLE, HM_PATH_MAX, -E2BIG,
+	     "redteam: a readable path of exactly HM_PATH_MAX bytes"},
+	    {HM_LIST_IMPORTS, HM_IMPORT_MAX - 1, 0,
+	     "redteam: an import of exactly HM_IMPORT_MAX - 1 bytes"},
+	    {HM_LIST_IMPORTS, HM_IMPORT_MAX, -E2BIG,
+	     "redteam: an import of exactly HM_IMPORT_MAX bytes"},
+	};
+	char *t, *u;
+	size_t n, i, len;
+	int k;
+
+	for (i = 0; i < sizeof(edge) / sizeof(edge[0]); i++) {
+		t = rt_one_entry(&r, edge[i].l, edge[i].len, 'q');
+		n = 99;
+		CHECK_INT(decode(t, 1, &n), edge[i].want, edge[i].name);
+		CHECK_INT(n, edge[i].want ? 0 : 1, "redteam: n matches");
+		free(t);
+	}
+
+	/* 2^31 entries announced, two empty strings present. */
+	r_head(&r, 2, 1);
+	r_u32(&r, HM_F_BLOCK_NETWORK);
+	r_u32(&r, 0);
+	r_u32(&r, 0x80000000u);
+	r_u16(&r, 0);
+	r_u16(&r, 0);
+	t = finish(&r);
+	CHECK_INT(decode(t, 1, &n), -EINVAL, "redteam: 2^31 domains announced");
+	free(t);
+
+	/* 2^32-1 announced, then 2-byte strings until the pool overflows
+	 * (each costs 4 record bytes and 3 pool bytes). */
+	r_head(&r, 2, 1);
+	r_u32(&r, HM_F_BLOCK_NETWORK);
+	r_u32(&r, 0);
+	r_u32(&r, 0xffffffffu);
+	for (k = 0; k < (int)HM_POOL_MAX / 3 + 2; k++)
+		r_str(&r, "ab");
+	t = finish(&r);
+	n = 99;
+	CHECK_INT(decode(t, 1, &n), -E2BIG,
+		  "redteam: 2^32-1 domains announced, the pool overflows");
+	CHECK_INT(n, 0, "redteam: nothing decoded");
+	free(t);
+
+	/* Many empty entries that fit the pool: empty entries are invalid. */
+	r_head(&r, 2, 1);
+	r_u32(&r, HM_F_BLOCK_NETWORK);
+	r_u32(&r, 0);
+	r_u32(&r, 1000);
+	for (k = 0; k < 1000; k++)
+		r_u16(&r, 0);
+	r_u32(&r, 0);
+	r_u32(&r, 0);
+	r_u32(&r, 0);
+	t = finish(&r);
+	CHECK_INT(decode(t, 1, &n), -EINVAL,
+		  "redteam: 1000 empty domains are refused");
+	free(t);
+
+	/* Length 0xffff with the record ending right after it. */
+	r_head(&r, 2, 1);
+	r_u32(&r, 0);
+	r_u32(&r, 1);
+	r_u16(&r, 0xffff);
+	t = finish(&r);
+	CHECK_INT(decode(t, 1, &n), -E2BIG, "redteam: a 65535-byte root");
+	free(t);
+
+	/* A version-2 header on a version-1 body (fs_root as one str). */
+	r_head(&r, 2, 1);
+	r_u32(&r, HM_F_FS_READONLY | HM_F_FS_ROOT);
+	r_str(&r, "/srv");
+	r_u16(&r, 0);
+	r_u16(&r, 0);
+	r_u16(&r, 0);
+	r_u16(&r, 0);
+	t = finish(&r);
+	n = 99;
+	k = decode(t, 1, &n);
+	OK(k < 0 && n == 0, "redteam: version-2 header on a version-1 body");
+	free(t);
+
+	/* More layers than the caller holds, even zero. */
+	r_head(&r, 2, 1);
+	r_plain_layer(&r, HM_F_BLOCK_NETWORK, "");
+	t = finish(&r);
+	CHECK_INT(hm_wire_decode(t, NULL, 0, &n), -E2BIG,
+		  "redteam: one layer, room for none");
+	/* Text-level damage of a good record. */
+	len = strlen(t);
+	u = malloc(len + 4);
+	memcpy(u, t, len + 1);
+	u[len - 3] = 'A';
+	CHECK_INT(decode(u, 1, &n), -EINVAL, "redteam: an upper-case digit");
+	memcpy(u, t, len + 1);
+	u[len / 2] = '\0'; /* an embedded NUL: the C string ends early */
+	CHECK_INT(decode(u, 1, &n), -EINVAL, "redteam: an embedded NUL");
+	memcpy(u, t, len + 1);
+	u[len] = '\n';
+	u[len + 1] = '\0';
+	CHECK_INT(decode(u, 1, &n), -EINVAL, "redteam: a trailing newline");
+	memcpy(u, t, len + 1);
+	u[len] = '0';
+	u[len + 1] = '\0';
+	CHECK_INT(decode(u, 1, &n), -EINVAL, "redteam: odd length");
+	memcpy(u, t, len + 1);
+	u[4] = 'g';
+	CHECK_INT(decode(u, 1, &n), -EINVAL, "redteam: a non-hex digit");
+	CHECK_INT(decode("", 1, &n), -EINVAL, "redteam: an empty string");
+	CHECK_INT(decode(t, 1, &n), 0, "redteam: the undamaged record decodes");
+	free(u);
+	free(t);
+}
+
+/* A memfd holding @text, with @seals added (0: none). */
+static int rt_memfd(const char *text, size_t len, int seals, char *ref,
+		    size_t cap)
+{
+	struct stat st;
+	int fd = (int)syscall(SYS_memfd_create, "rt", MFD_ALLOW_SEALING);
+
+	if (fd < 0 || write(fd, text, len) != (ssize_t)len)
+		return -1;
+	if (seals && fcntl(fd, F_ADD_SEALS, seals) < 0)
+		return -1;
+	fstat(fd, &st);
+	snprintf(ref, cap, "fd:%d:%llu:%llu", fd, (unsigned long long)st.st_ino,
+		 (unsigned long long)st.st_dev);
+	return fd;
+}
+
+static void test_redteam_memfd(void)
+{
+	static struct hm_policy in;
+	const int all =
+	    F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
+	char ref[96], bad[128], *text;
+	size_t n, len;
+	int fd, rc;
+	FILE *f;
+
+	hm_policy_init(&in);
+	in.flags = HM_F_BLOCK_NETWORK;
+	text = encode(&in, 1, &rc);
+	len = strlen(text);
+
+	/* Positive control: the transport's own memfd. */
+	fd = hm_policy_memfd(text, len, ref, sizeof(ref));
+	OK(fd >= 0, "redteam memfd: hm_policy_memfd");
+	CHECK_INT(hm_policy_env_decode(ref, scratch, 1, &n), 0,
+		  "redteam memfd: its reference decodes");
+	OK(ftruncate(fd, (off_t)len * 2) < 0 && write(fd, "00", 2) < 0,
+	   "redteam memfd: it cannot be resized or written once named");
+	close(fd);
+
+	fd = rt_memfd(text, len, all, ref, sizeof(ref));
+	CHECK_INT(hm_policy_env_decode(ref, scratch, 1, &n), 0,
+		  "redteam memfd: a hand-made fully sealed memfd (control)");
+	close(fd);
+
+	fd = rt_memfd(text, len, 0, ref, sizeof(ref));
+	n = 99;
+	CHECK_INT(hm_policy_env_decode(ref, scratch, 1, &n), -EINVAL,
+		  "redteam memfd: not sealed");
+	CHECK_INT(n, 0, "redteam memfd: nothing decoded");
+	/* Resized after it was named: still unsealed, still refused. */
+	OK(ftruncate(fd, (off_t)len + 2) == 0, "redteam memfd: grown");
+	CHECK_INT(hm_policy_env_decode(ref, scratch, 1, &n), -EINVAL,
+		  "redteam memfd: grown after naming");
+	close(fd);
+
+	fd = rt_memfd(text, len, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE,
+		      ref, sizeof(ref));
+	CHECK_INT(hm_policy_env_decode(ref, scratch, 1, &n), -EINVAL,
+		  "redteam memfd: sealed but F_SEAL_SEAL missing");
+	close(fd);
+	fd = rt_memfd(text, len, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW, ref,
+		      sizeof(ref));
+	CHECK_INT(hm_policy_env_decode(ref, scratch, 1, &n), -EINVAL,
+		  "redteam memfd: writable (F_SEAL_WRITE missing)");
+	close(fd);
+
+	/* An embedded NUL in the memfd's text, sealed. */
+	{
+		char *z = malloc(len + 1);
+
+		memcpy(z, text, len);
+		z[len / 2] = '\0';
+		fd = rt_memfd(z, len, all, ref, sizeof(ref));
+		CHECK_INT(hm_policy_env_decode(ref, scratch, 1, &n), -EINVAL,
+			  "redteam memfd: a NUL inside the sealed text");
+		close(fd);
+		free(z);
+	}
+	fd = rt_memfd("", 0, all, ref, sizeof(ref));
+	CHECK_INT(hm_policy_env_decode(ref, scratch, 1, &n), -EINVAL,
+		  "redteam memfd: an empty sealed memfd");
+	/* The right descriptor number with another inode. */
+	snprintf(bad, sizeof(bad), "fd:%d:1:1", fd);
+	CHECK_INT(hm_policy_env_decode(bad, scratch, 1, &n), -EINVAL,
+		  "redteam memfd: wrong inode and device");
+	close(fd);
+
+	/* A regular file at the named number. */
+	f = tmpfile();
+	if (f) {
+		struct stat st;
+
+		fputs(text, f);
+		fflush(f);
+		fstat(fileno(f), &st);
+		snprintf(bad, sizeof(bad), "fd:%d:%llu:%llu", fileno(f),
+			 (unsigned long long)st.st_ino,
+			 (unsigned long long)st.st_dev);
+		CHECK_INT(
+		    hm_policy_env_decode(bad, scratch, 1, &n), -EINVAL,
+		    "redteam memfd: a regular file is not a sealed memfd");
+		fclose(f);
+	}
+	CHECK_INT(hm_policy_env_decode("fd:99999999999999999999999:1:1",
+				       scratch, 1, &n),
+		  -EINVAL, "redteam memfd: a descriptor number beyond 2^64");
+	CHECK_INT(hm_policy_env_decode("fd:4294967299:1:1", scratch, 1, &n),
+		  -EINVAL, "redteam memfd: a descriptor number beyond int");
+	CHECK_INT(hm_policy_env_decode("fd:0:0:0x", scratch, 1, &n), -EINVAL,
+		  "redteam memfd: trailing junk");
+	CHECK_INT(hm_policy_env_decode("fd:", scratch, 1, &n), -EINVAL,
+		  "redteam memfd: no number");
+	CHECK_INT(hm_policy_env_decode("fd:-1:0:0", scratch, 1, &n), -EINVAL,
+		  "redteam memfd: a negative number");
+	free(text);
+}
+
 int main(void)
 {
 	test_audit_outermost_only();
@@ -724,5 +1173,8 @@ int main(void)
 	test_truncation();
 	test_crafted();
 	test_encode_invalid();
+	test_redteam_fuzz();
+	test_redteam_crafted();
+	test_redteam_memfd();
 	return tap_done();
 }

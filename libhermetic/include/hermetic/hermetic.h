@@ -156,9 +156,10 @@ void hm_policy_init(struct hm_policy *p);
 /*
  * Add an allow_domains entry after normalising it (trim blanks, lower-case,
  * strip one trailing dot; a leading "*." or "." is accepted and stripped).
- * Returns 0, -EINVAL for an empty string, "*", a single label such as "com"
- * or ".com", or any character outside [a-z0-9._-] (IP literals pass), -ENOSPC
- * when the pool is full, -ENAMETOOLONG when it is longer than HM_DOMAIN_MAX.
+ * A single label ("db", "com") is a valid entry (docs/cli.md). Returns 0,
+ * -EINVAL for an empty string, "*", an empty label, or any character
+ * outside [a-z0-9._-] (IP literals pass), -ENOSPC when the pool is full,
+ * -ENAMETOOLONG when it is longer than HM_DOMAIN_MAX.
  * Duplicates are accepted silently.
  */
 int hm_policy_add_domain(struct hm_policy *p, const char *domain);
