@@ -90,6 +90,25 @@ const char *hm_cli_usage(void);
 int hm_cli_launch(const struct hm_cli_options *o);
 
 /*
+ * cli/supervise.c: runs that fork and wait (private TMPDIR, --audit).
+ * hm_cli_audit_setup: refuse --audit under an inherited policy, create
+ * the record directory and fix the report path (0 or -1, printed).
+ * hm_cli_audit_dir: that directory, "" without --audit.
+ * hm_cli_audit_record_exec: record an exec the policy would refuse.
+ * hm_cli_make_private_tmp: create the private TMPDIR, add it to @pol as a
+ * writable hole and export it (0 or -1, printed).
+ * hm_cli_drop_run_dirs: remove both again (a launch that fails early).
+ * hm_cli_supervise_if_needed: with either one, fork; the parent becomes
+ * the supervisor and never returns, the child returns and goes on.
+ */
+int hm_cli_audit_setup(const struct hm_cli_options *o, char **argv);
+const char *hm_cli_audit_dir(void);
+void hm_cli_audit_record_exec(const char *path);
+int hm_cli_make_private_tmp(struct hm_policy *pol);
+void hm_cli_drop_run_dirs(void);
+void hm_cli_supervise_if_needed(void);
+
+/*
  * policyfile.c: merge the policy files of @o into it (flags, allow lists,
  * fs_root and writable paths still raw). Returns 0, or 1 after printing a
  * "hermetic: " line.

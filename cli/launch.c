@@ -5,23 +5,17 @@
  * (normally no fork, no wait: the target's exit status becomes hermetic's).
  *
  * With a private TMPDIR (--fs-readonly) or --audit the launcher forks and
- * waits instead, relaying signals and passing the exit status through.
- *
- * Size: just over 1,000 lines. The private-TMPDIR supervisor and the
- * target reads belong in a file of their own (cli/supervise.c); not split
- * yet because this session's branches all edited this file in parallel,
- * and a move would have conflicted with each of them (issue 7).
+ * waits instead (cli/supervise.c), relaying signals and passing the exit
+ * status through.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <limits.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -118,18 +112,6 @@ static int find_near(const char *dir, const char *const *rel, mode_t type,
  * RESOLV_HOST_CONF; issue 8 class 7). The new vector becomes
  * environ, which every exec below passes on.
  */
-/*
- * Audit mode (--audit): the per-run directory the shim records into
- * (HERMETIC_AUDIT_DIR), the report's absolute path, the audited command,
- * and whether this process is the supervisor that writes the report.
- */
-static char audit_dir[PATH_MAX];
-static char audit_report[PATH_MAX];
-static char **audit_argv;
-static char **audit_flags;
-static int audit_n_flags;
-static int audit_owner;
-
 static int set_child_env(const char *shim, const char *pysite,
 			 const char *policy, uint32_t flags)
 {
@@ -137,7 +119,7 @@ static int set_child_env(const char *shim, const char *pysite,
 	    .preload = shim,
 	    .pysite = pysite,
 	    .policy = policy,
-	    .audit_dir = audit_dir,
+	    .audit_dir = hm_cli_audit_dir(),
 	    .native = !!(flags & (HM_F_BLOCK_NATIVE | HM_F_INVALID)),
 	    .network = !!(flags & (HM_F_BLOCK_NETWORK | HM_F_INVALID)),
 	};
@@ -318,8 +300,6 @@ fail:
  * the core's one decision and message table (hm_exec_refusal), which the
  * shim's exec wrappers use too. Returns 0 or -1 (printed).
  */
-static void audit_record_exec(const char *path);
-
 static int check_guardable(const char *path, uint32_t flags)
 {
 	const char *why;
@@ -329,9 +309,9 @@ static int check_guardable(const char *path, uint32_t flags)
 	why = hm_exec_refusal(flags, hm_exec_inspect_path(path));
 	if (!why)
 		return 0;
-	if (audit_dir[0]) {
+	if (hm_cli_audit_dir()[0]) {
 		/* Audit: record the refusal and run it anyway. */
-		audit_record_exec(path);
+		hm_cli_audit_record_exec(path);
 		return 0;
 	}
 	fprintf(stderr, "hermetic: %s%s\n", path, why);
@@ -765,269 +745,6 @@ static void add_target_reads(struct hm_policy *pol, char **argv)
 	}
 }
 
-/* ------------------------------------------------------------------ */
-/* The private temporary directory (--fs-readonly without              */
-/* --no-private-tmp)                                                   */
-/* ------------------------------------------------------------------ */
-
-static char private_tmp[PATH_MAX];
-static volatile pid_t child_pid;
-
-/*
- * mkdtemp "<$TMPDIR or /tmp>/hermetic-tmp.XXXXXX", add it to @pol as a
- * writable hole and point TMPDIR at it. Returns 0 or -1 (printed).
- */
-static int make_private_tmp(struct hm_policy *pol)
-{
-	const char *base = getenv("TMPDIR");
-	char made[PATH_MAX];
-	int r;
-
-	if (!base || base[0] != '/' || strlen(base) > PATH_MAX - 32)
-		base = "/tmp";
-	snprintf(made, sizeof(made), "%s/hermetic-tmp.XXXXXX", base);
-	if (!mkdtemp(made)) {
-		fprintf(stderr,
-			"hermetic: cannot create a private temporary "
-			"directory in %s: %s (--no-private-tmp runs without "
-			"one)\n",
-			base, strerror(errno));
-		return -1;
-	}
-	if (!realpath(made, private_tmp)) {
-		r = -errno;
-		goto err_rmdir;
-	}
-	r = hm_policy_add_writable(pol, private_tmp);
-	if (r)
-		goto err_rmdir;
-	if (setenv("TMPDIR", private_tmp, 1)) {
-		r = -errno;
-		goto err_rmdir;
-	}
-	return 0;
-err_rmdir:
-	fprintf(stderr,
-		"hermetic: cannot use the private temporary directory %s: "
-		"%s (--no-private-tmp runs without one)\n",
-		made,
-		r == -ENOSPC ? "too many --allow-write directories"
-			     : strerror(-r));
-	rmdir(made);
-	private_tmp[0] = '\0';
-	return -1;
-}
-
-static int remove_one(const char *path, const struct stat *st, int type,
-		      struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (type == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
-
-/* Remove the private directory and everything in it (no symlink followed). */
-static void remove_private_tmp(void)
-{
-	if (!private_tmp[0])
-		return;
-	nftw(private_tmp, remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-	rmdir(private_tmp);
-}
-
-/*
- * Relay a signal sent to the launcher (kill, a supervisor) to CMD. A
- * signal from the terminal (Ctrl-C: si_code SI_KERNEL) already went to
- * the whole foreground process group, CMD included: not sent twice.
- */
-static void relay(int sig, siginfo_t *si, void *uc)
-{
-	int saved = errno;
-
-	(void)uc;
-	if (child_pid > 0 && si->si_code != SI_KERNEL)
-		kill(child_pid, sig);
-	errno = saved;
-}
-
-/*
- * The launcher's side of the fork: relay signals, wait for CMD, remove
- * the private directory, then end the way CMD ended: its exit status, or
- * the same signal (so a shell sees Ctrl-C as Ctrl-C).
- */
-/*
- * --audit: refuse under an inherited policy, create the per-run record
- * directory, export it, and fix the report's absolute path. Returns 0 or
- * -1 (printed).
- */
-static int audit_setup(const struct hm_cli_options *o, char **argv)
-{
-	const char *base = getenv("TMPDIR");
-	const char *file =
-	    o->audit_file ? o->audit_file : "hermetic-audit.json";
-	char cwd[PATH_MAX];
-	int n;
-
-	if (getenv(HM_ENV_POLICY) && *getenv(HM_ENV_POLICY)) {
-		fprintf(stderr,
-			"hermetic: --audit cannot run under an inherited "
-			"policy (" HM_ENV_POLICY
-			" is set: an outer hermetic enforces, and audit "
-			"would not switch it off)\n");
-		return -1;
-	}
-	if (file[0] == '/') {
-		n = snprintf(audit_report, sizeof(audit_report), "%s", file);
-	} else {
-		if (!getcwd(cwd, sizeof(cwd))) {
-			fprintf(stderr,
-				"hermetic: --audit: cannot read the current "
-				"directory: %s\n",
-				strerror(errno));
-			return -1;
-		}
-		n = snprintf(audit_report, sizeof(audit_report), "%s/%s", cwd,
-			     file);
-	}
-	if (n < 0 || (size_t)n >= sizeof(audit_report)) {
-		fprintf(stderr, "hermetic: --audit: report path too long\n");
-		return -1;
-	}
-	if (!base || base[0] != '/' || strlen(base) > PATH_MAX - 32)
-		base = "/tmp";
-	snprintf(audit_dir, sizeof(audit_dir), "%s/hermetic-audit.XXXXXX",
-		 base);
-	if (!mkdtemp(audit_dir)) {
-		fprintf(stderr,
-			"hermetic: --audit: cannot create a record directory "
-			"in %s: %s\n",
-			base, strerror(errno));
-		audit_dir[0] = '\0';
-		return -1;
-	}
-	if (setenv(HM_ENV_AUDIT_DIR, audit_dir, 1)) {
-		fprintf(stderr, "hermetic: out of memory\n");
-		rmdir(audit_dir);
-		audit_dir[0] = '\0';
-		return -1;
-	}
-	audit_argv = argv;
-	/* The launcher's own words: argv[1] up to the "--" before CMD. */
-	if (o->argv && argv > o->argv + 1) {
-		audit_flags = o->argv + 1;
-		audit_n_flags = (int)(argv - o->argv) - 2;
-	}
-	audit_owner = 1;
-	return 0;
-}
-
-/* The launcher's own audit record: an exec the shim could not follow. */
-static void audit_record_exec(const char *path)
-{
-	struct hm_request rq = {.op = HM_OP_EXEC, .path = path};
-	char file[PATH_MAX + 32], rec[HM_AUDIT_REC_MAX];
-	size_t len = hm_audit_format(rec, &rq, HM_R_UNGUARDABLE, (int)getpid(),
-				     "launcher", NULL);
-	int fd;
-
-	snprintf(file, sizeof(file), "%s/" HM_AUDIT_RECORDS, audit_dir);
-	fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return;
-	if (write(fd, rec, len) != (ssize_t)len)
-		fprintf(stderr, "hermetic: audit: cannot write to %s\n", file);
-	close(fd);
-}
-
-/* Write the audit report (supervisor only) and remove the directory. */
-static void audit_finish(int status)
-{
-	if (!audit_owner || !audit_dir[0])
-		return;
-	hm_cli_audit_finish(audit_dir, audit_report, audit_argv, status,
-			    audit_flags, audit_n_flags);
-	audit_dir[0] = '\0';
-}
-
-static int supervise(pid_t pid, const sigset_t *mask)
-{
-	static const int relayed[] = {SIGHUP,  SIGINT,	SIGQUIT, SIGTERM,
-				      SIGUSR1, SIGUSR2, SIGALRM, SIGWINCH};
-	struct sigaction sa;
-	struct rlimit no_core = {0, 0};
-	int status, sig;
-	sigset_t all;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = relay;
-	sa.sa_flags = SA_SIGINFO | SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	child_pid = pid;
-	for (size_t i = 0; i < sizeof(relayed) / sizeof(relayed[0]); i++)
-		sigaction(relayed[i], &sa, NULL);
-	/* Signals held since before the fork are relayed now. */
-	sigprocmask(SIG_SETMASK, mask, NULL);
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR) {
-			fprintf(stderr, "hermetic: cannot wait for %d: %s\n",
-				(int)pid, strerror(errno));
-			remove_private_tmp();
-			return HM_EXIT_USAGE;
-		}
-	}
-	remove_private_tmp();
-	audit_finish(status);
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	sig = WTERMSIG(status);
-	/* Die of the same signal, without a core file of the launcher. */
-	setrlimit(RLIMIT_CORE, &no_core);
-	signal(sig, SIG_DFL);
-	sigfillset(&all);
-	sigdelset(&all, sig);
-	sigprocmask(SIG_SETMASK, &all, NULL);
-	raise(sig);
-	return 128 + sig;
-}
-
-/*
- * With a private directory, fork: the child goes on to exec CMD, the
- * launcher waits and cleans up (never returns). Without one, nothing.
- */
-static void fork_if_private_tmp(void)
-{
-	sigset_t all, old;
-	pid_t pid;
-
-	if (!private_tmp[0] && !audit_dir[0])
-		return;
-	fflush(NULL);
-	/*
-	 * Hold every signal across the fork, so none can kill the launcher
-	 * (leaving the directory behind) before its relay is installed.
-	 */
-	sigfillset(&all);
-	sigprocmask(SIG_SETMASK, &all, &old);
-	pid = fork();
-	if (pid < 0) {
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		fprintf(stderr, "hermetic: cannot fork: %s\n", strerror(errno));
-		remove_private_tmp();
-		if (audit_dir[0])
-			rmdir(audit_dir);
-		exit(HM_EXIT_USAGE);
-	}
-	if (pid > 0)
-		exit(supervise(pid, &old));
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	private_tmp[0] = '\0'; /* the child never removes it */
-	audit_owner = 0;       /* nor writes the report */
-}
-
 int hm_cli_launch(const struct hm_cli_options *o)
 {
 	char exe[PATH_MAX], dir[PATH_MAX], shim[PATH_MAX], pysite[PATH_MAX];
@@ -1057,26 +774,23 @@ int hm_cli_launch(const struct hm_cli_options *o)
 	    !find_near(dir, pysite_paths, S_IFDIR, pysite) && canonical(pysite);
 	hm_policy_copy(&own, &o->policy);
 	if (o->audit) {
-		if (audit_setup(o, o->target_argv))
+		if (hm_cli_audit_setup(o, o->target_argv))
 			return HM_EXIT_USAGE;
 		own.flags |= HM_F_AUDIT;
 	}
 	add_target_reads(&own, o->target_argv);
 	if ((own.flags & HM_F_FS_READONLY) && !o->no_private_tmp &&
-	    make_private_tmp(&own)) {
-		if (audit_dir[0])
-			rmdir(audit_dir);
+	    hm_cli_make_private_tmp(&own)) {
+		hm_cli_drop_run_dirs();
 		return HM_EXIT_USAGE;
 	}
 	if (set_policy(&own, &flags, &policy) ||
 	    set_child_env(shim, have_pysite ? pysite : NULL, policy, flags)) {
-		remove_private_tmp();
-		if (audit_dir[0])
-			rmdir(audit_dir);
+		hm_cli_drop_run_dirs();
 		return HM_EXIT_USAGE;
 	}
 
-	fork_if_private_tmp();
+	hm_cli_supervise_if_needed();
 	r = resolve_python_target(o, have_pysite ? pysite : NULL, flags,
 				  target);
 	if (r >= 0)
