@@ -17,7 +17,12 @@
  * the pool and return only strings NUL-terminated inside it, whatever the
  * header and the bytes say; slot numbers are reduced modulo HM_MAX_DYN.
  * So a push writes only the header and the used pool bytes (a slot's
- * untouched pages cost nothing), never a whole slot.
+ * untouched pages cost nothing), never a whole slot. One more invariant
+ * keeps the readers that measure an entry again after the cursor found
+ * its NUL (a writer may overwrite that NUL meanwhile) inside the slot:
+ * the last pool byte of every slot is always 0, since the memfd starts
+ * zeroed and a pushed pool of HM_POOL_MAX used bytes ends in the NUL of
+ * its last entry (hm_policy_validate refuses anything else).
  *
  * The base area is written once and validated (hm_policy_validate) before
  * anyone reads it, so its layers are stored compactly: each layer takes
