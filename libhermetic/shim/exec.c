@@ -729,13 +729,6 @@ static int fexecve_slow(int fd, char *const argv[], char *const envp[])
 	return rc;
 }
 
-HM_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
-{
-	if (!hm_shim_enter() || !exec_relevant())
-		return HM_REAL(fexecve)(fd, argv, envp);
-	return fexecve_slow(fd, argv, envp);
-}
-
 /*
  * execveat: inspect through a descriptor of our own (or @dirfd itself
  * with AT_EMPTY_PATH), so a relative name resolves against @dirfd.
@@ -771,18 +764,5 @@ static int execveat_slow(int dirfd, const char *path, char *const argv[],
 	return rc;
 }
 
-HM_EXPORT int execveat(int dirfd, const char *path, char *const argv[],
-		       char *const envp[], int flags)
-{
-	int check = hm_shim_enter();
-
-	if (!HM_REAL(execveat)) {
-		errno = ENOSYS;
-		return -1;
-	}
-	if (!check || !exec_relevant())
-		return HM_REAL(execveat)(dirfd, path, argv, envp, flags);
-	return execveat_slow(dirfd, path, argv, envp, flags);
-}
-
-/* ------------------------------------------------------------------ */
+#define HM_TRAMPOLINE_ROWS "sym_exec.def"
+#include "trampolines.h"

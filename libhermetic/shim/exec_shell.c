@@ -5,6 +5,7 @@
  */
 #include "exec_impl.h"
 
+/* ------------------------------------------------------------------ */
 /* system, popen, pclose                                               */
 /* ------------------------------------------------------------------ */
 
@@ -95,23 +96,8 @@ static int system_slow(const char *cmd)
 	return rc;
 }
 
-HM_EXPORT int system(const char *cmd)
+static int __libc_system_slow(const char *cmd)
 {
-	if (!hm_shim_enter() || !exec_relevant())
-		return HM_REAL(system)(cmd);
-	return system_slow(cmd);
-}
-
-HM_EXPORT int __libc_system(const char *cmd)
-{
-	int check = hm_shim_enter();
-
-	if (!HM_REAL(__libc_system)) {
-		errno = ENOSYS;
-		return -1;
-	}
-	if (!check || !exec_relevant())
-		return HM_REAL(__libc_system)(cmd);
 	return system_slow(cmd);
 }
 
@@ -269,23 +255,8 @@ err_release:
 	return NULL;
 }
 
-HM_EXPORT FILE *popen(const char *cmd, const char *mode)
+static FILE *_IO_popen_slow(const char *cmd, const char *mode)
 {
-	if (!hm_shim_enter() || !exec_relevant())
-		return HM_REAL(popen)(cmd, mode);
-	return popen_slow(cmd, mode);
-}
-
-HM_EXPORT FILE *_IO_popen(const char *cmd, const char *mode)
-{
-	int check = hm_shim_enter();
-
-	if (!HM_REAL(_IO_popen)) {
-		errno = ENOSYS;
-		return NULL;
-	}
-	if (!check || !exec_relevant())
-		return HM_REAL(_IO_popen)(cmd, mode);
 	return popen_slow(cmd, mode);
 }
 
@@ -403,3 +374,6 @@ HM_EXPORT pid_t __vfork(void)
 	(void)hm_shim_enter();
 	return HM_REAL(fork)();
 }
+
+#define HM_TRAMPOLINE_ROWS "sym_exec_shell.def"
+#include "trampolines.h"

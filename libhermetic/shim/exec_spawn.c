@@ -5,6 +5,7 @@
  */
 #include "exec_impl.h"
 
+/* ------------------------------------------------------------------ */
 /* posix_spawn                                                         */
 /* ------------------------------------------------------------------ */
 
@@ -324,23 +325,19 @@ static int spawn_slow(const char *api, int how, pid_t *pid, const char *file,
 	return rc;
 }
 
-HM_EXPORT int posix_spawn(pid_t *pid, const char *path,
-			  const posix_spawn_file_actions_t *fa,
-			  const posix_spawnattr_t *attr, char *const argv[],
-			  char *const envp[])
+static int posix_spawn_slow(pid_t *pid, const char *path,
+			    const posix_spawn_file_actions_t *fa,
+			    const posix_spawnattr_t *attr, char *const argv[],
+			    char *const envp[])
 {
-	if (!hm_shim_enter() || !exec_relevant())
-		return HM_REAL(posix_spawn)(pid, path, fa, attr, argv, envp);
 	return spawn_slow("posix_spawn", 0, pid, path, fa, attr, argv, envp);
 }
 
-HM_EXPORT int posix_spawnp(pid_t *pid, const char *file,
-			   const posix_spawn_file_actions_t *fa,
-			   const posix_spawnattr_t *attr, char *const argv[],
-			   char *const envp[])
+static int posix_spawnp_slow(pid_t *pid, const char *file,
+			     const posix_spawn_file_actions_t *fa,
+			     const posix_spawnattr_t *attr, char *const argv[],
+			     char *const envp[])
 {
-	if (!hm_shim_enter() || !exec_relevant())
-		return HM_REAL(posix_spawnp)(pid, file, fa, attr, argv, envp);
 	return spawn_slow("posix_spawnp", SPAWN_SEARCH, pid, file, fa, attr,
 			  argv, envp);
 }
@@ -469,3 +466,6 @@ HM_EXPORT int posix_spawn_file_actions_addopen(posix_spawn_file_actions_t *fa,
 }
 
 /* ------------------------------------------------------------------ */
+
+#define HM_TRAMPOLINE_ROWS "sym_exec_spawn.def"
+#include "trampolines.h"

@@ -10,9 +10,9 @@
 /* ------------------------------------------------------------------ */
 
 /* rename-family: both names change. */
-static int rename_slow(const char *api, int olddir, const char *oldp,
-		       int newdir, const char *newp, unsigned int flags,
-		       int which)
+static int rename_common(const char *api, int olddir, const char *oldp,
+			 int newdir, const char *newp, unsigned int flags,
+			 int which)
 {
 	char a[PATH_MAX], b[PATH_MAX];
 
@@ -27,33 +27,21 @@ static int rename_slow(const char *api, int olddir, const char *oldp,
 	return HM_REAL(renameat2)(olddir, a, newdir, b, flags);
 }
 
-HM_EXPORT int rename(const char *oldp, const char *newp)
+static int rename_slow(const char *oldp, const char *newp)
 {
-	if (!hm_shim_enter() || !fs_active())
-		return HM_REAL(rename)(oldp, newp);
-	return rename_slow("rename", AT_FDCWD, oldp, AT_FDCWD, newp, 0, 0);
+	return rename_common("rename", AT_FDCWD, oldp, AT_FDCWD, newp, 0, 0);
 }
 
-HM_EXPORT int renameat(int olddir, const char *oldp, int newdir,
-		       const char *newp)
+static int renameat_slow(int olddir, const char *oldp, int newdir,
+			 const char *newp)
 {
-	if (!hm_shim_enter() || !fs_active())
-		return HM_REAL(renameat)(olddir, oldp, newdir, newp);
-	return rename_slow("renameat", olddir, oldp, newdir, newp, 0, 1);
+	return rename_common("renameat", olddir, oldp, newdir, newp, 0, 1);
 }
 
-HM_EXPORT int renameat2(int olddir, const char *oldp, int newdir,
-			const char *newp, unsigned int flags)
+static int renameat2_slow(int olddir, const char *oldp, int newdir,
+			  const char *newp, unsigned int flags)
 {
-	int check = hm_shim_enter();
-
-	if (!HM_REAL(renameat2)) {
-		errno = ENOSYS;
-		return -1;
-	}
-	if (!check || !fs_active())
-		return HM_REAL(renameat2)(olddir, oldp, newdir, newp, flags);
-	return rename_slow("renameat2", olddir, oldp, newdir, newp, flags, 2);
+	return rename_common("renameat2", olddir, oldp, newdir, newp, flags, 2);
 }
 
 static int unlink_slow(const char *path)
@@ -65,13 +53,6 @@ static int unlink_slow(const char *path)
 	return HM_REAL(unlink)(buf);
 }
 
-HM_EXPORT int unlink(const char *path)
-{
-	if (!hm_shim_enter() || !fs_active())
-		return HM_REAL(unlink)(path);
-	return unlink_slow(path);
-}
-
 static int unlinkat_slow(int dirfd, const char *path, int flags)
 {
 	char buf[PATH_MAX];
@@ -79,13 +60,6 @@ static int unlinkat_slow(int dirfd, const char *path, int flags)
 	if (gate_mutate("unlinkat", dirfd, path, NOFOLLOW, buf) < 0)
 		return -1;
 	return HM_REAL(unlinkat)(dirfd, buf, flags);
-}
-
-HM_EXPORT int unlinkat(int dirfd, const char *path, int flags)
-{
-	if (!hm_shim_enter() || !fs_active())
-		return HM_REAL(unlinkat)(dirfd, path, flags);
-	return unlinkat_slow(dirfd, path, flags);
 }
 
 static int remove_slow(const char *path)
@@ -97,13 +71,6 @@ static int remove_slow(const char *path)
 	return HM_REAL(remove)(buf);
 }
 
-HM_EXPORT int remove(const char *path)
-{
-	if (!hm_shim_enter() || !fs_active())
-		return HM_REAL(remove)(path);
-	return remove_slow(path);
-}
-
 static int rmdir_slow(const char *path)
 {
 	char buf[PATH_MAX];
@@ -113,14 +80,7 @@ static int rmdir_slow(const char *path)
 	return HM_REAL(rmdir)(buf);
 }
 
-HM_EXPORT int rmdir(const char *path)
-{
-	if (!hm_shim_enter() || !fs_active())
-		return HM_REAL(rmdir)(path);
-	return rmdir_slow(path);
-}
-
-static int mkdir_slow(int dirfd, const char *path, mode_t mode, int at)
+static int mkdir_common(int dirfd, const char *path, mode_t mode, int at)
 {
 	char buf[PATH_MAX];
 
@@ -131,18 +91,14 @@ static int mkdir_slow(int dirfd, const char *path, mode_t mode, int at)
 		  : HM_REAL(mkdir)(buf, mode);
 }
 
-HM_EXPORT int mkdir(const char *path, mode_t mode)
+static int mkdir_slow(const char *path, mode_t mode)
 {
-	if (!hm_shim_enter() || !fs_active())
-		return HM_REAL(mkdir)(path, mode);
-	return mkdir_slow(AT_FDCWD, path, mode, 0);
+	return mkdir_common(AT_FDCWD, path, mode, 0);
 }
 
-HM_EXPORT int mkdirat(int dirfd, const char *path, mode_t mode)
+static int mkdirat_slow(int dirfd, const char *path, mode_t mode)
 {
-	if (!hm_shim_enter() || !fs_active())
-		return HM_REAL(mkdirat)(dirfd, path, mode);
-	return mkdir_slow(dirfd, path, mode, 1);
+	return mkdir_common(dirfd, path, mode, 1);
 }
 
 /*
@@ -152,8 +108,8 @@ HM_EXPORT int mkdirat(int dirfd, const char *path, mode_t mode)
  * AT_EMPTY_PATH the existing file is the descriptor (an O_TMPFILE file
  * being given a name: "/hole/#123 (deleted)" passes).
  */
-static int link_slow(const char *api, int olddir, const char *oldp, int newdir,
-		     const char *newp, int flags, int at)
+static int link_common(const char *api, int olddir, const char *oldp,
+		       int newdir, const char *newp, int flags, int at)
 {
 	char a[PATH_MAX], b[PATH_MAX];
 	int follow = (flags & AT_SYMLINK_FOLLOW) ? FOLLOW : NOFOLLOW;
@@ -167,23 +123,20 @@ static int link_slow(const char *api, int olddir, const char *oldp, int newdir,
 	return HM_REAL(linkat)(olddir, rc ? oldp : a, newdir, b, flags);
 }
 
-HM_EXPORT int link(const char *oldp, const char *newp)
+static int link_slow(const char *oldp, const char *newp)
 {
-	if (!hm_shim_enter() || !fs_active())
-		return HM_REAL(link)(oldp, newp);
-	return link_slow("link", AT_FDCWD, oldp, AT_FDCWD, newp, 0, 0);
+	return link_common("link", AT_FDCWD, oldp, AT_FDCWD, newp, 0, 0);
 }
 
-HM_EXPORT int linkat(int olddir, const char *oldp, int newdir, const char *newp,
-		     int flags)
+static int linkat_slow(int olddir, const char *oldp, int newdir,
+		       const char *newp, int flags)
 {
-	if (!hm_shim_enter() || !fs_active())
-		return HM_REAL(linkat)(olddir, oldp, newdir, newp, flags);
-	return link_slow("linkat", olddir, oldp, newdir, newp, flags, 1);
+	return link_common("linkat", olddir, oldp, newdir, newp, flags, 1);
 }
 
 /* symlink: only the new name is checked; the target text is just data. */
-static int symlink_slow(const char *target, int dirfd, const char *path, int at)
+static int symlink_common(const char *target, int dirfd, const char *path,
+			  int at)
 {
 	char buf[PATH_MAX];
 
@@ -194,21 +147,17 @@ static int symlink_slow(const char *target, int dirfd, const char *path, int at)
 		  : HM_REAL(symlink)(target, buf);
 }
 
-HM_EXPORT int symlink(const char *target, const char *path)
+static int symlink_slow(const char *target, const char *path)
 {
-	if (!hm_shim_enter() || !fs_active())
-		return HM_REAL(symlink)(target, path);
-	return symlink_slow(target, AT_FDCWD, path, 0);
+	return symlink_common(target, AT_FDCWD, path, 0);
 }
 
-HM_EXPORT int symlinkat(const char *target, int dirfd, const char *path)
+static int symlinkat_slow(const char *target, int dirfd, const char *path)
 {
-	if (!hm_shim_enter() || !fs_active())
-		return HM_REAL(symlinkat)(target, dirfd, path);
-	return symlink_slow(target, dirfd, path, 1);
+	return symlink_common(target, dirfd, path, 1);
 }
 
-static int truncate_slow(const char *path, off64_t len, int is64)
+static int truncate_common(const char *path, off64_t len, int is64)
 {
 	char buf[PATH_MAX];
 
@@ -218,22 +167,18 @@ static int truncate_slow(const char *path, off64_t len, int is64)
 		    : HM_REAL(truncate)(buf, (off_t)len);
 }
 
-HM_EXPORT int truncate(const char *path, off_t len)
+static int truncate_slow(const char *path, off_t len)
 {
-	if (!hm_shim_enter() || !fs_active())
-		return HM_REAL(truncate)(path, len);
-	return truncate_slow(path, len, 0);
+	return truncate_common(path, len, 0);
 }
 
-HM_EXPORT int truncate64(const char *path, off64_t len)
+static int truncate64_slow(const char *path, off64_t len)
 {
-	if (!hm_shim_enter() || !fs_active())
-		return HM_REAL(truncate64)(path, len);
-	return truncate_slow(path, len, 1);
+	return truncate_common(path, len, 1);
 }
 
-static int chmod_slow(const char *api, const char *path, mode_t mode,
-		      int follow)
+static int chmod_common(const char *api, const char *path, mode_t mode,
+			int follow)
 {
 	char buf[PATH_MAX];
 
@@ -242,11 +187,9 @@ static int chmod_slow(const char *api, const char *path, mode_t mode,
 	return follow ? HM_REAL(chmod)(buf, mode) : HM_REAL(lchmod)(buf, mode);
 }
 
-HM_EXPORT int chmod(const char *path, mode_t mode)
+static int chmod_slow(const char *path, mode_t mode)
 {
-	if (!hm_shim_enter() || !fs_active())
-		return HM_REAL(chmod)(path, mode);
-	return chmod_slow("chmod", path, mode, FOLLOW);
+	return chmod_common("chmod", path, mode, FOLLOW);
 }
 
 static int fchmodat_slow(int dirfd, const char *path, mode_t mode, int flags)
@@ -259,28 +202,13 @@ static int fchmodat_slow(int dirfd, const char *path, mode_t mode, int flags)
 	return HM_REAL(fchmodat)(dirfd, rc ? path : buf, mode, flags);
 }
 
-HM_EXPORT int fchmodat(int dirfd, const char *path, mode_t mode, int flags)
+static int lchmod_slow(const char *path, mode_t mode)
 {
-	if (!hm_shim_enter() || !fs_active())
-		return HM_REAL(fchmodat)(dirfd, path, mode, flags);
-	return fchmodat_slow(dirfd, path, mode, flags);
+	return chmod_common("lchmod", path, mode, NOFOLLOW);
 }
 
-HM_EXPORT int lchmod(const char *path, mode_t mode)
-{
-	int check = hm_shim_enter();
-
-	if (!HM_REAL(lchmod)) {
-		errno = ENOSYS;
-		return -1;
-	}
-	if (!check || !fs_active())
-		return HM_REAL(lchmod)(path, mode);
-	return chmod_slow("lchmod", path, mode, NOFOLLOW);
-}
-
-static int chown_slow(const char *api, const char *path, uid_t uid, gid_t gid,
-		      int follow)
+static int chown_common(const char *api, const char *path, uid_t uid, gid_t gid,
+			int follow)
 {
 	char buf[PATH_MAX];
 
@@ -290,18 +218,14 @@ static int chown_slow(const char *api, const char *path, uid_t uid, gid_t gid,
 		      : HM_REAL(lchown)(buf, uid, gid);
 }
 
-HM_EXPORT int chown(const char *path, uid_t uid, gid_t gid)
+static int chown_slow(const char *path, uid_t uid, gid_t gid)
 {
-	if (!hm_shim_enter() || !fs_active())
-		return HM_REAL(chown)(path, uid, gid);
-	return chown_slow("chown", path, uid, gid, FOLLOW);
+	return chown_common("chown", path, uid, gid, FOLLOW);
 }
 
-HM_EXPORT int lchown(const char *path, uid_t uid, gid_t gid)
+static int lchown_slow(const char *path, uid_t uid, gid_t gid)
 {
-	if (!hm_shim_enter() || !fs_active())
-		return HM_REAL(lchown)(path, uid, gid);
-	return chown_slow("lchown", path, uid, gid, NOFOLLOW);
+	return chown_common("lchown", path, uid, gid, NOFOLLOW);
 }
 
 static int fchownat_slow(int dirfd, const char *path, uid_t uid, gid_t gid,
@@ -315,14 +239,6 @@ static int fchownat_slow(int dirfd, const char *path, uid_t uid, gid_t gid,
 	return HM_REAL(fchownat)(dirfd, rc ? path : buf, uid, gid, flags);
 }
 
-HM_EXPORT int fchownat(int dirfd, const char *path, uid_t uid, gid_t gid,
-		       int flags)
-{
-	if (!hm_shim_enter() || !fs_active())
-		return HM_REAL(fchownat)(dirfd, path, uid, gid, flags);
-	return fchownat_slow(dirfd, path, uid, gid, flags);
-}
-
 static int utime_slow(const char *path, const struct utimbuf *t)
 {
 	char buf[PATH_MAX];
@@ -332,15 +248,8 @@ static int utime_slow(const char *path, const struct utimbuf *t)
 	return HM_REAL(utime)(buf, t);
 }
 
-HM_EXPORT int utime(const char *path, const struct utimbuf *t)
-{
-	if (!hm_shim_enter() || !fs_active())
-		return HM_REAL(utime)(path, t);
-	return utime_slow(path, t);
-}
-
-static int utimes_slow(const char *api, const char *path,
-		       const struct timeval tv[2], int follow)
+static int utimes_common(const char *api, const char *path,
+			 const struct timeval tv[2], int follow)
 {
 	char buf[PATH_MAX];
 
@@ -349,18 +258,14 @@ static int utimes_slow(const char *api, const char *path,
 	return follow ? HM_REAL(utimes)(buf, tv) : HM_REAL(lutimes)(buf, tv);
 }
 
-HM_EXPORT int utimes(const char *path, const struct timeval tv[2])
+static int utimes_slow(const char *path, const struct timeval tv[2])
 {
-	if (!hm_shim_enter() || !fs_active())
-		return HM_REAL(utimes)(path, tv);
-	return utimes_slow("utimes", path, tv, FOLLOW);
+	return utimes_common("utimes", path, tv, FOLLOW);
 }
 
-HM_EXPORT int lutimes(const char *path, const struct timeval tv[2])
+static int lutimes_slow(const char *path, const struct timeval tv[2])
 {
-	if (!hm_shim_enter() || !fs_active())
-		return HM_REAL(lutimes)(path, tv);
-	return utimes_slow("lutimes", path, tv, NOFOLLOW);
+	return utimes_common("lutimes", path, tv, NOFOLLOW);
 }
 
 /* futimesat(fd, NULL, tv) changes the times of fd itself. */
@@ -375,13 +280,6 @@ static int futimesat_slow(int dirfd, const char *path,
 	return HM_REAL(futimesat)(dirfd, rc ? path : buf, tv);
 }
 
-HM_EXPORT int futimesat(int dirfd, const char *path, const struct timeval tv[2])
-{
-	if (!hm_shim_enter() || !fs_active())
-		return HM_REAL(futimesat)(dirfd, path, tv);
-	return futimesat_slow(dirfd, path, tv);
-}
-
 /* utimensat(fd, NULL, ts, 0) changes the times of fd itself. */
 static int utimensat_slow(int dirfd, const char *path,
 			  const struct timespec ts[2], int flags)
@@ -394,16 +292,9 @@ static int utimensat_slow(int dirfd, const char *path,
 	return HM_REAL(utimensat)(dirfd, rc ? path : buf, ts, flags);
 }
 
-HM_EXPORT int utimensat(int dirfd, const char *path,
-			const struct timespec ts[2], int flags)
-{
-	if (!hm_shim_enter() || !fs_active())
-		return HM_REAL(utimensat)(dirfd, path, ts, flags);
-	return utimensat_slow(dirfd, path, ts, flags);
-}
-
-static int setxattr_slow(const char *api, const char *path, const char *name,
-			 const void *value, size_t size, int flags, int follow)
+static int setxattr_common(const char *api, const char *path, const char *name,
+			   const void *value, size_t size, int flags,
+			   int follow)
 {
 	char buf[PATH_MAX];
 
@@ -413,26 +304,22 @@ static int setxattr_slow(const char *api, const char *path, const char *name,
 		      : HM_REAL(lsetxattr)(buf, name, value, size, flags);
 }
 
-HM_EXPORT int setxattr(const char *path, const char *name, const void *value,
-		       size_t size, int flags)
+static int setxattr_slow(const char *path, const char *name, const void *value,
+			 size_t size, int flags)
 {
-	if (!hm_shim_enter() || !fs_active())
-		return HM_REAL(setxattr)(path, name, value, size, flags);
-	return setxattr_slow("setxattr", path, name, value, size, flags,
-			     FOLLOW);
+	return setxattr_common("setxattr", path, name, value, size, flags,
+			       FOLLOW);
 }
 
-HM_EXPORT int lsetxattr(const char *path, const char *name, const void *value,
-			size_t size, int flags)
+static int lsetxattr_slow(const char *path, const char *name, const void *value,
+			  size_t size, int flags)
 {
-	if (!hm_shim_enter() || !fs_active())
-		return HM_REAL(lsetxattr)(path, name, value, size, flags);
-	return setxattr_slow("lsetxattr", path, name, value, size, flags,
-			     NOFOLLOW);
+	return setxattr_common("lsetxattr", path, name, value, size, flags,
+			       NOFOLLOW);
 }
 
-static int removexattr_slow(const char *api, const char *path, const char *name,
-			    int follow)
+static int removexattr_common(const char *api, const char *path,
+			      const char *name, int follow)
 {
 	char buf[PATH_MAX];
 
@@ -442,23 +329,19 @@ static int removexattr_slow(const char *api, const char *path, const char *name,
 		      : HM_REAL(lremovexattr)(buf, name);
 }
 
-HM_EXPORT int removexattr(const char *path, const char *name)
+static int removexattr_slow(const char *path, const char *name)
 {
-	if (!hm_shim_enter() || !fs_active())
-		return HM_REAL(removexattr)(path, name);
-	return removexattr_slow("removexattr", path, name, FOLLOW);
+	return removexattr_common("removexattr", path, name, FOLLOW);
 }
 
-HM_EXPORT int lremovexattr(const char *path, const char *name)
+static int lremovexattr_slow(const char *path, const char *name)
 {
-	if (!hm_shim_enter() || !fs_active())
-		return HM_REAL(lremovexattr)(path, name);
-	return removexattr_slow("lremovexattr", path, name, NOFOLLOW);
+	return removexattr_common("lremovexattr", path, name, NOFOLLOW);
 }
 
 /* mknod and mkfifo families; which: 0 mknod, 1 mknodat, 2 mkfifo, 3 mkfifoat */
-static int mknod_slow(const char *api, int which, int dirfd, const char *path,
-		      mode_t mode, dev_t dev)
+static int mknod_common(const char *api, int which, int dirfd, const char *path,
+			mode_t mode, dev_t dev)
 {
 	char buf[PATH_MAX];
 
@@ -476,30 +359,14 @@ static int mknod_slow(const char *api, int which, int dirfd, const char *path,
 	}
 }
 
-HM_EXPORT int mknod(const char *path, mode_t mode, dev_t dev)
+static int mknod_slow(const char *path, mode_t mode, dev_t dev)
 {
-	int check = hm_shim_enter();
-
-	if (!HM_REAL(mknod)) {
-		errno = ENOSYS;
-		return -1;
-	}
-	if (!check || !fs_active())
-		return HM_REAL(mknod)(path, mode, dev);
-	return mknod_slow("mknod", 0, AT_FDCWD, path, mode, dev);
+	return mknod_common("mknod", 0, AT_FDCWD, path, mode, dev);
 }
 
-HM_EXPORT int mknodat(int dirfd, const char *path, mode_t mode, dev_t dev)
+static int mknodat_slow(int dirfd, const char *path, mode_t mode, dev_t dev)
 {
-	int check = hm_shim_enter();
-
-	if (!HM_REAL(mknodat)) {
-		errno = ENOSYS;
-		return -1;
-	}
-	if (!check || !fs_active())
-		return HM_REAL(mknodat)(dirfd, path, mode, dev);
-	return mknod_slow("mknodat", 1, dirfd, path, mode, dev);
+	return mknod_common("mknodat", 1, dirfd, path, mode, dev);
 }
 
 /* Not declared by glibc's headers since 2.33 (the rows give the types). */
@@ -519,45 +386,25 @@ static int xmknod_slow(const char *api, int ver, int dirfd, const char *path,
 	return HM_REAL(__xmknodat)(ver, dirfd, buf, mode, dev);
 }
 
-HM_EXPORT int __xmknod(int ver, const char *path, mode_t mode, dev_t *dev)
+static int __xmknod_slow(int ver, const char *path, mode_t mode, dev_t *dev)
 {
-	int check = hm_shim_enter();
-
-	if (!HM_REAL(__xmknod)) {
-		errno = ENOSYS;
-		return -1;
-	}
-	if (!check || !fs_active())
-		return HM_REAL(__xmknod)(ver, path, mode, dev);
 	return xmknod_slow("__xmknod", ver, AT_FDCWD, path, mode, dev);
 }
 
-HM_EXPORT int __xmknodat(int ver, int dirfd, const char *path, mode_t mode,
-			 dev_t *dev)
+static int __xmknodat_slow(int ver, int dirfd, const char *path, mode_t mode,
+			   dev_t *dev)
 {
-	int check = hm_shim_enter();
-
-	if (!HM_REAL(__xmknodat)) {
-		errno = ENOSYS;
-		return -1;
-	}
-	if (!check || !fs_active())
-		return HM_REAL(__xmknodat)(ver, dirfd, path, mode, dev);
 	return xmknod_slow("__xmknodat", ver, dirfd, path, mode, dev);
 }
 
-HM_EXPORT int mkfifo(const char *path, mode_t mode)
+static int mkfifo_slow(const char *path, mode_t mode)
 {
-	if (!hm_shim_enter() || !fs_active())
-		return HM_REAL(mkfifo)(path, mode);
-	return mknod_slow("mkfifo", 2, AT_FDCWD, path, mode, 0);
+	return mknod_common("mkfifo", 2, AT_FDCWD, path, mode, 0);
 }
 
-HM_EXPORT int mkfifoat(int dirfd, const char *path, mode_t mode)
+static int mkfifoat_slow(int dirfd, const char *path, mode_t mode)
 {
-	if (!hm_shim_enter() || !fs_active())
-		return HM_REAL(mkfifoat)(dirfd, path, mode);
-	return mknod_slow("mkfifoat", 3, dirfd, path, mode, 0);
+	return mknod_common("mkfifoat", 3, dirfd, path, mode, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -568,57 +415,48 @@ HM_EXPORT int mkfifoat(int dirfd, const char *path, mode_t mode)
  * open gate does not cover them: check the object the descriptor names.
  */
 
-HM_EXPORT int fchmod(int fd, mode_t mode)
+static int fchmod_slow(int fd, mode_t mode)
 {
-	if (!hm_shim_enter() || !fs_active())
-		return HM_REAL(fchmod)(fd, mode);
 	if (gate_fd("fchmod", fd) < 0)
 		return -1;
 	return HM_REAL(fchmod)(fd, mode);
 }
 
-HM_EXPORT int fchown(int fd, uid_t uid, gid_t gid)
+static int fchown_slow(int fd, uid_t uid, gid_t gid)
 {
-	if (!hm_shim_enter() || !fs_active())
-		return HM_REAL(fchown)(fd, uid, gid);
 	if (gate_fd("fchown", fd) < 0)
 		return -1;
 	return HM_REAL(fchown)(fd, uid, gid);
 }
 
-HM_EXPORT int futimens(int fd, const struct timespec ts[2])
+static int futimens_slow(int fd, const struct timespec ts[2])
 {
-	if (!hm_shim_enter() || !fs_active())
-		return HM_REAL(futimens)(fd, ts);
 	if (gate_fd("futimens", fd) < 0)
 		return -1;
 	return HM_REAL(futimens)(fd, ts);
 }
 
-HM_EXPORT int futimes(int fd, const struct timeval tv[2])
+static int futimes_slow(int fd, const struct timeval tv[2])
 {
-	if (!hm_shim_enter() || !fs_active())
-		return HM_REAL(futimes)(fd, tv);
 	if (gate_fd("futimes", fd) < 0)
 		return -1;
 	return HM_REAL(futimes)(fd, tv);
 }
 
-HM_EXPORT int fsetxattr(int fd, const char *name, const void *value,
-			size_t size, int flags)
+static int fsetxattr_slow(int fd, const char *name, const void *value,
+			  size_t size, int flags)
 {
-	if (!hm_shim_enter() || !fs_active())
-		return HM_REAL(fsetxattr)(fd, name, value, size, flags);
 	if (gate_fd("fsetxattr", fd) < 0)
 		return -1;
 	return HM_REAL(fsetxattr)(fd, name, value, size, flags);
 }
 
-HM_EXPORT int fremovexattr(int fd, const char *name)
+static int fremovexattr_slow(int fd, const char *name)
 {
-	if (!hm_shim_enter() || !fs_active())
-		return HM_REAL(fremovexattr)(fd, name);
 	if (gate_fd("fremovexattr", fd) < 0)
 		return -1;
 	return HM_REAL(fremovexattr)(fd, name);
 }
+
+#define HM_TRAMPOLINE_ROWS "sym_fs_mutate.def"
+#include "trampolines.h"

@@ -550,8 +550,8 @@ out:
 	return fp;
 }
 
-static FILE *fopen_slow(const char *api, enum fopen_kind k, const char *path,
-			const char *mode, FILE *stream)
+static FILE *fopen_common(const char *api, enum fopen_kind k, const char *path,
+			  const char *mode, FILE *stream)
 {
 	char buf[PATH_MAX], m[MODE_MAX];
 	struct keep keep = {.fd = -1};
@@ -627,45 +627,29 @@ static FILE *fopen_slow(const char *api, enum fopen_kind k, const char *path,
 	return post_check_file(api, buf, fp, flags);
 }
 
-HM_EXPORT FILE *fopen(const char *path, const char *mode)
+static FILE *fopen_slow(const char *path, const char *mode)
 {
-	if (!hm_shim_enter() || !fopen_active())
-		return HM_REAL(fopen)(path, mode);
-	return fopen_slow("fopen", F_FOPEN, path, mode, NULL);
+	return fopen_common("fopen", F_FOPEN, path, mode, NULL);
 }
 
-HM_EXPORT FILE *fopen64(const char *path, const char *mode)
+static FILE *fopen64_slow(const char *path, const char *mode)
 {
-	if (!hm_shim_enter() || !fopen_active())
-		return HM_REAL(fopen64)(path, mode);
-	return fopen_slow("fopen", F_FOPEN64, path, mode, NULL);
+	return fopen_common("fopen", F_FOPEN64, path, mode, NULL);
 }
 
-HM_EXPORT FILE *_IO_fopen(const char *path, const char *mode)
+static FILE *_IO_fopen_slow(const char *path, const char *mode)
 {
-	int check = hm_shim_enter();
-
-	if (!HM_REAL(_IO_fopen)) {
-		errno = ENOSYS;
-		return NULL;
-	}
-	if (!check || !fopen_active())
-		return HM_REAL(_IO_fopen)(path, mode);
-	return fopen_slow("fopen", F_IO_FOPEN, path, mode, NULL);
+	return fopen_common("fopen", F_IO_FOPEN, path, mode, NULL);
 }
 
-HM_EXPORT FILE *freopen(const char *path, const char *mode, FILE *stream)
+static FILE *freopen_slow(const char *path, const char *mode, FILE *stream)
 {
-	if (!hm_shim_enter() || !fopen_active())
-		return HM_REAL(freopen)(path, mode, stream);
-	return fopen_slow("freopen", F_FREOPEN, path, mode, stream);
+	return fopen_common("freopen", F_FREOPEN, path, mode, stream);
 }
 
-HM_EXPORT FILE *freopen64(const char *path, const char *mode, FILE *stream)
+static FILE *freopen64_slow(const char *path, const char *mode, FILE *stream)
 {
-	if (!hm_shim_enter() || !fopen_active())
-		return HM_REAL(freopen64)(path, mode, stream);
-	return fopen_slow("freopen", F_FREOPEN64, path, mode, stream);
+	return fopen_common("freopen", F_FREOPEN64, path, mode, stream);
 }
 
 static DIR *opendir_slow(const char *path)
@@ -696,12 +680,6 @@ static DIR *opendir_slow(const char *path)
 }
 
 /* opendir only reads: it matters under fs_root (or an invalid policy). */
-HM_EXPORT DIR *opendir(const char *path)
-{
-	if (!hm_shim_enter() || !(hm_shim_flags() & READ_FLAGS))
-		return HM_REAL(opendir)(path);
-	return opendir_slow(path);
-}
 
 /*
  * tmpfile() where P_tmpdir is refused: glibc ignores TMPDIR, but under
@@ -914,9 +892,5 @@ static char *mkdtemp_slow(char *tmpl)
 	return tmpl;
 }
 
-HM_EXPORT char *mkdtemp(char *tmpl)
-{
-	if (!hm_shim_enter() || !fs_active())
-		return HM_REAL(mkdtemp)(tmpl);
-	return mkdtemp_slow(tmpl);
-}
+#define HM_TRAMPOLINE_ROWS "sym_fs_open.def"
+#include "trampolines.h"

@@ -328,10 +328,8 @@ static int net_socket(int domain, int type, int protocol)
 	return HM_REAL(socket)(domain, type, protocol);
 }
 
-HM_EXPORT int socket(int domain, int type, int protocol)
+static int socket_slow(int domain, int type, int protocol)
 {
-	if (!hm_shim_enter() || !(hm_shim_flags() & NET_GATE))
-		return HM_REAL(socket)(domain, type, protocol);
 	return net_socket(domain, type, protocol);
 }
 
@@ -409,10 +407,8 @@ static int net_connect(connect_fn real, int fd, const struct sockaddr *addr,
  * connect also leaves the fast path under block_subprocess alone: a
  * container daemon's socket is a door to new processes (unix_is_door).
  */
-HM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
+static int connect_slow(int fd, const struct sockaddr *addr, socklen_t len)
 {
-	if (!hm_shim_enter() || !(hm_shim_flags() & HM_GATE_DOOR))
-		return HM_REAL(connect)(fd, addr, len);
 	return net_connect(HM_REAL(connect), fd, addr, len);
 }
 
@@ -533,11 +529,8 @@ static int net_bind(int fd, const struct sockaddr *addr, socklen_t len)
 }
 
 /* bind also leaves the fast path under fs_readonly (unix_bind_check). */
-HM_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
+static int bind_slow(int fd, const struct sockaddr *addr, socklen_t len)
 {
-	if (!hm_shim_enter() ||
-	    !(hm_shim_flags() & (NET_GATE | HM_F_FS_READONLY)))
-		return HM_REAL(bind)(fd, addr, len);
 	return net_bind(fd, addr, len);
 }
 
@@ -616,10 +609,8 @@ static int net_listen(int fd, int backlog)
 	return HM_REAL(listen)(fd, backlog);
 }
 
-HM_EXPORT int listen(int fd, int backlog)
+static int listen_slow(int fd, int backlog)
 {
-	if (!hm_shim_enter() || !(hm_shim_flags() & NET_GATE))
-		return HM_REAL(listen)(fd, backlog);
 	return net_listen(fd, backlog);
 }
 
@@ -846,11 +837,9 @@ static int net_sendmmsg(sendmmsg_fn real, int fd, struct mmsghdr *vec,
 	return (int)done;
 }
 
-HM_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen,
-		       int flags)
+static int sendmmsg_slow(int fd, struct mmsghdr *vec, unsigned int vlen,
+			 int flags)
 {
-	if (!hm_shim_enter() || !(hm_shim_flags() & NET_GATE))
-		return HM_REAL(sendmmsg)(fd, vec, vlen, flags);
 	return net_sendmmsg(HM_REAL(sendmmsg), fd, vec, vlen, flags);
 }
 
@@ -866,3 +855,6 @@ HM_EXPORT int __sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen,
 	}
 	return net_sendmmsg(HM_REAL(__sendmmsg), fd, vec, vlen, flags);
 }
+
+#define HM_TRAMPOLINE_ROWS "sym_net.def"
+#include "trampolines.h"

@@ -358,11 +358,9 @@ static struct hostent *net_gethostbyaddr(const void *addr, socklen_t len,
 	return HM_REAL(gethostbyaddr)(ss_addr(&ss), len, type);
 }
 
-HM_EXPORT struct hostent *gethostbyaddr(const void *addr, socklen_t len,
-					int type)
+static struct hostent *gethostbyaddr_slow(const void *addr, socklen_t len,
+					  int type)
 {
-	if (!hm_shim_enter() || !(hm_shim_flags() & NET_GATE))
-		return HM_REAL(gethostbyaddr)(addr, len, type);
 	return net_gethostbyaddr(addr, len, type);
 }
 
@@ -383,13 +381,10 @@ static int net_gethostbyaddr_r(const void *addr, socklen_t len, int type,
 					buflen, result, h_errnop);
 }
 
-HM_EXPORT int gethostbyaddr_r(const void *addr, socklen_t len, int type,
-			      struct hostent *ret, char *buf, size_t buflen,
-			      struct hostent **result, int *h_errnop)
+static int gethostbyaddr_r_slow(const void *addr, socklen_t len, int type,
+				struct hostent *ret, char *buf, size_t buflen,
+				struct hostent **result, int *h_errnop)
 {
-	if (!hm_shim_enter() || !(hm_shim_flags() & NET_GATE))
-		return HM_REAL(gethostbyaddr_r)(addr, len, type, ret, buf,
-						buflen, result, h_errnop);
 	return net_gethostbyaddr_r(addr, len, type, ret, buf, buflen, result,
 				   h_errnop);
 }
@@ -434,13 +429,10 @@ static int net_getnameinfo(const struct sockaddr *sa, socklen_t salen,
 				    hostlen, serv, servlen, flags);
 }
 
-HM_EXPORT int getnameinfo(const struct sockaddr *sa, socklen_t salen,
-			  char *host, socklen_t hostlen, char *serv,
-			  socklen_t servlen, int flags)
+static int getnameinfo_slow(const struct sockaddr *sa, socklen_t salen,
+			    char *host, socklen_t hostlen, char *serv,
+			    socklen_t servlen, int flags)
 {
-	if (!hm_shim_enter() || !(hm_shim_flags() & NET_GATE))
-		return HM_REAL(getnameinfo)(sa, salen, host, hostlen, serv,
-					    servlen, flags);
 	return net_getnameinfo(sa, salen, host, hostlen, serv, servlen, flags);
 }
 
@@ -884,3 +876,6 @@ HM_EXPORT int iruserok_af(const void *raddr, int suser, const char *remuser,
 		return -1;
 	return HM_REAL(iruserok_af)(raddr, suser, remuser, locuser, af);
 }
+
+#define HM_TRAMPOLINE_ROWS "sym_net_resolve.def"
+#include "trampolines.h"

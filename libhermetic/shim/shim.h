@@ -192,6 +192,28 @@ static inline int hm_shim_is_self(const void *p)
 uint32_t hm_shim_flags(void) HM_HIDDEN;
 
 /*
+ * A pseudo-flag for a trampoline's gate (never set in a policy): the call
+ * leaves the fast path whenever any layer exists, guard or not (the exec
+ * family must hand every child the policy).
+ */
+#define HM_SHIM_GATE_LAYERS (1u << 31)
+
+/*
+ * The fast-path test of a generated trampoline (trampolines.h): non-zero
+ * if a flag of @mask is active. @mask is a constant, so the layer test
+ * disappears from every gate that does not name HM_SHIM_GATE_LAYERS.
+ */
+static inline int hm_shim_gate(uint32_t mask)
+{
+	if (hm_shim_flags() & mask & ~HM_SHIM_GATE_LAYERS)
+		return 1;
+	return (mask & HM_SHIM_GATE_LAYERS) &&
+	       hm_segment_base_count(&hm_shim.seg) +
+		       hm_segment_dyn_count(&hm_shim.seg) >
+		   0;
+}
+
+/*
  * Every guard, of any layer (the Python-only ones too: tampering with the
  * process's memory would switch off the audit hook that enforces them).
  * Containment rules that protect the policy itself (/proc/<pid>/mem

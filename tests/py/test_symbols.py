@@ -1049,11 +1049,11 @@ def test_setsockopt_source_route_control_unguarded(workdir, peers):
 # --- the table and the probe agree --------------------------------------------------
 
 def table_names():
-    """The names of every HM_SYM row in libhermetic/shim/sym_*.def."""
+    """The names of every HM_SYM and HM_FN row in libhermetic/shim/sym_*.def."""
     names = []
     for p in sorted(DEF_DIR.glob("sym_*.def")):
         text = re.sub(r"/\*.*?\*/", "", p.read_text(), flags=re.S)
-        names += re.findall(r"^\s*HM_SYM\(\s*\w+\s*,\s*\d+\s*,[^,]+,\s*(\w+)",
+        names += re.findall(r"^\s*HM_(?:SYM|FN)\(\s*\w+\s*,\s*\d+\s*,[^,]+,\s*(\w+)",
                             text, flags=re.M)
     return names
 
