@@ -21,7 +21,7 @@
  * The family is three files, each with its sym_*.def rows: exec.c (this
  * one: helpers, the child's environment, the exec family), exec_spawn.c
  * (posix_spawn and its file actions) and exec_shell.c (system, popen,
- * pclose, wordexp, vfork).
+ * pclose, wordexp; the fork family is in fork.c).
  */
 #include "exec_impl.h"
 

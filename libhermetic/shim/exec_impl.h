@@ -24,7 +24,6 @@
 
 #include "shim.h"
 
-HM_EXPORT pid_t __vfork(void);
 /* Exported by glibc (see sym_exec.def) but declared in no public header. */
 HM_EXPORT int __libc_system(const char *cmd);
 HM_EXPORT FILE *_IO_popen(const char *cmd, const char *mode);

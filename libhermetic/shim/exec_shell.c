@@ -1,7 +1,7 @@
 /*
- * exec_shell.c - system, popen, pclose, _IO_popen/_IO_proc_open,
- * wordexp and vfork: the calls that start /bin/sh (or fork) inside libc;
- * see exec.c for the gate and the child's environment.
+ * exec_shell.c - system, popen, pclose, _IO_popen/_IO_proc_open and
+ * wordexp: the calls that start /bin/sh inside libc; see exec.c for the
+ * gate and the child's environment.
  */
 #include "exec_impl.h"
 
@@ -351,28 +351,6 @@ HM_EXPORT int wordexp(const char *words, wordexp_t *we, int flags)
 	if (!hm_shim_enter() || (flags & WRDE_NOCMD) || !exec_relevant())
 		return HM_REAL(wordexp)(words, we, flags);
 	return wordexp_slow(words, we, flags);
-}
-
-/* ------------------------------------------------------------------ */
-/* vfork                                                               */
-/* ------------------------------------------------------------------ */
-/*
- * A C function cannot stand in for vfork: its child would return through
- * the parent's stack frame and wreck it (CPython's subprocess crashed,
- * libc-surface.md 0.5). POSIX allows vfork to be a fork, and the child
- * then reaches the exec wrappers like any other. Never refused: a fork
- * starts no new program.
- */
-HM_EXPORT pid_t vfork(void)
-{
-	(void)hm_shim_enter();
-	return HM_REAL(fork)();
-}
-
-HM_EXPORT pid_t __vfork(void)
-{
-	(void)hm_shim_enter();
-	return HM_REAL(fork)();
 }
 
 #define HM_TRAMPOLINE_ROWS "sym_exec_shell.def"

@@ -283,6 +283,16 @@ enum hm_reason hm_fs_check_open(char *path, int oflags) HM_HIDDEN;
  */
 void hm_chain_init(void) HM_HIDDEN;
 int hm_chain_allows(const char *target) HM_HIDDEN;
+/* chain.c: non-zero if the open chain lets this wrapper fork (fork.c). */
+int hm_chain_forks(void) HM_HIDDEN;
+
+/*
+ * fork.c: 1 (after tracing, errno EACCES) if starting a new process (fork,
+ * vfork, clone without CLONE_THREAD, ...) is refused under the active
+ * guards, else 0 with errno kept. @api names the call in the trace. sys.c
+ * uses it for syscall(SYS_clone/SYS_clone3).
+ */
+int hm_fork_refused(const char *api) HM_HIDDEN;
 
 /*
  * net.c: what the resolver answers without a query, read once by

@@ -348,7 +348,7 @@ ROWS = [
     # (test_wordexp_plain_words_under_guard)
     Row("wordexp", (NO_SUB, ["$(echo x)"], "rc=WRDE_CMDSUB"),
         (NONE, ["$(echo x)"], "ok x")),
-    # never refused (a fork starts no program): the child's exec is
+    # the vfork itself is refused (the fork family, test_fork_family.py)
     Row("vfork", (NO_SUB, ["/bin/echo", EXEC_OK], EACCES),
         (NONE, ["/bin/echo", EXEC_OK], EXEC_OK + "\nok exit=0")),
     Row("__vfork", (NO_SUB, ["/bin/echo", EXEC_OK], EACCES),
