@@ -75,12 +75,34 @@ HM_EXPORT int __open64_nocancel(const char *path, int flags, ...)
  * and the new descriptor after; a refused descriptor is closed, which
  * leaves that FILE failing every read and write (EBADF).
  */
+/*
+ * The descriptor a libio open core put into the caller's @r (NULL: the
+ * open failed): re-checked like any open, and closed when refused.
+ */
+static FILE *io_post_check(const char *api, FILE *r, int flags, char *buf)
+{
+	enum hm_reason why;
+
+	if (!r)
+		return NULL;
+	HM_SHIM_GUARD();
+	why = check_fd(fileno(r), HM_OP_OPEN, flags, buf);
+	if (why == HM_R_NONE && hm_open_flags_write(flags) &&
+	    hm_fs_tamper_fd(fileno(r)))
+		why = HM_R_UNGUARDABLE;
+	if (why != HM_R_NONE) {
+		close(fileno(r));
+		hm_shim_deny_path(api, buf, why);
+		return NULL;
+	}
+	return r;
+}
+
 HM_EXPORT FILE *_IO_file_fopen(FILE *fp, const char *path, const char *mode,
 			       int is32)
 {
 	char buf[PATH_MAX], m[MODE_MAX];
 	int check = hm_shim_enter(), flags;
-	enum hm_reason why;
 	FILE *r;
 
 	if (!HM_REAL(_IO_file_fopen)) {
@@ -95,20 +117,28 @@ HM_EXPORT FILE *_IO_file_fopen(FILE *fp, const char *path, const char *mode,
 				     open_follows(flags), 1, buf) < 0)
 		return NULL;
 	r = HM_REAL(_IO_file_fopen)(fp, fs_active() ? buf : path, m, is32);
-	if (!r)
+	return io_post_check("fopen", r, flags, buf);
+}
+
+/*
+ * _IO_file_open(fp, path, flags, prot, read_write, is32not64) is the
+ * open(2) underneath _IO_file_fopen, exported at GLIBC_2.2.5: the same
+ * checks, with the open(2) flags given directly.
+ */
+static FILE *_IO_file_open_slow(FILE *fp, const char *path, int flags, int prot,
+				int rw, int is32)
+{
+	char buf[PATH_MAX];
+	FILE *r;
+
+	if (!open_relevant(flags))
+		return HM_REAL(_IO_file_open)(fp, path, flags, prot, rw, is32);
+	if (fs_active() && gate_path("open", AT_FDCWD, path, HM_OP_OPEN, flags,
+				     open_follows(flags), 1, buf) < 0)
 		return NULL;
-	HM_SHIM_GUARD();
-	why = check_fd(fileno(r), HM_OP_OPEN, flags, buf);
-	if (why == HM_R_NONE && hm_open_flags_write(flags) &&
-	    hm_fs_tamper_fd(fileno(r)))
-		why = HM_R_UNGUARDABLE;
-	if (why != HM_R_NONE)
-		close(fileno(r));
-	if (why != HM_R_NONE) {
-		hm_shim_deny_path("fopen", buf, why);
-		return NULL;
-	}
-	return r;
+	r = HM_REAL(_IO_file_open)(fp, fs_active() ? buf : path, flags, prot,
+				   rw, is32);
+	return io_post_check("open", r, flags, buf);
 }
 
 /*

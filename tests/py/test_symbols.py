@@ -53,6 +53,7 @@ RO_NOTMP = ["--fs-readonly", "--no-private-tmp"]
 NO_SUB = ["--no-subprocess"]
 NATIVE = ["--block-native"]
 NONE = []
+FS_ROOT = ["--fs-readonly={d}/root"]
 
 EACCES = "errno=EACCES"
 
@@ -353,7 +354,29 @@ ROWS = [
         (NONE, ["/bin/echo", EXEC_OK], EXEC_OK + "\nok exit=0")),
     Row("__vfork", (NO_SUB, ["/bin/echo", EXEC_OK], EACCES),
         (NONE, ["/bin/echo", EXEC_OK], EXEC_OK + "\nok exit=0")),
+    # --- glibc's side-door openers (fs_sidedoor.c) -------------------------
+    fs("__setmntent", ["{d}/mtab"]),
+    # libio's open(2) core, added as one table row + one slow path
+    fs("_IO_file_open", ["{d}/new"]),
+    # appends to an existing file (glibc does not create it)
+    fs("updwtmpx", ["{f}"]),
+    # writes the utmp file utmpxname named: refused under --fs-readonly,
+    # holes or not; the control (no guard) writes a record into f
+    Row("pututxline", (RO, ["{f}"], EACCES), (NONE, ["{f}"], "ok"),
+        effect="fs"),
+    # reads under --fs-readonly=ROOT, like opendir: a refused directory
+    # reads as unreadable, so glob finds nothing outside the root
+    Row("glob64", (FS_ROOT, ["{d}/*"], "rc=GLOB_NOMATCH"),
+        (FS_ROOT, ["{d}/root/*"], "ok matches=1")),
+    Row("scandir64", (FS_ROOT, ["{d}/sub"], EACCES),
+        (FS_ROOT, ["{d}/root/in"], "ok")),
+    Row("scandirat64", (FS_ROOT, ["{d}/sub"], EACCES),
+        (FS_ROOT, ["{d}/root/in"], "ok")),
+    Row("utmpxname", (FS_ROOT, ["{f}"], EACCES),
+        (FS_ROOT, ["{d}/root/in"], "ok")),
     # --- native code -------------------------------------------------------
+    # GCONV_PATH (set by the probe itself) under --block-native
+    Row("newlocale", (NATIVE, ["{d}"], EACCES), (NONE, ["{d}"], "ok")),
     Row("dlopen", (NATIVE, ["libm.so.6"],
                    "dlerror=hermetic: native code loading blocked: "
                    r"\S*libm\.so\.6"),
@@ -693,10 +716,12 @@ def test_syscall_route_control(row, env, workdir, peers):
 # --- invalid path pointers: EFAULT, never a crash ----------------------------------
 
 # Rows whose pointer arguments libc itself dereferences in user space
-# (opendir, the mkstemp templates, which libc writes into) or that this
-# probe opens first (the descriptor rows, the openat directory).
-BAD_SKIP = {"opendir", "tmpfile", "tmpfile64", "mkdtemp", "fchmod",
-            "fchown", "futimens", "futimes", "fsetxattr", "fremovexattr"}
+# (opendir, the mkstemp templates, which libc writes into; pututxline's
+# file name, which the probe hands to utmpxname first) or that this probe
+# opens first (the descriptor rows, the openat directory).
+BAD_SKIP = {"opendir", "pututxline", "tmpfile", "tmpfile64", "mkdtemp",
+            "fchmod", "fchown", "futimens", "futimes", "fsetxattr",
+            "fremovexattr"}
 
 
 def _bad_cases():
