@@ -75,15 +75,80 @@ struct spawn_fa {
 };
 
 static int addopen_relevant(int oflags);
-static enum hm_reason addopen_relative_reason(int oflags);
+static int spawn_fd_touched(const struct spawn_action *a, int upto, int cand);
 
-/* Whether one of the first @upto actions changes the child's cwd. */
-static int spawn_cwd_moved(const struct spawn_action *a, int upto)
+/*
+ * The child's working directory when it reaches action @upto, as an
+ * O_PATH descriptor in *@dirfd (AT_FDCWD: ours, no earlier action moves
+ * it): each earlier addchdir is resolved from the directory before it
+ * (the child's chdir follows symlinks too), an addfchdir names our own
+ * descriptor of that number unless an earlier action changed it in the
+ * child (then the directory is unknown: EACCES, the caller reports).
+ * Returns 0 or an errno. The directory is only where the name starts;
+ * the open itself is the checked openat of the caller.
+ */
+static int spawn_child_cwd(const struct spawn_action *a, int upto, int *dirfd)
 {
-	for (int i = 0; i < upto; i++)
-		if (a[i].tag == SA_CHDIR || a[i].tag == SA_FCHDIR)
-			return 1;
+	int cur = AT_FDCWD, next;
+
+	for (int i = 0; i < upto; i++) {
+		if (a[i].tag == SA_CHDIR) {
+			next =
+			    HM_REAL(openat)(cur, a[i].action.chdir_action.path,
+					    O_PATH | O_DIRECTORY | O_CLOEXEC);
+		} else if (a[i].tag == SA_FCHDIR) {
+			if (spawn_fd_touched(a, i,
+					     a[i].action.fchdir_action.fd))
+				next = -2;
+			else
+				next = fcntl(a[i].action.fchdir_action.fd,
+					     F_DUPFD_CLOEXEC, 3);
+		} else {
+			continue;
+		}
+		if (next < 0) {
+			int e = next == -2 ? EACCES : errno;
+
+			if (cur != AT_FDCWD)
+				close(cur);
+			return e;
+		}
+		if (cur != AT_FDCWD)
+			close(cur);
+		cur = next;
+	}
+	*dirfd = cur;
 	return 0;
+}
+
+/*
+ * The verdict for the relative @path of an open action, resolved from
+ * @dirfd (AT_FDCWD or the child's directory, spawn_child_cwd): 0, or
+ * EACCES after reporting a refusal, or the errno of a name too long.
+ */
+static int spawn_relative_check(int dirfd, const char *path, int oflag)
+{
+	char buf[PATH_MAX], proc[32] = "/proc/self/fd/";
+	size_t plen = strlen(path), n = 0;
+	enum hm_reason r;
+	ssize_t got;
+
+	if (dirfd != AT_FDCWD) {
+		*hm_shim_put_uint(proc + 14, (unsigned int)dirfd) = '\0';
+		got = readlink(proc, buf, sizeof(buf) - 1);
+		if (got <= 0)
+			return EACCES;
+		n = (size_t)got;
+		buf[n++] = '/';
+	}
+	if (n + plen + 1 > sizeof(buf))
+		return ENAMETOOLONG;
+	memcpy(buf + n, path, plen + 1);
+	r = hm_fs_check_open(buf, oflag);
+	if (r == HM_R_NONE)
+		return 0;
+	hm_shim_report("posix_spawn_file_actions_addopen", "path", path, r);
+	return EACCES;
 }
 
 /*
@@ -169,27 +234,49 @@ static int spawn_fa_open(struct spawn_fa *sf, const struct spawn_action *a,
 	int oflag = a[i].action.open_action.oflag;
 	int fd = a[i].action.open_action.fd;
 	const char *path = a[i].action.open_action.path;
-	int pfd, cand, start = 3, rc;
+	int pfd, cand, start = 3, rc, dirfd;
 
 	if (sf->n >= SPAWN_OPENS_MAX || !path)
 		return EACCES;
 	/*
-	 * Relative: under a file-system policy see addopen_slow; otherwise
-	 * the child resolves it in our cwd unless an earlier action moves it.
+	 * A relative path is resolved where the child would resolve it: in
+	 * the working directory it has at this action, after the earlier
+	 * chdir/fchdir actions (spawn_child_cwd).
 	 */
-	if (path[0] != '/' &&
-	    (addopen_relevant(oflag) || spawn_cwd_moved(a, i))) {
-		hm_shim_report("posix_spawn", "path", path,
-			       addopen_relevant(oflag)
-				   ? addopen_relative_reason(oflag)
-				   : HM_R_UNGUARDABLE);
-		return EACCES;
+	dirfd = AT_FDCWD;
+	if (path[0] != '/') {
+		rc = spawn_child_cwd(a, i, &dirfd);
+		if (rc) {
+			if (rc == EACCES)
+				hm_shim_report("posix_spawn", "path", path,
+					       HM_R_UNGUARDABLE);
+			return rc;
+		}
 	}
-	/* The checked open, by the wrapper itself (hm_inside is 0 here). */
-	pfd = open(path, oflag | O_CLOEXEC | O_NOCTTY,
-		   a[i].action.open_action.mode);
+	/*
+	 * A relative name is judged first as the action it came from (the
+	 * trace names posix_spawn_file_actions_addopen and the path as
+	 * given); the open below checks the object again.
+	 */
+	if (path[0] != '/' && addopen_relevant(oflag)) {
+		rc = spawn_relative_check(dirfd, path, oflag);
+		if (rc) {
+			if (dirfd != AT_FDCWD)
+				close(dirfd);
+			return rc;
+		}
+	}
+	/*
+	 * The checked open, by the wrapper itself (hm_inside is 0 here):
+	 * anchored write open and post-check, relative to @dirfd.
+	 */
+	pfd = openat(dirfd, path, oflag | O_CLOEXEC | O_NOCTTY,
+		     a[i].action.open_action.mode);
+	rc = errno;
+	if (dirfd != AT_FDCWD)
+		close(dirfd);
 	if (pfd < 0)
-		return errno;
+		return rc;
 	HM_SHIM_GUARD();
 	for (int tries = 0;; tries++) {
 		cand = fcntl(pfd, F_DUPFD_CLOEXEC, start);
@@ -405,27 +492,14 @@ static int addopen_relevant(int oflags)
 }
 
 /*
- * The reason to refuse a relative path in a spawn file action (one of
- * addopen_relevant's cases holds): an invalid policy, a write under
- * fs_readonly, else a read under fs_root.
- */
-static enum hm_reason addopen_relative_reason(int oflags)
-{
-	if (hm_shim_flags() & HM_F_INVALID)
-		return HM_R_INVALID_POLICY;
-	return hm_open_flags_write(oflags) ? HM_R_FS_READONLY : HM_R_FS_ROOT;
-}
-
-/*
  * The child performs this open inside glibc, where no wrapper sees it:
  * check it now and hand glibc our checked copy. An absolute path is
- * checked as the open wrappers check it. A relative one is refused
- * (EACCES) whenever the open is relevant, i.e. with write intent under
- * fs_readonly and any relative path under fs_root: the child resolves
- * it against its own working directory at spawn time, which
- * posix_spawn_file_actions_addchdir_np/addfchdir_np (in any order with
- * this action) or a later chdir() in the parent can move away from the
- * directory we would check it against now.
+ * checked as the open wrappers check it. A relative one cannot be judged
+ * yet: the child resolves it against its working directory at spawn
+ * time, which addchdir_np/addfchdir_np actions (in any order with this
+ * one) or a later chdir() in the parent decide. It is recorded as given
+ * and judged by the spawn wrapper (spawn_fa_prepare), which performs
+ * every relevant open action itself at spawn time.
  */
 static int addopen_slow(posix_spawn_file_actions_t *fa, int fd,
 			const char *path, int oflags, mode_t mode)
@@ -440,9 +514,8 @@ static int addopen_slow(posix_spawn_file_actions_t *fa, int fd,
 		return rc;
 	}
 	HM_SHIM_GUARD();
-	if (buf[0] != '/' && buf[0] != '\0')
-		r = addopen_relative_reason(oflags);
-	else
+	r = HM_R_NONE;
+	if (buf[0] == '/' || buf[0] == '\0')
 		r = hm_fs_check_open(buf, oflags);
 	if (r != HM_R_NONE) {
 		hm_shim_report("posix_spawn_file_actions_addopen", "path", buf,
