@@ -330,46 +330,34 @@ typedef int (*glob_fn)(const char *, int, int (*)(const char *, int), glob_t *);
 typedef int (*glob64_fn)(const char *, int, int (*)(const char *, int),
 			 glob64_t *);
 
-/* glob through @real (the default or the old version) under fs_root. */
-static int glob_with(glob_fn real, const char *pattern, int flags,
-		     int (*errfunc)(const char *, int), glob_t *pglob)
-{
-	int check = hm_shim_enter(); /* first: it resolves the real table */
-
-	if (!real) {
-		errno = ENOSYS;
-		return GLOB_ABORTED;
+/*
+ * glob through @real (the default or the old version) under fs_root; one
+ * body for glob_t and glob64_t, which differ only in their readdir and
+ * stat types.
+ */
+#define GLOB_WITH(fn, real_fn, glob_type, readdir_fn, stat_fn, lstat_fn)       \
+	static int fn(real_fn real, const char *pattern, int flags,            \
+		      int (*errfunc)(const char *, int), glob_type *pglob)     \
+	{                                                                      \
+		int check = hm_shim_enter(); /* resolves the real table */     \
+                                                                               \
+		if (!real) {                                                   \
+			errno = ENOSYS;                                        \
+			return GLOB_ABORTED;                                   \
+		}                                                              \
+		if (!check || !(hm_shim_flags() & READ_FLAGS) || !pglob ||     \
+		    (flags & GLOB_ALTDIRFUNC))                                 \
+			return real(pattern, flags, errfunc, pglob);           \
+		pglob->gl_opendir = glob_opendir;                              \
+		pglob->gl_readdir = readdir_fn;                                \
+		pglob->gl_closedir = glob_closedir;                            \
+		pglob->gl_stat = stat_fn;                                      \
+		pglob->gl_lstat = lstat_fn;                                    \
+		return real(pattern, flags | GLOB_ALTDIRFUNC, errfunc, pglob); \
 	}
-	if (!check || !(hm_shim_flags() & READ_FLAGS) || !pglob ||
-	    (flags & GLOB_ALTDIRFUNC))
-		return real(pattern, flags, errfunc, pglob);
-	pglob->gl_opendir = glob_opendir;
-	pglob->gl_readdir = glob_readdir;
-	pglob->gl_closedir = glob_closedir;
-	pglob->gl_stat = stat;
-	pglob->gl_lstat = lstat;
-	return real(pattern, flags | GLOB_ALTDIRFUNC, errfunc, pglob);
-}
 
-static int glob64_with(glob64_fn real, const char *pattern, int flags,
-		       int (*errfunc)(const char *, int), glob64_t *pglob)
-{
-	int check = hm_shim_enter();
-
-	if (!real) {
-		errno = ENOSYS;
-		return GLOB_ABORTED;
-	}
-	if (!check || !(hm_shim_flags() & READ_FLAGS) || !pglob ||
-	    (flags & GLOB_ALTDIRFUNC))
-		return real(pattern, flags, errfunc, pglob);
-	pglob->gl_opendir = glob_opendir;
-	pglob->gl_readdir = glob_readdir64;
-	pglob->gl_closedir = glob_closedir;
-	pglob->gl_stat = stat64;
-	pglob->gl_lstat = lstat64;
-	return real(pattern, flags | GLOB_ALTDIRFUNC, errfunc, pglob);
-}
+GLOB_WITH(glob_with, glob_fn, glob_t, glob_readdir, stat, lstat)
+GLOB_WITH(glob64_with, glob64_fn, glob64_t, glob_readdir64, stat64, lstat64)
 
 HM_EXPORT int glob(const char *pattern, int flags,
 		   int (*errfunc)(const char *, int), glob_t *pglob)

@@ -20,6 +20,7 @@
 #include <utime.h>
 
 #include "hermetic/hermetic.h"
+#include "internal.h"
 
 #if !defined(__x86_64__) || defined(__ILP32__)
 #error "libhermetic's shim supports x86-64 (LP64) only; see docs/hacking.md"
@@ -329,19 +330,10 @@ enum hm_reason hm_shim_check(const struct hm_request *rq) HM_HIDDEN;
 void hm_shim_report(const char *api, const char *key, const char *value,
 		    enum hm_reason r) HM_HIDDEN;
 
-/* Append the decimal form of @v at @p; returns the new end. */
+/* Append the decimal form of @v at @p; returns the new end (internal.h). */
 static inline char *hm_shim_put_uint(char *p, unsigned int v)
 {
-	char tmp[12];
-	int n = 0;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		*p++ = tmp[--n];
-	return p;
+	return hm_put_u64(p, v);
 }
 
 /*
