@@ -754,6 +754,7 @@ static int net_sendmmsg(sendmmsg_fn real, int fd, struct mmsghdr *vec,
 {
 	struct mmsghdr copy[MMSG_CHUNK];
 	struct sockaddr_storage names[MMSG_CHUNK];
+	unsigned char ctl[CTL_MAX] __attribute__((aligned(8)));
 	unsigned int done = 0;
 	int saved = errno;
 
@@ -769,6 +770,8 @@ static int net_sendmmsg(sendmmsg_fn real, int fd, struct mmsghdr *vec,
 		unsigned int n = vlen - done, ok = 0;
 		int err = 0, rc;
 
+		size_t used = 0, need;
+
 		if (n > MMSG_CHUNK)
 			n = MMSG_CHUNK;
 		HM_SHIM_GUARD();
@@ -780,15 +783,24 @@ static int net_sendmmsg(sendmmsg_fn real, int fd, struct mmsghdr *vec,
 				err = EFAULT;
 				break;
 			}
-			/* Control data is judged in place (no room to copy
-			 * MMSG_CHUNK buffers): see docs/threat-model.md. */
-			if (h->msg_control && h->msg_controllen &&
-			    cmsg_scan(h->msg_control, h->msg_controllen)) {
-				hm_shim_report("sendmmsg", "host", "cmsg",
-					       net_reason());
-				err = EACCES;
+			/*
+			 * Control data is copied into the round's one buffer
+			 * and judged there, so the kernel gets what was
+			 * checked (as for sendmsg). A message whose control
+			 * data no longer fits ends the round; it starts the
+			 * next one. Alone too large: cmsg_gate's rule.
+			 */
+			need =
+			    h->msg_control ? (h->msg_controllen + 7) & ~7ul : 0;
+			if (need && need <= CTL_MAX && used + need > CTL_MAX &&
+			    ok > 0)
+				break;
+			if (cmsg_gate(fd, h, ctl + used, "sendmmsg") < 0) {
+				err = errno;
 				break;
 			}
+			if (h->msg_control == ctl + used)
+				used += need;
 			if (!h->msg_name || h->msg_namelen == 0) {
 				h->msg_name = NULL;
 				h->msg_namelen = 0;
