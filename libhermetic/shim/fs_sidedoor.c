@@ -221,81 +221,36 @@ static int scan_open(int dirfd, const char *path)
 	return openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
-HM_EXPORT int scandir(const char *path, struct dirent ***list,
-		      int (*sel)(const struct dirent *),
-		      int (*cmp)(const struct dirent **,
-				 const struct dirent **))
-{
-	int fd, rc, e;
+/*
+ * The slow paths of the four scandir rows: open the directory @path names
+ * from @dirfd here (checked), list that descriptor with the real
+ * scandirat(64), keep errno from the listing.
+ */
+#define SCANDIR_SLOW(fn, dirent_type, real_at, dirfd_expr)                     \
+	static int fn(SCANDIR_PARAMS_##fn(dirent_type))                        \
+	{                                                                      \
+		int fd = scan_open(dirfd_expr, path), rc, e;                   \
+                                                                               \
+		if (fd < 0)                                                    \
+			return -1;                                             \
+		rc = HM_REAL(real_at)(fd, ".", list, sel, cmp);                \
+		e = errno;                                                     \
+		close(fd);                                                     \
+		errno = e;                                                     \
+		return rc;                                                     \
+	}
+#define SCANDIR_PATH_PARAMS(t)                                                 \
+	const char *path, struct t ***list, int (*sel)(const struct t *),      \
+	    int (*cmp)(const struct t **, const struct t **)
+#define SCANDIR_PARAMS_scandir_slow(t) SCANDIR_PATH_PARAMS(t)
+#define SCANDIR_PARAMS_scandir64_slow(t) SCANDIR_PATH_PARAMS(t)
+#define SCANDIR_PARAMS_scandirat_slow(t) int dirfd, SCANDIR_PATH_PARAMS(t)
+#define SCANDIR_PARAMS_scandirat64_slow(t) int dirfd, SCANDIR_PATH_PARAMS(t)
 
-	if (!hm_shim_enter() || !(hm_shim_flags() & READ_FLAGS))
-		return HM_REAL(scandir)(path, list, sel, cmp);
-	fd = scan_open(AT_FDCWD, path);
-	if (fd < 0)
-		return -1;
-	rc = HM_REAL(scandirat)(fd, ".", list, sel, cmp);
-	e = errno;
-	close(fd);
-	errno = e;
-	return rc;
-}
-
-HM_EXPORT int scandir64(const char *path, struct dirent64 ***list,
-			int (*sel)(const struct dirent64 *),
-			int (*cmp)(const struct dirent64 **,
-				   const struct dirent64 **))
-{
-	int fd, rc, e;
-
-	if (!hm_shim_enter() || !(hm_shim_flags() & READ_FLAGS))
-		return HM_REAL(scandir64)(path, list, sel, cmp);
-	fd = scan_open(AT_FDCWD, path);
-	if (fd < 0)
-		return -1;
-	rc = HM_REAL(scandirat64)(fd, ".", list, sel, cmp);
-	e = errno;
-	close(fd);
-	errno = e;
-	return rc;
-}
-
-HM_EXPORT int scandirat(int dirfd, const char *path, struct dirent ***list,
-			int (*sel)(const struct dirent *),
-			int (*cmp)(const struct dirent **,
-				   const struct dirent **))
-{
-	int fd, rc, e;
-
-	if (!hm_shim_enter() || !(hm_shim_flags() & READ_FLAGS))
-		return HM_REAL(scandirat)(dirfd, path, list, sel, cmp);
-	fd = scan_open(dirfd, path);
-	if (fd < 0)
-		return -1;
-	rc = HM_REAL(scandirat)(fd, ".", list, sel, cmp);
-	e = errno;
-	close(fd);
-	errno = e;
-	return rc;
-}
-
-HM_EXPORT int scandirat64(int dirfd, const char *path, struct dirent64 ***list,
-			  int (*sel)(const struct dirent64 *),
-			  int (*cmp)(const struct dirent64 **,
-				     const struct dirent64 **))
-{
-	int fd, rc, e;
-
-	if (!hm_shim_enter() || !(hm_shim_flags() & READ_FLAGS))
-		return HM_REAL(scandirat64)(dirfd, path, list, sel, cmp);
-	fd = scan_open(dirfd, path);
-	if (fd < 0)
-		return -1;
-	rc = HM_REAL(scandirat64)(fd, ".", list, sel, cmp);
-	e = errno;
-	close(fd);
-	errno = e;
-	return rc;
-}
+SCANDIR_SLOW(scandir_slow, dirent, scandirat, AT_FDCWD)
+SCANDIR_SLOW(scandir64_slow, dirent64, scandirat64, AT_FDCWD)
+SCANDIR_SLOW(scandirat_slow, dirent, scandirat, dirfd)
+SCANDIR_SLOW(scandirat64_slow, dirent64, scandirat64, dirfd)
 
 /*
  * glob lists every directory a pattern walks through. Under fs_root it
