@@ -412,15 +412,8 @@ static int connect_slow(int fd, const struct sockaddr *addr, socklen_t len)
 	return net_connect(HM_REAL(connect), fd, addr, len);
 }
 
-HM_EXPORT int __connect(int fd, const struct sockaddr *addr, socklen_t len)
+static int __connect_slow(int fd, const struct sockaddr *addr, socklen_t len)
 {
-	if (!hm_shim_enter() || !(hm_shim_flags() & HM_GATE_DOOR)) {
-		if (!HM_REAL(__connect)) {
-			errno = ENOSYS;
-			return -1;
-		}
-		return HM_REAL(__connect)(fd, addr, len);
-	}
 	return net_connect(HM_REAL(__connect), fd, addr, len);
 }
 
@@ -855,16 +848,9 @@ static int sendmmsg_slow(int fd, struct mmsghdr *vec, unsigned int vlen,
 	return net_sendmmsg(HM_REAL(sendmmsg), fd, vec, vlen, flags);
 }
 
-HM_EXPORT int __sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen,
-			 int flags)
+static int __sendmmsg_slow(int fd, struct mmsghdr *vec, unsigned int vlen,
+			   int flags)
 {
-	if (!hm_shim_enter() || !(hm_shim_flags() & NET_GATE)) {
-		if (!HM_REAL(__sendmmsg)) {
-			errno = ENOSYS;
-			return -1;
-		}
-		return HM_REAL(__sendmmsg)(fd, vec, vlen, flags);
-	}
 	return net_sendmmsg(HM_REAL(__sendmmsg), fd, vec, vlen, flags);
 }
 
