@@ -13,6 +13,7 @@
 #include <sys/un.h>
 
 #include "hermetic/hermetic.h"
+#include "internal.h"
 
 #define REC_MAX HM_AUDIT_REC_MAX
 
@@ -25,16 +26,7 @@ struct rec {
 /* The decimal form of @v into @out (NUL-terminated). */
 static void put_uint(char *out, unsigned int v)
 {
-	char tmp[12];
-	int n = 0;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		*out++ = tmp[--n];
-	*out = '\0';
+	*hm_put_u64(out, v) = '\0';
 }
 
 static void raw(struct rec *r, const char *s)

@@ -51,4 +51,26 @@ size_t hm_wire_encoded_size_ptrs(const struct hm_policy *const *layers,
 int hm_wire_encode_ptrs(const struct hm_policy *const *layers, size_t n,
 			char *out, size_t cap);
 
+/* --- shared by the core and the shim --- */
+
+/*
+ * Append the decimal form of @v at @p (at most 20 bytes, no NUL); returns
+ * the new end. Allocation-free and async-signal-safe: the one copy the
+ * policy transport, the audit records and the shim's trace and /proc
+ * paths use.
+ */
+static inline char *hm_put_u64(char *p, unsigned long long v)
+{
+	char tmp[20];
+	int n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
 #endif /* HERMETIC_CORE_INTERNAL_H */

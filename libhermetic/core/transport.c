@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "hermetic/hermetic.h"
+#include "internal.h"
 
 #define FD_PREFIX "fd:"
 #define SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
@@ -27,20 +28,6 @@
 static long sys(long rc)
 {
 	return rc < 0 ? -errno : rc;
-}
-
-static char *put_u64(char *p, unsigned long long v)
-{
-	char tmp[24];
-	int n = 0;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		*p++ = tmp[--n];
-	return p;
 }
 
 static const char *get_u64(const char *p, unsigned long long *v)
@@ -125,11 +112,11 @@ int hm_policy_memfd(const char *text, size_t len, char *ref, size_t cap)
 	}
 	p = memcpy(ref, FD_PREFIX, sizeof(FD_PREFIX) - 1);
 	p += sizeof(FD_PREFIX) - 1;
-	p = put_u64(p, (unsigned long long)fd);
+	p = hm_put_u64(p, (unsigned long long)fd);
 	*p++ = ':';
-	p = put_u64(p, (unsigned long long)st.st_ino);
+	p = hm_put_u64(p, (unsigned long long)st.st_ino);
 	*p++ = ':';
-	p = put_u64(p, (unsigned long long)st.st_dev);
+	p = hm_put_u64(p, (unsigned long long)st.st_dev);
 	*p = '\0';
 	return (int)fd;
 err:

@@ -92,6 +92,11 @@ void hm_chain_init(void)
 	hm_shim_debug("launch chain open in ", exe);
 }
 
+int hm_chain_forks(void)
+{
+	return chain && hm_segment_dyn_count(&hm_shim.seg) == 0;
+}
+
 int hm_chain_allows(const char *target)
 {
 	struct chain_page *c = chain;

@@ -5,8 +5,8 @@
  * ("conflicting types"). Rows for names glibc does not declare (the
  * underscore aliases) are plain declarations. <resolv.h> and
  * <wordexp.h> are left out on purpose: those rows spell res_state and
- * wordexp_t * as void * (see sym_net.def, sym_exec.def), so they are not
- * checked here.
+ * wordexp_t * as void * (see sym_net_resolve.def, sym_exec_shell.def),
+ * so they are not checked here.
  */
 #include <dlfcn.h>
 #include <fcntl.h>

@@ -20,6 +20,7 @@
 #include <utime.h>
 
 #include "hermetic/hermetic.h"
+#include "internal.h"
 
 #if !defined(__x86_64__) || defined(__ILP32__)
 #error "libhermetic's shim supports x86-64 (LP64) only; see docs/hacking.md"
@@ -192,6 +193,28 @@ static inline int hm_shim_is_self(const void *p)
 uint32_t hm_shim_flags(void) HM_HIDDEN;
 
 /*
+ * A pseudo-flag for a trampoline's gate (never set in a policy): the call
+ * leaves the fast path whenever any layer exists, guard or not (the exec
+ * family must hand every child the policy).
+ */
+#define HM_SHIM_GATE_LAYERS (1u << 31)
+
+/*
+ * The fast-path test of a generated trampoline (trampolines.h): non-zero
+ * if a flag of @mask is active. @mask is a constant, so the layer test
+ * disappears from every gate that does not name HM_SHIM_GATE_LAYERS.
+ */
+static inline int hm_shim_gate(uint32_t mask)
+{
+	if (hm_shim_flags() & mask & ~HM_SHIM_GATE_LAYERS)
+		return 1;
+	return (mask & HM_SHIM_GATE_LAYERS) &&
+	       hm_segment_base_count(&hm_shim.seg) +
+		       hm_segment_dyn_count(&hm_shim.seg) >
+		   0;
+}
+
+/*
  * Every guard, of any layer (the Python-only ones too: tampering with the
  * process's memory would switch off the audit hook that enforces them).
  * Containment rules that protect the policy itself (/proc/<pid>/mem
@@ -268,6 +291,16 @@ enum hm_reason hm_fs_check_open(char *path, int oflags) HM_HIDDEN;
  */
 void hm_chain_init(void) HM_HIDDEN;
 int hm_chain_allows(const char *target) HM_HIDDEN;
+/* chain.c: non-zero if the open chain lets this wrapper fork (fork.c). */
+int hm_chain_forks(void) HM_HIDDEN;
+
+/*
+ * fork.c: 1 (after tracing, errno EACCES) if starting a new process (fork,
+ * vfork, clone without CLONE_THREAD, ...) is refused under the active
+ * guards, else 0 with errno kept. @api names the call in the trace. sys.c
+ * uses it for syscall(SYS_clone/SYS_clone3).
+ */
+int hm_fork_refused(const char *api) HM_HIDDEN;
 
 /*
  * net.c: what the resolver answers without a query, read once by
@@ -304,19 +337,10 @@ enum hm_reason hm_shim_check(const struct hm_request *rq) HM_HIDDEN;
 void hm_shim_report(const char *api, const char *key, const char *value,
 		    enum hm_reason r) HM_HIDDEN;
 
-/* Append the decimal form of @v at @p; returns the new end. */
+/* Append the decimal form of @v at @p; returns the new end (internal.h). */
 static inline char *hm_shim_put_uint(char *p, unsigned int v)
 {
-	char tmp[12];
-	int n = 0;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		*p++ = tmp[--n];
-	return p;
+	return hm_put_u64(p, v);
 }
 
 /*

@@ -9,6 +9,7 @@
  */
 #include <asm/unistd.h>
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -71,6 +72,34 @@ static inline sys_any_fn launder(sys_any_fn f)
 	((long)((hm_ret_##name(*)(long, long, long, long, long, long))launder( \
 	    (sys_any_fn)name))(a[0], a[1], a[2], a[3], a[4], a[5]))
 
+/* Largest struct clone_args copied for a check (the kernel's is 88 bytes). */
+#define CLONE3_ARGS_MAX 256
+
+/*
+ * syscall(SYS_clone3, args, size): a new process (CLONE_THREAD clear in
+ * args->flags) is checked like fork. The arguments are copied, checked,
+ * and the copy is what the kernel gets, so a racing thread cannot clear
+ * CLONE_THREAD after the check. An unreadable struct fails with EFAULT,
+ * one larger than CLONE3_ARGS_MAX with E2BIG (what the kernel says for a
+ * size it does not know). The child continues on the caller's stack
+ * (syscall() cannot hand it another), as with the real syscall().
+ */
+static long route_clone3(long *a)
+{
+	uint64_t args[CLONE3_ARGS_MAX / sizeof(uint64_t)];
+	size_t size = (size_t)a[1];
+
+	if (size < sizeof(uint64_t) || size > sizeof(args)) {
+		errno = size < sizeof(uint64_t) ? EINVAL : E2BIG;
+		return -1;
+	}
+	if (hm_shim_read_user(args, (const void *)a[0], size) < 0)
+		return -1;
+	if (!(args[0] & CLONE_THREAD) && hm_fork_refused("clone3"))
+		return -1;
+	return HM_REAL(syscall)(SYS_clone3, args, size);
+}
+
 /*
  * Route one guarded number (low 32 bits, as the kernel reads it) to the
  * shim's wrapper, generated from the HM_SYSCALL rows. Returns 1 with *@ret
@@ -81,7 +110,7 @@ static int route(unsigned int nr, long *a, long *ret)
 {
 	switch (nr) {
 	/*
-	 * The one hand-written route: ptrace's raw PEEK requests return their
+	 * Hand-written routes. ptrace's raw PEEK requests return their
 	 * word differently from ptrace(), so an allowed request is forwarded
 	 * to the kernel, not to the wrapper (shim/proc.c).
 	 */
@@ -89,6 +118,26 @@ static int route(unsigned int nr, long *a, long *ret)
 		if (!hm_proc_ptrace_refused(a[0], a[1]))
 			return 0;
 		*ret = -1;
+		return 1;
+	/*
+	 * fork, vfork, clone and clone3 return twice (clone's child on a
+	 * stack the caller chose), so they are not routed through a wrapper:
+	 * a new process (CLONE_THREAD clear) is checked like fork(), then the
+	 * call is forwarded as made (a raw fork runs no atfork handlers).
+	 */
+	case SYS_fork:
+	case SYS_vfork:
+		if (!hm_fork_refused(nr == SYS_fork ? "fork" : "vfork"))
+			return 0;
+		*ret = -1;
+		return 1;
+	case SYS_clone:
+		if ((a[0] & CLONE_THREAD) || !hm_fork_refused("clone"))
+			return 0;
+		*ret = -1;
+		return 1;
+	case SYS_clone3:
+		*ret = route_clone3(a);
 		return 1;
 #define HM_SYSCALL(name, number, nargs)                                        \
 	case number:                                                           \

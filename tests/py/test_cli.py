@@ -195,7 +195,8 @@ def test_no_subprocess_allows_launchers_own_exec():
 def test_no_subprocess_refuses_what_target_starts():
     r = run_hermetic(["--no-subprocess"], ["sh", "-c", "/bin/true"])
     assert r.rc != 0, r
-    assert "Permission denied" in r.err, r
+    # sh's fork is refused with EACCES (the fork family); dash reports it
+    assert "Cannot fork" in r.err, r
 
 
 def test_no_subprocess_shell_control():

@@ -17,6 +17,15 @@ from conftest import BIN, PYTHON, run, run_hermetic, trace_lines
 SYS_PATH = "/usr/bin:/bin"
 NOSUB = ["--no-subprocess", "--trace"]
 
+
+def child_refused(r):
+    """The wrapped sh's own child did not run: its fork is refused (the
+    fork family, docs/guards/subprocess.md), so dash stops with "Cannot
+    fork"; the trace names the fork, reason no-subprocess."""
+    return ("Cannot fork" in r.err and "uid=" not in r.out and
+            any(l.startswith("[hermetic] blocked vfork ") and
+                "reason=no-subprocess" in l for l in trace_lines(r.err)))
+
 # wrapper argv prefixes: each runs the command that follows it.
 WRAPPERS = {
     "env": ["env"],
@@ -62,10 +71,7 @@ def test_what_the_wrapped_command_starts_is_refused(name):
     """sh is the command: sh's own spawn of id is a subprocess."""
     r = _wrap(name, ["sh", "-c", "echo builtin-ok; /usr/bin/id; echo rc=$?"])
     assert "builtin-ok" in r.out, r           # the command ran
-    assert "rc=126" in r.out, r               # its child did not
-    assert "uid=" not in r.out, r
-    assert any("path=/usr/bin/id reason=no-subprocess" in l
-               for l in trace_lines(r.err)), r
+    assert child_refused(r), r                # its child did not
 
 
 def test_wrapped_python_cannot_spawn():
@@ -106,7 +112,7 @@ def test_nested_wrappers_then_refused():
     r = run_hermetic(NOSUB, ["env", "nice", "timeout", "30", "nohup", "sh",
                              "-c", "echo deep; /bin/true; echo rc=$?"],
                      env_extra={"PATH": SYS_PATH})
-    assert "deep" in r.out and "rc=126" in r.out, r
+    assert "deep" in r.out and child_refused(r), r
 
 
 def test_xargs_runs_its_one_command_repeatedly():
@@ -121,7 +127,7 @@ def test_wrapper_cannot_shell_out():
     # env's -S splits a string into argv (no shell): still one program.
     r = run_hermetic(NOSUB, ["env", "-S", "sh -c 'echo a; /bin/true || "
                              "echo refused'"], env_extra={"PATH": SYS_PATH})
-    assert "a" in r.out and "refused" in r.out, r
+    assert "a" in r.out and child_refused(r), r
 
 
 def test_without_no_subprocess_nothing_changes():
@@ -161,5 +167,4 @@ def test_wrapper_cannot_drop_the_policy(pre):
     r = run_hermetic(NOSUB, [*pre, "/bin/sh", "-c",
                              "echo started; /usr/bin/id; echo rc=$?"],
                      env_extra={"PATH": SYS_PATH})
-    assert "started" in r.out and "rc=126" in r.out, r
-    assert "uid=" not in r.out, r
+    assert "started" in r.out and child_refused(r), r

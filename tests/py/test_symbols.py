@@ -53,6 +53,7 @@ RO_NOTMP = ["--fs-readonly", "--no-private-tmp"]
 NO_SUB = ["--no-subprocess"]
 NATIVE = ["--block-native"]
 NONE = []
+FS_ROOT = ["--fs-readonly={d}/root"]
 
 EACCES = "errno=EACCES"
 
@@ -325,8 +326,9 @@ ROWS = [
         (NONE, ["/bin/echo", EXEC_OK], EXEC_OK + "\nok exit=0")),
     Row("posix_spawnp", (NO_SUB, ["echo", EXEC_OK], "rc=EACCES"),
         (NONE, ["echo", EXEC_OK], EXEC_OK + "\nok exit=0")),
-    # a relative path under an fs policy (the child may open it elsewhere)
-    Row("posix_spawn_file_actions_addopen", (RO, ["f"], "rc=EACCES"),
+    # an absolute path is judged when the action is added (a relative one
+    # at spawn time, from the child's directory: test_spawn_actions.py)
+    Row("posix_spawn_file_actions_addopen", (RO, ["{f}"], "rc=EACCES"),
         (RO_HOLE, ["{f}"], "ok")),
     Row("system", (NO_SUB, ["echo " + EXEC_OK], EACCES),
         (NONE, ["echo " + EXEC_OK], EXEC_OK + "\nok exit=0")),
@@ -348,12 +350,34 @@ ROWS = [
     # (test_wordexp_plain_words_under_guard)
     Row("wordexp", (NO_SUB, ["$(echo x)"], "rc=WRDE_CMDSUB"),
         (NONE, ["$(echo x)"], "ok x")),
-    # never refused (a fork starts no program): the child's exec is
+    # the vfork itself is refused (the fork family, test_fork_family.py)
     Row("vfork", (NO_SUB, ["/bin/echo", EXEC_OK], EACCES),
         (NONE, ["/bin/echo", EXEC_OK], EXEC_OK + "\nok exit=0")),
     Row("__vfork", (NO_SUB, ["/bin/echo", EXEC_OK], EACCES),
         (NONE, ["/bin/echo", EXEC_OK], EXEC_OK + "\nok exit=0")),
+    # --- glibc's side-door openers (fs_sidedoor.c) -------------------------
+    fs("__setmntent", ["{d}/mtab"]),
+    # libio's open(2) core, added as one table row + one slow path
+    fs("_IO_file_open", ["{d}/new"]),
+    # appends to an existing file (glibc does not create it)
+    fs("updwtmpx", ["{f}"]),
+    # writes the utmp file utmpxname named: refused under --fs-readonly,
+    # holes or not; the control (no guard) writes a record into f
+    Row("pututxline", (RO, ["{f}"], EACCES), (NONE, ["{f}"], "ok"),
+        effect="fs"),
+    # reads under --fs-readonly=ROOT, like opendir: a refused directory
+    # reads as unreadable, so glob finds nothing outside the root
+    Row("glob64", (FS_ROOT, ["{d}/*"], "rc=GLOB_NOMATCH"),
+        (FS_ROOT, ["{d}/root/*"], "ok matches=1")),
+    Row("scandir64", (FS_ROOT, ["{d}/sub"], EACCES),
+        (FS_ROOT, ["{d}/root/in"], "ok")),
+    Row("scandirat64", (FS_ROOT, ["{d}/sub"], EACCES),
+        (FS_ROOT, ["{d}/root/in"], "ok")),
+    Row("utmpxname", (FS_ROOT, ["{f}"], EACCES),
+        (FS_ROOT, ["{d}/root/in"], "ok")),
     # --- native code -------------------------------------------------------
+    # GCONV_PATH (set by the probe itself) under --block-native
+    Row("newlocale", (NATIVE, ["{d}"], EACCES), (NONE, ["{d}"], "ok")),
     Row("dlopen", (NATIVE, ["libm.so.6"],
                    "dlerror=hermetic: native code loading blocked: "
                    r"\S*libm\.so\.6"),
@@ -693,10 +717,12 @@ def test_syscall_route_control(row, env, workdir, peers):
 # --- invalid path pointers: EFAULT, never a crash ----------------------------------
 
 # Rows whose pointer arguments libc itself dereferences in user space
-# (opendir, the mkstemp templates, which libc writes into) or that this
-# probe opens first (the descriptor rows, the openat directory).
-BAD_SKIP = {"opendir", "tmpfile", "tmpfile64", "mkdtemp", "fchmod",
-            "fchown", "futimens", "futimes", "fsetxattr", "fremovexattr"}
+# (opendir, the mkstemp templates, which libc writes into; pututxline's
+# file name, which the probe hands to utmpxname first) or that this probe
+# opens first (the descriptor rows, the openat directory).
+BAD_SKIP = {"opendir", "pututxline", "tmpfile", "tmpfile64", "mkdtemp",
+            "fchmod", "fchown", "futimens", "futimes", "fsetxattr",
+            "fremovexattr"}
 
 
 def _bad_cases():
@@ -1049,11 +1075,11 @@ def test_setsockopt_source_route_control_unguarded(workdir, peers):
 # --- the table and the probe agree --------------------------------------------------
 
 def table_names():
-    """The names of every HM_SYM row in libhermetic/shim/sym_*.def."""
+    """The names of every HM_SYM and HM_FN row in libhermetic/shim/sym_*.def."""
     names = []
     for p in sorted(DEF_DIR.glob("sym_*.def")):
         text = re.sub(r"/\*.*?\*/", "", p.read_text(), flags=re.S)
-        names += re.findall(r"^\s*HM_SYM\(\s*\w+\s*,\s*\d+\s*,[^,]+,\s*(\w+)",
+        names += re.findall(r"^\s*HM_(?:SYM|FN)\(\s*\w+\s*,\s*\d+\s*,[^,]+,\s*(\w+)",
                             text, flags=re.M)
     return names
 

@@ -1,0 +1,61 @@
+/*
+ * trampolines.h - generates the exported trampolines of one interposer
+ * file from its HM_FN rows. Include it at the end of the file, after the
+ * slow paths, with HM_TRAMPOLINE_ROWS naming the file's rows:
+ *
+ *	#define HM_TRAMPOLINE_ROWS "sym_fs_mutate.def"
+ *	#include "trampolines.h"
+ *
+ * For every row HM_FN(family, required, ret, name, (params), (args),
+ * gate, fail, err) it emits the prototype and the exported function:
+ *
+ *	HM_EXPORT ret name(params)
+ *	{
+ *		int check = hm_shim_enter();
+ *
+ *		if (!required && !HM_REAL(name)) {	// optional rows only
+ *			errno = ENOSYS;
+ *			return fail;
+ *		}
+ *		if (!check || !hm_shim_gate(gate))	// the fast path
+ *			return HM_REAL(name) args;	// errno untouched
+ *		return name##_slow args;		// hand-written
+ *	}
+ *
+ * The slow path is a static function named <name>_slow with the row's
+ * parameters, defined before the include. It decides and either denies
+ * (with the row's @fail and @err, which docs/errors.md lists) or
+ * forwards to HM_REAL(name). HM_SYM rows
+ * (hand-written entries: variadic functions and those with special fast
+ * paths, listed in docs/hacking.md) expand to nothing here.
+ */
+#ifndef HM_TRAMPOLINE_ROWS
+#error "define HM_TRAMPOLINE_ROWS before including trampolines.h"
+#endif
+
+#define HM_SYM(family, req, ret, name, params)
+#define HM_REAL_ONLY(req, ret, name, params)
+#define HM_SYSCALL(name, nr, nargs)
+#define HM_SYSCALL_ENOSYS(nr)
+#define HM_FN(family, req, ret, name, params, args, gate, fail, err)           \
+	static ret name##_slow params;                                         \
+	HM_EXPORT ret name params;                                             \
+	HM_EXPORT ret name params                                              \
+	{                                                                      \
+		int check = hm_shim_enter();                                   \
+                                                                               \
+		if (!(req) && HM_UNLIKELY(!HM_REAL(name))) {                   \
+			errno = ENOSYS;                                        \
+			return fail;                                           \
+		}                                                              \
+		if (!check || !hm_shim_gate(gate))                             \
+			return HM_REAL(name) args;                             \
+		return name##_slow args;                                       \
+	}
+#include HM_TRAMPOLINE_ROWS
+#undef HM_FN
+#undef HM_SYM
+#undef HM_REAL_ONLY
+#undef HM_SYSCALL
+#undef HM_SYSCALL_ENOSYS
+#undef HM_TRAMPOLINE_ROWS
