@@ -94,10 +94,27 @@ static int net_getaddrinfo(const char *node, const char *service,
 			   const struct addrinfo *hints, struct addrinfo **res)
 {
 	char name[NAME_CAP];
+	struct addrinfo numhints;
 	int saved = errno, numeric, rc;
 	enum hm_reason r;
 
 	HM_SHIM_GUARD();
+	/*
+	 * AI_NUMERICHOST: glibc parses the host as an address and fails a
+	 * name with EAI_NONAME by itself; no NSS module runs and no query is
+	 * made, so a name is no lookup to judge (CPython's getnameinfo
+	 * parses its host this way). The hints are copied first, so another
+	 * thread cannot clear the flag between this test and glibc's read.
+	 * An address is judged as before. Not done for getaddrinfo_a, whose
+	 * workers read the caller's hints later.
+	 */
+	if (hints &&
+	    hm_shim_read_user(&numhints, hints, sizeof(numhints)) == 0 &&
+	    (numhints.ai_flags & AI_NUMERICHOST) &&
+	    str_copy(name, sizeof(name), node) == 0 && !is_numeric_host(name)) {
+		errno = saved;
+		return HM_REAL(getaddrinfo)(name, service, &numhints, res);
+	}
 	r = resolve_check(node, name, sizeof(name), "getaddrinfo",
 			  hints ? hints->ai_family : AF_UNSPEC);
 	numeric = (hints && (hints->ai_flags & AI_NUMERICHOST)) ||
