@@ -328,43 +328,6 @@ static int check_native(const char *name, const char *path)
 	return deny_import_name(name, EXC_NATIVE_IMPORT, r);
 }
 
-/* True if @path is owned by root and not writable by group or others. */
-static int root_owned(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && st.st_uid == 0 &&
-	       !(st.st_mode & (S_IWGRP | S_IWOTH));
-}
-
-/*
- * The trusted-runtime rule (core/native.c, the shim's dl.c applies the
- * same): @real (a realpath) is a listed stdlib extension module in the
- * running interpreter's own lib-dynload directory (derived from
- * /proc/self/exe), and that directory and the file are owned by root and
- * not writable by group or others.
- */
-static int runtime_extension(const char *real)
-{
-	const char *slash = strrchr(real, '/');
-	char exe[PATH_MAX], dir[PATH_MAX];
-	ssize_t k;
-	size_t len;
-
-	if (!slash || !hm_runtime_ext_file(slash + 1))
-		return 0;
-	len = (size_t)(slash - real);
-	k = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (k <= 0 || len == 0 || len >= sizeof(dir))
-		return 0;
-	exe[k] = '\0';
-	if (!hm_runtime_dynload_dir(exe, real, len))
-		return 0;
-	memcpy(dir, real, len);
-	dir[len] = '\0';
-	return root_owned(dir) && root_owned(real);
-}
-
 /*
  * import(module, filename, sys.path, sys.meta_path, sys.path_hooks) is
  * raised before a module that is not in sys.modules is looked for, and
@@ -470,7 +433,7 @@ int on_import(PyObject *args, uint32_t f)
 	if (!path_bytes(file, &b))
 		return check_native(name, NULL);
 	if (realpath(PyBytes_AS_STRING(b), real) &&
-	    (under(real, proc.pkgdir) || runtime_extension(real))) {
+	    (under(real, proc.pkgdir) || hm_runtime_trusted_ext(real))) {
 		Py_DECREF(b);
 		return 0; /* hermetic's own extension, or trusted runtime */
 	}

@@ -2,8 +2,10 @@
  * osfs.c - what the OS itself would say about a file-system call, for
  * both enforcing layers (the shim's fs.c and _native's audit hook): the
  * error a refused write would have failed with anyway, and whether a
- * re-open of a held descriptor by name grants anything new. System
- * helpers: they make system calls (newfstatat, fcntl) through syscall(),
+ * re-open of a held descriptor by name grants anything new, and the
+ * ownership half of block_native's trusted-runtime rule. System
+ * helpers: they make system calls (newfstatat, fcntl, readlinkat) through
+ * syscall(),
  * which the shim forwards untouched for its own image, and allocate
  * nothing.
  */
@@ -117,4 +119,35 @@ int hm_os_held_reopen(const char *p, int oflags)
 	if (want != O_WRONLY && acc == O_WRONLY)
 		return 0;
 	return 1;
+}
+
+/* True if @path is owned by root and not writable by group or others. */
+static int root_owned(const char *path)
+{
+	struct stat st;
+
+	return stat_at(AT_FDCWD, path, &st, 1) == 0 && st.st_uid == 0 &&
+	       !(st.st_mode & (S_IWGRP | S_IWOTH));
+}
+
+int hm_runtime_trusted_ext(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char exe[PATH_MAX], dir[PATH_MAX];
+	long k;
+	size_t len;
+
+	if (!slash || !hm_runtime_ext_file(slash + 1))
+		return 0;
+	len = (size_t)(slash - path);
+	k = syscall(SYS_readlinkat, AT_FDCWD, "/proc/self/exe", exe,
+		    sizeof(exe) - 1);
+	if (k <= 0 || len == 0 || len >= sizeof(dir))
+		return 0;
+	exe[k] = '\0';
+	if (!hm_runtime_dynload_dir(exe, path, len))
+		return 0;
+	memcpy(dir, path, len);
+	dir[len] = '\0';
+	return root_owned(dir) && root_owned(path);
 }

@@ -88,46 +88,9 @@ static int in_pkgdir(const char *path)
  *    contents: it must not be writable by the guarded program (an
  *    installed package is not; under fs_readonly nothing is);
  *  - the running Python's own runtime-support extensions (see
- *    in_runtime_dynload), under the same path rules.
+ *    hm_runtime_trusted_ext in core/osfs.c), under the same path rules.
  * Anything else is denied.
  */
-/* True if @path is owned by root and not writable by group or others. */
-static int root_owned(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && st.st_uid == 0 &&
-	       !(st.st_mode & (S_IWGRP | S_IWOTH));
-}
-
-/*
- * True if @path (absolute, normalised) is a trusted-runtime extension
- * module (the core's rule, core/native.c): a listed module's file in the
- * lib-dynload directory of the RUNNING interpreter (derived from the real
- * path of /proc/self/exe), with that directory and the file owned by root
- * and not writable by group or others, so the guarded program cannot
- * have planted them. Checked at each load decision (a stat of each), not
- * cached: the verdict then cannot go stale.
- */
-static int in_runtime_dynload(const char *path)
-{
-	const char *base = strrchr(path, '/') + 1;
-	char exe[4096];
-	ssize_t k;
-	size_t len = (size_t)(base - 1 - path);
-
-	if (!hm_runtime_ext_file(base) || len == 0 || len >= sizeof(exe))
-		return 0;
-	k = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (k <= 0)
-		return 0;
-	exe[k] = '\0';
-	if (!hm_runtime_dynload_dir(exe, path, len))
-		return 0;
-	memcpy(exe, path, len);
-	exe[len] = '\0';
-	return root_owned(exe) && root_owned(path);
-}
 
 static __attribute__((noinline)) const char *
 dl_decide(const char *file, int mode, const char *api)
@@ -164,7 +127,7 @@ dl_decide(const char *file, int mode, const char *api)
 	    (copy[0] == '/' || getcwd(cwd, sizeof(cwd))) &&
 	    hm_path_normalize(copy[0] == '/' ? NULL : cwd, copy, norm,
 			      sizeof(norm)) >= 0 &&
-	    (in_pkgdir(norm) || in_runtime_dynload(norm)))
+	    (in_pkgdir(norm) || hm_runtime_trusted_ext(norm)))
 		goto allow;
 	rq.path = copy;
 	r = hm_shim_check(&rq);

@@ -453,6 +453,17 @@ int hm_runtime_ext_file(const char *base);
 int hm_runtime_dynload_dir(const char *exe, const char *dir, size_t len);
 
 /*
+ * The whole trusted-runtime rule for @path (absolute, normalised, a real
+ * path): a listed module's file in the lib-dynload directory of the
+ * RUNNING interpreter (from the real path of /proc/self/exe), with that
+ * directory and the file owned by root and not writable by group or
+ * others, so the guarded program cannot have planted them. Checked at
+ * each call (two stats), never cached. Not pure (core/osfs.c); used by
+ * the shim's dlopen filter and _native's import hook alike.
+ */
+int hm_runtime_trusted_ext(const char *path);
+
+/*
  * True if @path (absolute, normalised) is a process's environment in
  * procfs: /proc/P/environ or /proc/P/task/T/environ (P and T as above).
  * Pure; block_environment refuses reading it.
