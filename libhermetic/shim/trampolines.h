@@ -22,6 +22,30 @@
  *		return name##_slow args;		// hand-written
  *	}
  *
+ * A row HM_FN_FAST(family, required, ret, name, (params), (args), fast,
+ * fail, err) states its whole fast-path test instead of a gate: @fast is
+ * an expression over the parameters (it calls hm_shim_enter() itself,
+ * where the call needs it), non-zero when the call is forwarded unchecked.
+ * It is evaluated first, then an optional row's ENOSYS stub runs:
+ *
+ *	HM_EXPORT ret name(params)
+ *	{
+ *		int fast = (@fast);
+ *
+ *		if (!required && !HM_REAL(name)) {	// optional rows only
+ *			errno = ENOSYS;
+ *			return fail;
+ *		}
+ *		if (fast)
+ *			return HM_REAL(name) args;
+ *		return name##_slow args;
+ *	}
+ *
+ * It is for the calls whose fast path also looks at an argument (the
+ * open flags, a destination, a socket option level) or tests the flags
+ * before the real pointer (res_*, the r-commands), in exactly the order
+ * of the hand-written code it replaced.
+ *
  * The slow path is a static function named <name>_slow with the row's
  * parameters, defined before the include. It decides and either denies
  * (with the row's @fail and @err, which docs/errors.md lists) or
@@ -52,8 +76,24 @@
 			return HM_REAL(name) args;                             \
 		return name##_slow args;                                       \
 	}
+#define HM_FN_FAST(family, req, ret, name, params, args, fast, fail, err)      \
+	static ret name##_slow params;                                         \
+	HM_EXPORT ret name params;                                             \
+	HM_EXPORT ret name params                                              \
+	{                                                                      \
+		int hm_fast_ = (fast);                                         \
+                                                                               \
+		if (!(req) && HM_UNLIKELY(!HM_REAL(name))) {                   \
+			errno = ENOSYS;                                        \
+			return fail;                                           \
+		}                                                              \
+		if (hm_fast_)                                                  \
+			return HM_REAL(name) args;                             \
+		return name##_slow args;                                       \
+	}
 #include HM_TRAMPOLINE_ROWS
 #undef HM_FN
+#undef HM_FN_FAST
 #undef HM_SYM
 #undef HM_REAL_ONLY
 #undef HM_SYSCALL
