@@ -6,10 +6,13 @@
  * underscore aliases) are plain declarations. <wordexp.h> is left out
  * on purpose: that row spells wordexp_t * as void * (see
  * sym_exec_shell.def), so it is not checked here. The res_n* rows spell
- * res_state as struct __res_state *, which <resolv.h> checks.
+ * res_state as struct __res_state * and newlocale's locale_t as struct
+ * __locale_struct *, which <resolv.h> and <locale.h> check.
  */
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <iconv.h>
+#include <locale.h>
 #include <netdb.h>
 #include <resolv.h>
 #include <stdlib.h>

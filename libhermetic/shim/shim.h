@@ -56,8 +56,9 @@
 		".symver hm_v_" #name ", " #name "@" ver "\n"                  \
 		".popsection\n")
 
-struct file_handle; /* <fcntl.h>, for open_by_handle_at */
-struct __res_state; /* <resolv.h>: res_state, for the res_n* rows */
+struct file_handle;	/* <fcntl.h>, for open_by_handle_at */
+struct __res_state;	/* <resolv.h>: res_state, for the res_n* rows */
+struct __locale_struct; /* <locale.h>: locale_t, for newlocale */
 
 /* Real libc entry points, one member per symbols.def row. */
 struct hm_real_table {
