@@ -340,12 +340,5 @@ static int wordexp_slow(const char *words, wordexp_t *we, int flags)
 	return rc;
 }
 
-HM_EXPORT int wordexp(const char *words, wordexp_t *we, int flags)
-{
-	if (!hm_shim_enter() || (flags & WRDE_NOCMD) || !exec_relevant())
-		return HM_REAL(wordexp)(words, we, flags);
-	return wordexp_slow(words, we, flags);
-}
-
 #define HM_TRAMPOLINE_ROWS "sym_exec_shell.def"
 #include "trampolines.h"

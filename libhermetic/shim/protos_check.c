@@ -3,9 +3,7 @@
  * the row's own return and parameter types after glibc's headers, so a
  * row whose types differ from glibc's declaration is a compile error
  * ("conflicting types"). Rows for names glibc does not declare (the
- * underscore aliases) are plain declarations. <wordexp.h> is left out
- * on purpose: that row spells wordexp_t * as void * (see
- * sym_exec_shell.def), so it is not checked here. The res_n* rows spell
+ * underscore aliases) are plain declarations. The res_n* rows spell
  * res_state as struct __res_state * and newlocale's locale_t as struct
  * __locale_struct *, which <resolv.h> and <locale.h> check.
  */

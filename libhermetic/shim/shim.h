@@ -18,6 +18,7 @@
 #include <sys/time.h>
 #include <sys/types.h>
 #include <utime.h>
+#include <wordexp.h>
 
 #include "hermetic/hermetic.h"
 #include "internal.h"
