@@ -235,8 +235,8 @@ static int anchored_open(enum open_kind k, struct keep *keep, int flags,
 	return fd;
 }
 
-int open_slow(const char *api, enum open_kind k, int dirfd, const char *path,
-	      int flags, mode_t mode)
+int open_checked(const char *api, enum open_kind k, int dirfd, const char *path,
+		 int flags, mode_t mode)
 {
 	char buf[PATH_MAX];
 	struct keep keep = {.fd = -1};
@@ -281,143 +281,69 @@ int open_slow(const char *api, enum open_kind k, int dirfd, const char *path,
 	return post_check_fd(api, buf, fd, flags);
 }
 
-HM_EXPORT int open(const char *path, int flags, ...)
+static int open_slow(const char *path, int flags, mode_t mode)
 {
-	mode_t mode = 0;
-	va_list ap;
-
-	if (needs_mode(flags)) {
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
-	if (!hm_shim_enter() || !open_relevant(flags))
-		return HM_REAL(open)(path, flags, mode);
-	return open_slow("open", K_OPEN, AT_FDCWD, path, flags, mode);
+	return open_checked("open", K_OPEN, AT_FDCWD, path, flags, mode);
 }
 
-HM_EXPORT int open64(const char *path, int flags, ...)
+static int open64_slow(const char *path, int flags, mode_t mode)
 {
-	mode_t mode = 0;
-	va_list ap;
-
-	if (needs_mode(flags)) {
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
-	if (!hm_shim_enter() || !open_relevant(flags))
-		return HM_REAL(open64)(path, flags, mode);
-	return open_slow("open", K_OPEN64, AT_FDCWD, path, flags, mode);
+	return open_checked("open", K_OPEN64, AT_FDCWD, path, flags, mode);
 }
 
 static int __open_2_slow(const char *path, int flags)
 {
-	return open_slow("open", K_OPEN_2, AT_FDCWD, path, flags, 0);
+	return open_checked("open", K_OPEN_2, AT_FDCWD, path, flags, 0);
 }
 
 static int __open64_2_slow(const char *path, int flags)
 {
-	return open_slow("open", K_OPEN64_2, AT_FDCWD, path, flags, 0);
+	return open_checked("open", K_OPEN64_2, AT_FDCWD, path, flags, 0);
 }
 
-/*
- * __open and __open64 are optional rows (ENOSYS where libc lacks them)
- * with one body: @check is hm_shim_enter()'s answer, @real the alias's
- * real pointer, read only after that call resolved the table, @k its kind.
- */
-static int uopen(int check, int (*real)(const char *, int, ...),
-		 enum open_kind k, const char *path, int flags, mode_t mode)
+/* __open and __open64 are optional rows (ENOSYS where libc lacks them). */
+static int __open_slow(const char *path, int flags, mode_t mode)
 {
-	if (!real) {
-		errno = ENOSYS;
-		return -1;
-	}
-	if (!check || !open_relevant(flags))
-		return real(path, flags, mode);
-	return open_slow("open", k, AT_FDCWD, path, flags, mode);
+	return open_checked("open", K_UOPEN, AT_FDCWD, path, flags, mode);
 }
 
-HM_EXPORT int __open(const char *path, int flags, ...)
+static int __open64_slow(const char *path, int flags, mode_t mode)
 {
-	mode_t mode = 0;
-	va_list ap;
-	int check;
-
-	if (needs_mode(flags)) {
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
-	check = hm_shim_enter(); /* first: it resolves the real table */
-	return uopen(check, HM_REAL(__open), K_UOPEN, path, flags, mode);
+	return open_checked("open", K_UOPEN64, AT_FDCWD, path, flags, mode);
 }
 
-HM_EXPORT int __open64(const char *path, int flags, ...)
+static int openat_slow(int dirfd, const char *path, int flags, mode_t mode)
 {
-	mode_t mode = 0;
-	va_list ap;
-	int check;
-
-	if (needs_mode(flags)) {
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
-	check = hm_shim_enter(); /* first: it resolves the real table */
-	return uopen(check, HM_REAL(__open64), K_UOPEN64, path, flags, mode);
+	return open_checked("openat", K_OPENAT, dirfd, path, flags, mode);
 }
 
-HM_EXPORT int openat(int dirfd, const char *path, int flags, ...)
+static int openat64_slow(int dirfd, const char *path, int flags, mode_t mode)
 {
-	mode_t mode = 0;
-	va_list ap;
-
-	if (needs_mode(flags)) {
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
-	if (!hm_shim_enter() || !open_relevant(flags))
-		return HM_REAL(openat)(dirfd, path, flags, mode);
-	return open_slow("openat", K_OPENAT, dirfd, path, flags, mode);
-}
-
-HM_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
-{
-	mode_t mode = 0;
-	va_list ap;
-
-	if (needs_mode(flags)) {
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
-	if (!hm_shim_enter() || !open_relevant(flags))
-		return HM_REAL(openat64)(dirfd, path, flags, mode);
-	return open_slow("openat", K_OPENAT64, dirfd, path, flags, mode);
+	return open_checked("openat", K_OPENAT64, dirfd, path, flags, mode);
 }
 
 static int __openat_2_slow(int dirfd, const char *path, int flags)
 {
-	return open_slow("openat", K_OPENAT_2, dirfd, path, flags, 0);
+	return open_checked("openat", K_OPENAT_2, dirfd, path, flags, 0);
 }
 
 static int __openat64_2_slow(int dirfd, const char *path, int flags)
 {
-	return open_slow("openat", K_OPENAT64_2, dirfd, path, flags, 0);
+	return open_checked("openat", K_OPENAT64_2, dirfd, path, flags, 0);
 }
 
 #define CREAT_FLAGS (O_WRONLY | O_CREAT | O_TRUNC)
 
 static int creat_slow(const char *path, mode_t mode)
 {
-	return open_slow("creat", K_CREAT, AT_FDCWD, path, CREAT_FLAGS, mode);
+	return open_checked("creat", K_CREAT, AT_FDCWD, path, CREAT_FLAGS,
+			    mode);
 }
 
 static int creat64_slow(const char *path, mode_t mode)
 {
-	return open_slow("creat", K_CREAT64, AT_FDCWD, path, CREAT_FLAGS, mode);
+	return open_checked("creat", K_CREAT64, AT_FDCWD, path, CREAT_FLAGS,
+			    mode);
 }
 
 /* The FILE-returning opens: fopen, fopen64, _IO_fopen, freopen, freopen64. */

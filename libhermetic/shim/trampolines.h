@@ -46,6 +46,23 @@
  * before the real pointer (res_*, the r-commands), in exactly the order
  * of the hand-written code it replaced.
  *
+ * A row HM_FN_OPEN(family, required, ret, name, (params), (args), last,
+ * fast, fail, err) is a variadic open: @params are the named parameters
+ * (the row's function takes "..." after them), @last the flags parameter.
+ * A mode_t is read with va_arg only when needs_mode(@last) (O_CREAT,
+ * O_TMPFILE), as open(2) does, before anything else; then the function
+ * is HM_FN_FAST's, with the mode appended to @args in both calls:
+ *
+ *	HM_EXPORT ret name(params, ...)
+ *	{
+ *		mode_t mode = 0;	// read if needs_mode(last)
+ *		int fast = (@fast);
+ *		...			// as HM_FN_FAST
+ *		if (fast)
+ *			return HM_REAL(name)(args, mode);
+ *		return name##_slow(args, mode);
+ *	}
+ *
  * The slow path is a static function named <name>_slow with the row's
  * parameters, defined before the include. It decides and either denies
  * (with the row's @fail and @err, which docs/errors.md lists) or
@@ -91,9 +108,34 @@
 			return HM_REAL(name) args;                             \
 		return name##_slow args;                                       \
 	}
+#define HM_FN_OPEN(family, req, ret, name, params, args, last, fast, fail,     \
+		   err)                                                        \
+	static ret name##_slow(HM_UNPAREN params, mode_t mode);                \
+	HM_EXPORT ret name(HM_UNPAREN params, ...);                            \
+	HM_EXPORT ret name(HM_UNPAREN params, ...)                             \
+	{                                                                      \
+		mode_t mode = 0;                                               \
+		va_list ap;                                                    \
+		int hm_fast_;                                                  \
+                                                                               \
+		if (needs_mode(last)) {                                        \
+			va_start(ap, last);                                    \
+			mode = va_arg(ap, mode_t);                             \
+			va_end(ap);                                            \
+		}                                                              \
+		hm_fast_ = (fast);                                             \
+		if (!(req) && HM_UNLIKELY(!HM_REAL(name))) {                   \
+			errno = ENOSYS;                                        \
+			return fail;                                           \
+		}                                                              \
+		if (hm_fast_)                                                  \
+			return HM_REAL(name)(HM_UNPAREN args, mode);           \
+		return name##_slow(HM_UNPAREN args, mode);                     \
+	}
 #include HM_TRAMPOLINE_ROWS
 #undef HM_FN
 #undef HM_FN_FAST
+#undef HM_FN_OPEN
 #undef HM_SYM
 #undef HM_REAL_ONLY
 #undef HM_SYSCALL
