@@ -574,24 +574,25 @@ static int exec_common(const char *api, enum exec_kind k, const char *file,
 	return exec_slow(api, k, file, argv, envp);
 }
 
-HM_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+static int execve_slow(const char *path, char *const argv[], char *const envp[])
 {
-	return exec_common("execve", X_EXECVE, path, argv, envp);
+	return exec_slow("execve", X_EXECVE, path, argv, envp);
 }
 
-HM_EXPORT int execv(const char *path, char *const argv[])
+static int execv_slow(const char *path, char *const argv[])
 {
-	return exec_common("execv", X_EXECV, path, argv, NULL);
+	return exec_slow("execv", X_EXECV, path, argv, NULL);
 }
 
-HM_EXPORT int execvp(const char *file, char *const argv[])
+static int execvp_slow(const char *file, char *const argv[])
 {
-	return exec_common("execvp", X_EXECVP, file, argv, NULL);
+	return exec_slow("execvp", X_EXECVP, file, argv, NULL);
 }
 
-HM_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+static int execvpe_slow(const char *file, char *const argv[],
+			char *const envp[])
 {
-	return exec_common("execvpe", X_EXECVPE, file, argv, envp);
+	return exec_slow("execvpe", X_EXECVPE, file, argv, envp);
 }
 
 /* The argv of an execl* call: on the stack, or mmap'd when long. */

@@ -268,18 +268,12 @@ static FILE *_IO_popen_slow(const char *cmd, const char *mode)
  * implicit_shell() allows (environ already guards the shell), and
  * refused with NULL/EACCES otherwise.
  */
-HM_EXPORT FILE *_IO_proc_open(FILE *fp, const char *cmd, const char *mode)
+static FILE *_IO_proc_open_slow(FILE *fp, const char *cmd, const char *mode)
 {
-	int check = hm_shim_enter(), saved = errno;
+	int saved = errno;
 	const char *why;
 	enum hm_reason r;
 
-	if (!HM_REAL(_IO_proc_open)) {
-		errno = ENOSYS;
-		return NULL;
-	}
-	if (!check || !exec_relevant())
-		return HM_REAL(_IO_proc_open)(fp, cmd, mode);
 	r = implicit_shell(&why);
 	if (r != HM_R_NONE) {
 		implicit_shell_report("popen", r, why);
@@ -344,13 +338,6 @@ static int wordexp_slow(const char *words, wordexp_t *we, int flags)
 		errno = saved;
 	}
 	return rc;
-}
-
-HM_EXPORT int wordexp(const char *words, wordexp_t *we, int flags)
-{
-	if (!hm_shim_enter() || (flags & WRDE_NOCMD) || !exec_relevant())
-		return HM_REAL(wordexp)(words, we, flags);
-	return wordexp_slow(words, we, flags);
 }
 
 #define HM_TRAMPOLINE_ROWS "sym_exec_shell.def"

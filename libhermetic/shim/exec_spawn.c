@@ -501,8 +501,9 @@ static int addopen_relevant(int oflags)
  * and judged by the spawn wrapper (spawn_fa_prepare), which performs
  * every relevant open action itself at spawn time.
  */
-static int addopen_slow(posix_spawn_file_actions_t *fa, int fd,
-			const char *path, int oflags, mode_t mode)
+static int posix_spawn_file_actions_addopen_slow(posix_spawn_file_actions_t *fa,
+						 int fd, const char *path,
+						 int oflags, mode_t mode)
 {
 	char buf[PATH_MAX];
 	int saved = errno, rc;
@@ -526,16 +527,6 @@ static int addopen_slow(posix_spawn_file_actions_t *fa, int fd,
 	errno = saved;
 	return HM_REAL(posix_spawn_file_actions_addopen)(fa, fd, buf, oflags,
 							 mode);
-}
-
-HM_EXPORT int posix_spawn_file_actions_addopen(posix_spawn_file_actions_t *fa,
-					       int fd, const char *path,
-					       int oflags, mode_t mode)
-{
-	if (!hm_shim_enter() || !addopen_relevant(oflags))
-		return HM_REAL(posix_spawn_file_actions_addopen)(fa, fd, path,
-								 oflags, mode);
-	return addopen_slow(fa, fd, path, oflags, mode);
 }
 
 /* ------------------------------------------------------------------ */

@@ -166,7 +166,7 @@ int open_follows(int flags) HM_HIDDEN;
 int needs_mode(int flags) HM_HIDDEN;
 int post_check_fd(const char *api, const char *shown, int fd,
 		  int flags) HM_HIDDEN;
-int open_slow(const char *api, enum open_kind k, int dirfd, const char *path,
-	      int flags, mode_t mode) HM_HIDDEN;
+int open_checked(const char *api, enum open_kind k, int dirfd, const char *path,
+		 int flags, mode_t mode) HM_HIDDEN;
 
 #endif /* HERMETIC_SHIM_FS_IMPL_H */

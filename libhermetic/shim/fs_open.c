@@ -235,8 +235,8 @@ static int anchored_open(enum open_kind k, struct keep *keep, int flags,
 	return fd;
 }
 
-int open_slow(const char *api, enum open_kind k, int dirfd, const char *path,
-	      int flags, mode_t mode)
+int open_checked(const char *api, enum open_kind k, int dirfd, const char *path,
+		 int flags, mode_t mode)
 {
 	char buf[PATH_MAX];
 	struct keep keep = {.fd = -1};
@@ -281,155 +281,69 @@ int open_slow(const char *api, enum open_kind k, int dirfd, const char *path,
 	return post_check_fd(api, buf, fd, flags);
 }
 
-HM_EXPORT int open(const char *path, int flags, ...)
+static int open_slow(const char *path, int flags, mode_t mode)
 {
-	mode_t mode = 0;
-	va_list ap;
-
-	if (needs_mode(flags)) {
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
-	if (!hm_shim_enter() || !open_relevant(flags))
-		return HM_REAL(open)(path, flags, mode);
-	return open_slow("open", K_OPEN, AT_FDCWD, path, flags, mode);
+	return open_checked("open", K_OPEN, AT_FDCWD, path, flags, mode);
 }
 
-HM_EXPORT int open64(const char *path, int flags, ...)
+static int open64_slow(const char *path, int flags, mode_t mode)
 {
-	mode_t mode = 0;
-	va_list ap;
-
-	if (needs_mode(flags)) {
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
-	if (!hm_shim_enter() || !open_relevant(flags))
-		return HM_REAL(open64)(path, flags, mode);
-	return open_slow("open", K_OPEN64, AT_FDCWD, path, flags, mode);
+	return open_checked("open", K_OPEN64, AT_FDCWD, path, flags, mode);
 }
 
-HM_EXPORT int __open_2(const char *path, int flags)
+static int __open_2_slow(const char *path, int flags)
 {
-	if (!hm_shim_enter() || !open_relevant(flags))
-		return HM_REAL(__open_2)(path, flags);
-	return open_slow("open", K_OPEN_2, AT_FDCWD, path, flags, 0);
+	return open_checked("open", K_OPEN_2, AT_FDCWD, path, flags, 0);
 }
 
-HM_EXPORT int __open64_2(const char *path, int flags)
+static int __open64_2_slow(const char *path, int flags)
 {
-	if (!hm_shim_enter() || !open_relevant(flags))
-		return HM_REAL(__open64_2)(path, flags);
-	return open_slow("open", K_OPEN64_2, AT_FDCWD, path, flags, 0);
+	return open_checked("open", K_OPEN64_2, AT_FDCWD, path, flags, 0);
 }
 
-/*
- * __open and __open64 are optional rows (ENOSYS where libc lacks them)
- * with one body: @check is hm_shim_enter()'s answer, @real the alias's
- * real pointer, read only after that call resolved the table, @k its kind.
- */
-static int uopen(int check, int (*real)(const char *, int, ...),
-		 enum open_kind k, const char *path, int flags, mode_t mode)
+/* __open and __open64 are optional rows (ENOSYS where libc lacks them). */
+static int __open_slow(const char *path, int flags, mode_t mode)
 {
-	if (!real) {
-		errno = ENOSYS;
-		return -1;
-	}
-	if (!check || !open_relevant(flags))
-		return real(path, flags, mode);
-	return open_slow("open", k, AT_FDCWD, path, flags, mode);
+	return open_checked("open", K_UOPEN, AT_FDCWD, path, flags, mode);
 }
 
-HM_EXPORT int __open(const char *path, int flags, ...)
+static int __open64_slow(const char *path, int flags, mode_t mode)
 {
-	mode_t mode = 0;
-	va_list ap;
-	int check;
-
-	if (needs_mode(flags)) {
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
-	check = hm_shim_enter(); /* first: it resolves the real table */
-	return uopen(check, HM_REAL(__open), K_UOPEN, path, flags, mode);
+	return open_checked("open", K_UOPEN64, AT_FDCWD, path, flags, mode);
 }
 
-HM_EXPORT int __open64(const char *path, int flags, ...)
+static int openat_slow(int dirfd, const char *path, int flags, mode_t mode)
 {
-	mode_t mode = 0;
-	va_list ap;
-	int check;
-
-	if (needs_mode(flags)) {
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
-	check = hm_shim_enter(); /* first: it resolves the real table */
-	return uopen(check, HM_REAL(__open64), K_UOPEN64, path, flags, mode);
+	return open_checked("openat", K_OPENAT, dirfd, path, flags, mode);
 }
 
-HM_EXPORT int openat(int dirfd, const char *path, int flags, ...)
+static int openat64_slow(int dirfd, const char *path, int flags, mode_t mode)
 {
-	mode_t mode = 0;
-	va_list ap;
-
-	if (needs_mode(flags)) {
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
-	if (!hm_shim_enter() || !open_relevant(flags))
-		return HM_REAL(openat)(dirfd, path, flags, mode);
-	return open_slow("openat", K_OPENAT, dirfd, path, flags, mode);
+	return open_checked("openat", K_OPENAT64, dirfd, path, flags, mode);
 }
 
-HM_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
+static int __openat_2_slow(int dirfd, const char *path, int flags)
 {
-	mode_t mode = 0;
-	va_list ap;
-
-	if (needs_mode(flags)) {
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
-	if (!hm_shim_enter() || !open_relevant(flags))
-		return HM_REAL(openat64)(dirfd, path, flags, mode);
-	return open_slow("openat", K_OPENAT64, dirfd, path, flags, mode);
+	return open_checked("openat", K_OPENAT_2, dirfd, path, flags, 0);
 }
 
-HM_EXPORT int __openat_2(int dirfd, const char *path, int flags)
+static int __openat64_2_slow(int dirfd, const char *path, int flags)
 {
-	if (!hm_shim_enter() || !open_relevant(flags))
-		return HM_REAL(__openat_2)(dirfd, path, flags);
-	return open_slow("openat", K_OPENAT_2, dirfd, path, flags, 0);
-}
-
-HM_EXPORT int __openat64_2(int dirfd, const char *path, int flags)
-{
-	if (!hm_shim_enter() || !open_relevant(flags))
-		return HM_REAL(__openat64_2)(dirfd, path, flags);
-	return open_slow("openat", K_OPENAT64_2, dirfd, path, flags, 0);
+	return open_checked("openat", K_OPENAT64_2, dirfd, path, flags, 0);
 }
 
 #define CREAT_FLAGS (O_WRONLY | O_CREAT | O_TRUNC)
 
-HM_EXPORT int creat(const char *path, mode_t mode)
+static int creat_slow(const char *path, mode_t mode)
 {
-	if (!hm_shim_enter() || !open_relevant(CREAT_FLAGS))
-		return HM_REAL(creat)(path, mode);
-	return open_slow("creat", K_CREAT, AT_FDCWD, path, CREAT_FLAGS, mode);
+	return open_checked("creat", K_CREAT, AT_FDCWD, path, CREAT_FLAGS,
+			    mode);
 }
 
-HM_EXPORT int creat64(const char *path, mode_t mode)
+static int creat64_slow(const char *path, mode_t mode)
 {
-	if (!hm_shim_enter() || !open_relevant(CREAT_FLAGS))
-		return HM_REAL(creat64)(path, mode);
-	return open_slow("creat", K_CREAT64, AT_FDCWD, path, CREAT_FLAGS, mode);
+	return open_checked("creat", K_CREAT64, AT_FDCWD, path, CREAT_FLAGS,
+			    mode);
 }
 
 /* The FILE-returning opens: fopen, fopen64, _IO_fopen, freopen, freopen64. */
@@ -724,7 +638,7 @@ err:
  * tmpfile() creates an unnamed file in P_tmpdir ("/tmp"; glibc ignores
  * TMPDIR here): a write of that directory.
  */
-static FILE *tmpfile_slow(int is64)
+static FILE *tmpfile_check(int is64)
 {
 	char buf[PATH_MAX];
 	enum hm_reason r;
@@ -747,18 +661,14 @@ static FILE *tmpfile_slow(int is64)
 			       CREATE_FLAGS);
 }
 
-HM_EXPORT FILE *tmpfile(void)
+static FILE *tmpfile_slow(void)
 {
-	if (!hm_shim_enter() || !open_relevant(CREATE_FLAGS))
-		return HM_REAL(tmpfile)();
-	return tmpfile_slow(0);
+	return tmpfile_check(0);
 }
 
-HM_EXPORT FILE *tmpfile64(void)
+static FILE *tmpfile64_slow(void)
 {
-	if (!hm_shim_enter() || !open_relevant(CREATE_FLAGS))
-		return HM_REAL(tmpfile64)();
-	return tmpfile_slow(1);
+	return tmpfile_check(1);
 }
 
 /* The mkstemp family: which real function, and its extra arguments. */
@@ -803,8 +713,8 @@ static int call_mkstemp(enum mkstemp_kind k, char *t, int flags, int suffix)
  * directory: check that name as a creating open, run the real function on
  * our copy, and copy the chosen name back into the caller's template.
  */
-static int mkstemp_slow(const char *api, enum mkstemp_kind k, char *tmpl,
-			int flags, int suffix)
+static int mkstemp_common(const char *api, enum mkstemp_kind k, char *tmpl,
+			  int flags, int suffix)
 {
 	char buf[PATH_MAX];
 	size_t n;
@@ -821,60 +731,44 @@ static int mkstemp_slow(const char *api, enum mkstemp_kind k, char *tmpl,
 	return post_check_fd(api, buf, fd, CREATE_FLAGS);
 }
 
-HM_EXPORT int mkstemp(char *tmpl)
+static int mkstemp_slow(char *tmpl)
 {
-	if (!hm_shim_enter() || !open_relevant(CREATE_FLAGS))
-		return HM_REAL(mkstemp)(tmpl);
-	return mkstemp_slow("mkstemp", M_MKSTEMP, tmpl, 0, 0);
+	return mkstemp_common("mkstemp", M_MKSTEMP, tmpl, 0, 0);
 }
 
-HM_EXPORT int mkstemp64(char *tmpl)
+static int mkstemp64_slow(char *tmpl)
 {
-	if (!hm_shim_enter() || !open_relevant(CREATE_FLAGS))
-		return HM_REAL(mkstemp64)(tmpl);
-	return mkstemp_slow("mkstemp", M_MKSTEMP64, tmpl, 0, 0);
+	return mkstemp_common("mkstemp", M_MKSTEMP64, tmpl, 0, 0);
 }
 
-HM_EXPORT int mkostemp(char *tmpl, int flags)
+static int mkostemp_slow(char *tmpl, int flags)
 {
-	if (!hm_shim_enter() || !open_relevant(CREATE_FLAGS))
-		return HM_REAL(mkostemp)(tmpl, flags);
-	return mkstemp_slow("mkostemp", M_MKOSTEMP, tmpl, flags, 0);
+	return mkstemp_common("mkostemp", M_MKOSTEMP, tmpl, flags, 0);
 }
 
-HM_EXPORT int mkostemp64(char *tmpl, int flags)
+static int mkostemp64_slow(char *tmpl, int flags)
 {
-	if (!hm_shim_enter() || !open_relevant(CREATE_FLAGS))
-		return HM_REAL(mkostemp64)(tmpl, flags);
-	return mkstemp_slow("mkostemp", M_MKOSTEMP64, tmpl, flags, 0);
+	return mkstemp_common("mkostemp", M_MKOSTEMP64, tmpl, flags, 0);
 }
 
-HM_EXPORT int mkstemps(char *tmpl, int suffix)
+static int mkstemps_slow(char *tmpl, int suffix)
 {
-	if (!hm_shim_enter() || !open_relevant(CREATE_FLAGS))
-		return HM_REAL(mkstemps)(tmpl, suffix);
-	return mkstemp_slow("mkstemps", M_MKSTEMPS, tmpl, 0, suffix);
+	return mkstemp_common("mkstemps", M_MKSTEMPS, tmpl, 0, suffix);
 }
 
-HM_EXPORT int mkstemps64(char *tmpl, int suffix)
+static int mkstemps64_slow(char *tmpl, int suffix)
 {
-	if (!hm_shim_enter() || !open_relevant(CREATE_FLAGS))
-		return HM_REAL(mkstemps64)(tmpl, suffix);
-	return mkstemp_slow("mkstemps", M_MKSTEMPS64, tmpl, 0, suffix);
+	return mkstemp_common("mkstemps", M_MKSTEMPS64, tmpl, 0, suffix);
 }
 
-HM_EXPORT int mkostemps(char *tmpl, int suffix, int flags)
+static int mkostemps_slow(char *tmpl, int suffix, int flags)
 {
-	if (!hm_shim_enter() || !open_relevant(CREATE_FLAGS))
-		return HM_REAL(mkostemps)(tmpl, suffix, flags);
-	return mkstemp_slow("mkostemps", M_MKOSTEMPS, tmpl, flags, suffix);
+	return mkstemp_common("mkostemps", M_MKOSTEMPS, tmpl, flags, suffix);
 }
 
-HM_EXPORT int mkostemps64(char *tmpl, int suffix, int flags)
+static int mkostemps64_slow(char *tmpl, int suffix, int flags)
 {
-	if (!hm_shim_enter() || !open_relevant(CREATE_FLAGS))
-		return HM_REAL(mkostemps64)(tmpl, suffix, flags);
-	return mkstemp_slow("mkostemps", M_MKOSTEMPS64, tmpl, flags, suffix);
+	return mkstemp_common("mkostemps", M_MKOSTEMPS64, tmpl, flags, suffix);
 }
 
 /* mkdtemp creates a directory: a mutation of the template's name. */

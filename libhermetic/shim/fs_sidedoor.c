@@ -27,46 +27,14 @@ HM_EXPORT void updwtmpx(const char *file, const void *ut);
 HM_EXPORT void *pututline(const void *ut);
 HM_EXPORT void *pututxline(const void *ut);
 
-HM_EXPORT int __open_nocancel(const char *path, int flags, ...)
+static int __open_nocancel_slow(const char *path, int flags, mode_t mode)
 {
-	mode_t mode = 0;
-	va_list ap;
-	int check;
-
-	if (needs_mode(flags)) {
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
-	check = hm_shim_enter(); /* first: it resolves the real table */
-	if (!HM_REAL(__open_nocancel)) {
-		errno = ENOSYS;
-		return -1;
-	}
-	if (!check || !open_relevant(flags))
-		return HM_REAL(__open_nocancel)(path, flags, mode);
-	return open_slow("open", K_NOCANCEL, AT_FDCWD, path, flags, mode);
+	return open_checked("open", K_NOCANCEL, AT_FDCWD, path, flags, mode);
 }
 
-HM_EXPORT int __open64_nocancel(const char *path, int flags, ...)
+static int __open64_nocancel_slow(const char *path, int flags, mode_t mode)
 {
-	mode_t mode = 0;
-	va_list ap;
-	int check;
-
-	if (needs_mode(flags)) {
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
-	check = hm_shim_enter(); /* first: it resolves the real table */
-	if (!HM_REAL(__open64_nocancel)) {
-		errno = ENOSYS;
-		return -1;
-	}
-	if (!check || !open_relevant(flags))
-		return HM_REAL(__open64_nocancel)(path, flags, mode);
-	return open_slow("open", K_NOCANCEL64, AT_FDCWD, path, flags, mode);
+	return open_checked("open", K_NOCANCEL64, AT_FDCWD, path, flags, mode);
 }
 
 /*

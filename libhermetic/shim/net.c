@@ -367,12 +367,9 @@ static int net_setsockopt(int fd, int level, int name, const void *val,
 	return -1;
 }
 
-HM_EXPORT int setsockopt(int fd, int level, int name, const void *val,
-			 socklen_t len)
+static int setsockopt_slow(int fd, int level, int name, const void *val,
+			   socklen_t len)
 {
-	if ((level != IPPROTO_IP && level != IPPROTO_IPV6) ||
-	    !hm_shim_enter() || !(hm_shim_flags() & NET_GATE))
-		return HM_REAL(setsockopt)(fd, level, name, val, len);
 	return net_setsockopt(fd, level, name, val, len);
 }
 
@@ -634,11 +631,9 @@ static ssize_t net_sendto(int fd, const void *buf, size_t n, int flags,
 			       len);
 }
 
-HM_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
-			 const struct sockaddr *dest, socklen_t len)
+static ssize_t sendto_slow(int fd, const void *buf, size_t n, int flags,
+			   const struct sockaddr *dest, socklen_t len)
 {
-	if (!hm_shim_enter() || !dest || !(hm_shim_flags() & NET_GATE))
-		return HM_REAL(sendto)(fd, buf, n, flags, dest, len);
 	return net_sendto(fd, buf, n, flags, dest, len);
 }
 
@@ -724,10 +719,8 @@ static ssize_t net_sendmsg(int fd, const struct msghdr *msg, int flags)
 	return HM_REAL(sendmsg)(fd, &m, flags);
 }
 
-HM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+static ssize_t sendmsg_slow(int fd, const struct msghdr *msg, int flags)
 {
-	if (!hm_shim_enter() || !msg || !(hm_shim_flags() & NET_GATE))
-		return HM_REAL(sendmsg)(fd, msg, flags);
 	return net_sendmsg(fd, msg, flags);
 }
 

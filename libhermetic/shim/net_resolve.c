@@ -466,24 +466,12 @@ static int getnameinfo_slow(const struct sockaddr *sa, socklen_t salen,
  * Answers are not parsed, so res_* results give no provenance.
  */
 
-/* True if this call must be checked (init has run either way). */
-static inline int net_gated(void)
-{
-	return hm_shim_enter() && (hm_shim_flags() & NET_GATE);
-}
-
 static int res_deny(void *statp)
 {
 	if (statp)
 		((res_state)statp)->res_h_errno = NO_RECOVERY;
 	h_errno = NO_RECOVERY;
 	errno = EACCES;
-	return -1;
-}
-
-static int res_enosys(void)
-{
-	errno = ENOSYS;
 	return -1;
 }
 
@@ -523,27 +511,15 @@ static int net_res_query(enum res_kind k, void *statp, const char *dname,
 	}
 }
 
-HM_EXPORT int res_query(const char *dname, int cls, int type,
-			unsigned char *answer, int anslen)
+static int res_query_slow(const char *dname, int cls, int type,
+			  unsigned char *answer, int anslen)
 {
-	int gated = net_gated();
-
-	if (!HM_REAL(res_query))
-		return res_enosys();
-	if (!gated)
-		return HM_REAL(res_query)(dname, cls, type, answer, anslen);
 	return net_res_query(RES_QUERY, NULL, dname, cls, type, answer, anslen);
 }
 
-HM_EXPORT int res_search(const char *dname, int cls, int type,
-			 unsigned char *answer, int anslen)
+static int res_search_slow(const char *dname, int cls, int type,
+			   unsigned char *answer, int anslen)
 {
-	int gated = net_gated();
-
-	if (!HM_REAL(res_search))
-		return res_enosys();
-	if (!gated)
-		return HM_REAL(res_search)(dname, cls, type, answer, anslen);
 	return net_res_query(RES_SEARCH, NULL, dname, cls, type, answer,
 			     anslen);
 }
@@ -590,16 +566,9 @@ static int net_res_querydomain(void *statp, const char *name,
 					anslen);
 }
 
-HM_EXPORT int res_querydomain(const char *name, const char *domain, int cls,
-			      int type, unsigned char *answer, int anslen)
+static int res_querydomain_slow(const char *name, const char *domain, int cls,
+				int type, unsigned char *answer, int anslen)
 {
-	int gated = net_gated();
-
-	if (!HM_REAL(res_querydomain))
-		return res_enosys();
-	if (!gated)
-		return HM_REAL(res_querydomain)(name, domain, cls, type, answer,
-						anslen);
 	return net_res_querydomain(NULL, name, domain, cls, type, answer,
 				   anslen);
 }
@@ -626,57 +595,33 @@ static int res_send_refused(void *statp, const char *api)
 	return 1;
 }
 
-HM_EXPORT int res_send(const unsigned char *msg, int msglen,
-		       unsigned char *answer, int anslen)
+static int res_send_slow(const unsigned char *msg, int msglen,
+			 unsigned char *answer, int anslen)
 {
-	int gated = net_gated();
-
-	if (!HM_REAL(res_send))
-		return res_enosys();
-	if (gated && res_send_refused(NULL, "res_send"))
+	if (res_send_refused(NULL, "res_send"))
 		return -1;
 	return HM_REAL(res_send)(msg, msglen, answer, anslen);
 }
 
-HM_EXPORT int res_nquery(res_state statp, const char *dname, int cls, int type,
-			 unsigned char *answer, int anslen)
+static int res_nquery_slow(struct __res_state *statp, const char *dname,
+			   int cls, int type, unsigned char *answer, int anslen)
 {
-	int gated = net_gated();
-
-	if (!HM_REAL(res_nquery))
-		return res_enosys();
-	if (!gated)
-		return HM_REAL(res_nquery)(statp, dname, cls, type, answer,
-					   anslen);
 	return net_res_query(RES_NQUERY, statp, dname, cls, type, answer,
 			     anslen);
 }
 
-HM_EXPORT int res_nsearch(res_state statp, const char *dname, int cls, int type,
-			  unsigned char *answer, int anslen)
+static int res_nsearch_slow(struct __res_state *statp, const char *dname,
+			    int cls, int type, unsigned char *answer,
+			    int anslen)
 {
-	int gated = net_gated();
-
-	if (!HM_REAL(res_nsearch))
-		return res_enosys();
-	if (!gated)
-		return HM_REAL(res_nsearch)(statp, dname, cls, type, answer,
-					    anslen);
 	return net_res_query(RES_NSEARCH, statp, dname, cls, type, answer,
 			     anslen);
 }
 
-HM_EXPORT int res_nquerydomain(res_state statp, const char *name,
-			       const char *domain, int cls, int type,
-			       unsigned char *answer, int anslen)
+static int res_nquerydomain_slow(struct __res_state *statp, const char *name,
+				 const char *domain, int cls, int type,
+				 unsigned char *answer, int anslen)
 {
-	int gated = net_gated();
-
-	if (!HM_REAL(res_nquerydomain))
-		return res_enosys();
-	if (!gated)
-		return HM_REAL(res_nquerydomain)(statp, name, domain, cls, type,
-						 answer, anslen);
 	if (!statp) {
 		errno = EINVAL;
 		return -1;
@@ -685,14 +630,10 @@ HM_EXPORT int res_nquerydomain(res_state statp, const char *name,
 				   anslen);
 }
 
-HM_EXPORT int res_nsend(res_state statp, const unsigned char *msg, int msglen,
-			unsigned char *answer, int anslen)
+static int res_nsend_slow(struct __res_state *statp, const unsigned char *msg,
+			  int msglen, unsigned char *answer, int anslen)
 {
-	int gated = net_gated();
-
-	if (!HM_REAL(res_nsend))
-		return res_enosys();
-	if (gated && res_send_refused(statp, "res_nsend"))
+	if (res_send_refused(statp, "res_nsend"))
 		return -1;
 	return HM_REAL(res_nsend)(statp, msg, msglen, answer, anslen);
 }
@@ -726,80 +667,50 @@ static int legacy_refused(const char *api, const char *host)
 	return r != HM_R_NONE;
 }
 
-static int legacy_enosys(void)
+static int rcmd_slow(char **ahost, unsigned short inport, const char *locuser,
+		     const char *remuser, const char *cmd, int *fd2p)
 {
-	errno = ENOSYS;
-	return -1;
-}
-
-HM_EXPORT int rcmd(char **ahost, unsigned short inport, const char *locuser,
-		   const char *remuser, const char *cmd, int *fd2p)
-{
-	int gated = net_gated();
-
-	if (!HM_REAL(rcmd))
-		return legacy_enosys();
-	if (gated && legacy_refused("rcmd", ahost ? *ahost : NULL))
+	if (legacy_refused("rcmd", ahost ? *ahost : NULL))
 		return -1;
 	return HM_REAL(rcmd)(ahost, inport, locuser, remuser, cmd, fd2p);
 }
 
-HM_EXPORT int rcmd_af(char **ahost, unsigned short inport, const char *locuser,
-		      const char *remuser, const char *cmd, int *fd2p,
-		      sa_family_t af)
+static int rcmd_af_slow(char **ahost, unsigned short inport,
+			const char *locuser, const char *remuser,
+			const char *cmd, int *fd2p, sa_family_t af)
 {
-	int gated = net_gated();
-
-	if (!HM_REAL(rcmd_af))
-		return legacy_enosys();
-	if (gated && legacy_refused("rcmd", ahost ? *ahost : NULL))
+	if (legacy_refused("rcmd", ahost ? *ahost : NULL))
 		return -1;
 	return HM_REAL(rcmd_af)(ahost, inport, locuser, remuser, cmd, fd2p, af);
 }
 
-HM_EXPORT int rexec(char **ahost, int rport, const char *name, const char *pass,
-		    const char *cmd, int *fd2p)
+static int rexec_slow(char **ahost, int rport, const char *name,
+		      const char *pass, const char *cmd, int *fd2p)
 {
-	int gated = net_gated();
-
-	if (!HM_REAL(rexec))
-		return legacy_enosys();
-	if (gated && legacy_refused("rexec", ahost ? *ahost : NULL))
+	if (legacy_refused("rexec", ahost ? *ahost : NULL))
 		return -1;
 	return HM_REAL(rexec)(ahost, rport, name, pass, cmd, fd2p);
 }
 
-HM_EXPORT int rexec_af(char **ahost, int rport, const char *name,
-		       const char *pass, const char *cmd, int *fd2p,
-		       sa_family_t af)
+static int rexec_af_slow(char **ahost, int rport, const char *name,
+			 const char *pass, const char *cmd, int *fd2p,
+			 sa_family_t af)
 {
-	int gated = net_gated();
-
-	if (!HM_REAL(rexec_af))
-		return legacy_enosys();
-	if (gated && legacy_refused("rexec", ahost ? *ahost : NULL))
+	if (legacy_refused("rexec", ahost ? *ahost : NULL))
 		return -1;
 	return HM_REAL(rexec_af)(ahost, rport, name, pass, cmd, fd2p, af);
 }
 
-HM_EXPORT int rresvport(int *alport)
+static int rresvport_slow(int *alport)
 {
-	int gated = net_gated();
-
-	if (!HM_REAL(rresvport))
-		return legacy_enosys();
-	if (gated && legacy_refused("rresvport", NULL))
+	if (legacy_refused("rresvport", NULL))
 		return -1;
 	return HM_REAL(rresvport)(alport);
 }
 
-HM_EXPORT int rresvport_af(int *alport, sa_family_t af)
+static int rresvport_af_slow(int *alport, sa_family_t af)
 {
-	int gated = net_gated();
-
-	if (!HM_REAL(rresvport_af))
-		return legacy_enosys();
-	if (gated && legacy_refused("rresvport", NULL))
+	if (legacy_refused("rresvport", NULL))
 		return -1;
 	return HM_REAL(rresvport_af)(alport, af);
 }
@@ -835,61 +746,39 @@ static int net_bindresvport(int sd, struct sockaddr_in *sin)
 	return rc;
 }
 
-HM_EXPORT int bindresvport(int sd, struct sockaddr_in *sin)
+static int bindresvport_slow(int sd, struct sockaddr_in *sin)
 {
-	int gated = net_gated();
-
-	if (!HM_REAL(bindresvport))
-		return legacy_enosys();
-	if (!gated)
-		return HM_REAL(bindresvport)(sd, sin);
 	return net_bindresvport(sd, sin);
 }
 
-HM_EXPORT int ruserok(const char *rhost, int suser, const char *remuser,
-		      const char *locuser)
+static int ruserok_slow(const char *rhost, int suser, const char *remuser,
+			const char *locuser)
 {
-	int gated = net_gated();
-
-	if (!HM_REAL(ruserok))
-		return legacy_enosys();
-	if (gated && legacy_refused("ruserok", rhost))
+	if (legacy_refused("ruserok", rhost))
 		return -1;
 	return HM_REAL(ruserok)(rhost, suser, remuser, locuser);
 }
 
-HM_EXPORT int ruserok_af(const char *rhost, int suser, const char *remuser,
-			 const char *locuser, sa_family_t af)
+static int ruserok_af_slow(const char *rhost, int suser, const char *remuser,
+			   const char *locuser, sa_family_t af)
 {
-	int gated = net_gated();
-
-	if (!HM_REAL(ruserok_af))
-		return legacy_enosys();
-	if (gated && legacy_refused("ruserok", rhost))
+	if (legacy_refused("ruserok", rhost))
 		return -1;
 	return HM_REAL(ruserok_af)(rhost, suser, remuser, locuser, af);
 }
 
-HM_EXPORT int iruserok(uint32_t raddr, int suser, const char *remuser,
-		       const char *locuser)
+static int iruserok_slow(uint32_t raddr, int suser, const char *remuser,
+			 const char *locuser)
 {
-	int gated = net_gated();
-
-	if (!HM_REAL(iruserok))
-		return legacy_enosys();
-	if (gated && legacy_refused("iruserok", NULL))
+	if (legacy_refused("iruserok", NULL))
 		return -1;
 	return HM_REAL(iruserok)(raddr, suser, remuser, locuser);
 }
 
-HM_EXPORT int iruserok_af(const void *raddr, int suser, const char *remuser,
-			  const char *locuser, sa_family_t af)
+static int iruserok_af_slow(const void *raddr, int suser, const char *remuser,
+			    const char *locuser, sa_family_t af)
 {
-	int gated = net_gated();
-
-	if (!HM_REAL(iruserok_af))
-		return legacy_enosys();
-	if (gated && legacy_refused("iruserok", NULL))
+	if (legacy_refused("iruserok", NULL))
 		return -1;
 	return HM_REAL(iruserok_af)(raddr, suser, remuser, locuser, af);
 }

@@ -76,44 +76,38 @@ static int gconv_gate(const char *api)
 	return 0;
 }
 
-HM_EXPORT iconv_t iconv_open(const char *to, const char *from)
+static iconv_t iconv_open_slow(const char *to, const char *from)
 {
-	if (hm_shim_enter() && gconv_gate("iconv_open") < 0)
+	if (gconv_gate("iconv_open") < 0)
 		return (iconv_t)-1;
 	return HM_REAL(iconv_open)(to, from);
 }
 
-HM_EXPORT char *setlocale(int cat, const char *name)
+static char *setlocale_slow(int cat, const char *name)
 {
-	/* A query (NULL name) loads nothing. */
-	if (name && hm_shim_enter() && gconv_gate("setlocale") < 0)
+	if (gconv_gate("setlocale") < 0)
 		return NULL;
 	return HM_REAL(setlocale)(cat, name);
 }
 
-HM_EXPORT locale_t newlocale(int mask, const char *name, locale_t base)
+static locale_t newlocale_slow(int mask, const char *name, locale_t base)
 {
-	if (hm_shim_enter() && gconv_gate("newlocale") < 0)
+	if (gconv_gate("newlocale") < 0)
 		return (locale_t)0;
 	return HM_REAL(newlocale)(mask, name, base);
 }
 
-HM_EXPORT int __nss_configure_lookup(const char *db, const char *line)
+static int __nss_configure_lookup_slow(const char *db, const char *line)
 {
-	int check = hm_shim_enter(); /* first: it resolves the real table */
-	uint32_t f;
+	uint32_t f = hm_shim_flags();
 
-	if (!HM_REAL(__nss_configure_lookup)) {
-		errno = ENOSYS;
-		return -1;
-	}
-	if (check && ((f = hm_shim_flags()) & PLUG_NATIVE)) {
-		hm_shim_report("__nss_configure_lookup", "name",
-			       line ? line : "",
-			       (f & HM_F_INVALID) ? HM_R_INVALID_POLICY
-						  : HM_R_BLOCK_NATIVE);
-		errno = EACCES;
-		return -1;
-	}
-	return HM_REAL(__nss_configure_lookup)(db, line);
+	(void)db;
+	hm_shim_report("__nss_configure_lookup", "name", line ? line : "",
+		       (f & HM_F_INVALID) ? HM_R_INVALID_POLICY
+					  : HM_R_BLOCK_NATIVE);
+	errno = EACCES;
+	return -1;
 }
+
+#define HM_TRAMPOLINE_ROWS "sym_plug.def"
+#include "trampolines.h"

@@ -110,6 +110,11 @@ HM_EXPORT long ptrace(enum __ptrace_request req, ...)
 	return HM_REAL(ptrace)(req, (pid_t)pid, addr, data);
 }
 
+/*
+ * Hand-written: the generated trampoline keeps the six arguments in
+ * callee-saved registers across hm_shim_flags() and costs 12 more
+ * instructions on the fast path than this (docs/hacking.md).
+ */
 HM_EXPORT ssize_t process_vm_writev(pid_t pid, const struct iovec *lvec,
 				    unsigned long liovcnt,
 				    const struct iovec *rvec,
@@ -173,29 +178,20 @@ static int pidfd_gate(const char *api, int pidfd)
 	return proc_deny(api, pid);
 }
 
-HM_EXPORT int pidfd_getfd(int pidfd, int targetfd, unsigned int flags)
+static int pidfd_getfd_slow(int pidfd, int targetfd, unsigned int flags)
 {
-	int check = hm_shim_enter(); /* first: it resolves the real table */
-
-	if (!HM_REAL(pidfd_getfd)) {
-		errno = ENOSYS;
-		return -1;
-	}
-	if (check && proc_guarded() && pidfd_gate("pidfd_getfd", pidfd) < 0)
+	if (pidfd_gate("pidfd_getfd", pidfd) < 0)
 		return -1;
 	return HM_REAL(pidfd_getfd)(pidfd, targetfd, flags);
 }
 
-HM_EXPORT ssize_t process_madvise(int pidfd, const struct iovec *iov, size_t n,
-				  int advice, unsigned int flags)
+static ssize_t process_madvise_slow(int pidfd, const struct iovec *iov,
+				    size_t n, int advice, unsigned int flags)
 {
-	int check = hm_shim_enter(); /* first: it resolves the real table */
-
-	if (!HM_REAL(process_madvise)) {
-		errno = ENOSYS;
-		return -1;
-	}
-	if (check && proc_guarded() && pidfd_gate("process_madvise", pidfd) < 0)
+	if (pidfd_gate("process_madvise", pidfd) < 0)
 		return -1;
 	return HM_REAL(process_madvise)(pidfd, iov, n, advice, flags);
 }
+
+#define HM_TRAMPOLINE_ROWS "sym_proc.def"
+#include "trampolines.h"

@@ -3,13 +3,16 @@
  * the row's own return and parameter types after glibc's headers, so a
  * row whose types differ from glibc's declaration is a compile error
  * ("conflicting types"). Rows for names glibc does not declare (the
- * underscore aliases) are plain declarations. <resolv.h> and
- * <wordexp.h> are left out on purpose: those rows spell res_state and
- * wordexp_t * as void * (see sym_net_resolve.def, sym_exec_shell.def),
- * so they are not checked here.
+ * underscore aliases) are plain declarations. The res_n* rows spell
+ * res_state as struct __res_state * and newlocale's locale_t as struct
+ * __locale_struct *, which <resolv.h> and <locale.h> check.
  */
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <iconv.h>
+#include <locale.h>
+#include <netdb.h>
+#include <resolv.h>
 #include <stdlib.h>
 #include <sys/xattr.h>
 #include <unistd.h>

@@ -18,6 +18,7 @@
 #include <sys/time.h>
 #include <sys/types.h>
 #include <utime.h>
+#include <wordexp.h>
 
 #include "hermetic/hermetic.h"
 #include "internal.h"
@@ -56,7 +57,9 @@
 		".symver hm_v_" #name ", " #name "@" ver "\n"                  \
 		".popsection\n")
 
-struct file_handle; /* <fcntl.h>, for open_by_handle_at */
+struct file_handle;	/* <fcntl.h>, for open_by_handle_at */
+struct __res_state;	/* <resolv.h>: res_state, for the res_n* rows */
+struct __locale_struct; /* <locale.h>: locale_t, for newlocale */
 
 /* Real libc entry points, one member per symbols.def row. */
 struct hm_real_table {
@@ -212,6 +215,16 @@ static inline int hm_shim_gate(uint32_t mask)
 	       hm_segment_base_count(&hm_shim.seg) +
 		       hm_segment_dyn_count(&hm_shim.seg) >
 		   0;
+}
+
+/*
+ * The fast-path test of most HM_FN_FAST rows (trampolines.h): non-zero if
+ * the call is forwarded unchecked (the shim is not active in this thread,
+ * or no flag of @mask is active), in that order.
+ */
+static inline int hm_shim_fast(uint32_t mask)
+{
+	return !hm_shim_enter() || !hm_shim_gate(mask);
 }
 
 /*

@@ -1079,7 +1079,7 @@ def table_names():
     names = []
     for p in sorted(DEF_DIR.glob("sym_*.def")):
         text = re.sub(r"/\*.*?\*/", "", p.read_text(), flags=re.S)
-        names += re.findall(r"^\s*HM_(?:SYM|FN)\(\s*\w+\s*,\s*\d+\s*,[^,]+,\s*(\w+)",
+        names += re.findall(r"^\s*HM_(?:SYM|FN|FN_FAST|FN_OPEN)\(\s*\w+\s*,\s*\d+\s*,[^,]+,\s*(\w+)",
                             text, flags=re.M)
     return names
 
