@@ -103,14 +103,15 @@ static int net_getaddrinfo(const char *node, const char *service,
 	 * AI_NUMERICHOST: glibc parses the host as an address and fails a
 	 * name with EAI_NONAME by itself; no NSS module runs and no query is
 	 * made, so a name is no lookup to judge (CPython's getnameinfo
-	 * parses its host this way). The hints are copied first, so another
-	 * thread cannot clear the flag between this test and glibc's read.
+	 * parses its host this way). The hints are copied (a plain copy: the
+	 * lookup reads them anyway) and the copy is tested and passed on, so
+	 * another thread cannot clear the flag between this test and glibc's
+	 * read.
 	 * An address is judged as before. Not done for getaddrinfo_a, whose
 	 * workers read the caller's hints later.
 	 */
-	if (hints &&
-	    hm_shim_read_user(&numhints, hints, sizeof(numhints)) == 0 &&
-	    (numhints.ai_flags & AI_NUMERICHOST) &&
+	if (hints && (hints->ai_flags & AI_NUMERICHOST) &&
+	    (numhints = *hints, numhints.ai_flags & AI_NUMERICHOST) &&
 	    str_copy(name, sizeof(name), node) == 0 && !is_numeric_host(name)) {
 		errno = saved;
 		return HM_REAL(getaddrinfo)(name, service, &numhints, res);
