@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "cli.h"
@@ -541,7 +542,7 @@ int hm_cli_parse(int argc, char **argv, struct hm_cli_options *o, char *err,
 	struct state st = {.err = err, .errlen = errlen};
 	int split = -1, left, i, rc;
 
-	memset(o, 0, sizeof(*o));
+	memset(o, 0, offsetof(struct hm_cli_options, policy));
 	hm_policy_init(&o->policy);
 	o->argv = argv;
 	if (err && errlen)
