@@ -37,6 +37,7 @@ enum ev_kind {
 #define G_IOCTL (HM_F_BLOCK_SUBPROCESS | HM_F_BLOCK_NETWORK | FS_FLAGS)
 /* clang-format off */
 #define EV(name, kind, gate) { name, kind, gate, { -1, -1 }, { -1, -1 }, 0 }
+#define SOCK(name, which) { name, EV_SOCKET, G_DOOR, { -1, -1 }, { -1, -1 }, which }
 #define MUT(name, p0, p1, d0, d1, follow) \
 	{ name, EV_MUTATE, FS_FLAGS, { p0, p1 }, { d0, d1 }, follow }
 
@@ -82,15 +83,15 @@ static const struct hook_event events[] = {
 	MUT("shutil.move", 0, 1, -1, -1, 0),
 	MUT("shutil.rmtree", 0, -1, 1, -1, 0),
 	MUT("shutil.unpack_archive", 1, -1, -1, -1, 0),
-	EV("socket.__new__", EV_SOCKET, G_DOOR),
-	EV("socket.bind", EV_SOCKET, G_DOOR),
-	EV("socket.connect", EV_SOCKET, G_DOOR),
-	EV("socket.getaddrinfo", EV_SOCKET, G_DOOR),
-	EV("socket.gethostbyaddr", EV_SOCKET, G_DOOR),
-	EV("socket.gethostbyname", EV_SOCKET, G_DOOR),
-	EV("socket.getnameinfo", EV_SOCKET, G_DOOR),
-	EV("socket.sendmsg", EV_SOCKET, G_DOOR),
-	EV("socket.sendto", EV_SOCKET, G_DOOR),
+	SOCK("socket.__new__", SOCK_NEW),
+	SOCK("socket.bind", SOCK_BIND),
+	SOCK("socket.connect", SOCK_CONNECT),
+	SOCK("socket.getaddrinfo", SOCK_RESOLVE),
+	SOCK("socket.gethostbyaddr", SOCK_REVERSE),
+	SOCK("socket.gethostbyname", SOCK_RESOLVE),
+	SOCK("socket.getnameinfo", SOCK_REVERSE),
+	SOCK("socket.sendmsg", SOCK_SENDMSG),
+	SOCK("socket.sendto", SOCK_SENDTO),
 	EV("sqlite3.enable_load_extension", EV_NATIVE, G_NATIVE),
 	EV("sqlite3.load_extension", EV_NATIVE, G_NATIVE),
 	EV("subprocess.Popen", EV_EXEC, G_SUB),
@@ -120,6 +121,8 @@ int hook_events_init(void)
 	}
 	return 0;
 }
+
+static __thread const struct hook_event *last_event;
 
 static int event_cmp(const void *key, const void *row)
 {
@@ -163,7 +166,17 @@ static int dispatch(const char *ev, PyObject *args, uint32_t f)
 		return (f & G_NATIVE) ? on_native_interface(ev, args) : 0;
 	if (!(first_chars[c >> 6] & ((uint64_t)1 << (c & 63))))
 		return 0;
-	e = bsearch(ev, events, N_EVENTS, sizeof(events[0]), event_cmp);
+	/*
+	 * The last row this thread found, checked by name (an event name may
+	 * be a freed and reused buffer, so never by pointer): a loop of one
+	 * event (open, connect) costs one strcmp instead of a bsearch.
+	 */
+	e = last_event;
+	if (!e || strcmp(ev, e->name) != 0) {
+		e = bsearch(ev, events, N_EVENTS, sizeof(events[0]), event_cmp);
+		if (e)
+			last_event = e;
+	}
 	if (!e || (e->gate && !(f & e->gate)))
 		return 0;
 	switch (e->kind) {
@@ -181,7 +194,7 @@ static int dispatch(const char *ev, PyObject *args, uint32_t f)
 	case EV_ENV:
 		return check_env(1, arg_at(args, 0), ev);
 	case EV_SOCKET:
-		return on_socket(ev, args);
+		return on_socket(e->follow, ev, args);
 	case EV_NATIVE:
 		return on_native_interface(ev, args);
 	case EV_IMPORT:

@@ -146,7 +146,19 @@ struct hook_event {
 	uint32_t gate;
 	signed char path[2];
 	signed char dirfd[2];
-	unsigned char follow;
+	unsigned char
+	    follow; /* EV_MUTATE: follow symlinks; EV_SOCKET: SOCK_* */
+};
+
+/* Which socket event an EV_SOCKET row is (native_net.c, on_socket). */
+enum sock_event {
+	SOCK_NEW,
+	SOCK_CONNECT,
+	SOCK_BIND,
+	SOCK_SENDTO,
+	SOCK_SENDMSG,
+	SOCK_RESOLVE,
+	SOCK_REVERSE,
 };
 
 extern __thread int nameinfo_numeric;
@@ -178,7 +190,7 @@ const char *host_text(PyObject *h, PyObject **keep);
 int numeric_sockaddr(const char *host, int family, int port,
 		     struct sockaddr_storage *ss, socklen_t *len);
 void prov_record(const char *name, const char *host);
-int on_socket(const char *ev, PyObject *args);
+int on_socket(int which, const char *ev, PyObject *args);
 
 /* native_checks.c */
 int check_exec(void);

@@ -488,7 +488,7 @@ static int on_socket_new(PyObject *args)
 	    PyUnicode_FromFormat("network disabled: socket(%s)", fam));
 }
 
-int on_socket(const char *ev, PyObject *args)
+int on_socket(int which, const char *ev, PyObject *args)
 {
 	static const struct net_ctx connect = {"socket.connect", "connect",
 					       HM_OP_CONNECT};
@@ -498,22 +498,22 @@ int on_socket(const char *ev, PyObject *args)
 	static const struct net_ctx sendmsg = {"socket.sendmsg", "sendmsg",
 					       HM_OP_SENDTO};
 
-	if (strcmp(ev, "socket.connect") == 0)
+	switch (which) {
+	case SOCK_CONNECT:
 		return on_sock_addr(&connect, args);
-	if (strcmp(ev, "socket.bind") == 0)
+	case SOCK_BIND:
 		return on_sock_addr(&bind, args);
-	if (strcmp(ev, "socket.sendto") == 0)
+	case SOCK_SENDTO:
 		return on_sock_addr(&sendto, args);
-	if (strcmp(ev, "socket.sendmsg") == 0)
+	case SOCK_SENDMSG:
 		return on_sock_addr(&sendmsg, args);
-	if (strcmp(ev, "socket.getaddrinfo") == 0)
+	case SOCK_RESOLVE:
 		return on_resolve(ev, args);
-	if (strcmp(ev, "socket.gethostbyname") == 0)
-		return on_resolve(ev, args);
-	if (strcmp(ev, "socket.gethostbyaddr") == 0 ||
-	    strcmp(ev, "socket.getnameinfo") == 0)
+	case SOCK_REVERSE:
 		return on_reverse(ev, arg_at(args, 0));
-	if (strcmp(ev, "socket.__new__") == 0)
+	case SOCK_NEW:
 		return on_socket_new(args);
-	return 0;
+	default:
+		return 0;
+	}
 }
