@@ -15,6 +15,7 @@ no route), and the everyday tools talk to loopback servers of their own.
 
 import shlex
 import shutil
+import time
 
 import pytest
 
@@ -396,3 +397,107 @@ def test_getnameinfo_of_a_name_fails_by_itself(ns):
         assert o["long"] == "refused gaierror", r
     for r in (py, both):
         assert outcomes(r)["addr"] == "refused PolicyViolation", r
+
+
+# The AI_NUMERICHOST rule is decided on a copy of the hints: a thread that
+# keeps clearing the flag in the caller's struct while the lookup runs
+# must never get an unjudged name to the resolver. A UDP listener on
+# 127.0.0.1:53 (the namespace's only name server) counts the queries that
+# reach it.
+DNS_LISTENER = r'''
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 53))
+s.settimeout(0.2)
+open(sys.argv[1] + ".ready", "w").close()
+n, end = 0, time.time() + float(sys.argv[2])
+while time.time() < end:
+    try:
+        s.recvfrom(4096)
+        n += 1
+    except socket.timeout:
+        pass
+open(sys.argv[1], "w").write(str(n))
+'''
+
+HINTS_RACE = r'''
+import ctypes, ctypes.util, socket, sys, threading
+
+class AddrInfo(ctypes.Structure):
+    pass
+AddrInfo._fields_ = [("ai_flags", ctypes.c_int), ("ai_family", ctypes.c_int),
+                     ("ai_socktype", ctypes.c_int), ("ai_protocol", ctypes.c_int),
+                     ("ai_addrlen", ctypes.c_uint), ("ai_addr", ctypes.c_void_p),
+                     ("ai_canonname", ctypes.c_char_p),
+                     ("ai_next", ctypes.POINTER(AddrInfo))]
+libc = ctypes.CDLL(None)
+hints = AddrInfo()
+hints.ai_flags = socket.AI_NUMERICHOST
+hints.ai_family = socket.AF_INET
+race = sys.argv[1] == "race"
+stop = False
+def flip():
+    while not stop:
+        hints.ai_flags = 0
+        hints.ai_flags = socket.AI_NUMERICHOST
+if race:
+    t = threading.Thread(target=flip)
+    t.start()
+else:
+    hints.ai_flags = 0
+res = ctypes.POINTER(AddrInfo)()
+codes = set()
+for i in range(int(sys.argv[2])):
+    codes.add(libc.getaddrinfo(b"unlisted%d.example" % i, None,
+                               ctypes.byref(hints), ctypes.byref(res)))
+stop = True
+if race:
+    t.join()
+print("codes", sorted(codes))
+'''
+
+
+def _count_queries(ns, tmp_path, cmd, seconds):
+    conf = tmp_path / "resolv.conf"
+    conf.write_text("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
+    lis = tmp_path / "listener.py"
+    lis.write_text(DNS_LISTENER)
+    out = tmp_path / f"count{len(list(tmp_path.glob('count*')))}"
+    pre = (f"mount --bind {shlex.quote(str(conf))} /etc/resolv.conf && "
+           f"({shlex.quote(PYTHON)} -I {shlex.quote(str(lis))} "
+           f"{shlex.quote(str(out))} {seconds} >/dev/null 2>&1 &) && "
+           f"while [ ! -e {shlex.quote(str(out))}.ready ]; do sleep 0.05; "
+           f"done && ")
+    r = ns(cmd, pre=pre)
+    for _ in range(int(seconds * 20) + 100):
+        if out.exists() and out.read_text():
+            return r, int(out.read_text())
+        time.sleep(0.05)
+    raise AssertionError("the DNS listener never reported")
+
+
+def test_numerichost_hints_race_sends_no_query(ns, tmp_path):
+    """Under --no-network, 300 lookups of unlisted names with a thread
+    flipping AI_NUMERICHOST in the caller's hints: every call is either
+    refused or fails as a numeric parse, and no query reaches the name
+    server."""
+    prog = tmp_path / "race.py"
+    prog.write_text(HINTS_RACE)
+    r, n = _count_queries(ns, tmp_path, hermetic(
+        NO_NET, PYTHON, "-I", str(prog), "race", "300"), 3)
+    assert r.rc == 0 and r.line.startswith("codes"), r
+    assert n == 0, (n, r)
+
+
+def test_numerichost_hints_race_control(ns, tmp_path):
+    """Controls: bare, the same lookups with the flag cleared reach the
+    listener (it counts); under --no-network they are refused and it
+    counts none."""
+    prog = tmp_path / "race.py"
+    prog.write_text(HINTS_RACE)
+    r, n = _count_queries(ns, tmp_path,
+                          [PYTHON, "-I", str(prog), "plain", "3"], 6)
+    assert r.rc == 0 and n >= 3, (n, r)
+    r, n = _count_queries(ns, tmp_path, hermetic(
+        NO_NET, PYTHON, "-I", str(prog), "plain", "3"), 3)
+    assert r.rc == 0 and n == 0, (n, r)
