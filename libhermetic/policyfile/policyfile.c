@@ -166,6 +166,14 @@ static int take_list(struct ctx *c, const char *key, json_object *v,
 	return 0;
 }
 
+/* The one message for a list that no longer fits the layer's pool. */
+static void fail_pool_full(struct ctx *c, const char *key)
+{
+	fail(c->err, c->errlen, c->path,
+	     "too many \"%s\": the lists of one policy hold at most %u bytes",
+	     key, HM_POOL_MAX);
+}
+
 static int add_domain(struct ctx *c, const char *key, const char *s)
 {
 	int r = hm_policy_add_domain(&c->out->policy, s);
@@ -173,10 +181,7 @@ static int add_domain(struct ctx *c, const char *key, const char *s)
 	if (r == 0)
 		return 0;
 	if (r == -ENOSPC)
-		fail(c->err, c->errlen, c->path,
-		     "too many \"%s\": the lists of one policy hold at most "
-		     "%u bytes",
-		     key, HM_POOL_MAX);
+		fail_pool_full(c, key);
 	else
 		fail(c->err, c->errlen, c->path,
 		     "invalid \"%s\" entry '%.300s': need a host name "
@@ -193,10 +198,7 @@ static int add_import(struct ctx *c, const char *key, const char *s)
 	if (r == 0)
 		return 0;
 	if (r == -ENOSPC)
-		fail(c->err, c->errlen, c->path,
-		     "too many \"%s\": the lists of one policy hold at most "
-		     "%u bytes",
-		     key, HM_POOL_MAX);
+		fail_pool_full(c, key);
 	else
 		fail(c->err, c->errlen, c->path,
 		     "invalid \"%s\" entry '%.300s': need a module name such "
@@ -235,10 +237,7 @@ static int add_path(struct ctx *c, const char *key, const char *s,
 	len = strlen(path);
 	/* Both path lists and the layer share one pool when applied. */
 	if (len + 1 > sizeof(l->buf) - l->used) {
-		fail(c->err, c->errlen, c->path,
-		     "too many \"%s\": the lists of one policy hold at most "
-		     "%u bytes",
-		     key, HM_POOL_MAX);
+		fail_pool_full(c, key);
 		return -1;
 	}
 	memcpy(l->buf + l->used, path, len + 1);
