@@ -7,7 +7,7 @@
 # protector's __stack_chk_fail, or an hm_* function another pure object
 # defines. Anything else (I/O, allocation, errno, syscall) fails the test.
 set -eu
-pure="policy.c.o addr.c.o path.c.o wire.c.o hosts.c.o prov.c.o childenv.c.o"
+pure="policy.c.o addr.c.o addrfmt.c.o path.c.o wire.c.o hosts.c.o prov.c.o childenv.c.o"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 : >"$tmp/objs"

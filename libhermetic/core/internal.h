@@ -18,6 +18,9 @@
 enum hm_reason hm_addr_check(const struct hm_policy *p,
 			     const struct hm_request *rq);
 
+/* The sa_family of @sa (read without alignment assumptions), or -1. */
+int hm_sa_family_of(const struct sockaddr *sa, socklen_t len);
+
 /*
  * True if @s (NUL-terminated) is a stored, already normalised
  * allow_domains entry: a literal IP, "localhost", or a lower-case host
